@@ -1,0 +1,14 @@
+# The example app of the sessions guide: a counter with Count and Reset buttons.
+@app
+bigsesh
+
+@http
+get /
+post /count
+post /reset
+
+# Used when SESSION_TABLE_NAME names it (DynamoDB sessions); cookie sessions need no table.
+@tables
+session
+  _idx *String
+  _ttl TTL

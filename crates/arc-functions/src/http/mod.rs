@@ -1,0 +1,263 @@
+//! HTTP handlers: [`async_handler`] wraps an `async fn(Request) -> Result<Response, E>` for
+//! `lambda_http::run`, reading the session before and writing it after.
+
+mod request;
+mod response;
+pub mod session;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use lambda_http::Body as LambdaBody;
+use lambda_http::http::StatusCode;
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+
+pub use request::{Body, BodyError, Params, Request};
+pub use response::{IntoSession, Response, ResponseError};
+use session::SessionStore;
+
+/// The error a handler may return: anything `?` can turn into a boxed error.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The result of a handler.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The handler wrapper: a `tower` service that `lambda_http::run` takes. Build it with
+/// [`async_handler`].
+pub struct Handler<F> {
+    inner: Arc<Inner<F>>,
+}
+
+struct Inner<F> {
+    store: &'static SessionStore,
+    handler: F,
+}
+
+impl<F> Clone for Handler<F> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Handler<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler")
+            .field("store", self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wraps `handler` for `lambda_http::run`: the architect `arc.http.async`.
+///
+/// Before calling `handler` it normalizes the request ([`Request`]) and reads its session;
+/// after, it writes the session back when the [`Response`] sets one and turns the shorthand
+/// into an HTTP response. A malformed JSON or form body is answered 400 without calling the
+/// handler. An `Err` from the handler, or a session that cannot be written, is answered with a
+/// generic 500 page (503 when DynamoDB is unreachable or throttled); the cause goes to the log
+/// through `tracing`, never to the client, and no new session cookie is sent.
+///
+/// The configuration is read here, at cold start. When it is invalid this logs the reason and
+/// exits the process with status 1, so the function fails to start with a message saying what
+/// to set. Use [`try_async_handler`] to handle that yourself.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn counter(req: Request) -> http::Result<Response> {
+///     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     lambda_http::run(http::async_handler(counter)).await
+/// }
+/// ```
+pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    match try_async_handler(handler) {
+        Ok(handler) => handler,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("arc-functions: cannot start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// [`async_handler`], returning the configuration error instead of exiting.
+///
+/// # Errors
+///
+/// [`session::Error::Config`] when the environment holds an invalid configuration.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn home(_req: Request) -> http::Result<Response> {
+///     Ok(Response::html("<p>hi</p>"))
+/// }
+/// let handler = http::try_async_handler(home)?;
+/// # Ok::<(), arc_functions::http::session::Error>(())
+/// ```
+pub fn try_async_handler<F, Fut, E>(handler: F) -> Result<Handler<F>, session::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    Ok(Handler::with_store(SessionStore::global()?, handler))
+}
+
+impl<F, Fut, E> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    /// A handler using `store` instead of the one built from the environment: for tests, or a
+    /// process serving several configurations. The store lives as long as the process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi"))
+    /// }
+    /// let store = Box::leak(Box::new(SessionStore::new(&Config::from_vars([("ARC_APP_SECRET", "s")])?)));
+    /// let handler = Handler::with_store(store, home);
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn with_store(store: &'static SessionStore, handler: F) -> Self {
+        Self {
+            inner: Arc::new(Inner { store, handler }),
+        }
+    }
+
+    /// Handles one request end to end; never fails: every fault is a response.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::{self, Request, Response};
+    ///
+    /// async fn home(req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text(format!("you asked for {}", req.path)))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let handler = http::try_async_handler(home)?;
+    /// let event = lambda_http::http::Request::builder()
+    ///     .uri("/hello")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let response = handler.handle(event).await;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body(), &lambda_http::Body::from("you asked for /hello"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn handle(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
+        let store = self.inner.store;
+        let mut request = match Request::from_lambda(event) {
+            Ok(request) => request,
+            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        request.session = match store.read_headers(&request.headers).await {
+            Ok(session) => session,
+            Err(e) => return fault(&e, "reading the session"),
+        };
+        let arrived = request.session.clone();
+        let mut response = match (self.inner.handler)(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                let e: Error = e.into();
+                tracing::error!(error = %e, detail = ?e, "the handler returned an error");
+                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
+            }
+        };
+        let session_cookie = match response.take_session() {
+            None => None,
+            Some(Err(e)) => return fault(&e, "the response's session"),
+            Some(Ok(mut session)) => {
+                session.inherit_identity(&arrived);
+                match store.write(&session).await {
+                    Ok(cookie) => Some(cookie),
+                    Err(e) => return fault(&e, "writing the session"),
+                }
+            }
+        };
+        match response.into_http(session_cookie) {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "the response could not be built");
+                error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+            }
+        }
+    }
+}
+
+const GENERIC_500: &str = "Sorry, something went wrong on our side.";
+const GENERIC_503: &str = "The service is busy; please try again in a moment.";
+
+/// Logs a session fault and answers it without detail: 503 when retrying may help.
+fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
+    tracing::error!(error = %e, "{what} failed");
+    if e.is_unavailable() {
+        error_page(StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)
+    } else {
+        error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+    }
+}
+
+fn error_page(status: StatusCode, message: &str) -> lambda_http::Response<LambdaBody> {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let message = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let body = format!(
+        "<!doctype html>\n<html><head><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1><p>{message}</p></body></html>\n",
+        code = status.as_u16()
+    );
+    let mut response = lambda_http::Response::new(LambdaBody::Text(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf8"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(response::NO_CACHE));
+    response
+}
+
+impl<F, Fut, E> lambda_http::Service<lambda_http::Request> for Handler<F>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<Error> + 'static,
+{
+    type Response = lambda_http::Response<LambdaBody>;
+    type Error = lambda_http::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: lambda_http::Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(event).await) })
+    }
+}

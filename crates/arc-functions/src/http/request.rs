@@ -1,0 +1,396 @@
+//! The normalized request a handler receives.
+
+use std::collections::HashMap;
+
+use lambda_http::http::{HeaderMap, Method, header::CONTENT_TYPE};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body as LambdaBody, RequestExt};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::session::Session;
+
+/// Ordered name/value pairs where a name may repeat: a query string or a form body.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::Params;
+///
+/// let params = Params::parse("tag=a&tag=b&q=rust");
+/// assert_eq!(params.get("tag"), Some("a"));
+/// assert_eq!(params.get_all("tag").collect::<Vec<_>>(), ["a", "b"]);
+/// assert_eq!(params.get("missing"), None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` text; undecodable pairs are kept as given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let params = arc_functions::http::Params::parse("a=1+2&b=%C3%A9");
+    /// assert_eq!(params.get("a"), Some("1 2"));
+    /// assert_eq!(params.get("b"), Some("é"));
+    /// ```
+    pub fn parse(text: &str) -> Self {
+        Self(decode_pairs(text.as_bytes(), false).unwrap_or_default())
+    }
+
+    /// The first value of `name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(arc_functions::http::Params::parse("a=1&a=2").get("a"), Some("1"));
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let params = arc_functions::http::Params::parse("a=1&b=0&a=2");
+    /// assert_eq!(params.get_all("a").collect::<Vec<_>>(), ["1", "2"]);
+    /// ```
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let params = arc_functions::http::Params::parse("a=1&b=2");
+    /// assert_eq!(params.iter().count(), 2);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Whether there are no pairs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(arc_functions::http::Params::parse("").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Converts the pairs into a `T` (a struct of named fields, or a map) with serde; repeated
+    /// names keep the last value for scalar fields.
+    ///
+    /// # Errors
+    ///
+    /// When a pair does not fit `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Login { user: String }
+    /// let login: Login = arc_functions::http::Params::parse("user=ann").deserialize()?;
+    /// assert_eq!(login.user, "ann");
+    /// # Ok::<(), serde_urlencoded::de::Error>(())
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_urlencoded::de::Error> {
+        let encoded = serde_urlencoded::to_string(&self.0).unwrap_or_default();
+        serde_urlencoded::from_str(&encoded)
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs with percent-encoding (the crate under
+/// `url`). Strict mode refuses bytes that do not decode to UTF-8 (a malformed form body);
+/// lenient mode replaces them, as browsers do with query strings.
+fn decode_pairs(bytes: &[u8], strict: bool) -> Option<Vec<(String, String)>> {
+    let decode = |part: &[u8]| -> Option<String> {
+        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let decoded = percent_encoding::percent_decode(&spaced);
+        if strict {
+            decoded.decode_utf8().ok().map(|s| s.into_owned())
+        } else {
+            Some(decoded.decode_utf8_lossy().into_owned())
+        }
+    };
+    bytes
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+/// The request body, parsed by its content type. Base64 bodies are already decoded.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::Body;
+///
+/// let body = Body::Json(serde_json::json!({"a": 1}));
+/// assert_eq!(body.json().and_then(|v| v["a"].as_i64()), Some(1));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// `application/json` or `*+json`.
+    Json(Value),
+    /// `application/x-www-form-urlencoded`, repeated names kept.
+    Form(Params),
+    /// `text/*`, or any UTF-8 body without a content type.
+    Text(String),
+    /// Anything else, as bytes.
+    Binary(Vec<u8>),
+}
+
+impl Body {
+    /// The JSON value, for a JSON body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(arc_functions::http::Body::Empty.json().is_none());
+    /// ```
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Self::Json(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The pairs, for a form body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::{Body, Params};
+    /// let body = Body::Form(Params::parse("a=1"));
+    /// assert_eq!(body.form().and_then(|f| f.get("a")), Some("1"));
+    /// ```
+    pub fn form(&self) -> Option<&Params> {
+        match self {
+            Self::Form(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The text, for a text body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let body = arc_functions::http::Body::Text("hi".into());
+    /// assert_eq!(body.text(), Some("hi"));
+    /// ```
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The raw bytes of any body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let body = arc_functions::http::Body::Binary(vec![0, 1]);
+    /// assert_eq!(body.bytes(), Some(&[0u8, 1][..]));
+    /// ```
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::Text(t) => Some(t.as_bytes()),
+            Self::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// A body that does not match its content type: the handler wrapper answers it with a 400.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The content type is JSON and the body is not valid JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    Json(String),
+    /// The content type is a URL-encoded form and the body does not decode to UTF-8 text.
+    #[error("the request body is not a valid URL-encoded form")]
+    Form,
+}
+
+/// A request, normalized: what the original's `req` carries, typed.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{Body, Request};
+///
+/// let event = lambda_http::http::Request::builder()
+///     .method("POST")
+///     .uri("https://example.com/count?x=1&x=2")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .body(lambda_http::Body::from("n=5"))?;
+/// let req = Request::from_lambda(event)?;
+/// assert_eq!(req.method, "POST");
+/// assert_eq!(req.path, "/count");
+/// assert_eq!(req.query.get_all("x").collect::<Vec<_>>(), ["1", "2"]);
+/// assert_eq!(req.body.form().and_then(|f| f.get("n")), Some("5"));
+/// assert!(req.session.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Request {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path the client asked for (`/notes/42`, not the route key `/notes/{id}`), without
+    /// an API Gateway stage.
+    pub path: String,
+    /// Path parameters of the matched route.
+    pub path_parameters: HashMap<String, String>,
+    /// The query string; names may repeat.
+    pub query: Params,
+    /// The request headers (lambda_http folds API Gateway v2's `cookies` into `cookie`).
+    pub headers: HeaderMap,
+    /// The body, parsed by content type.
+    pub body: Body,
+    /// The session, already read from the `_idx` cookie.
+    pub session: Session,
+    /// The API Gateway or function URL request context, when the event had one.
+    pub context: Option<RequestContext>,
+    /// The lambda_http request, for anything not normalized here (its body is the raw body).
+    pub raw: lambda_http::Request,
+}
+
+impl Request {
+    /// Normalizes a lambda_http request. The session is left empty: [`super::async_handler`]
+    /// fills it.
+    ///
+    /// # Errors
+    ///
+    /// [`BodyError`] when a JSON content type carries a malformed body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("content-type", "application/json")
+    ///     .body(lambda_http::Body::from("{not json"))?;
+    /// assert!(arc_functions::http::Request::from_lambda(event).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_lambda(raw: lambda_http::Request) -> Result<Self, BodyError> {
+        let body = parse_body(raw.headers(), raw.body())?;
+        let path = match raw.raw_http_path() {
+            "" => raw.uri().path().to_owned(),
+            path => path.to_owned(),
+        };
+        let query = raw.uri().query().map(Params::parse).unwrap_or_default();
+        let path_parameters = raw
+            .path_parameters()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok(Self {
+            method: raw.method().clone(),
+            path,
+            path_parameters,
+            query,
+            headers: raw.headers().clone(),
+            body,
+            session: Session::new(),
+            context: raw.request_context_ref().cloned(),
+            raw,
+        })
+    }
+
+    /// The value of the last cookie called `name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("cookie", "a=1; theme=dark; a=2")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.cookie("a").as_deref(), Some("2"));
+    /// assert_eq!(req.cookie("theme").as_deref(), Some("dark"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        super::session::cookies(&self.headers)
+            .filter(|(n, _)| n == name)
+            .last()
+            .map(|(_, v)| v)
+    }
+
+    /// The value of header `name`, when it is text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("x-api-key", "k")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.header("X-Api-Key"), Some("k"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn parse_body(headers: &HeaderMap, body: &LambdaBody) -> Result<Body, BodyError> {
+    let bytes: &[u8] = match body {
+        LambdaBody::Empty => return Ok(Body::Empty),
+        LambdaBody::Text(t) => t.as_bytes(),
+        LambdaBody::Binary(b) => b,
+        _ => return Ok(Body::Empty),
+    };
+    if bytes.is_empty() {
+        return Ok(Body::Empty);
+    }
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match content_type.as_deref() {
+        Some(t) if t == "application/json" || t.ends_with("+json") => serde_json::from_slice(bytes)
+            .map(Body::Json)
+            .map_err(|e| BodyError::Json(e.to_string())),
+        Some("application/x-www-form-urlencoded") => decode_pairs(bytes, true)
+            .map(|pairs| Body::Form(Params(pairs)))
+            .ok_or(BodyError::Form),
+        Some(t) if t.starts_with("text/") => Ok(Body::Text(String::from_utf8_lossy(bytes).into())),
+        None => Ok(match std::str::from_utf8(bytes) {
+            Ok(text) => Body::Text(text.to_owned()),
+            Err(_) => Body::Binary(bytes.to_vec()),
+        }),
+        Some(_) => Ok(Body::Binary(bytes.to_vec())),
+    }
+}

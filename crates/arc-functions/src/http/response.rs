@@ -1,0 +1,425 @@
+//! The shorthand response a handler returns, and its conversion to an HTTP response.
+
+use lambda_http::Body as LambdaBody;
+use lambda_http::http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION,
+    SET_COOKIE,
+};
+use lambda_http::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+
+use super::session::{self, Session};
+
+/// `cache-control` for pages, JSON and redirects: never cached, as the original does.
+pub(crate) const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
+/// `cache-control` for everything else (styles, scripts, text, bytes).
+pub(crate) const CACHE_A_DAY: &str = "max-age=86400";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Html,
+    Css,
+    Js,
+    Text,
+    Json,
+    Xml,
+    Other,
+}
+
+impl Kind {
+    fn content_type(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Html => "text/html; charset=utf8",
+            Self::Css => "text/css; charset=utf8",
+            Self::Js => "text/javascript; charset=utf8",
+            Self::Text => "text/plain; charset=utf8",
+            Self::Json => "application/json; charset=utf8",
+            Self::Xml => "application/xml; charset=utf8",
+            Self::Other => return None,
+        })
+    }
+}
+
+/// A response in the original's shorthand: a body of some kind, a status, a location, a
+/// session to write back, extra cookies and headers.
+///
+/// | shorthand | builder |
+/// |---|---|
+/// | `html`, `css`, `js`, `text`, `json`, `xml` | [`Response::html`] … [`Response::xml`] |
+/// | `status` / `code` / `statusCode` | [`Response::status`] |
+/// | `location` | [`Response::redirect`], [`Response::location`] (302 unless a status is given) |
+/// | `session` | [`Response::session`] |
+/// | `cookie` / `cookies` | [`Response::cookie`] |
+/// | `headers`, `cacheControl`, `type` | [`Response::header`], [`Response::cache_control`], [`Response::content_type`] |
+/// | `cors` | [`Response::cors`] |
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::Response;
+///
+/// let page = Response::html("<h1>hi</h1>").status(201).header("x-a", "1");
+/// let redirect = Response::redirect("/").session(serde_json::json!({ "count": 1 }));
+/// # let _ = (page, redirect);
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Response {
+    kind: Option<Kind>,
+    body: Vec<u8>,
+    status: Option<u16>,
+    location: Option<String>,
+    session: Option<Result<Session, session::Error>>,
+    cookies: Vec<String>,
+    headers: Vec<(String, String)>,
+    cache_control: Option<String>,
+    content_type: Option<String>,
+    cors: bool,
+    json_error: Option<serde_json::Error>,
+}
+
+impl Response {
+    /// An empty 200 response.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::new().status(204);
+    /// # let _ = response;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with(kind: Kind, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            kind: Some(kind),
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+
+    /// An HTML page: `text/html; charset=utf8`, not cached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::html("<p>hi</p>");
+    /// # let _ = response;
+    /// ```
+    pub fn html(body: impl Into<String>) -> Self {
+        Self::with(Kind::Html, body.into())
+    }
+
+    /// A stylesheet: `text/css; charset=utf8`, cached a day.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::css("p { color: red }");
+    /// # let _ = response;
+    /// ```
+    pub fn css(body: impl Into<String>) -> Self {
+        Self::with(Kind::Css, body.into())
+    }
+
+    /// A script: `text/javascript; charset=utf8`, cached a day.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::js("console.log(1)");
+    /// # let _ = response;
+    /// ```
+    pub fn js(body: impl Into<String>) -> Self {
+        Self::with(Kind::Js, body.into())
+    }
+
+    /// Plain text: `text/plain; charset=utf8`, cached a day.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("ok");
+    /// # let _ = response;
+    /// ```
+    pub fn text(body: impl Into<String>) -> Self {
+        Self::with(Kind::Text, body.into())
+    }
+
+    /// `value` serialized as JSON: `application/json; charset=utf8`, not cached. A value that
+    /// cannot be serialized makes the response a 500 (the cause is logged).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::json(&serde_json::json!({"ok": true}));
+    /// # let _ = response;
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Self::with(Kind::Json, body),
+            Err(e) => Self {
+                json_error: Some(e),
+                ..Self::with(Kind::Json, Vec::new())
+            },
+        }
+    }
+
+    /// An XML document: `application/xml; charset=utf8`, cached a day.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::xml("<a/>");
+    /// # let _ = response;
+    /// ```
+    pub fn xml(body: impl Into<String>) -> Self {
+        Self::with(Kind::Xml, body.into())
+    }
+
+    /// Raw bytes; set [`Response::content_type`] to say what they are.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let png = arc_functions::http::Response::bytes(vec![0x89, b'P']).content_type("image/png");
+    /// # let _ = png;
+    /// ```
+    pub fn bytes(body: impl Into<Vec<u8>>) -> Self {
+        Self::with(Kind::Other, body)
+    }
+
+    /// A redirect to `location`: a 302 unless [`Response::status`] says otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::redirect("/");
+    /// # let _ = response;
+    /// ```
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Self::new().location(location)
+    }
+
+    /// Sets the status code (the shorthand's `status`, `code` or `statusCode`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("gone").status(410);
+    /// # let _ = response;
+    /// ```
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets the `location` header; the status becomes 302 unless one is given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::new().location("/").status(303);
+    /// # let _ = response;
+    /// ```
+    pub fn location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// The session to write back as the `_idx` cookie. Takes a [`Session`] (the request's,
+    /// changed) or a JSON object that replaces the session's data; either way the request's
+    /// session id is kept unless [`Session::regenerate`] was called. A value that is not a JSON
+    /// object makes the response a 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Response;
+    ///
+    /// let cleared = Response::redirect("/").session(serde_json::json!({}));
+    /// # let _ = cleared;
+    /// ```
+    pub fn session(mut self, session: impl IntoSession) -> Self {
+        self.session = Some(session.into_session());
+        self
+    }
+
+    /// Adds a `Set-Cookie` value of your own; it is sent beside the session cookie, never
+    /// replaced by it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("ok").cookie("theme=dark; Path=/");
+    /// # let _ = response;
+    /// ```
+    pub fn cookie(mut self, set_cookie: impl Into<String>) -> Self {
+        self.cookies.push(set_cookie.into());
+        self
+    }
+
+    /// Adds a header. An invalid name or value makes the response a 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("ok").header("x-request-id", "7");
+    /// # let _ = response;
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets `cache-control`, overriding the default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::css("").cache_control("max-age=60");
+    /// # let _ = response;
+    /// ```
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.cache_control = Some(value.into());
+        self
+    }
+
+    /// Sets `content-type`, overriding the one the body kind implies (the shorthand's `type`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("a,b").content_type("text/csv");
+    /// # let _ = response;
+    /// ```
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Adds `access-control-allow-origin: *`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::json(&[1, 2]).cors();
+    /// # let _ = response;
+    /// ```
+    pub fn cors(mut self) -> Self {
+        self.cors = true;
+        self
+    }
+
+    /// Takes the session to write, leaving none.
+    pub(crate) fn take_session(&mut self) -> Option<Result<Session, session::Error>> {
+        self.session.take()
+    }
+
+    /// Builds the HTTP response. `session_cookie` is the written session's `Set-Cookie` value.
+    pub(crate) fn into_http(
+        self,
+        session_cookie: Option<String>,
+    ) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
+        if let Some(e) = self.json_error {
+            return Err(ResponseError::Json(e));
+        }
+        let status = match (self.status, &self.location) {
+            (Some(code), _) => {
+                StatusCode::from_u16(code).map_err(|_| ResponseError::Status(code))?
+            }
+            (None, Some(_)) => StatusCode::FOUND,
+            (None, None) => StatusCode::OK,
+        };
+        let mut headers = HeaderMap::new();
+        let value = |v: &str| HeaderValue::from_str(v).map_err(|_| ResponseError::Header(v.into()));
+        let kind = self.kind.unwrap_or(Kind::Other);
+        if let Some(ct) = self.content_type.as_deref().or(kind.content_type()) {
+            headers.insert(CONTENT_TYPE, value(ct)?);
+        }
+        let no_cache = matches!(kind, Kind::Html | Kind::Json) || self.location.is_some();
+        let cache = self
+            .cache_control
+            .as_deref()
+            .unwrap_or(if no_cache { NO_CACHE } else { CACHE_A_DAY });
+        headers.insert(CACHE_CONTROL, value(cache)?);
+        if let Some(location) = &self.location {
+            headers.insert(LOCATION, value(location)?);
+        }
+        if self.cors {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        }
+        for (name, v) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ResponseError::Header(name.clone()))?;
+            headers.insert(name, value(v)?);
+        }
+        for cookie in self.cookies.iter().chain(&session_cookie) {
+            headers.append(SET_COOKIE, value(cookie)?);
+        }
+        let body = if self.body.is_empty() {
+            LambdaBody::Empty
+        } else {
+            match String::from_utf8(self.body) {
+                Ok(text) => LambdaBody::Text(text),
+                Err(e) => LambdaBody::Binary(e.into_bytes()),
+            }
+        };
+        let mut response = lambda_http::Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+}
+
+/// A response that cannot be sent as built: a 500, with this in the log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// [`Response::json`] was given a value serde_json cannot serialize.
+    #[error("the JSON body could not be serialized: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The status is not a valid HTTP status code.
+    #[error("{0} is not an HTTP status code")]
+    Status(u16),
+    /// A header name or value holds characters HTTP does not allow.
+    #[error("invalid header name or value {0:?}")]
+    Header(String),
+}
+
+/// What [`Response::session`] takes: a [`Session`] or a JSON value.
+pub trait IntoSession {
+    /// Converts into a session, or says why it cannot be one.
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::NotAnObject`] for JSON that is not an object or null.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::IntoSession;
+    /// assert!(serde_json::json!({"a": 1}).into_session().is_ok());
+    /// assert!(serde_json::json!(3).into_session().is_err());
+    /// ```
+    fn into_session(self) -> Result<Session, session::Error>;
+}
+
+impl IntoSession for Session {
+    fn into_session(self) -> Result<Session, session::Error> {
+        Ok(self)
+    }
+}
+
+impl IntoSession for serde_json::Value {
+    fn into_session(self) -> Result<Session, session::Error> {
+        Session::try_from(self)
+    }
+}
+
+impl IntoSession for serde_json::Map<String, serde_json::Value> {
+    fn into_session(self) -> Result<Session, session::Error> {
+        Ok(Session::from(self))
+    }
+}

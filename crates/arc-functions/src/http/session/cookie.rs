@@ -1,0 +1,168 @@
+//! The `_idx` cookie itself: finding it in a request and writing its `Set-Cookie` value.
+//! Both providers share this, so the attributes can never differ between them.
+
+use cookie::time::{Duration, OffsetDateTime};
+use lambda_http::http::HeaderMap;
+use lambda_http::http::header::COOKIE;
+
+use super::Error;
+use crate::config::{Config, SameSite};
+
+/// The session cookie's name, as in @architect/functions.
+pub(crate) const NAME: &str = "_idx";
+
+/// Browsers drop a cookie whose `Set-Cookie` value is larger than this.
+pub(crate) const MAX_SET_COOKIE_BYTES: usize = 4096;
+
+/// The cookie's attributes, fixed at cold start.
+#[derive(Clone, Debug)]
+pub(crate) struct CookieAttributes {
+    max_age: u64,
+    same_site: SameSite,
+    secure: bool,
+    domain: Option<String>,
+}
+
+impl CookieAttributes {
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            max_age: config.ttl,
+            same_site: config.same_site,
+            secure: config.secure(),
+            domain: config.domain.clone(),
+        }
+    }
+
+    /// The whole `Set-Cookie` value carrying `value`, refused over 4,096 bytes.
+    pub(crate) fn set_cookie(&self, value: &str) -> Result<String, Error> {
+        let cookie = self
+            .builder(value)
+            .max_age(Duration::seconds(i64::try_from(self.max_age).unwrap_or(i64::MAX)))
+            .build()
+            .to_string();
+        if cookie.len() > MAX_SET_COOKIE_BYTES {
+            return Err(Error::TooLarge {
+                size: cookie.len(),
+                limit: MAX_SET_COOKIE_BYTES,
+            });
+        }
+        Ok(cookie)
+    }
+
+    /// A `Set-Cookie` value that makes the browser forget the session cookie.
+    pub(crate) fn expired(&self) -> String {
+        self.builder("")
+            .max_age(Duration::ZERO)
+            .expires(OffsetDateTime::UNIX_EPOCH)
+            .build()
+            .to_string()
+    }
+
+    fn builder<'c>(&self, value: &'c str) -> cookie::CookieBuilder<'c> {
+        let same_site = match self.same_site {
+            SameSite::Strict => cookie::SameSite::Strict,
+            SameSite::Lax => cookie::SameSite::Lax,
+            SameSite::None => cookie::SameSite::None,
+        };
+        let mut builder = cookie::Cookie::build((NAME, value))
+            .http_only(true)
+            .path("/")
+            .same_site(same_site)
+            .secure(self.secure);
+        if let Some(domain) = &self.domain {
+            builder = builder.domain(domain.clone());
+        }
+        builder
+    }
+}
+
+/// Every cookie of the request in order, from every `Cookie` header. API Gateway v2's
+/// `cookies` array arrives here already folded into one header by lambda_http.
+pub(crate) fn all(headers: &HeaderMap) -> impl Iterator<Item = (String, String)> + '_ {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            Some((name.trim().to_owned(), value.trim().to_owned()))
+        })
+}
+
+/// The value of the last `_idx` cookie: when several arrive, the last one wins.
+pub(crate) fn session_value(headers: &HeaderMap) -> Option<String> {
+    all(headers)
+        .filter(|(name, _)| name == NAME)
+        .last()
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::HeaderValue;
+
+    fn attrs(vars: &[(&str, &str)]) -> CookieAttributes {
+        CookieAttributes::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+    }
+
+    #[test]
+    fn attributes_follow_the_config() {
+        let testing = attrs(&[]).set_cookie("abc").expect("small");
+        assert!(testing.starts_with("_idx=abc"), "{testing}");
+        for part in ["HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=604800"] {
+            assert!(testing.contains(part), "{part} in {testing}");
+        }
+        assert!(!testing.contains("Secure"));
+        assert!(!testing.contains("Domain"));
+
+        let prod = attrs(&[
+            ("ARC_ENV", "production"),
+            ("ARC_APP_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("ARC_SESSION_TTL", "60"),
+            ("ARC_SESSION_DOMAIN", "example.com"),
+            ("ARC_SESSION_SAME_SITE", "strict"),
+        ])
+        .set_cookie("abc")
+        .expect("small");
+        for part in ["Secure", "Domain=example.com", "SameSite=Strict", "Max-Age=60"] {
+            assert!(prod.contains(part), "{part} in {prod}");
+        }
+    }
+
+    #[test]
+    fn expired_cookie_clears_the_value() {
+        let expired = attrs(&[]).expired();
+        assert!(expired.starts_with("_idx=;"), "{expired}");
+        assert!(expired.contains("Max-Age=0"));
+        assert!(expired.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
+    }
+
+    #[test]
+    fn size_limit_is_on_the_whole_set_cookie_value() {
+        let a = attrs(&[]);
+        let overhead = a.set_cookie("").expect("empty").len();
+        let fits = "x".repeat(MAX_SET_COOKIE_BYTES - overhead);
+        assert_eq!(a.set_cookie(&fits).expect("fits").len(), MAX_SET_COOKIE_BYTES);
+        let over = "x".repeat(MAX_SET_COOKIE_BYTES - overhead + 1);
+        match a.set_cookie(&over) {
+            Err(Error::TooLarge { size, limit }) => {
+                assert_eq!((size, limit), (MAX_SET_COOKIE_BYTES + 1, MAX_SET_COOKIE_BYTES));
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn last_idx_cookie_wins_across_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("_idx=first; other=1"));
+        headers.append(COOKIE, HeaderValue::from_static(" a=b ;_idx=second ; c=d"));
+        assert_eq!(session_value(&headers).as_deref(), Some("second"));
+        headers.append(COOKIE, HeaderValue::from_static("_idx="));
+        assert_eq!(session_value(&headers), None);
+        assert_eq!(session_value(&HeaderMap::new()), None);
+    }
+}

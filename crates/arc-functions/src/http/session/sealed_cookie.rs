@@ -1,0 +1,344 @@
+//! The sealed-cookie provider: the whole session travels inside the `_idx` cookie as a compact
+//! JWE (RFC 7516) with `alg` `dir` and `enc` `XC20P` (XChaCha20-Poly1305).
+//!
+//! Format: `BASE64URL(header) . "" . BASE64URL(nonce) . BASE64URL(ciphertext) . BASE64URL(tag)`,
+//! the header being exactly `{"alg":"dir","enc":"XC20P","kid":"<key id>"}` and its base64 text
+//! the additional authenticated data. The plaintext is JSON `{"iat","exp","ctm","ses"}`: issued
+//! at, expiry, creation time of the session (for `ARC_SESSION_MAX_AGE`) and the session object.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Error;
+use crate::config::{Config, Secret};
+
+/// How far in the future an `iat` may be, in seconds, before the cookie is refused.
+pub(crate) const CLOCK_SKEW: u64 = 60;
+
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+/// HKDF salt and info strings: they bind the key to this use, so the same secret used elsewhere
+/// (the DynamoDB cookie signature, CSRF tokens) never yields this key.
+const HKDF_SALT: &[u8] = b"arc-functions session seal";
+const HKDF_INFO_KEY: &[u8] = b"_idx cookie XC20P key v1";
+const HKDF_INFO_KID: &[u8] = b"_idx cookie key id v1";
+
+/// One key derived from one secret, with the exact header it seals under.
+struct SealKey {
+    cipher: XChaCha20Poly1305,
+    /// The base64url text of the protected header, compared byte for byte on open.
+    header: String,
+}
+
+impl SealKey {
+    fn derive(secret: &Secret) -> Self {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), secret.as_bytes());
+        let mut key = [0u8; 32];
+        let mut kid = [0u8; 9];
+        // Both lengths are far below HKDF-SHA256's 8,160-byte maximum, so expand cannot fail.
+        let _ = hkdf.expand(HKDF_INFO_KEY, &mut key);
+        let _ = hkdf.expand(HKDF_INFO_KID, &mut kid);
+        let header = format!(
+            r#"{{"alg":"dir","enc":"XC20P","kid":"{}"}}"#,
+            B64.encode(kid)
+        );
+        Self {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+            header: B64.encode(header),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    iat: u64,
+    exp: u64,
+    #[serde(default)]
+    ctm: Option<u64>,
+    ses: Map<String, Value>,
+}
+
+/// A session opened from a cookie.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub(crate) data: Map<String, Value>,
+    pub(crate) created: u64,
+    /// Which key opened it: 0 is the current secret, 1.. the previous ones.
+    pub(crate) key_index: usize,
+}
+
+/// Seals and opens sessions. Keys are derived once, when this is built at cold start.
+pub(crate) struct SealedCookie {
+    /// `keys[0]` seals; every key opens.
+    keys: Vec<SealKey>,
+    ttl: u64,
+    max_age: Option<u64>,
+}
+
+impl std::fmt::Debug for SealedCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedCookie")
+            .field("keys", &self.keys.len())
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealedCookie {
+    pub(crate) fn new(config: &Config) -> Self {
+        let keys = std::iter::once(&config.secret)
+            .chain(&config.previous_secrets)
+            .map(SealKey::derive)
+            .collect();
+        Self {
+            keys,
+            ttl: config.ttl,
+            max_age: config.max_age,
+        }
+    }
+
+    /// Seals `data` with the current key and a fresh random nonce.
+    pub(crate) fn seal(
+        &self,
+        data: &Map<String, Value>,
+        created: u64,
+        now: u64,
+    ) -> Result<String, Error> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
+        self.seal_with_nonce(data, created, now, nonce)
+    }
+
+    /// The seam for known-answer tests: everything but the nonce's source is the real path.
+    pub(crate) fn seal_with_nonce(
+        &self,
+        data: &Map<String, Value>,
+        created: u64,
+        now: u64,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, Error> {
+        #[derive(Serialize)]
+        struct ClaimsRef<'a> {
+            iat: u64,
+            exp: u64,
+            ctm: u64,
+            ses: &'a Map<String, Value>,
+        }
+        let key = &self.keys[0];
+        let plaintext = serde_json::to_vec(&ClaimsRef {
+            iat: now,
+            exp: now.saturating_add(self.ttl),
+            ctm: created,
+            ses: data,
+        })
+        .map_err(Error::Json)?;
+        let sealed = key
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: key.header.as_bytes(),
+                },
+            )
+            .map_err(|_| Error::Seal)?;
+        let (ciphertext, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+        let mut token = String::with_capacity(key.header.len() + 4 + (sealed.len() + 24) * 4 / 3);
+        token.push_str(&key.header);
+        token.push_str("..");
+        B64.encode_string(nonce, &mut token);
+        token.push('.');
+        B64.encode_string(ciphertext, &mut token);
+        token.push('.');
+        B64.encode_string(tag, &mut token);
+        Ok(token)
+    }
+
+    /// Opens a cookie value. `None` for anything that is not a live session sealed by one of our
+    /// keys: garbled, truncated, tampered, foreign, expired, issued in the future.
+    pub(crate) fn open(&self, token: &str, now: u64) -> Option<Opened> {
+        let mut parts = token.split('.');
+        let (header, encrypted_key, nonce, ciphertext, tag) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if parts.next().is_some() || !encrypted_key.is_empty() {
+            return None;
+        }
+        // The header must be byte-for-byte one we write: this pins alg and enc and picks the
+        // key by its id without trying the others.
+        let key_index = self.keys.iter().position(|k| k.header == header)?;
+        let key = &self.keys[key_index];
+        let nonce = B64.decode(nonce).ok()?;
+        if nonce.len() != NONCE_LEN {
+            return None;
+        }
+        let mut sealed = B64.decode(ciphertext).ok()?;
+        let tag = B64.decode(tag).ok()?;
+        if tag.len() != TAG_LEN {
+            return None;
+        }
+        sealed.extend_from_slice(&tag);
+        let plaintext = key
+            .cipher
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &sealed,
+                    aad: header.as_bytes(),
+                },
+            )
+            .ok()?;
+        let claims: Claims = serde_json::from_slice(&plaintext).ok()?;
+        let created = claims.ctm.unwrap_or(claims.iat);
+        let live = now < claims.exp
+            && claims.iat <= now.saturating_add(CLOCK_SKEW)
+            && self
+                .max_age
+                .is_none_or(|max| now < created.saturating_add(max));
+        live.then_some(Opened {
+            data: claims.ses,
+            created,
+            key_index,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &str = "known-answer secret: 32 bytes or more";
+    const NOW: u64 = 1_790_000_000;
+
+    fn sealer(vars: &[(&str, &str)]) -> SealedCookie {
+        SealedCookie::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+    }
+
+    fn data(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("test data is an object"),
+        }
+    }
+
+    /// Sealed by version 0.1.0 with SECRET, nonce 0..24, at NOW, created NOW - 10, ttl one week.
+    /// If this stops opening, the format changed: old cookies in browsers would stop working.
+    const KNOWN_ANSWER: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJYQzIwUCIsImtpZCI6IkpERlFGdmJfR1hheCJ9..AAECAwQFBgcICQoLDA0ODxAREhMUFRYX.14A7ARuoybqc5U9vxCGKlYBjx6odb40-eRk13iP5Q05jQ_7U5-3GwUEOtnaS6lqRT4Q5qLw2GSnuc8DSKWyDJzY1zuoIKsTT4POLUV0OmnEksl4.FSVRAwG8LbDKf7Q4rfl3BA";
+
+    fn known_nonce() -> [u8; NONCE_LEN] {
+        std::array::from_fn(|i| u8::try_from(i).unwrap_or(0))
+    }
+
+    #[test]
+    fn known_answer_still_seals_and_opens() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let session = data(json!({"user": "ann", "count": 3}));
+        let token = s
+            .seal_with_nonce(&session, NOW - 10, NOW, known_nonce())
+            .expect("seal");
+        assert_eq!(token, KNOWN_ANSWER, "the sealed format changed");
+        let opened = s.open(KNOWN_ANSWER, NOW + 1).expect("opens");
+        assert_eq!(opened.data, session);
+        assert_eq!(opened.created, NOW - 10);
+        assert_eq!(opened.key_index, 0);
+    }
+
+    #[test]
+    fn header_is_pinned_and_documented() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let header = B64.decode(&s.keys[0].header).expect("b64");
+        let header: Value = serde_json::from_slice(&header).expect("json");
+        assert_eq!(header["alg"], "dir");
+        assert_eq!(header["enc"], "XC20P");
+        assert_eq!(header.as_object().map(Map::len), Some(3));
+    }
+
+    #[test]
+    fn round_trip_and_same_secret_interoperates() {
+        let a = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let b = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_TTL", "10")]);
+        let other = sealer(&[("ARC_APP_SECRET", "a different secret of 32 bytes or more")]);
+        let session = data(json!({"n": 1, "nested": {"a": [1, 2, null]}, "s": "é"}));
+        let token = a.seal(&session, NOW, NOW).expect("seal");
+        assert_eq!(b.open(&token, NOW).expect("same secret").data, session);
+        assert!(other.open(&token, NOW).is_none(), "foreign key must not open");
+        let t1 = a.seal(&session, NOW, NOW).expect("seal");
+        assert_ne!(token, t1, "nonces must be fresh");
+    }
+
+    #[test]
+    fn expiry_and_future_iat() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_TTL", "100")]);
+        let token = s.seal(&Map::new(), NOW, NOW).expect("seal");
+        assert!(s.open(&token, NOW + 99).is_some());
+        assert!(s.open(&token, NOW + 100).is_none(), "expired at exp");
+        assert!(s.open(&token, NOW - CLOCK_SKEW).is_some(), "small skew allowed");
+        assert!(s.open(&token, NOW - CLOCK_SKEW - 1).is_none(), "iat in the future");
+    }
+
+    #[test]
+    fn max_age_counts_from_creation() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_MAX_AGE", "1000")]);
+        // Re-sealed just now, but created 999 s ago: one second left.
+        let token = s.seal(&Map::new(), NOW - 999, NOW).expect("seal");
+        assert!(s.open(&token, NOW).is_some());
+        assert!(s.open(&token, NOW + 1).is_none());
+    }
+
+    #[test]
+    fn previous_secret_opens_with_its_own_index() {
+        let old = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let rotated = sealer(&[
+            ("ARC_APP_SECRET", "the new secret, also 32 bytes or longer"),
+            ("ARC_APP_SECRET_PREVIOUS", SECRET),
+        ]);
+        let token = old.seal(&Map::new(), NOW, NOW).expect("seal");
+        assert_eq!(rotated.open(&token, NOW).expect("old key opens").key_index, 1);
+        let resealed = rotated.seal(&Map::new(), NOW, NOW).expect("seal");
+        assert!(old.open(&resealed, NOW).is_none(), "new seals use the new key");
+        assert_eq!(rotated.open(&resealed, NOW).expect("opens").key_index, 0);
+    }
+
+    #[test]
+    fn every_single_byte_change_is_refused() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let token = s.seal(&data(json!({"a": 1})), NOW, NOW).expect("seal");
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'A', b'-', b'.', b'_'] {
+                if bytes[i] == replacement {
+                    continue;
+                }
+                let mut changed = bytes.to_vec();
+                changed[i] = replacement;
+                let changed = String::from_utf8(changed).expect("ascii");
+                assert!(s.open(&changed, NOW).is_none(), "byte {i} -> {replacement}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_headers_are_refused_even_when_the_key_is_right() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let token = s.seal(&Map::new(), NOW, NOW).expect("seal");
+        let rest = token.split_once('.').map(|(_, r)| r).expect("dot");
+        for header in [
+            r#"{"alg":"dir","enc":"A128GCM"}"#,
+            r#"{"alg":"dir","enc":"XC20P"}"#,
+            r#"{"alg":"none"}"#,
+            r#"{"enc":"XC20P","alg":"dir","kid":"x"}"#,
+        ] {
+            let forged = format!("{}.{rest}", B64.encode(header));
+            assert!(s.open(&forged, NOW).is_none(), "{header}");
+        }
+    }
+}

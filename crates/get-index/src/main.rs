@@ -1,0 +1,15 @@
+//! `get /`: the counter page, showing the count kept in the session.
+
+mod render;
+
+use arc_functions::http::{self, Request, Response};
+
+async fn home(req: Request) -> http::Result<Response> {
+    let count = req.session.get::<u64>("count")?.unwrap_or(0);
+    Ok(Response::html(render::render(count)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::run(http::async_handler(home)).await
+}

@@ -1,0 +1,14 @@
+//! `post /count`: adds one to the session's count and goes back home.
+
+use arc_functions::http::{self, Request, Response};
+use serde_json::json;
+
+async fn counter(req: Request) -> http::Result<Response> {
+    let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+    Ok(Response::redirect("/").session(json!({ "count": count })))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::run(http::async_handler(counter)).await
+}

@@ -1,0 +1,13 @@
+//! `post /reset`: empties the session and goes back home.
+
+use arc_functions::http::{self, Request, Response};
+use serde_json::json;
+
+async fn reset(_req: Request) -> http::Result<Response> {
+    Ok(Response::redirect("/").session(json!({})))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::run(http::async_handler(reset)).await
+}

@@ -424,7 +424,10 @@ mod tests {
         let c = Config::from_vars([
             ("ARC_SESSION_TABLE_NAME", "t1"),
             ("ARC_APP_SECRET", GOOD),
-            ("ARC_APP_SECRET_PREVIOUS", "old-one-0123456789abcdef0123456789, old-two-0123456789abcdef0123456789"),
+            (
+                "ARC_APP_SECRET_PREVIOUS",
+                "old-one-0123456789abcdef0123456789, old-two-0123456789abcdef0123456789",
+            ),
             ("ARC_ENV", "staging"),
             ("ARC_SESSION_TTL", "60"),
             ("ARC_SESSION_MAX_AGE", "3600"),
@@ -446,8 +449,11 @@ mod tests {
 
     #[test]
     fn session_table_name_wins_over_alias_and_jwe_means_cookie() {
-        let c = Config::from_vars([("SESSION_TABLE_NAME", "jwe"), ("ARC_SESSION_TABLE_NAME", "t")])
-            .expect("valid");
+        let c = Config::from_vars([
+            ("SESSION_TABLE_NAME", "jwe"),
+            ("ARC_SESSION_TABLE_NAME", "t"),
+        ])
+        .expect("valid");
         assert_eq!(c.provider, Provider::SealedCookie);
         assert!(err(&[("SESSION_TABLE_NAME", " ")]).contains("SESSION_TABLE_NAME"));
     }
@@ -456,7 +462,10 @@ mod tests {
     fn bad_values_name_their_variable() {
         assert!(err(&[("ARC_ENV", "prod")]).starts_with("ARC_ENV is \"prod\""));
         for ttl in ["0", "-5", "1.5", "week"] {
-            assert!(err(&[("ARC_SESSION_TTL", ttl)]).starts_with("ARC_SESSION_TTL is"), "{ttl}");
+            assert!(
+                err(&[("ARC_SESSION_TTL", ttl)]).starts_with("ARC_SESSION_TTL is"),
+                "{ttl}"
+            );
         }
         assert!(err(&[("ARC_SESSION_MAX_AGE", "0")]).starts_with("ARC_SESSION_MAX_AGE is"));
         assert!(
@@ -477,7 +486,10 @@ mod tests {
                 ("ARC_APP_SECRET", GOOD),
                 ("ARC_APP_SECRET_PREVIOUS", "short"),
             ]);
-            assert!(msg.starts_with("ARC_APP_SECRET_PREVIOUS is 5 bytes"), "{msg}");
+            assert!(
+                msg.starts_with("ARC_APP_SECRET_PREVIOUS is 5 bytes"),
+                "{msg}"
+            );
             Config::from_vars([("ARC_ENV", env), ("ARC_APP_SECRET", GOOD)]).expect("long enough");
         }
     }

@@ -201,7 +201,7 @@ where
                 }
             }
         };
-        match response.into_http(session_cookie) {
+        match response.into_http(session_cookie.as_deref()) {
             Ok(response) => response,
             Err(e) => {
                 tracing::error!(error = %e, "the response could not be built");
@@ -237,7 +237,10 @@ fn error_page(status: StatusCode, message: &str) -> lambda_http::Response<Lambda
     let mut response = lambda_http::Response::new(LambdaBody::Text(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf8"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf8"),
+    );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(response::NO_CACHE));
     response
 }

@@ -47,7 +47,10 @@ impl Params {
     /// assert_eq!(arc_functions::http::Params::parse("a=1&a=2").get("a"), Some("1"));
     /// ```
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `name`, in order.
@@ -115,7 +118,10 @@ impl Params {
 /// lenient mode replaces them, as browsers do with query strings.
 fn decode_pairs(bytes: &[u8], strict: bool) -> Option<Vec<(String, String)>> {
     let decode = |part: &[u8]| -> Option<String> {
-        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
         let decoded = percent_encoding::percent_decode(&spaced);
         if strict {
             decoded.decode_utf8().ok().map(|s| s.into_owned())

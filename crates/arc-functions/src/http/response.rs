@@ -320,7 +320,7 @@ impl Response {
     /// Builds the HTTP response. `session_cookie` is the written session's `Set-Cookie` value.
     pub(crate) fn into_http(
         self,
-        session_cookie: Option<String>,
+        session_cookie: Option<&str>,
     ) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
         if let Some(e) = self.json_error {
             return Err(ResponseError::Json(e));
@@ -339,10 +339,10 @@ impl Response {
             headers.insert(CONTENT_TYPE, value(ct)?);
         }
         let no_cache = matches!(kind, Kind::Html | Kind::Json) || self.location.is_some();
-        let cache = self
-            .cache_control
-            .as_deref()
-            .unwrap_or(if no_cache { NO_CACHE } else { CACHE_A_DAY });
+        let cache =
+            self.cache_control
+                .as_deref()
+                .unwrap_or(if no_cache { NO_CACHE } else { CACHE_A_DAY });
         headers.insert(CACHE_CONTROL, value(cache)?);
         if let Some(location) = &self.location {
             headers.insert(LOCATION, value(location)?);
@@ -355,7 +355,12 @@ impl Response {
                 .map_err(|_| ResponseError::Header(name.clone()))?;
             headers.insert(name, value(v)?);
         }
-        for cookie in self.cookies.iter().chain(&session_cookie) {
+        for cookie in self
+            .cookies
+            .iter()
+            .map(String::as_str)
+            .chain(session_cookie)
+        {
             headers.append(SET_COOKIE, value(cookie)?);
         }
         let body = if self.body.is_empty() {

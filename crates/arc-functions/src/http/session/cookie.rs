@@ -37,7 +37,9 @@ impl CookieAttributes {
     pub(crate) fn set_cookie(&self, value: &str) -> Result<String, Error> {
         let cookie = self
             .builder(value)
-            .max_age(Duration::seconds(i64::try_from(self.max_age).unwrap_or(i64::MAX)))
+            .max_age(Duration::seconds(
+                i64::try_from(self.max_age).unwrap_or(i64::MAX),
+            ))
             .build()
             .to_string();
         if cookie.len() > MAX_SET_COOKIE_BYTES {
@@ -127,7 +129,12 @@ mod tests {
         ])
         .set_cookie("abc")
         .expect("small");
-        for part in ["Secure", "Domain=example.com", "SameSite=Strict", "Max-Age=60"] {
+        for part in [
+            "Secure",
+            "Domain=example.com",
+            "SameSite=Strict",
+            "Max-Age=60",
+        ] {
             assert!(prod.contains(part), "{part} in {prod}");
         }
     }
@@ -145,11 +152,17 @@ mod tests {
         let a = attrs(&[]);
         let overhead = a.set_cookie("").expect("empty").len();
         let fits = "x".repeat(MAX_SET_COOKIE_BYTES - overhead);
-        assert_eq!(a.set_cookie(&fits).expect("fits").len(), MAX_SET_COOKIE_BYTES);
+        assert_eq!(
+            a.set_cookie(&fits).expect("fits").len(),
+            MAX_SET_COOKIE_BYTES
+        );
         let over = "x".repeat(MAX_SET_COOKIE_BYTES - overhead + 1);
         match a.set_cookie(&over) {
             Err(Error::TooLarge { size, limit }) => {
-                assert_eq!((size, limit), (MAX_SET_COOKIE_BYTES + 1, MAX_SET_COOKIE_BYTES));
+                assert_eq!(
+                    (size, limit),
+                    (MAX_SET_COOKIE_BYTES + 1, MAX_SET_COOKIE_BYTES)
+                );
             }
             other => panic!("expected TooLarge, got {other:?}"),
         }

@@ -125,7 +125,8 @@ impl DynamoStore {
             .or_else(|_| URL_SAFE_NO_PAD.decode(signature.trim_end_matches('=')))
             .ok()?;
         self.secrets.iter().enumerate().find_map(|(i, secret)| {
-            bool::from(Self::mac(secret, id).ct_eq(given.as_slice())).then(|| (id.to_owned(), i > 0))
+            bool::from(Self::mac(secret, id).ct_eq(given.as_slice()))
+                .then(|| (id.to_owned(), i > 0))
         })
     }
 
@@ -147,7 +148,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.fault("GetItem", e))?;
+            .map_err(|e| self.fault("GetItem", &e))?;
         let Some(mut item) = out.item else {
             return Ok(None);
         };
@@ -164,7 +165,10 @@ impl DynamoStore {
             return Ok(None);
         }
         let created = number(item.remove(CREATED)).unwrap_or(now);
-        if self.max_age.is_some_and(|max| now >= created.saturating_add(max)) {
+        if self
+            .max_age
+            .is_some_and(|max| now >= created.saturating_add(max))
+        {
             return Ok(None);
         }
         let secret = match item.remove(SECRET) {
@@ -198,7 +202,10 @@ impl DynamoStore {
             None => Self::new_id()?,
         };
         item.insert(KEY.into(), AttributeValue::S(id.to_owned()));
-        item.insert(TTL.into(), AttributeValue::N(now.saturating_add(self.ttl).to_string()));
+        item.insert(
+            TTL.into(),
+            AttributeValue::N(now.saturating_add(self.ttl).to_string()),
+        );
         item.insert(SECRET.into(), AttributeValue::S(secret));
         item.insert(CREATED.into(), AttributeValue::N(created.to_string()));
         self.client()
@@ -208,7 +215,7 @@ impl DynamoStore {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| self.fault("PutItem", e))?;
+            .map_err(|e| self.fault("PutItem", &e))?;
         Ok(())
     }
 
@@ -221,17 +228,20 @@ impl DynamoStore {
             .key(KEY, AttributeValue::S(id.to_owned()))
             .send()
             .await
-            .map_err(|e| self.fault("DeleteItem", e))?;
+            .map_err(|e| self.fault("DeleteItem", &e))?;
         Ok(())
     }
 
-    fn fault<E, R>(&self, operation: &'static str, err: SdkError<E, R>) -> Error
+    fn fault<E, R>(&self, operation: &'static str, err: &SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = err.as_service_error().and_then(|e| e.code()).map(str::to_owned);
-        let unavailable = match &err {
+        let code = err
+            .as_service_error()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
+        let unavailable = match err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
             SdkError::ServiceError(_) => matches!(
                 code.as_deref(),
@@ -252,7 +262,7 @@ impl DynamoStore {
                     .and_then(|e| e.message())
                     .unwrap_or("no message")
             ),
-            None => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)),
+            None => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(err)),
         };
         Error::DynamoDb {
             operation,
@@ -303,10 +313,17 @@ mod tests {
     #[test]
     fn previous_secret_verifies_and_is_flagged() {
         let old = store(&[("ARC_APP_SECRET", "old")]);
-        let new = store(&[("ARC_APP_SECRET", "new"), ("ARC_APP_SECRET_PREVIOUS", "old")]);
+        let new = store(&[
+            ("ARC_APP_SECRET", "new"),
+            ("ARC_APP_SECRET_PREVIOUS", "old"),
+        ]);
         let cookie = old.cookie_value("x");
         assert_eq!(new.verify(&cookie), Some(("x".into(), true)));
-        assert_ne!(new.cookie_value("x"), cookie, "signing uses the current secret");
+        assert_ne!(
+            new.cookie_value("x"),
+            cookie,
+            "signing uses the current secret"
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Sessions: read from the `_idx` cookie, written back as a `Set-Cookie` value.
 //!
 //! The provider is chosen once, at cold start, from `SESSION_TABLE_NAME`: unset or `jwe` seals
-//! the session inside the cookie ([`SealedCookie`](self) provider); any other value names a
-//! DynamoDB table and the cookie then carries only a signed id. [`read`] and [`write`] use the
+//! the session inside the cookie; any other value names a
+//! DynamoDB table and the cookie then carries only a signed id. [`read`] and [`write()`] use the
 //! process-wide [`SessionStore`] built from the environment on first use;
 //! [`SessionStore::new`] builds one from an explicit [`Config`] for tests or several stores.
 //!
@@ -83,7 +83,13 @@ impl Error {
     /// assert!(!Error::NotAnObject("an array").is_unavailable());
     /// ```
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::DynamoDb { unavailable: true, .. })
+        matches!(
+            self,
+            Self::DynamoDb {
+                unavailable: true,
+                ..
+            }
+        )
     }
 }
 
@@ -407,7 +413,9 @@ impl SessionStore {
     /// ```
     pub fn new(config: &Config) -> Self {
         let backend = match &config.provider {
-            Provider::DynamoDb { table } => Backend::Dynamo(DynamoStore::new(config, table.clone())),
+            Provider::DynamoDb { table } => {
+                Backend::Dynamo(DynamoStore::new(config, table.clone()))
+            }
             _ => Backend::Sealed(SealedCookie::new(config)),
         };
         Self {
@@ -556,8 +564,13 @@ impl SessionStore {
                     Some(id) if !session.regenerate => id.clone(),
                     _ => DynamoStore::new_id()?,
                 };
-                let item_secret = session.item_secret.as_deref().filter(|_| !session.regenerate);
-                store.save(&id, &session.data, created, item_secret, now).await?;
+                let item_secret = session
+                    .item_secret
+                    .as_deref()
+                    .filter(|_| !session.regenerate);
+                store
+                    .save(&id, &session.data, created, item_secret, now)
+                    .await?;
                 self.cookie.set_cookie(&store.cookie_value(&id))
             }
         }
@@ -605,4 +618,173 @@ pub async fn read(request: &lambda_http::Request) -> Result<Session, Error> {
 /// ```
 pub async fn write(session: &Session) -> Result<String, Error> {
     SessionStore::global()?.write(session).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use serde_json::json;
+
+    const SECRET: &str = "bad-cookie test secret, 32+ bytes";
+
+    fn store() -> SessionStore {
+        SessionStore::new(&Config::from_vars([("ARC_APP_SECRET", SECRET)]).expect("config"))
+    }
+
+    fn sealer(store: &SessionStore) -> &SealedCookie {
+        match &store.backend {
+            Backend::Sealed(s) => s,
+            Backend::Dynamo(_) => unreachable!("cookie mode"),
+        }
+    }
+
+    fn data() -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("user".into(), json!("ann"));
+        m
+    }
+
+    /// Reads a request carrying `cookie` as its Cookie header: must be empty and not an error.
+    async fn assert_empty(store: &SessionStore, cookie: &str) {
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", cookie)
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        let session = store
+            .read(&request)
+            .await
+            .expect("a bad cookie is never an error");
+        assert!(session.is_empty(), "{cookie:?} opened to {session:?}");
+    }
+
+    #[tokio::test]
+    async fn a_good_cookie_opens() {
+        // The control for every bad-cookie test below: the same path with a good cookie.
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", format!("_idx={token}"))
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        assert_eq!(store.read(&request).await.expect("read").as_map(), &data());
+    }
+
+    #[tokio::test]
+    async fn missing_cookie() {
+        assert_empty(&store(), "other=1").await;
+    }
+
+    #[tokio::test]
+    async fn empty_cookie() {
+        assert_empty(&store(), "_idx=").await;
+    }
+
+    #[tokio::test]
+    async fn garbled_cookie() {
+        for garbage in [
+            "_idx=garbage",
+            "_idx=a.b.c.d.e",
+            "_idx=....",
+            "_idx=%%%",
+            "_idx=é",
+        ] {
+            assert_empty(&store(), garbage).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn truncated_cookie() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        for len in [1, token.len() / 2, token.len() - 1] {
+            assert_empty(&store, &format!("_idx={}", &token[..len])).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn tampered_cookie_any_byte() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        for i in 0..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).expect("ascii");
+            assert_empty(&store, &format!("_idx={tampered}")).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn wrong_key_cookie() {
+        let other = SessionStore::new(
+            &Config::from_vars([("ARC_APP_SECRET", "some other secret of 32+ bytes!!")])
+                .expect("config"),
+        );
+        let token = sealer(&other).seal(&data(), now(), now()).expect("seal");
+        assert_empty(&store(), &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn expired_cookie() {
+        let store = store();
+        let week_and_a_bit = config::DEFAULT_TTL + 1;
+        let token = sealer(&store)
+            .seal(&data(), now() - week_and_a_bit, now() - week_and_a_bit)
+            .expect("seal");
+        assert_empty(&store, &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn future_iat_cookie() {
+        let store = store();
+        let later = now() + sealed_cookie::CLOCK_SKEW + 5;
+        let token = sealer(&store).seal(&data(), later, later).expect("seal");
+        assert_empty(&store, &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn other_header_cookie() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        let (_, rest) = token.split_once('.').expect("compact JWE");
+        for header in [
+            r#"{"alg":"dir","enc":"A256GCM"}"#,
+            r#"{"alg":"dir","enc":"XC20P"}"#,
+            r#"{"alg":"none","enc":"XC20P"}"#,
+        ] {
+            assert_empty(&store, &format!("_idx={}.{rest}", B64.encode(header))).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn destroy_expires_the_cookie_and_regenerate_restarts_creation() {
+        let store = store();
+        let mut session = Session::from(data());
+        session.created = Some(now() - 100);
+        let kept = store.write(&session).await.expect("write");
+        session.regenerate();
+        let fresh = store.write(&session).await.expect("write");
+        let open = |set_cookie: &str| {
+            let token = set_cookie
+                .strip_prefix("_idx=")
+                .and_then(|v| v.split(';').next())
+                .expect("cookie");
+            sealer(&store).open(token, now()).expect("opens")
+        };
+        assert!(
+            open(&kept).created <= now() - 100,
+            "writes keep the creation time"
+        );
+        assert!(
+            open(&fresh).created >= now() - 1,
+            "regenerate starts a new session"
+        );
+        session.destroy();
+        let gone = store.write(&session).await.expect("write");
+        assert!(
+            gone.starts_with("_idx=;") && gone.contains("Max-Age=0"),
+            "{gone}"
+        );
+    }
 }

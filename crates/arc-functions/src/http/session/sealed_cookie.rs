@@ -270,7 +270,10 @@ mod tests {
         let session = data(json!({"n": 1, "nested": {"a": [1, 2, null]}, "s": "é"}));
         let token = a.seal(&session, NOW, NOW).expect("seal");
         assert_eq!(b.open(&token, NOW).expect("same secret").data, session);
-        assert!(other.open(&token, NOW).is_none(), "foreign key must not open");
+        assert!(
+            other.open(&token, NOW).is_none(),
+            "foreign key must not open"
+        );
         let t1 = a.seal(&session, NOW, NOW).expect("seal");
         assert_ne!(token, t1, "nonces must be fresh");
     }
@@ -281,8 +284,14 @@ mod tests {
         let token = s.seal(&Map::new(), NOW, NOW).expect("seal");
         assert!(s.open(&token, NOW + 99).is_some());
         assert!(s.open(&token, NOW + 100).is_none(), "expired at exp");
-        assert!(s.open(&token, NOW - CLOCK_SKEW).is_some(), "small skew allowed");
-        assert!(s.open(&token, NOW - CLOCK_SKEW - 1).is_none(), "iat in the future");
+        assert!(
+            s.open(&token, NOW - CLOCK_SKEW).is_some(),
+            "small skew allowed"
+        );
+        assert!(
+            s.open(&token, NOW - CLOCK_SKEW - 1).is_none(),
+            "iat in the future"
+        );
     }
 
     #[test]
@@ -302,9 +311,15 @@ mod tests {
             ("ARC_APP_SECRET_PREVIOUS", SECRET),
         ]);
         let token = old.seal(&Map::new(), NOW, NOW).expect("seal");
-        assert_eq!(rotated.open(&token, NOW).expect("old key opens").key_index, 1);
+        assert_eq!(
+            rotated.open(&token, NOW).expect("old key opens").key_index,
+            1
+        );
         let resealed = rotated.seal(&Map::new(), NOW, NOW).expect("seal");
-        assert!(old.open(&resealed, NOW).is_none(), "new seals use the new key");
+        assert!(
+            old.open(&resealed, NOW).is_none(),
+            "new seals use the new key"
+        );
         assert_eq!(rotated.open(&resealed, NOW).expect("opens").key_index, 0);
     }
 

@@ -1,0 +1,641 @@
+//! One behaviour suite, run against every session provider (as tower-sessions runs its route
+//! tests against every store), so a backend cannot quietly behave differently; then what only
+//! DynamoDB has: call counts, item layout and faults.
+//!
+//! The DynamoDB half needs a local DynamoDB (dynalite). `scripts/test` starts one and sets
+//! `ARC_TEST_DYNAMODB=1`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION` and credentials; without
+//! them those tests print that they skipped, and with `ARC_TEST_DYNAMODB=1` but no server they
+//! fail.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_functions::config::Config;
+use arc_functions::http::session::SessionStore;
+use arc_functions::http::{self, Handler, Request, Response};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use lambda_http::Body as LambdaBody;
+use lambda_http::http::header::SET_COOKIE;
+use serde_json::{Value, json};
+
+const V2: &str = include_str!("fixtures/apigw_v2_request.json");
+const SECRET: &str = "store-suite secret, 32 bytes or more";
+const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// Counts DynamoDB calls as they leave the SDK, after its retries would be counted again.
+#[derive(Debug, Default)]
+struct CallCounter(AtomicUsize);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Provider {
+    Cookie,
+    Dynamo,
+}
+
+/// A store of one provider with extra environment, plus what the DynamoDB tests inspect.
+struct Env {
+    store: &'static SessionStore,
+    calls: Arc<CallCounter>,
+    client: Option<Client>,
+    table: String,
+}
+
+fn dynamodb_available() -> bool {
+    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
+    false
+}
+
+async fn sdk_client(endpoint: Option<&str>, calls: &Arc<CallCounter>) -> Client {
+    let shared = aws_config::load_from_env().await;
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(SharedCounter(Arc::clone(calls)))
+        // Fault tests stop the server: fail fast instead of retrying for seconds.
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        );
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Client::from_conf(builder.build())
+}
+
+/// The interceptor must be `'static`; this shares one counter with the test.
+#[derive(Debug)]
+struct SharedCounter(Arc<CallCounter>);
+
+impl Intercept for SharedCounter {
+    fn name(&self) -> &'static str {
+        "SharedCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0
+            .read_before_transmit(context, runtime_components, cfg)
+    }
+}
+
+fn unique_table() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "sessions-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn create_table(client: &Client, table: &str) {
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("_idx")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("_idx")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create the session table in dynalite");
+}
+
+async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
+    let calls = Arc::new(CallCounter::default());
+    let mut all: Vec<(String, String)> = vec![("ARC_APP_SECRET".into(), SECRET.into())];
+    all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    match provider {
+        Provider::Cookie => {
+            let config = Config::from_vars(all).expect("config");
+            Env {
+                store: Box::leak(Box::new(SessionStore::new(&config))),
+                calls,
+                client: None,
+                table: String::new(),
+            }
+        }
+        Provider::Dynamo => {
+            let table = unique_table();
+            all.push(("SESSION_TABLE_NAME".into(), table.clone()));
+            let config = Config::from_vars(all).expect("config");
+            let client = sdk_client(None, &calls).await;
+            create_table(&client, &table).await;
+            calls.0.store(0, Ordering::SeqCst);
+            let store = SessionStore::with_dynamodb_client(&config, client.clone());
+            Env {
+                store: Box::leak(Box::new(store)),
+                calls,
+                client: Some(client),
+                table,
+            }
+        }
+    }
+}
+
+fn event(cookie: Option<&str>) -> lambda_http::Request {
+    let mut value: Value = serde_json::from_str(V2).expect("fixture");
+    value["cookies"] = match cookie {
+        Some(c) => json!([format!("_idx={c}")]),
+        None => json!([]),
+    };
+    lambda_http::request::from_str(&value.to_string()).expect("event")
+}
+
+fn text(response: &lambda_http::Response<LambdaBody>) -> String {
+    match response.body() {
+        LambdaBody::Text(t) => t.clone(),
+        LambdaBody::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// The value of the `_idx` cookie the response sets: `Some("")` when it expires it.
+fn idx(response: &lambda_http::Response<LambdaBody>) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("_idx="))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// One route that does what the `op` query parameter says, and answers the session as JSON.
+async fn route(req: Request) -> http::Result<Response> {
+    let mut session = req.session.clone();
+    let answer = |s: &arc_functions::http::session::Session| {
+        Response::json(&json!({ "session": s, "n": s.get::<u64>("n").ok().flatten() }))
+    };
+    Ok(match req.query.get("op") {
+        Some("inc") => {
+            let n = session.get::<u64>("n")?.unwrap_or(0) + 1;
+            session.insert("n", n)?;
+            answer(&session).session(session)
+        }
+        Some("set") => {
+            // A fresh object, as the guide's handlers return: the id must survive.
+            let n = session.get::<u64>("n")?.unwrap_or(0) + 1;
+            answer(&session).session(json!({ "n": n, "kinds": { "s": "x", "b": true, "l": [1, "a"], "z": null } }))
+        }
+        Some("regenerate") => {
+            session.regenerate();
+            answer(&session).session(session)
+        }
+        Some("destroy") => {
+            session.destroy();
+            answer(&session).session(session)
+        }
+        _ => answer(&session),
+    })
+}
+
+async fn call(env: &Env, op: &str, cookie: Option<&str>) -> lambda_http::Response<LambdaBody> {
+    let mut event = event(cookie);
+    *event.uri_mut() = format!("/?op={op}").parse().expect("uri");
+    Handler::with_store(env.store, route).handle(event).await
+}
+
+fn n(response: &lambda_http::Response<LambdaBody>) -> Option<u64> {
+    let v: Value = serde_json::from_str(&text(response)).expect("json answer");
+    v["n"].as_u64()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite every provider must pass
+
+async fn lifecycle(provider: Provider) {
+    let env = env(provider, &[]).await;
+
+    let r = call(&env, "read", None).await;
+    assert_eq!((r.status().as_u16(), n(&r)), (200, None), "starts empty");
+    assert_eq!(idx(&r), None, "reading only sets no cookie");
+
+    let r = call(&env, "inc", None).await;
+    assert_eq!(n(&r), Some(1));
+    let c1 = idx(&r).expect("written");
+
+    let r = call(&env, "read", Some(&c1)).await;
+    assert_eq!(n(&r), Some(1), "reads back");
+
+    let r = call(&env, "set", Some(&c1)).await;
+    assert_eq!(n(&r), Some(1), "answers what it read");
+    let c2 = idx(&r).expect("updated");
+    let r = call(&env, "read", Some(&c2)).await;
+    assert_eq!(n(&r), Some(2), "update kept");
+    if provider == Provider::Dynamo {
+        assert_eq!(c1, c2, "a handler's fresh object updates the same item");
+    }
+
+    let r = call(&env, "regenerate", Some(&c2)).await;
+    let c3 = idx(&r).expect("regenerated");
+    assert_ne!(c3, c2);
+    let r = call(&env, "read", Some(&c3)).await;
+    assert_eq!(n(&r), Some(2), "regenerate keeps the data");
+    if provider == Provider::Dynamo {
+        let r = call(&env, "read", Some(&c2)).await;
+        assert_eq!(n(&r), None, "the old id is gone after regenerate");
+    }
+
+    let r = call(&env, "destroy", Some(&c3)).await;
+    assert_eq!(idx(&r).as_deref(), Some(""), "destroy expires the cookie");
+    let set_cookie = r.headers()[SET_COOKIE].to_str().expect("ascii").to_owned();
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    let r = call(&env, "read", None).await;
+    assert_eq!(n(&r), None, "empty after destroy");
+    if provider == Provider::Dynamo {
+        let r = call(&env, "read", Some(&c3)).await;
+        assert_eq!(n(&r), None, "the destroyed item is deleted");
+    }
+}
+
+async fn idle_expiry(provider: Provider) {
+    let env = env(provider, &[("ARC_SESSION_TTL", "1")]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    assert_eq!(n(&call(&env, "read", Some(&c)).await), Some(1));
+    // Whole seconds: after two of them the one-second lifetime is surely over.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = call(&env, "read", Some(&c)).await;
+    assert_eq!((r.status().as_u16(), n(&r)), (200, None), "expired reads as empty");
+}
+
+async fn absolute_expiry(provider: Provider) {
+    let env = env(provider, &[("ARC_SESSION_MAX_AGE", "3")]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    // Whole seconds: one second in, the session is surely live; it is renewed by a write...
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let r = call(&env, "inc", Some(&c)).await;
+    assert_eq!(n(&r), Some(2), "live within ARC_SESSION_MAX_AGE");
+    let c = idx(&r).expect("written");
+    // ...yet three seconds after its creation it is over, though the idle TTL is a week.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = call(&env, "read", Some(&c)).await;
+    assert_eq!(n(&r), None, "past ARC_SESSION_MAX_AGE the session is empty");
+}
+
+async fn tampered_cookie(provider: Provider) {
+    let env = env(provider, &[]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    let calls_before = env.calls.0.load(Ordering::SeqCst);
+    for i in [0, c.len() / 2, c.len() - 1] {
+        let mut bytes = c.clone().into_bytes();
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).expect("ascii");
+        let r = call(&env, "read", Some(&tampered)).await;
+        assert_eq!((r.status().as_u16(), n(&r)), (200, None), "byte {i}");
+    }
+    assert_eq!(
+        env.calls.0.load(Ordering::SeqCst),
+        calls_before,
+        "a forged cookie costs no DynamoDB call"
+    );
+}
+
+async fn key_rotation(provider: Provider) {
+    let old = env(provider, &[("ARC_APP_SECRET", OLD_SECRET)]).await;
+    let c_old = idx(&call(&old, "inc", None).await).expect("written");
+
+    let mut vars = vec![("ARC_APP_SECRET_PREVIOUS", OLD_SECRET)];
+    let table;
+    if provider == Provider::Dynamo {
+        table = old.table.clone();
+        vars.push(("SESSION_TABLE_NAME", table.as_str()));
+    }
+    let rotated = rotated_env(provider, &vars, &old).await;
+    let r = call(&rotated, "inc", Some(&c_old)).await;
+    assert_eq!(n(&r), Some(2), "an old-key cookie still opens");
+    let c_new = idx(&r).expect("re-written");
+    assert_ne!(c_new, c_old);
+
+    // Which key sealed or signed it: only the current secret opens the new cookie.
+    let current_only = rotated_env(provider, &vars[1..], &old).await;
+    assert_eq!(n(&call(&current_only, "read", Some(&c_new)).await), Some(2));
+    assert_eq!(n(&call(&current_only, "read", Some(&c_old)).await), None);
+    assert_eq!(n(&call(&old, "read", Some(&c_new)).await), None, "never the old key");
+}
+
+/// A store with the current SECRET (and `vars`), sharing `old`'s table in DynamoDB mode.
+async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> Env {
+    let mut all = vec![("ARC_APP_SECRET", SECRET)];
+    all.extend_from_slice(vars);
+    let config = Config::from_vars(all.iter().copied()).expect("config");
+    let store = match (provider, &old.client) {
+        (Provider::Dynamo, Some(client)) => {
+            SessionStore::with_dynamodb_client(&config, client.clone())
+        }
+        _ => SessionStore::new(&config),
+    };
+    Env {
+        store: Box::leak(Box::new(store)),
+        calls: Arc::clone(&old.calls),
+        client: old.client.clone(),
+        table: old.table.clone(),
+    }
+}
+
+macro_rules! store_suite {
+    ($name:ident, $provider:expr) => {
+        mod $name {
+            use super::*;
+
+            async fn enabled() -> bool {
+                $provider == Provider::Cookie || dynamodb_available()
+            }
+
+            #[tokio::test]
+            async fn empty_write_read_update_regenerate_destroy() {
+                if enabled().await {
+                    lifecycle($provider).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn idle_expiry_empties_the_session() {
+                if enabled().await {
+                    idle_expiry($provider).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn absolute_lifetime_ends_an_active_session() {
+                if enabled().await {
+                    absolute_expiry($provider).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn a_tampered_cookie_is_an_empty_session() {
+                if enabled().await {
+                    tampered_cookie($provider).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn rotated_keys_open_old_cookies_and_reseal_with_the_new() {
+                if enabled().await {
+                    key_rotation($provider).await;
+                }
+            }
+        }
+    };
+}
+
+store_suite!(sealed_cookie, Provider::Cookie);
+store_suite!(dynamodb, Provider::Dynamo);
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB only
+
+#[tokio::test]
+async fn dynamodb_calls_per_request() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::Dynamo, &[]).await;
+    let calls = || env.calls.0.swap(0, Ordering::SeqCst);
+
+    call(&env, "read", None).await;
+    assert_eq!(calls(), 0, "a cookieless GET costs nothing");
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    assert_eq!(calls(), 1, "a first write is one PutItem");
+    call(&env, "read", Some(&c)).await;
+    assert_eq!(calls(), 1, "a read-only request is one GetItem");
+    call(&env, "inc", Some(&c)).await;
+    assert_eq!(calls(), 2, "read plus write is GetItem + PutItem");
+}
+
+#[tokio::test]
+async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::Dynamo, &[("ARC_SESSION_TTL", "600")]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    let c = idx(&call(&env, "set", Some(&c)).await).expect("written");
+    let id = c.rsplit_once('.').map(|(id, _)| id.to_owned()).expect("id.sig");
+    assert!(id.len() >= 22, "at least 128 bits of id: {id}");
+    let item = env
+        .client
+        .as_ref()
+        .expect("client")
+        .get_item()
+        .table_name(&env.table)
+        .key("_idx", AttributeValue::S(id.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("item exists");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    assert_eq!(item["_idx"], AttributeValue::S(id));
+    let ttl: u64 = item["_ttl"].as_n().expect("N").parse().expect("number");
+    assert!((now + 598..=now + 601).contains(&ttl), "_ttl {ttl} is now + 600");
+    assert!(item["_secret"].as_s().is_ok_and(|s| !s.is_empty()));
+    assert_eq!(item["n"], AttributeValue::N("2".into()));
+    let kinds = item["kinds"].as_m().expect("a map attribute");
+    assert_eq!(kinds["s"], AttributeValue::S("x".into()));
+    assert_eq!(kinds["b"], AttributeValue::Bool(true));
+    assert_eq!(kinds["z"], AttributeValue::Null(true));
+    assert_eq!(
+        kinds["l"],
+        AttributeValue::L(vec![AttributeValue::N("1".into()), AttributeValue::S("a".into())])
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::Dynamo, &[]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    let id = c.rsplit_once('.').map(|(id, _)| id.to_owned()).expect("id.sig");
+    let client = env.client.as_ref().expect("client");
+    let past = HashMap::from([
+        ("_idx".to_owned(), AttributeValue::S(id)),
+        ("_ttl".to_owned(), AttributeValue::N("1000".into())),
+        ("n".to_owned(), AttributeValue::N("41".into())),
+    ]);
+    client
+        .put_item()
+        .table_name(&env.table)
+        .set_item(Some(past))
+        .send()
+        .await
+        .expect("put");
+    let r = call(&env, "read", Some(&c)).await;
+    assert_eq!(n(&r), None, "a past _ttl counts as missing");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults: the client gets a generic 5xx, the log gets the cause, nobody gets a new cookie.
+
+/// Captures what `tracing` logs on this thread while the guard lives.
+fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = Buffer(Arc::clone(&buffer));
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (buffer, tracing::subscriber::set_default(subscriber))
+}
+
+fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buffer.lock().expect("log buffer")).into_owned()
+}
+
+#[tokio::test]
+async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
+    if !dynamodb_available() {
+        return;
+    }
+    let calls = Arc::new(CallCounter::default());
+    let config = Config::from_vars([
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", "no-such-session-table"),
+    ])
+    .expect("config");
+    let store = SessionStore::with_dynamodb_client(&config, sdk_client(None, &calls).await);
+    let env = Env {
+        store: Box::leak(Box::new(store)),
+        calls,
+        client: None,
+        table: String::new(),
+    };
+    let (logs, _guard) = capture_logs();
+    let r = call(&env, "inc", None).await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(idx(&r), None, "no cookie when the write failed");
+    assert!(!text(&r).contains("no-such-session-table"), "no detail for the client");
+    let log = logged(&logs);
+    assert!(log.contains("no-such-session-table"), "{log}");
+    assert!(log.contains("ResourceNotFoundException"), "{log}");
+}
+
+/// A dynalite of the test's own, so it can be stopped mid-run without harming other tests.
+struct OwnDynalite(Child);
+
+impl OwnDynalite {
+    fn start(table: &str) -> (Self, String) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut child = Command::new("node")
+            .arg(root.join("scripts/dynalite.js"))
+            .arg(table)
+            .env("NODE_PATH", root.join(".tools/node_modules"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs scripts/dynalite.js");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("READY line");
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("dynalite said {line:?}"))
+            .to_owned();
+        (Self(child), format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for OwnDynalite {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
+    if !dynamodb_available() {
+        return;
+    }
+    let table = unique_table();
+    let (mut dynalite, endpoint) = OwnDynalite::start(&table);
+    let calls = Arc::new(CallCounter::default());
+    let config = Config::from_vars([("ARC_APP_SECRET", SECRET), ("SESSION_TABLE_NAME", &table)])
+        .expect("config");
+    let store = SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await);
+    let env = Env {
+        store: Box::leak(Box::new(store)),
+        calls,
+        client: None,
+        table,
+    };
+    let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
+
+    let _ = dynalite.0.kill();
+    let _ = dynalite.0.wait();
+    let (logs, _guard) = capture_logs();
+    for (op, cookie) in [("read", Some(c.as_str())), ("inc", None)] {
+        let r = call(&env, op, cookie).await;
+        assert_eq!(r.status(), 503, "{op}: {}", text(&r));
+        assert_eq!(idx(&r), None, "{op}: no new cookie, so the browser keeps its last good one");
+    }
+    let log = logged(&logs);
+    assert!(log.contains("DynamoDB GetItem"), "{log}");
+    assert!(log.contains("DynamoDB PutItem"), "{log}");
+    assert!(log.to_lowercase().contains("connect"), "the cause is logged: {log}");
+}

@@ -1,0 +1,84 @@
+# Shared by scripts/run and scripts/test; source it, don't run it.
+# Every tool is installed on demand because CI and new machines start from a clean clone.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="$ROOT/.tools" # gitignored, so `cargo lambda watch` doesn't reload when it changes
+
+# The versions the router syntax and the local DynamoDB behaviour were checked against.
+CARGO_LAMBDA_VERSION="1.9.2"
+DYNALITE_VERSION="4.0.0"
+
+# The example app's session table (app.arc `@tables`), keyed on `_idx` like Architect's.
+SESSION_TABLE="bigsesh-session"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# One EXIT trap for everything a script starts; INT and TERM go through it too.
+_CLEANUP=()
+_run_cleanup() {
+	local cmd
+	for cmd in "${_CLEANUP[@]}"; do eval "$cmd" || true; done
+}
+trap _run_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_cargo_lambda() {
+	if cargo lambda --version >/dev/null 2>&1; then return; fi
+	log "installing cargo-lambda $CARGO_LAMBDA_VERSION from PyPI"
+	# The PyPI package ships the prebuilt binary; pip is the only installer that needs no
+	# other download site.
+	python3 -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+	# pyenv only exposes new console scripts after a rehash.
+	if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+	cargo lambda --version >/dev/null
+}
+
+ensure_dynalite() {
+	if [[ -f "$TOOLS_DIR/node_modules/dynalite/package.json" ]]; then return; fi
+	log "installing dynalite $DYNALITE_VERSION from npm into .tools/"
+	mkdir -p "$TOOLS_DIR"
+	npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error \
+		"dynalite@$DYNALITE_VERSION"
+}
+
+# start_dynalite [TABLE...]: an in-memory DynamoDB on a free loopback port, with TABLEs created,
+# for this script's lifetime. Exports what the AWS SDK (Rust and Node) reads to find it.
+start_dynalite() {
+	ensure_dynalite
+	local out="$TOOLS_DIR/dynalite.$$.out"
+	: >"$out"
+	# The helper binds port 0 itself, so there is no window where another process takes the port.
+	NODE_PATH="$TOOLS_DIR/node_modules" node "$ROOT/scripts/dynalite.js" "$@" >"$out" 2>&1 &
+	DYNALITE_PID=$!
+	_CLEANUP+=("stop_dynalite")
+
+	local port="" i
+	for ((i = 0; i < 300; i++)); do
+		port="$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$out")"
+		if [[ -n "$port" ]]; then break; fi
+		if ! kill -0 "$DYNALITE_PID" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	if [[ -z "$port" ]]; then
+		cat "$out" >&2
+		echo "dynalite did not start" >&2
+		return 1
+	fi
+
+	export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+	export AWS_REGION="us-east-1"
+	# dynalite never checks signatures, but the SDKs refuse to sign without credentials.
+	export AWS_ACCESS_KEY_ID="local"
+	export AWS_SECRET_ACCESS_KEY="local"
+	log "dynalite on $AWS_ENDPOINT_URL_DYNAMODB (tables: ${*:-none})"
+}
+
+stop_dynalite() {
+	if [[ -n "${DYNALITE_PID:-}" ]]; then
+		kill "$DYNALITE_PID" 2>/dev/null || true
+		wait "$DYNALITE_PID" 2>/dev/null || true
+		rm -f "$TOOLS_DIR/dynalite.$$.out"
+		DYNALITE_PID=""
+	fi
+}

@@ -222,7 +222,9 @@ async fn route(req: Request) -> http::Result<Response> {
         Some("set") => {
             // A fresh object, as the guide's handlers return: the id must survive.
             let n = session.get::<u64>("n")?.unwrap_or(0) + 1;
-            answer(&session).session(json!({ "n": n, "kinds": { "s": "x", "b": true, "l": [1, "a"], "z": null } }))
+            answer(&session).session(
+                json!({ "n": n, "kinds": { "s": "x", "b": true, "l": [1, "a"], "z": null } }),
+            )
         }
         Some("regenerate") => {
             session.regenerate();
@@ -302,7 +304,11 @@ async fn idle_expiry(provider: Provider) {
     // Whole seconds: after two of them the one-second lifetime is surely over.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = call(&env, "read", Some(&c)).await;
-    assert_eq!((r.status().as_u16(), n(&r)), (200, None), "expired reads as empty");
+    assert_eq!(
+        (r.status().as_u16(), n(&r)),
+        (200, None),
+        "expired reads as empty"
+    );
 }
 
 async fn absolute_expiry(provider: Provider) {
@@ -357,7 +363,11 @@ async fn key_rotation(provider: Provider) {
     let current_only = rotated_env(provider, &vars[1..], &old).await;
     assert_eq!(n(&call(&current_only, "read", Some(&c_new)).await), Some(2));
     assert_eq!(n(&call(&current_only, "read", Some(&c_old)).await), None);
-    assert_eq!(n(&call(&old, "read", Some(&c_new)).await), None, "never the old key");
+    assert_eq!(
+        n(&call(&old, "read", Some(&c_new)).await),
+        None,
+        "never the old key"
+    );
 }
 
 /// A store with the current SECRET (and `vars`), sharing `old`'s table in DynamoDB mode.
@@ -458,7 +468,10 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
     let env = env(Provider::Dynamo, &[("ARC_SESSION_TTL", "600")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let c = idx(&call(&env, "set", Some(&c)).await).expect("written");
-    let id = c.rsplit_once('.').map(|(id, _)| id.to_owned()).expect("id.sig");
+    let id = c
+        .rsplit_once('.')
+        .map(|(id, _)| id.to_owned())
+        .expect("id.sig");
     assert!(id.len() >= 22, "at least 128 bits of id: {id}");
     let item = env
         .client
@@ -479,7 +492,10 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
         .as_secs();
     assert_eq!(item["_idx"], AttributeValue::S(id));
     let ttl: u64 = item["_ttl"].as_n().expect("N").parse().expect("number");
-    assert!((now + 598..=now + 601).contains(&ttl), "_ttl {ttl} is now + 600");
+    assert!(
+        (now + 598..=now + 601).contains(&ttl),
+        "_ttl {ttl} is now + 600"
+    );
     assert!(item["_secret"].as_s().is_ok_and(|s| !s.is_empty()));
     assert_eq!(item["n"], AttributeValue::N("2".into()));
     let kinds = item["kinds"].as_m().expect("a map attribute");
@@ -488,7 +504,10 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
     assert_eq!(kinds["z"], AttributeValue::Null(true));
     assert_eq!(
         kinds["l"],
-        AttributeValue::L(vec![AttributeValue::N("1".into()), AttributeValue::S("a".into())])
+        AttributeValue::L(vec![
+            AttributeValue::N("1".into()),
+            AttributeValue::S("a".into())
+        ])
     );
 }
 
@@ -499,7 +518,10 @@ async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
     }
     let env = env(Provider::Dynamo, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
-    let id = c.rsplit_once('.').map(|(id, _)| id.to_owned()).expect("id.sig");
+    let id = c
+        .rsplit_once('.')
+        .map(|(id, _)| id.to_owned())
+        .expect("id.sig");
     let client = env.client.as_ref().expect("client");
     let past = HashMap::from([
         ("_idx".to_owned(), AttributeValue::S(id)),
@@ -568,7 +590,10 @@ async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
     let r = call(&env, "inc", None).await;
     assert_eq!(r.status(), 500);
     assert_eq!(idx(&r), None, "no cookie when the write failed");
-    assert!(!text(&r).contains("no-such-session-table"), "no detail for the client");
+    assert!(
+        !text(&r).contains("no-such-session-table"),
+        "no detail for the client"
+    );
     let log = logged(&logs);
     assert!(log.contains("no-such-session-table"), "{log}");
     assert!(log.contains("ResourceNotFoundException"), "{log}");
@@ -590,7 +615,9 @@ impl OwnDynalite {
             .expect("node runs scripts/dynalite.js");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("READY line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("READY line");
         let port = line
             .trim()
             .strip_prefix("READY ")
@@ -617,7 +644,8 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     let calls = Arc::new(CallCounter::default());
     let config = Config::from_vars([("ARC_APP_SECRET", SECRET), ("SESSION_TABLE_NAME", &table)])
         .expect("config");
-    let store = SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await);
+    let store =
+        SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await);
     let env = Env {
         store: Box::leak(Box::new(store)),
         calls,
@@ -632,10 +660,17 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     for (op, cookie) in [("read", Some(c.as_str())), ("inc", None)] {
         let r = call(&env, op, cookie).await;
         assert_eq!(r.status(), 503, "{op}: {}", text(&r));
-        assert_eq!(idx(&r), None, "{op}: no new cookie, so the browser keeps its last good one");
+        assert_eq!(
+            idx(&r),
+            None,
+            "{op}: no new cookie, so the browser keeps its last good one"
+        );
     }
     let log = logged(&logs);
     assert!(log.contains("DynamoDB GetItem"), "{log}");
     assert!(log.contains("DynamoDB PutItem"), "{log}");
-    assert!(log.to_lowercase().contains("connect"), "the cause is logged: {log}");
+    assert!(
+        log.to_lowercase().contains("connect"),
+        "the cause is logged: {log}"
+    );
 }

@@ -57,7 +57,10 @@ fn app_arc_router_and_route_crates_agree() {
             ));
         }
     }
-    assert_eq!(from_arc, from_router, "app.arc @http and the watch router differ");
+    assert_eq!(
+        from_arc, from_router,
+        "app.arc @http and the watch router differ"
+    );
 
     for (_, _, function) in &from_arc {
         let manifest = root().join("crates").join(function).join("Cargo.toml");
@@ -65,9 +68,16 @@ fn app_arc_router_and_route_crates_agree() {
             .unwrap_or_else(|_| panic!("route {function} has no crate at {}", manifest.display()))
             .parse()
             .expect("TOML");
-        assert_eq!(crate_toml["package"]["name"].as_str(), Some(function.as_str()));
+        assert_eq!(
+            crate_toml["package"]["name"].as_str(),
+            Some(function.as_str())
+        );
         assert!(
-            root().join("crates").join(function).join("src/main.rs").exists(),
+            root()
+                .join("crates")
+                .join(function)
+                .join("src/main.rs")
+                .exists(),
             "{function} is a binary"
         );
     }
@@ -75,9 +85,16 @@ fn app_arc_router_and_route_crates_agree() {
     // And no route crate that app.arc does not declare.
     let declared: BTreeSet<&str> = from_arc.iter().map(|(_, _, f)| f.as_str()).collect();
     for entry in std::fs::read_dir(root().join("crates")).expect("crates/") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if name != "arc-functions" {
-            assert!(declared.contains(name.as_str()), "crates/{name} is not in app.arc");
+            assert!(
+                declared.contains(name.as_str()),
+                "crates/{name} is not in app.arc"
+            );
         }
     }
 }

@@ -519,3 +519,112 @@ async fn a_session_too_large_for_a_cookie_is_a_500_and_no_cookie() {
         "the detail goes to the log only"
     );
 }
+
+/// Issues a CSRF token on GET (returning the session that binds it); counts on POST.
+async fn form_page(mut req: Request) -> http::Result<Response> {
+    if req.method == "GET" {
+        let token = req.csrf_token()?;
+        return Ok(Response::text(token).session(req.session));
+    }
+    Ok(Response::text("accepted"))
+}
+
+fn post_form(cookie: &str, form: &str) -> lambda_http::Request {
+    let (cookie, form) = (cookie.to_owned(), form.to_owned());
+    event(V2, move |e| {
+        e["requestContext"]["http"]["method"] = json!("POST");
+        e["cookies"] = json!([cookie]);
+        e["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
+        e["body"] = json!(form);
+    })
+}
+
+#[tokio::test]
+async fn csrf_protect_requires_the_sessions_token_on_unsafe_methods() {
+    let handler = Handler::with_store(default_store(), http::csrf::protect(form_page));
+    let get = |cookies: Value| {
+        event(V2, move |e| {
+            e["requestContext"]["http"]["method"] = json!("GET");
+            e["cookies"] = cookies;
+        })
+    };
+    let page = handler.handle(get(json!([]))).await;
+    assert_eq!(page.status(), 200, "safe methods need no token");
+    let token = body_text(&page);
+    let cookie = session_pair(&page);
+
+    let ok = handler
+        .handle(post_form(&cookie, &format!("_csrf={token}&x=1")))
+        .await;
+    assert_eq!(
+        (ok.status().as_u16(), body_text(&ok).as_str()),
+        (200, "accepted")
+    );
+
+    let mut with_header = post_form(&cookie, "x=1");
+    with_header
+        .headers_mut()
+        .insert("x-csrf-token", token.parse().expect("header value"));
+    assert_eq!(handler.handle(with_header).await.status(), 200);
+
+    let missing = handler.handle(post_form(&cookie, "x=1")).await;
+    assert_eq!(missing.status(), 403);
+    assert!(body_text(&missing).contains("403 Forbidden"));
+    assert_ne!(body_text(&missing), "accepted", "the handler did not run");
+
+    // A token from another session is refused.
+    let other = handler.handle(get(json!([]))).await;
+    let other_token = body_text(&other);
+    let stolen = handler
+        .handle(post_form(&cookie, &format!("_csrf={other_token}")))
+        .await;
+    assert_eq!(stolen.status(), 403);
+
+    // A forged token, and a valid one with no session at all.
+    let forged = handler
+        .handle(post_form(
+            &cookie,
+            "_csrf=99999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ))
+        .await;
+    assert_eq!(forged.status(), 403);
+    let no_session = handler
+        .handle(post_form("other=1", &format!("_csrf={token}")))
+        .await;
+    assert_eq!(no_session.status(), 403);
+}
+
+async fn flash_route(mut req: Request) -> http::Result<Response> {
+    let seen = req
+        .flash::<String>("notice")
+        .unwrap_or_else(|| "none".into());
+    if req.query.get("set").is_some() {
+        req.session.flash("notice", "saved")?;
+        return Ok(Response::text(seen).session(req.session));
+    }
+    // Reads only: returns no session.
+    Ok(Response::text(seen))
+}
+
+#[tokio::test]
+async fn a_flash_message_is_read_exactly_once() {
+    let handler = Handler::with_store(default_store(), flash_route);
+    let request = |cookie: Option<&str>, set: bool| {
+        let cookie = cookie.map(str::to_owned);
+        event(V2, move |e| {
+            e["cookies"] = json!(cookie.into_iter().collect::<Vec<_>>());
+            e["rawQueryString"] = json!(if set { "set=1" } else { "" });
+        })
+    };
+    let first = handler.handle(request(None, true)).await;
+    assert_eq!(body_text(&first), "none");
+    let cookie = session_pair(&first);
+
+    let second = handler.handle(request(Some(&cookie), false)).await;
+    assert_eq!(body_text(&second), "saved", "read in the next request");
+    let cleared = session_pair(&second);
+
+    let third = handler.handle(request(Some(&cleared), false)).await;
+    assert_eq!(body_text(&third), "none", "and gone after");
+    assert!(set_cookies(&third).is_empty(), "nothing left to clear");
+}

@@ -1,6 +1,7 @@
 //! HTTP handlers: [`async_handler`] wraps an `async fn(Request) -> Result<Response, E>` for
 //! `lambda_http::run`, reading the session before and writing it after.
 
+pub mod csrf;
 mod request;
 mod response;
 pub mod session;
@@ -177,11 +178,13 @@ where
             Ok(request) => request,
             Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        request.session = match store.read_headers(&request.headers).await {
-            Ok(session) => session,
+        match store.read_headers(&request.headers).await {
+            Ok(session) => request.attach(store, session),
             Err(e) => return fault(&e, "reading the session"),
-        };
+        }
+        // Without its flash messages: those are read once, here, and must not be written back.
         let arrived = request.session.clone();
+        let consumed_flash = request.had_flash();
         let mut response = match (self.inner.handler)(request).await {
             Ok(response) => response,
             Err(e) => {
@@ -191,6 +194,10 @@ where
             }
         };
         let session_cookie = match response.take_session() {
+            None if consumed_flash => match store.write(&arrived).await {
+                Ok(cookie) => Some(cookie),
+                Err(e) => return fault(&e, "clearing the flash messages"),
+            },
             None => None,
             Some(Err(e)) => return fault(&e, "the response's session"),
             Some(Ok(mut session)) => {
@@ -224,17 +231,21 @@ fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
     }
 }
 
-fn error_page(status: StatusCode, message: &str) -> lambda_http::Response<LambdaBody> {
+/// A small HTML page for an error status; `message` is escaped.
+pub(crate) fn error_body(status: StatusCode, message: &str) -> String {
     let reason = status.canonical_reason().unwrap_or("Error");
     let message = message
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    let body = format!(
+    format!(
         "<!doctype html>\n<html><head><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1><p>{message}</p></body></html>\n",
         code = status.as_u16()
-    );
-    let mut response = lambda_http::Response::new(LambdaBody::Text(body));
+    )
+}
+
+fn error_page(status: StatusCode, message: &str) -> lambda_http::Response<LambdaBody> {
+    let mut response = lambda_http::Response::new(LambdaBody::Text(error_body(status, message)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(

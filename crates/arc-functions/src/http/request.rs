@@ -6,9 +6,10 @@ use lambda_http::http::{HeaderMap, Method, header::CONTENT_TYPE};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body as LambdaBody, RequestExt};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::session::Session;
+use super::csrf::{self, CsrfKeys};
+use super::session::{Session, SessionStore};
 
 /// Ordered name/value pairs where a name may repeat: a query string or a form body.
 ///
@@ -284,6 +285,10 @@ pub struct Request {
     pub context: Option<RequestContext>,
     /// The lambda_http request, for anything not normalized here (its body is the raw body).
     pub raw: lambda_http::Request,
+    /// Flash messages set by the previous request, taken out of the session.
+    flash: Map<String, Value>,
+    /// The store the session came from; `None` means the process-wide one.
+    store: Option<&'static SessionStore>,
 }
 
 impl Request {
@@ -325,6 +330,8 @@ impl Request {
             session: Session::new(),
             context: raw.request_context_ref().cloned(),
             raw,
+            flash: Map::new(),
+            store: None,
         })
     }
 
@@ -346,6 +353,66 @@ impl Request {
             .filter(|(n, _)| n == name)
             .last()
             .map(|(_, v)| v)
+    }
+
+    /// A flash message set by the previous request with [`Session::flash`], converted to `T`;
+    /// `None` when there is none (or it is not a `T`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.flash::<String>("error"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flash<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.flash.get(key).and_then(|v| T::deserialize(v).ok())
+    }
+
+    /// A CSRF token for this request's session, for a form's hidden [`csrf::FIELD`] field or
+    /// the [`csrf::HEADER`] header. The first call in a session stores a random binding in
+    /// it: return the session with the page (`.session(req.session)`).
+    ///
+    /// # Errors
+    ///
+    /// [`csrf::Error::Session`] when the configuration is invalid or the binding cannot be
+    /// stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let mut req = arc_functions::http::Request::from_lambda(event)?;
+    /// let token = req.csrf_token()?;
+    /// assert!(token.contains('.'));
+    /// assert!(!req.session.is_empty(), "the binding is in the session now");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn csrf_token(&mut self) -> Result<String, csrf::Error> {
+        let keys = self
+            .csrf_keys()
+            .map_err(|e| csrf::Error::Session(e.to_string()))?;
+        keys.issue(&mut self.session, super::session::now())
+    }
+
+    pub(crate) fn csrf_keys(&self) -> Result<&'static CsrfKeys, super::session::Error> {
+        Ok(match self.store {
+            Some(store) => store.csrf(),
+            None => SessionStore::global()?.csrf(),
+        })
+    }
+
+    /// Fills in what the handler wrapper reads: the session, its flash messages, its store.
+    pub(crate) fn attach(&mut self, store: &'static SessionStore, mut session: Session) {
+        self.flash = session.take_flash();
+        self.session = session;
+        self.store = Some(store);
+    }
+
+    /// Whether the request arrived with flash messages (now consumed).
+    pub(crate) fn had_flash(&self) -> bool {
+        !self.flash.is_empty()
     }
 
     /// The value of header `name`, when it is text.

@@ -114,6 +114,10 @@ impl DynamoStore {
 
     /// The id of a cookie value whose signature verifies, and whether an old secret signed it.
     pub(crate) fn verify(&self, value: &str) -> Option<(String, bool)> {
+        // @architect/functions percent-encodes the value (`+` as `%2B`, `/` as `%2F`).
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .ok()?;
         let (id, signature) = value.rsplit_once('.')?;
         if id.is_empty() {
             return None;
@@ -293,6 +297,11 @@ mod tests {
         );
         assert_eq!(
             s.verify("abc.mUba1OAOkT/Ivo5dP34RCkqegy+D+wnDRShdeGONig4"),
+            Some(("abc".into(), false))
+        );
+        // As @architect/functions sends it: percent-encoded.
+        assert_eq!(
+            s.verify("abc.mUba1OAOkT%2FIvo5dP34RCkqegy%2BD%2BwnDRShdeGONig4"),
             Some(("abc".into(), false))
         );
     }

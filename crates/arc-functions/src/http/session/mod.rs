@@ -21,10 +21,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::csrf::CsrfKeys;
 use crate::config::{self, Config, Provider};
 use cookie::CookieAttributes;
 use dynamo::DynamoStore;
 use sealed_cookie::SealedCookie;
+
+/// The session key under which flash messages wait for the next request.
+pub const FLASH_KEY: &str = "_flash";
 
 /// What can go wrong reading or writing a session.
 #[derive(Debug, thiserror::Error)]
@@ -276,6 +280,49 @@ impl Session {
         self.destroy = true;
     }
 
+    /// Sets a flash message: `value` is readable exactly once, with [`Request::flash`] in the
+    /// next request, and gone after it (the handler wrapper writes the session back without
+    /// it even when that handler returns no session). Return this session from the handler
+    /// that sets it.
+    ///
+    /// [`Request::flash`]: crate::http::Request::flash
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when `value` cannot be represented as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.flash("error", "Wrong password")?;
+    /// assert!(!session.is_empty());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn flash<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(Error::Json)?;
+        match self.data.entry(FLASH_KEY) {
+            serde_json::map::Entry::Occupied(mut e) => match e.get_mut() {
+                Value::Object(map) => {
+                    map.insert(key.into(), value);
+                }
+                other => *other = Value::Object(Map::from_iter([(key.into(), value)])),
+            },
+            serde_json::map::Entry::Vacant(e) => {
+                e.insert(Value::Object(Map::from_iter([(key.into(), value)])));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes and returns the flash messages set by the previous request.
+    pub(crate) fn take_flash(&mut self) -> Map<String, Value> {
+        match self.data.remove(FLASH_KEY) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
     /// Carries the identity of `from` (the session the request arrived with) into a session
     /// built afresh by a handler, so that writing `{count}` updates the same DynamoDB item
     /// instead of creating one per write.
@@ -374,6 +421,7 @@ enum Backend {
 pub struct SessionStore {
     backend: Backend,
     cookie: CookieAttributes,
+    csrf: CsrfKeys,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -388,7 +436,7 @@ impl std::fmt::Debug for SessionStore {
     }
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -421,7 +469,12 @@ impl SessionStore {
         Self {
             backend,
             cookie: CookieAttributes::new(config),
+            csrf: CsrfKeys::new(config),
         }
+    }
+
+    pub(crate) fn csrf(&self) -> &CsrfKeys {
+        &self.csrf
     }
 
     /// Like [`SessionStore::new`] in DynamoDB mode, with a client you built (a local

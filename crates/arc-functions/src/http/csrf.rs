@@ -1,0 +1,309 @@
+//! Cross-site request forgery protection: a token bound to the session.
+//!
+//! A token is `<expiry>.<mac>`: the expiry in epoch seconds and
+//! `BASE64URL(HMAC-SHA256(key, binding || 0 || expiry))`, where `key` is derived (HKDF-SHA256)
+//! from `ARC_APP_SECRET` for this use alone and `binding` is a random value kept in the session
+//! under [`BINDING_KEY`]. The expiry is inside the MAC, so it cannot be extended; the MAC is
+//! compared in constant time. A token taken from one session is worthless in another, and
+//! tokens die with their session. Keys from `ARC_APP_SECRET_PREVIOUS` still verify.
+//!
+//! A form carries the token in a hidden field named [`FIELD`]; `fetch` calls send it in the
+//! [`HEADER`] header:
+//!
+//! ```html
+//! <form method=post action=/count>
+//!   <input type=hidden name=_csrf value="{token}">
+//!   <button>Count</button>
+//! </form>
+//! ```
+//!
+//! Issue a token with [`Request::csrf_token`] (it writes the binding into the session, so
+//! return the session with the page) and require it with [`protect`], which answers 403 to an
+//! unsafe request (`POST`, `PUT`, `PATCH`, `DELETE`) whose token is missing or wrong.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use lambda_http::http::Method;
+use sha2::Sha256;
+
+use super::session::Session;
+use super::{Request, Response};
+use crate::config::{Config, Secret};
+
+/// The form field that carries the token.
+pub const FIELD: &str = "_csrf";
+/// The header that carries the token for scripts.
+pub const HEADER: &str = "x-csrf-token";
+/// The session key holding the random value tokens are bound to.
+pub const BINDING_KEY: &str = "_csrf";
+
+const HKDF_SALT: &[u8] = b"arc-functions csrf";
+const HKDF_INFO: &[u8] = b"csrf token mac key v1";
+
+/// Why a request's token was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request carries no token, in neither the form field nor the header.
+    #[error("no CSRF token in the {FIELD} form field or the {HEADER} header")]
+    Missing,
+    /// The session has no binding: it never issued a token (or was reset since).
+    #[error("the session has no CSRF binding; issue a token with Request::csrf_token first")]
+    NoBinding,
+    /// The token is not `<expiry>.<mac>`.
+    #[error("the CSRF token is malformed")]
+    Malformed,
+    /// The token's lifetime is over.
+    #[error("the CSRF token has expired")]
+    Expired,
+    /// The MAC does not match this session under any current or previous key.
+    #[error("the CSRF token does not belong to this session")]
+    Invalid,
+    /// The binding could not be stored in the session.
+    #[error("the CSRF binding could not be stored: {0}")]
+    Session(String),
+}
+
+/// The MAC keys, derived once at cold start: `[0]` issues, all verify.
+pub(crate) struct CsrfKeys {
+    keys: Vec<[u8; 32]>,
+    lifetime: u64,
+}
+
+impl CsrfKeys {
+    pub(crate) fn new(config: &Config) -> Self {
+        let derive = |secret: &Secret| {
+            let hkdf = hkdf::Hkdf::<Sha256>::new(Some(HKDF_SALT), secret.as_bytes());
+            let mut key = [0u8; 32];
+            // 32 bytes is far below HKDF-SHA256's limit, so expand cannot fail.
+            let _ = hkdf.expand(HKDF_INFO, &mut key);
+            key
+        };
+        Self {
+            keys: std::iter::once(&config.secret)
+                .chain(&config.previous_secrets)
+                .map(derive)
+                .collect(),
+            lifetime: config.ttl,
+        }
+    }
+
+    fn mac(key: &[u8; 32], binding: &str, expiry: u64) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(binding.as_bytes());
+        mac.update(&[0]);
+        mac.update(expiry.to_string().as_bytes());
+        mac
+    }
+
+    /// A token for `session`, adding a binding to it when it has none.
+    pub(crate) fn issue(&self, session: &mut Session, now: u64) -> Result<String, Error> {
+        let binding = match session.get::<String>(BINDING_KEY) {
+            Ok(Some(b)) if !b.is_empty() => b,
+            _ => {
+                let mut bytes = [0u8; 16];
+                getrandom::fill(&mut bytes).map_err(|e| Error::Session(e.to_string()))?;
+                let b = B64.encode(bytes);
+                session
+                    .insert(BINDING_KEY, &b)
+                    .map_err(|e| Error::Session(e.to_string()))?;
+                b
+            }
+        };
+        let expiry = now.saturating_add(self.lifetime);
+        let mac = Self::mac(&self.keys[0], &binding, expiry)
+            .finalize()
+            .into_bytes();
+        Ok(format!("{expiry}.{}", B64.encode(mac)))
+    }
+
+    /// Checks `token` against `session`'s binding.
+    pub(crate) fn verify(&self, session: &Session, token: &str, now: u64) -> Result<(), Error> {
+        let binding = match session.get::<String>(BINDING_KEY) {
+            Ok(Some(b)) if !b.is_empty() => b,
+            _ => return Err(Error::NoBinding),
+        };
+        let (expiry, mac) = token.split_once('.').ok_or(Error::Malformed)?;
+        let expiry: u64 = expiry.parse().map_err(|_| Error::Malformed)?;
+        let mac = B64.decode(mac).map_err(|_| Error::Malformed)?;
+        // Checked before the expiry, so an expired forgery says Invalid, not Expired.
+        let genuine = self
+            .keys
+            .iter()
+            .any(|key| Self::mac(key, &binding, expiry).verify_slice(&mac).is_ok());
+        if !genuine {
+            return Err(Error::Invalid);
+        }
+        if now >= expiry {
+            return Err(Error::Expired);
+        }
+        Ok(())
+    }
+}
+
+/// Whether a method changes state and so needs a token.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::csrf::is_unsafe;
+/// use lambda_http::http::Method;
+///
+/// assert!(is_unsafe(&Method::POST));
+/// assert!(!is_unsafe(&Method::GET));
+/// ```
+pub fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Checks the token a request carries (form field [`FIELD`], else header [`HEADER`]) against
+/// its session.
+///
+/// # Errors
+///
+/// [`Error`] saying why the token was refused.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{csrf, Request};
+///
+/// let event = lambda_http::http::Request::builder()
+///     .method("POST")
+///     .body(lambda_http::Body::Empty)?;
+/// let req = Request::from_lambda(event)?;
+/// assert_eq!(csrf::verify(&req), Err(csrf::Error::Missing));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify(req: &Request) -> Result<(), Error> {
+    let token = req
+        .body
+        .form()
+        .and_then(|form| form.get(FIELD))
+        .or_else(|| req.header(HEADER))
+        .ok_or(Error::Missing)?;
+    req.csrf_keys()
+        .map_err(|e| Error::Session(e.to_string()))?
+        .verify(&req.session, token, super::session::now())
+}
+
+/// The future [`protect`] returns.
+pub type Protected<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+/// Wraps a handler so that unsafe requests without a valid token get a 403 and never reach it.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, csrf, Request, Response};
+///
+/// async fn counter(req: Request) -> http::Result<Response> {
+///     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+///     let mut session = req.session;
+///     session.insert("count", count)?;
+///     Ok(Response::redirect("/").session(session))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     lambda_http::run(http::async_handler(csrf::protect(counter))).await
+/// }
+/// ```
+pub fn protect<F, Fut, E>(handler: F) -> impl Fn(Request) -> Protected<E> + Send + Sync + 'static
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: 'static,
+{
+    move |req: Request| -> Protected<E> {
+        if let Some(Err(e)) = is_unsafe(&req.method).then(|| verify(&req)) {
+            tracing::warn!(error = %e, method = %req.method, path = %req.path, "CSRF check failed");
+            return Box::pin(async {
+                Ok(Response::html(super::error_body(
+                    lambda_http::http::StatusCode::FORBIDDEN,
+                    "The form has expired or did not come from this site. Reload the page and try again.",
+                ))
+                .status(403))
+            });
+        }
+        Box::pin(handler(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_790_000_000;
+
+    fn keys(vars: &[(&str, &str)]) -> CsrfKeys {
+        CsrfKeys::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+    }
+
+    #[test]
+    fn a_token_verifies_for_its_session_only() {
+        let k = keys(&[("ARC_APP_SECRET", "csrf test secret of 32 bytes or more")]);
+        let mut mine = Session::new();
+        let token = k.issue(&mut mine, NOW).expect("issue");
+        assert!(mine.get::<String>(BINDING_KEY).expect("string").is_some());
+        assert_eq!(k.verify(&mine, &token, NOW + 1), Ok(()));
+        let mut other = Session::new();
+        k.issue(&mut other, NOW).expect("issue");
+        assert_eq!(k.verify(&other, &token, NOW), Err(Error::Invalid));
+        assert_eq!(
+            k.verify(&Session::new(), &token, NOW),
+            Err(Error::NoBinding)
+        );
+    }
+
+    #[test]
+    fn the_expiry_is_inside_the_mac() {
+        let k = keys(&[("ARC_APP_SECRET", "s"), ("ARC_SESSION_TTL", "100")]);
+        let mut s = Session::new();
+        let token = k.issue(&mut s, NOW).expect("issue");
+        assert_eq!(k.verify(&s, &token, NOW + 99), Ok(()));
+        assert_eq!(k.verify(&s, &token, NOW + 100), Err(Error::Expired));
+        let (_, mac) = token.split_once('.').expect("dot");
+        let extended = format!("{}.{mac}", NOW + 10_000);
+        assert_eq!(k.verify(&s, &extended, NOW + 100), Err(Error::Invalid));
+        assert_eq!(k.verify(&s, "nonsense", NOW), Err(Error::Malformed));
+        assert_eq!(k.verify(&s, "1.!!", NOW), Err(Error::Malformed));
+    }
+
+    #[test]
+    fn previous_secrets_verify_and_other_secrets_do_not() {
+        let old = keys(&[("ARC_APP_SECRET", "old-secret")]);
+        let rotated = keys(&[
+            ("ARC_APP_SECRET", "new-secret"),
+            ("ARC_APP_SECRET_PREVIOUS", "old-secret"),
+        ]);
+        let stranger = keys(&[("ARC_APP_SECRET", "another")]);
+        let mut s = Session::new();
+        let token = old.issue(&mut s, NOW).expect("issue");
+        assert_eq!(rotated.verify(&s, &token, NOW), Ok(()));
+        assert_eq!(stranger.verify(&s, &token, NOW), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn issuing_again_keeps_the_binding() {
+        let k = keys(&[("ARC_APP_SECRET", "s")]);
+        let mut s = Session::new();
+        let first = k.issue(&mut s, NOW).expect("issue");
+        let binding = s.get::<String>(BINDING_KEY).expect("string");
+        k.issue(&mut s, NOW + 5).expect("issue");
+        assert_eq!(s.get::<String>(BINDING_KEY).expect("string"), binding);
+        assert_eq!(
+            k.verify(&s, &first, NOW + 5),
+            Ok(()),
+            "earlier tokens stay valid"
+        );
+    }
+}

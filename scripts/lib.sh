@@ -42,6 +42,13 @@ ensure_dynalite() {
 		"dynalite@$DYNALITE_VERSION"
 }
 
+# The Node side of the interop tests: the pinned @architect/functions and @architect/sandbox.
+ensure_interop() {
+	if [[ -f "$ROOT/tests/interop/node_modules/@architect/functions/package.json" ]]; then return; fi
+	log "installing tests/interop (pinned @architect/functions and sandbox) from npm"
+	npm ci --prefix "$ROOT/tests/interop" --no-audit --no-fund --loglevel=error
+}
+
 # start_dynalite [TABLE...]: an in-memory DynamoDB on a free loopback port, with TABLEs created,
 # for this script's lifetime. Exports what the AWS SDK (Rust and Node) reads to find it.
 start_dynalite() {

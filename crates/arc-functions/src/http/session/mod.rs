@@ -146,7 +146,8 @@ impl Session {
         Self::default()
     }
 
-    /// The value under `key`, converted to `T`; `None` when absent.
+    /// The value under `key`, converted to `T`; `None` when absent or `null` (as JavaScript's
+    /// `session.key || fallback` treats both).
     ///
     /// # Errors
     ///
@@ -157,15 +158,17 @@ impl Session {
     /// ```
     /// use arc_functions::http::session::Session;
     ///
-    /// let session = Session::try_from(serde_json::json!({"count": 2}))?;
+    /// let session = Session::try_from(serde_json::json!({"count": 2, "user": null}))?;
     /// assert_eq!(session.get::<u64>("count")?, Some(2));
     /// assert_eq!(session.get::<u64>("missing")?, None);
+    /// assert_eq!(session.get::<String>("user")?, None);
     /// assert!(session.get::<String>("count").is_err());
     /// # Ok::<(), arc_functions::http::session::Error>(())
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.data
             .get(key)
+            .filter(|v| !v.is_null())
             .map(|v| T::deserialize(v).map_err(Error::Json))
             .transpose()
     }

@@ -335,6 +335,22 @@ impl Request {
         })
     }
 
+    /// Every cookie of the request, in order, as `(name, value)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("cookie", "a=1; theme=dark")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.cookies(), [("a".into(), "1".into()), ("theme".into(), "dark".into())]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        super::session::cookies(&self.headers).collect()
+    }
+
     /// The value of the last cookie called `name`.
     ///
     /// # Examples

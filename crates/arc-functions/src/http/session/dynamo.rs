@@ -37,8 +37,6 @@ pub(crate) struct Loaded {
     pub(crate) data: Map<String, Value>,
     pub(crate) created: u64,
     pub(crate) secret: Option<String>,
-    /// Whether the cookie was signed with an old secret, so the next write re-signs it.
-    pub(crate) old_key: bool,
 }
 
 /// Sessions kept in one DynamoDB table.
@@ -186,7 +184,6 @@ impl DynamoStore {
             data,
             created,
             secret,
-            old_key: false,
         }))
     }
 
@@ -332,6 +329,44 @@ mod tests {
             new.cookie_value("x"),
             cookie,
             "signing uses the current secret"
+        );
+    }
+
+    /// Throttling and access errors cannot be caused in dynalite, so these are built by hand.
+    fn service_error(code: &str) -> Error {
+        use aws_sdk_dynamodb::config::http::HttpResponse;
+        use aws_sdk_dynamodb::error::ErrorMetadata;
+        use aws_sdk_dynamodb::operation::get_item::GetItemError;
+        let err = GetItemError::generic(ErrorMetadata::builder().code(code).message("m").build());
+        let raw = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(400).expect("status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        store(&[]).fault("GetItem", &SdkError::service_error(err, raw))
+    }
+
+    #[test]
+    fn throttling_is_unavailable_and_access_errors_are_not() {
+        for code in [
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+        ] {
+            let e = service_error(code);
+            assert!(e.is_unavailable(), "{code}");
+            assert!(e.to_string().contains(code), "{e}");
+        }
+        for code in [
+            "AccessDeniedException",
+            "ResourceNotFoundException",
+            "ValidationException",
+        ] {
+            assert!(!service_error(code).is_unavailable(), "{code}");
+        }
+        let e = service_error("AccessDeniedException");
+        assert_eq!(
+            e.to_string(),
+            "DynamoDB GetItem on table \"t\" failed: AccessDeniedException: m"
         );
     }
 

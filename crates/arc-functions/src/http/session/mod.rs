@@ -124,8 +124,6 @@ pub struct Session {
     created: Option<u64>,
     regenerate: bool,
     destroy: bool,
-    /// The session was opened with an old key, so a write must re-seal or re-sign it.
-    old_key: bool,
 }
 
 impl PartialEq for Session {
@@ -334,7 +332,6 @@ impl Session {
             self.id.clone_from(&from.id);
             self.item_secret.clone_from(&from.item_secret);
             self.created = from.created;
-            self.old_key = from.old_key;
         }
     }
 }
@@ -559,15 +556,24 @@ impl SessionStore {
         match &self.backend {
             Backend::Sealed(sealer) => Ok(sealer
                 .open(&value, now)
+                .inspect(|opened| {
+                    // Tells operators when a rotation is done: no more of these lines.
+                    if opened.key_index > 0 {
+                        tracing::debug!(
+                            previous_secret = opened.key_index,
+                            "session sealed with a previous secret"
+                        );
+                    }
+                })
                 .map(|opened| Session {
                     data: opened.data,
                     created: Some(opened.created),
-                    old_key: opened.key_index > 0,
                     ..Session::default()
                 })
                 .unwrap_or_default()),
             Backend::Dynamo(store) => {
-                let Some((id, old_key)) = store.verify(&value) else {
+                // Writes always sign with the current key, so which key verified is not kept.
+                let Some((id, _old_key)) = store.verify(&value) else {
                     return Ok(Session::new());
                 };
                 Ok(match store.load(&id, now).await? {
@@ -576,7 +582,6 @@ impl SessionStore {
                         id: Some(loaded.id),
                         item_secret: loaded.secret,
                         created: Some(loaded.created),
-                        old_key: old_key || loaded.old_key,
                         ..Session::default()
                     },
                     None => Session::new(),

@@ -1,0 +1,126 @@
+//! Cold start of a real route binary: a bad configuration stops it with a message naming the
+//! variable; a good one reaches the Lambda Runtime API's first `next` poll.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "a startup-test secret of 32+ bytes";
+
+fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace root")
+}
+
+/// `get-index`, built like `cargo lambda watch` builds it (`--bin` without `-p`).
+fn binary() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--bin", "get-index"])
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building get-index failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug/get-index")
+}
+
+/// Runs the binary with only `vars` (and a runtime API address nobody answers on), waiting
+/// at most ten seconds for it to exit.
+fn start(vars: &[(&str, &str)], runtime_api: &str) -> Output {
+    let mut child = Command::new(binary())
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "get-index")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the route binary starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("the binary did not exit within ten seconds");
+}
+
+fn refused(vars: &[(&str, &str)], variable: &str) {
+    let out = start(vars, "127.0.0.1:9");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{vars:?}: {stderr}");
+    assert!(stderr.contains("cannot start"), "{stderr}");
+    assert!(
+        stderr.contains(variable),
+        "{vars:?} must name {variable}: {stderr}"
+    );
+}
+
+#[test]
+fn bad_configuration_stops_the_function_naming_the_variable() {
+    refused(&[("ARC_ENV", "production")], "ARC_APP_SECRET");
+    refused(
+        &[("ARC_ENV", "staging"), ("ARC_APP_SECRET", "short")],
+        "ARC_APP_SECRET",
+    );
+    refused(
+        &[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")],
+        "ARC_APP_SECRET",
+    );
+    refused(&[("ARC_ENV", "prod")], "ARC_ENV");
+    refused(&[("ARC_SESSION_TTL", "a week")], "ARC_SESSION_TTL");
+    refused(
+        &[("ARC_SESSION_SAME_SITE", "sometimes")],
+        "ARC_SESSION_SAME_SITE",
+    );
+}
+
+#[test]
+fn good_configuration_polls_the_runtime_api() {
+    for vars in [
+        // testing without a secret: the development secret, with a warning.
+        &[][..],
+        &[("ARC_ENV", "production"), ("ARC_APP_SECRET", SECRET)][..],
+    ] {
+        let api = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = api.local_addr().expect("address").to_string();
+        let mut child = Command::new(binary())
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "get-index")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the route binary starts");
+        let (mut conn, _) = api
+            .accept()
+            .expect("the function connects to the runtime API");
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut request = [0u8; 256];
+        let n = conn.read(&mut request).expect("a request");
+        let line = String::from_utf8_lossy(&request[..n]);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            line.starts_with("GET /2018-06-01/runtime/invocation/next"),
+            "{vars:?}: {line}"
+        );
+    }
+}

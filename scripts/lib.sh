@@ -49,6 +49,28 @@ ensure_interop() {
 	npm ci --prefix "$ROOT/tests/interop" --no-audit --no-fund --loglevel=error
 }
 
+# Headless Chromium for the browser test, from Debian's packages: browser builds that npm or
+# Playwright would download come from sites other than the package registries.
+ensure_chromium() {
+	if [[ -x /usr/bin/chromium ]]; then return; fi
+	log "installing chromium from apt"
+	local sudo=()
+	if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	# No recommends (that would be a desktop's worth); a font of our own so the page has text.
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+	/usr/bin/chromium --version >/dev/null
+}
+
+# The browser test's driver: playwright-core (no browser download of its own), pinned in
+# tests/browser/package-lock.json.
+ensure_browser_test() {
+	if [[ -d "$ROOT/tests/browser/node_modules/playwright-core" ]]; then return; fi
+	log "installing tests/browser (pinned playwright-core) from npm"
+	npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error
+}
+
 # start_dynalite [TABLE...]: an in-memory DynamoDB on a free loopback port, with TABLEs created,
 # for this script's lifetime. Exports what the AWS SDK (Rust and Node) reads to find it.
 start_dynalite() {

@@ -6,44 +6,20 @@
 //! DynamoDB when `ARC_TEST_DYNAMODB=1` and `AWS_ENDPOINT_URL_DYNAMODB` point at a local server
 //! (`scripts/test` starts dynalite and sets both).
 
-use std::{
-    collections::BTreeSet,
-    env,
-    ffi::OsString,
-    fs::{self, File},
-    io::Write as _,
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Mutex, Once, PoisonError},
-    thread,
-    time::{Duration, Instant},
-};
+mod common;
 
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::{Pid, getpgrp},
-};
+use std::{env, io::Write as _, thread, time::Duration, time::Instant};
+
 use serde_json::json;
 use ureq::{Agent, ResponseExt as _, http::Response};
 
+use common::{App, agent, body};
+
 /// The session table of `app.arc`, the name `scripts/test` creates in dynalite.
 const SESSION_TABLE: &str = "bigsesh-session";
-/// At least 32 bytes like staging and production demand, and no commas: `--env-var` splits on them.
-const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
-/// The first request may wait on `cargo run` compiling a route.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
-const ROUTES: [&str; 3] = ["get-index", "post-count", "post-reset"];
-
-/// One app at a time: each starts its own route processes, and two would fight over the CPU.
-static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[test]
 fn counter_with_cookie_sessions() {
-    let _one = ONE_APP_AT_A_TIME
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
     let app = App::start("cookie", &[]);
     counter_scenario(&app);
 }
@@ -61,9 +37,6 @@ fn counter_with_dynamodb_sessions() {
     }
     let endpoint = env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("ARC_TEST_DYNAMODB=1 promises a local DynamoDB in AWS_ENDPOINT_URL_DYNAMODB");
-    let _one = ONE_APP_AT_A_TIME
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
     create_session_table(&endpoint);
     let app = App::start("dynamodb", &[("SESSION_TABLE_NAME", SESSION_TABLE)]);
     counter_scenario(&app);
@@ -209,25 +182,6 @@ impl<'a> Browser<'a> {
     }
 }
 
-/// An agent that reports every status as a response and follows up to `redirects` redirects.
-fn agent(redirects: u32) -> Agent {
-    Agent::new_with_config(
-        Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(redirects)
-            .max_redirects_will_error(false)
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .build(),
-    )
-}
-
-fn body(response: Response<ureq::Body>) -> String {
-    response
-        .into_body()
-        .read_to_string()
-        .expect("read the response body")
-}
-
 fn header<'r>(response: &'r Response<ureq::Body>, name: &str) -> Option<&'r str> {
     response
         .headers()
@@ -264,73 +218,7 @@ fn tamper(value: &str) -> String {
     chars.into_iter().collect()
 }
 
-/// The example app served by `cargo lambda watch`, stopped with everything it started on drop.
-struct App {
-    base: String,
-    watch: Watch,
-}
-
 impl App {
-    /// Builds the routes, starts watch with `route_env` set for the routes, and waits until
-    /// `GET /` answers. `label` names the log, `target/tmp/watch-<label>.log`.
-    fn start(label: &str, route_env: &[(&str, &str)]) -> Self {
-        build_routes();
-        let port = free_port();
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("watch-{label}.log"));
-        let log_file = File::create(&log).expect("create the watch log");
-
-        let mut command = Command::new(cargo());
-        command
-            .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
-            .args(["--invoke-port", &port.to_string()])
-            // Edits made while the test runs must not restart the routes under it.
-            .arg("--ignore-changes")
-            .args(["--env-var", &format!("ARC_APP_SECRET={TEST_SECRET}")]);
-        for (key, value) in route_env {
-            command.args(["--env-var", &format!("{key}={value}")]);
-        }
-        // The routes inherit this environment: keep the developer's session settings out of it,
-        // so the scenario always meets the defaults (testing, one week, Lax, cookie sessions).
-        for key in [
-            "ARC_ENV",
-            "SESSION_TABLE_NAME",
-            "ARC_SESSION_TABLE_NAME",
-            "ARC_SESSION_TTL",
-            "ARC_SESSION_DOMAIN",
-            "SESSION_DOMAIN",
-            "ARC_SESSION_SAME_SITE",
-        ] {
-            command.env_remove(key);
-        }
-        // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
-        for (key, default) in [
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-        ] {
-            if env::var_os(key).is_none() {
-                command.env(key, default);
-            }
-        }
-        command
-            .current_dir(workspace_root())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("share the watch log"))
-            .stderr(log_file);
-        let watch = Watch::spawn(&mut command, log);
-
-        let app = Self {
-            base: format!("http://127.0.0.1:{port}"),
-            watch,
-        };
-        app.wait_until_serving();
-        app
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// A cookie-less client's `GET /` with a `Cookie` header of our choosing.
     fn get_with_cookie(&self, cookie: &str) -> Response<ureq::Body> {
         agent(0)
@@ -339,173 +227,6 @@ impl App {
             .call()
             .expect("GET / with a cookie")
     }
-
-    /// Waits for watch to listen and for `get-index` to answer; watch starts each route on its
-    /// first request, so this also takes that route's start-up off the scenario.
-    fn wait_until_serving(&self) {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            self.watch.assert_running();
-            match agent(0).get(self.url("/")).call() {
-                Ok(response) if response.status().as_u16() == 200 => return,
-                Ok(response) => {
-                    let status = response.status();
-                    panic!("GET / answered {status}: {}", body(response));
-                }
-                Err(error) if Instant::now() > deadline => {
-                    panic!(
-                        "{} not serving after {STARTUP_TIMEOUT:?}: {error}",
-                        self.base
-                    )
-                }
-                Err(_) => thread::sleep(Duration::from_millis(250)),
-            }
-        }
-    }
-}
-
-/// Builds the routes once per test run, so watch's `cargo run --bin NAME` finds them up to date
-/// rather than compiling under a request's timeout. `--bin` without `-p` resolves features over
-/// the whole workspace exactly as that `cargo run` does; with `-p` they could differ and force a
-/// second build.
-fn build_routes() {
-    static BUILT: Once = Once::new();
-    BUILT.call_once(|| {
-        let mut command = Command::new(cargo());
-        command.arg("build");
-        for route in ROUTES {
-            command.args(["--bin", route]);
-        }
-        let output = command
-            .current_dir(workspace_root())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "building the routes failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    });
-}
-
-/// A running `cargo lambda watch`. Dropping it, also while a failed assertion unwinds, stops
-/// watch and every route process it started.
-struct Watch {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Watch {
-    fn spawn(command: &mut Command, log: PathBuf) -> Self {
-        use std::os::unix::process::CommandExt as _;
-        // A group of its own, so the whole tree can be signalled without touching the test's.
-        let child = command.process_group(0).spawn().expect(
-            "start `cargo lambda watch` (is cargo-lambda installed? scripts/test installs it)",
-        );
-        Self { child, log }
-    }
-
-    fn assert_running(&self) {
-        let pid = self.child.id();
-        let leader_alive = processes().iter().any(|p| p.pid == pid as i32 && !p.zombie);
-        assert!(
-            leader_alive,
-            "`cargo lambda watch` exited early; see its log below"
-        );
-    }
-
-    fn log_tail(&self) -> String {
-        let log = fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(80)..].join("\n")
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // watchexec starts each route's `cargo run` in a process group of its own, so signalling
-        // our group alone would orphan the routes: collect every group below watch first.
-        let groups = process_groups_below(self.child.id());
-        signal(&groups, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            // Reap watch itself; other zombies belong to init and don't count as running.
-            let _ = self.child.try_wait();
-            let running = processes()
-                .iter()
-                .any(|p| groups.contains(&p.pgrp) && !p.zombie);
-            if !running {
-                break;
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        signal(&groups, Signal::SIGKILL);
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "--- last lines of {} ---\n{}",
-                self.log.display(),
-                self.log_tail()
-            );
-        }
-    }
-}
-
-fn signal(groups: &BTreeSet<i32>, signal: Signal) {
-    for &group in groups {
-        // Gone already is fine: that is the point.
-        let _ = killpg(Pid::from_raw(group), signal);
-    }
-}
-
-struct Process {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    zombie: bool,
-}
-
-/// Every process on the machine, from /proc (the routes only run on Linux anyway).
-fn processes() -> Vec<Process> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse().ok()?;
-            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-            let (_, fields) = stat.rsplit_once(')')?;
-            let mut fields = fields.split_whitespace();
-            let zombie = fields.next()? == "Z";
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            Some(Process {
-                pid,
-                ppid,
-                pgrp,
-                zombie,
-            })
-        })
-        .collect()
-}
-
-/// The process groups of `root` and all its descendants, never the test's own.
-fn process_groups_below(root: u32) -> BTreeSet<i32> {
-    let all = processes();
-    let root = root as i32;
-    let mut groups = BTreeSet::from([root]);
-    let mut parents = vec![root];
-    while let Some(parent) = parents.pop() {
-        for process in all.iter().filter(|p| p.ppid == parent) {
-            groups.insert(process.pgrp);
-            parents.push(process.pid);
-        }
-    }
-    groups.remove(&getpgrp().as_raw());
-    groups
 }
 
 /// Creates the session table unless it exists, and waits until it is ACTIVE.
@@ -560,24 +281,4 @@ fn dynamodb(endpoint: &str, operation: &str, request: &serde_json::Value) -> (u1
         .send(request.to_string())
         .unwrap_or_else(|error| panic!("{operation} at {endpoint}: {error}"));
     (response.status().as_u16(), body(response))
-}
-
-fn free_port() -> u16 {
-    // The OS picks a port nobody listens on; another process could take it before watch binds
-    // it, which on loopback during a test run is rare enough to accept.
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("bind a loopback port")
-        .port()
-}
-
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace root")
-}
-
-/// The cargo running this test, so nested builds use the same toolchain.
-fn cargo() -> OsString {
-    env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }

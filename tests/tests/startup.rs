@@ -31,17 +31,24 @@ fn binary() -> PathBuf {
     target.join("debug/get-index")
 }
 
-/// Runs the binary with only `vars` (and a runtime API address nobody answers on), waiting
-/// at most ten seconds for it to exit.
-fn start(vars: &[(&str, &str)], runtime_api: &str) -> Output {
-    let mut child = Command::new(binary())
+/// The binary with only `vars` and what the Lambda runtime sets, polling `runtime_api`.
+fn function(vars: &[(&str, &str)], runtime_api: &str) -> Command {
+    let mut command = Command::new(binary());
+    command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_FUNCTION_NAME", "get-index")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .envs(vars.iter().copied())
-        .stdin(Stdio::null())
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs the binary against a runtime API address nobody answers on, waiting at most ten
+/// seconds for it to exit.
+fn start(vars: &[(&str, &str)], runtime_api: &str) -> Output {
+    let mut child = function(vars, runtime_api)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -96,14 +103,7 @@ fn good_configuration_polls_the_runtime_api() {
     ] {
         let api = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = api.local_addr().expect("address").to_string();
-        let mut child = Command::new(binary())
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", &address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "get-index")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .envs(vars.iter().copied())
-            .stdin(Stdio::null())
+        let mut child = function(vars, &address)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -104,7 +104,7 @@ fn good_configuration_polls_the_runtime_api() {
         let api = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = api.local_addr().expect("address").to_string();
         let mut child = function(vars, &address)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("the route binary starts");
@@ -117,10 +117,14 @@ fn good_configuration_polls_the_runtime_api() {
         let n = conn.read(&mut request).expect("a request");
         let line = String::from_utf8_lossy(&request[..n]);
         let _ = child.kill();
-        let _ = child.wait();
+        let out = child.wait_with_output().expect("output");
         assert!(
             line.starts_with("GET /2018-06-01/runtime/invocation/next"),
             "{vars:?}: {line}"
         );
+        // The development secret is announced in the log, once; a real secret is not.
+        let log = String::from_utf8_lossy(&out.stdout);
+        let warnings = log.matches("ARC_APP_SECRET is not set").count();
+        assert_eq!(warnings, usize::from(vars.is_empty()), "{vars:?}: {log}");
     }
 }

@@ -61,6 +61,10 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// generic 500 page (503 when DynamoDB is unreachable or throttled); the cause goes to the log
 /// through `tracing`, never to the client, and no new session cookie is sent.
 ///
+/// Logs go through `tracing`: when the program installed no subscriber, this installs
+/// lambda_runtime's default one (level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, JSON when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`).
+///
 /// The configuration is read here, at cold start. When it is invalid this logs the reason and
 /// exits the process with status 1, so the function fails to start with a message saying what
 /// to set. Use [`try_async_handler`] to handle that yourself.
@@ -86,6 +90,11 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
+    // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
+    // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
+    if !tracing::dispatcher::has_been_set() {
+        lambda_http::tracing::init_default_subscriber();
+    }
     match try_async_handler(handler) {
         Ok(handler) => handler,
         Err(e) => {

@@ -61,6 +61,7 @@ fn start(vars: &[(&str, &str)], runtime_api: &str) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the binary did not exit within ten seconds");
 }
 

@@ -1,0 +1,126 @@
+//! The whole login flow through the handler wrapper, on real API Gateway v2 events.
+
+use arc_functions::config::Config;
+use arc_functions::http::session::SessionStore;
+use arc_functions::http::{Handler, csrf};
+use lambda_http::Body as LambdaBody;
+use lambda_http::http::header::{LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+const EVENT: &str =
+    include_str!("../../../crates/arc-functions/tests/fixtures/apigw_v2_request.json");
+
+fn event(method: &str, path: &str, cookie: &str, form: &str) -> lambda_http::Request {
+    let mut e: Value = serde_json::from_str(EVENT).expect("fixture");
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["rawPath"] = json!(path);
+    e["rawQueryString"] = json!("");
+    e["cookies"] = json!([cookie]);
+    e["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
+    e["body"] = json!(form);
+    lambda_http::request::from_str(&e.to_string()).expect("event")
+}
+
+fn text(r: &lambda_http::Response<LambdaBody>) -> String {
+    match r.body() {
+        LambdaBody::Text(t) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The `_idx=...` pair the response sets, or `keep` when it sets none.
+fn cookie(r: &lambda_http::Response<LambdaBody>, keep: &str) -> String {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("_idx="))
+        .and_then(|c| c.split(';').next())
+        .map_or_else(|| keep.to_owned(), str::to_owned)
+}
+
+fn token(page: &str) -> String {
+    let start = page.find("name=_csrf value=\"").expect("a CSRF field") + 18;
+    page[start..].split('"').next().expect("quoted").to_owned()
+}
+
+#[tokio::test]
+async fn login_flash_regenerate_and_logout() {
+    let config = Config::from_vars([("ARC_APP_SECRET", "example secret of 32 bytes or more")])
+        .expect("config");
+    let store = Box::leak(Box::new(SessionStore::new(&config)));
+    let app = Handler::with_store(store, csrf::protect(example_login::app));
+
+    let r = app.handle(event("GET", "/", "", "")).await;
+    assert!(text(&r).contains("<a href=/login>Log in</a>"));
+
+    let r = app.handle(event("GET", "/login", "", "")).await;
+    let (c, t) = (cookie(&r, ""), token(&text(&r)));
+
+    let r = app
+        .handle(event(
+            "POST",
+            "/login",
+            &c,
+            "user=ann&password=correct+horse",
+        ))
+        .await;
+    assert_eq!(r.status(), 403, "no token, no login");
+
+    let r = app
+        .handle(event(
+            "POST",
+            "/login",
+            &c,
+            &format!("_csrf={t}&user=ann&password=nope"),
+        ))
+        .await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()[LOCATION].to_str().unwrap_or_default()
+        ),
+        (302, "/login")
+    );
+    let c = cookie(&r, &c);
+
+    let r = app.handle(event("GET", "/login", &c, "")).await;
+    assert!(
+        text(&r).contains("Wrong user or password."),
+        "the flash shows once"
+    );
+    let (c, t) = (cookie(&r, &c), token(&text(&r)));
+    let r = app.handle(event("GET", "/login", &c, "")).await;
+    assert!(!text(&r).contains("Wrong user"), "and only once");
+    let c = cookie(&r, &c);
+
+    let r = app
+        .handle(event(
+            "POST",
+            "/login",
+            &c,
+            &format!("_csrf={t}&user=ann&password=correct+horse"),
+        ))
+        .await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()[LOCATION].to_str().unwrap_or_default()
+        ),
+        (302, "/")
+    );
+    let signed_in = cookie(&r, "");
+    assert!(!signed_in.is_empty() && signed_in != c);
+
+    let r = app.handle(event("GET", "/", &signed_in, "")).await;
+    assert!(text(&r).contains("Hello, ann."), "{}", text(&r));
+    let (c, t) = (cookie(&r, &signed_in), token(&text(&r)));
+
+    let r = app
+        .handle(event("POST", "/logout", &c, &format!("_csrf={t}")))
+        .await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(cookie(&r, "kept"), "_idx=", "logout expires the cookie");
+    let r = app.handle(event("GET", "/", "_idx=", "")).await;
+    assert!(text(&r).contains("Log in"));
+}

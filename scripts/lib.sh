@@ -60,7 +60,11 @@ ensure_chromium() {
 	# No recommends (that would be a desktop's worth); a font of our own so the page has text.
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-	/usr/bin/chromium --version >/dev/null
+	# The launcher's stderr has a harmless shell warning about /dev/shm on some machines.
+	if ! /usr/bin/chromium --version >/dev/null 2>&1; then
+		echo "chromium was installed but does not start: /usr/bin/chromium --version" >&2
+		return 1
+	fi
 }
 
 # The browser test's driver: playwright-core (no browser download of its own), pinned in

@@ -1,0 +1,83 @@
+//! The counter page in a real browser: headless Chromium, driven by `tests/browser/counter.js`
+//! (playwright-core), clicks the page's own forms on the app served by `cargo lambda watch`.
+//!
+//! Runs when `ARC_TEST_BROWSER=1`; `scripts/test` sets it after installing Debian's `chromium`
+//! and `tests/browser`'s npm packages. The screenshot it takes ends up in
+//! `target/tmp/counter.png`.
+
+mod common;
+
+use std::{
+    env, fs,
+    io::Write as _,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use common::{App, ProcessTree, tmp_dir, workspace_root};
+
+/// counter.js gives up by itself after 280 s; this is the backstop should Node itself hang.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+#[test]
+fn counter_page_in_chromium() {
+    if env::var("ARC_TEST_BROWSER").as_deref() != Ok("1") {
+        // Straight to stderr: the test harness would swallow `eprintln!` from a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED counter_page_in_chromium: set ARC_TEST_BROWSER=1 with /usr/bin/chromium and \
+             `npm ci --prefix tests/browser` in place (scripts/test does all three)"
+        );
+        return;
+    }
+    let app = App::start("browser", &[]);
+
+    let screenshot = tmp_dir().join("counter.png");
+    // A screenshot left by an earlier run must not pass for this one's.
+    let _ = fs::remove_file(&screenshot);
+    let log = tmp_dir().join("browser.log");
+    let log_file = fs::File::create(&log).expect("create the browser log");
+    let mut command = Command::new("node");
+    command
+        .arg(workspace_root().join("tests/browser/counter.js"))
+        .arg(app.url("/"))
+        .arg(&screenshot)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("share the browser log"))
+        .stderr(log_file);
+    // Dropped before `app`: Chromium goes first, then watch and the routes.
+    let mut node = ProcessTree::spawn(
+        &mut command,
+        log,
+        "node tests/browser/counter.js",
+        "is Node 20+ on PATH?",
+    );
+    let status = node
+        .wait_timeout(BROWSER_TIMEOUT)
+        .unwrap_or_else(|| panic!("counter.js still running after {BROWSER_TIMEOUT:?}"));
+    let output = node.log();
+    assert!(status.success(), "counter.js failed ({status}):\n{output}");
+    assert!(
+        output
+            .lines()
+            .any(|line| line.trim() == "browser: 1 passed, 0 failed"),
+        "counter.js exited 0 without passing:\n{output}"
+    );
+
+    let png = fs::read(&screenshot)
+        .unwrap_or_else(|error| panic!("no screenshot at {}: {error}", screenshot.display()));
+    assert!(
+        png.starts_with(PNG_SIGNATURE) && png.get(12..16) == Some(b"IHDR".as_slice()),
+        "{} is not a PNG",
+        screenshot.display()
+    );
+    let dimension = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes"));
+    let (width, height) = (dimension(16), dimension(20));
+    assert!(
+        width > 0 && height > 0,
+        "{} is an empty {width}x{height} image",
+        screenshot.display()
+    );
+}

@@ -1,0 +1,382 @@
+//! Shared by the end-to-end tests: the example app served by `cargo lambda watch` on a free
+//! loopback port, and the process-tree bookkeeping that stops everything a test started.
+
+use std::{
+    collections::BTreeSet,
+    env,
+    ffi::OsString,
+    fs::{self, File},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::Once,
+    thread,
+    time::{Duration, Instant},
+};
+
+use nix::{
+    sys::signal::{Signal, killpg},
+    unistd::{Pid, getpgrp},
+};
+use ureq::{Agent, http::Response};
+
+/// At least 32 bytes like staging and production demand, and no commas: `--env-var` splits on them.
+const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
+/// The first request may wait on `cargo run` compiling a route.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
+const ROUTES: [&str; 3] = ["get-index", "post-count", "post-reset"];
+
+/// The example app served by `cargo lambda watch`, stopped with everything it started on drop.
+pub(crate) struct App {
+    pub(crate) base: String,
+    /// Dropped before `_one`, so the next app starts only once this one's processes are gone.
+    watch: ProcessTree,
+    _one: OneAppAtATime,
+}
+
+impl App {
+    /// Builds the routes, starts watch with `route_env` set for the routes, and waits until
+    /// `GET /` answers. `label` names the log, `target/tmp/watch-<label>.log`.
+    pub(crate) fn start(label: &str, route_env: &[(&str, &str)]) -> Self {
+        let one = OneAppAtATime::lock();
+        build_routes();
+        let port = free_port();
+        let log = tmp_dir().join(format!("watch-{label}.log"));
+        let log_file = File::create(&log).expect("create the watch log");
+
+        let mut command = Command::new(cargo());
+        command
+            .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
+            .args(["--invoke-port", &port.to_string()])
+            // Edits made while the test runs must not restart the routes under it.
+            .arg("--ignore-changes")
+            .args(["--env-var", &format!("ARC_APP_SECRET={TEST_SECRET}")]);
+        for (key, value) in route_env {
+            command.args(["--env-var", &format!("{key}={value}")]);
+        }
+        // The routes inherit this environment: keep the developer's session settings out of it,
+        // so the scenario always meets the defaults (testing, one week, Lax, cookie sessions).
+        for key in [
+            "ARC_ENV",
+            "SESSION_TABLE_NAME",
+            "ARC_SESSION_TABLE_NAME",
+            "ARC_SESSION_TTL",
+            "ARC_SESSION_DOMAIN",
+            "SESSION_DOMAIN",
+            "ARC_SESSION_SAME_SITE",
+        ] {
+            command.env_remove(key);
+        }
+        // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
+        for (key, default) in [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ] {
+            if env::var_os(key).is_none() {
+                command.env(key, default);
+            }
+        }
+        command
+            .current_dir(workspace_root())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("share the watch log"))
+            .stderr(log_file);
+        let watch = ProcessTree::spawn(
+            &mut command,
+            log,
+            "`cargo lambda watch`",
+            "is cargo-lambda installed? scripts/test installs it",
+        );
+
+        let app = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            watch,
+            _one: one,
+        };
+        app.wait_until_serving();
+        app
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Waits for watch to listen and for `get-index` to answer; watch starts each route on its
+    /// first request, so this also takes that route's start-up off the scenario.
+    fn wait_until_serving(&self) {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            self.watch.assert_running();
+            match agent(0).get(self.url("/")).call() {
+                Ok(response) if response.status().as_u16() == 200 => return,
+                Ok(response) => {
+                    let status = response.status();
+                    panic!("GET / answered {status}: {}", body(response));
+                }
+                Err(error) if Instant::now() > deadline => {
+                    panic!(
+                        "{} not serving after {STARTUP_TIMEOUT:?}: {error}",
+                        self.base
+                    )
+                }
+                Err(_) => thread::sleep(Duration::from_millis(250)),
+            }
+        }
+    }
+}
+
+/// One app at a time: each starts its own route processes, and two would fight over the CPU.
+///
+/// A lock on a file in `target/tmp`, so it orders the tests of one binary (each takes it through
+/// a descriptor of its own) and the test binaries of this crate too, should a runner start them
+/// side by side (`cargo test` runs them one after another; nextest would not).
+struct OneAppAtATime {
+    /// Closing it on drop releases the lock.
+    _file: File,
+}
+
+impl OneAppAtATime {
+    fn lock() -> Self {
+        let path = tmp_dir().join("one-app-at-a-time.lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|error| panic!("open {}: {error}", path.display()));
+        file.lock()
+            .unwrap_or_else(|error| panic!("lock {}: {error}", path.display()));
+        Self { _file: file }
+    }
+}
+
+/// Builds the routes once per test run, so watch's `cargo run --bin NAME` finds them up to date
+/// rather than compiling under a request's timeout. `--bin` without `-p` resolves features over
+/// the whole workspace exactly as that `cargo run` does; with `-p` they could differ and force a
+/// second build.
+fn build_routes() {
+    static BUILT: Once = Once::new();
+    BUILT.call_once(|| {
+        let mut command = Command::new(cargo());
+        command.arg("build");
+        for route in ROUTES {
+            command.args(["--bin", route]);
+        }
+        let output = command
+            .current_dir(workspace_root())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cargo build");
+        assert!(
+            output.status.success(),
+            "building the routes failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
+}
+
+/// A child process in a process group of its own, with everything it starts. Dropping it, also
+/// while a failed assertion unwinds, stops the child and every process below it.
+pub(crate) struct ProcessTree {
+    child: Child,
+    name: &'static str,
+    log: PathBuf,
+    /// Set once the child is reaped: from then on its pid may belong to someone else.
+    exited: Option<ExitStatus>,
+}
+
+impl ProcessTree {
+    /// Spawns `command`, whose output goes to `log`; `hint` says what to check if it can't start.
+    pub(crate) fn spawn(
+        command: &mut Command,
+        log: PathBuf,
+        name: &'static str,
+        hint: &str,
+    ) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        // A group of its own, so the whole tree can be signalled without touching the test's.
+        let child = command
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {name} ({hint}): {error}"));
+        Self {
+            child,
+            name,
+            log,
+            exited: None,
+        }
+    }
+
+    fn assert_running(&self) {
+        let pid = self.child.id();
+        let leader_alive = processes().iter().any(|p| p.pid == pid as i32 && !p.zombie);
+        assert!(
+            leader_alive,
+            "{} exited early; see its log below",
+            self.name
+        );
+    }
+
+    /// Waits for the child to exit, at most `timeout`; `None` if it is still running then.
+    #[allow(dead_code, reason = "browser.rs only")]
+    pub(crate) fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
+                self.exited = Some(status);
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Everything the child wrote so far.
+    #[allow(dead_code, reason = "browser.rs only")]
+    pub(crate) fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn log_tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(80)..].join("\n")
+    }
+}
+
+impl Drop for ProcessTree {
+    fn drop(&mut self) {
+        if self.exited.is_none() {
+            // watchexec starts each route's `cargo run` in a process group of its own (and
+            // Playwright its browser), so signalling our group alone would orphan them: collect
+            // every group below the child first.
+            let groups = process_groups_below(self.child.id());
+            signal(&groups, Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                // Reap the child itself; other zombies belong to init and don't count as running.
+                let _ = self.child.try_wait();
+                let running = processes()
+                    .iter()
+                    .any(|p| groups.contains(&p.pgrp) && !p.zombie);
+                if !running {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+            signal(&groups, Signal::SIGKILL);
+            let _ = self.child.wait();
+        }
+        if thread::panicking() {
+            eprintln!(
+                "--- last lines of {} ---\n{}",
+                self.log.display(),
+                self.log_tail()
+            );
+        }
+    }
+}
+
+fn signal(groups: &BTreeSet<i32>, signal: Signal) {
+    for &group in groups {
+        // Gone already is fine: that is the point.
+        let _ = killpg(Pid::from_raw(group), signal);
+    }
+}
+
+struct Process {
+    pid: i32,
+    ppid: i32,
+    pgrp: i32,
+    zombie: bool,
+}
+
+/// Every process on the machine, from /proc (the routes only run on Linux anyway).
+fn processes() -> Vec<Process> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+            let (_, fields) = stat.rsplit_once(')')?;
+            let mut fields = fields.split_whitespace();
+            let zombie = fields.next()? == "Z";
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            Some(Process {
+                pid,
+                ppid,
+                pgrp,
+                zombie,
+            })
+        })
+        .collect()
+}
+
+/// The process groups of `root` and all its descendants, never the test's own.
+fn process_groups_below(root: u32) -> BTreeSet<i32> {
+    let all = processes();
+    let root = root as i32;
+    let mut groups = BTreeSet::from([root]);
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for process in all.iter().filter(|p| p.ppid == parent) {
+            groups.insert(process.pgrp);
+            parents.push(process.pid);
+        }
+    }
+    groups.remove(&getpgrp().as_raw());
+    groups
+}
+
+/// An agent that reports every status as a response and follows up to `redirects` redirects.
+pub(crate) fn agent(redirects: u32) -> Agent {
+    Agent::new_with_config(
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(redirects)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .build(),
+    )
+}
+
+pub(crate) fn body(response: Response<ureq::Body>) -> String {
+    response
+        .into_body()
+        .read_to_string()
+        .expect("read the response body")
+}
+
+fn free_port() -> u16 {
+    // The OS picks a port nobody listens on; another process could take it before watch binds
+    // it, which on loopback during a test run is rare enough to accept.
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// `target/tmp`: logs, locks and screenshots of the tests.
+pub(crate) fn tmp_dir() -> &'static Path {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+}
+
+pub(crate) fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace root")
+}
+
+/// The cargo running this test, so nested builds use the same toolchain.
+fn cargo() -> OsString {
+    env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}

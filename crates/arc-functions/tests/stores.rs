@@ -77,19 +77,25 @@ fn dynamodb_available() -> bool {
     false
 }
 
+/// A client counting its calls; with `endpoint` (a dynalite the test will stop) it fails fast
+/// instead of retrying for seconds, else it keeps the SDK's defaults.
 async fn sdk_client(endpoint: Option<&str>, calls: &Arc<CallCounter>) -> Client {
+    // The wrapper logs each failure's cause; print it when a test fails.
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let shared = aws_config::load_from_env().await;
     let mut builder = aws_sdk_dynamodb::config::Builder::from(&shared)
-        .interceptor(SharedCounter(Arc::clone(calls)))
-        // Fault tests stop the server: fail fast instead of retrying for seconds.
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
-                .operation_timeout(Duration::from_secs(5))
-                .build(),
-        );
+        .interceptor(SharedCounter(Arc::clone(calls)));
     if let Some(endpoint) = endpoint {
-        builder = builder.endpoint_url(endpoint);
+        builder = builder
+            .endpoint_url(endpoint)
+            .retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(2),
+            )
+            .timeout_config(
+                aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(5))
+                    .build(),
+            );
     }
     Client::from_conf(builder.build())
 }

@@ -6,7 +6,8 @@
 //! - `floor/xchacha20poly1305/<size>`: the raw AEAD seal plus open of a plaintext of the same
 //!   length, the cost no sealed cookie can go below;
 //! - `handler/v2`: one `Handler::handle` of an API Gateway v2 event with a session cookie in and
-//!   a new cookie out, including lambda_http's parse of the event's JSON text.
+//!   a new cookie out, including lambda_http's parse of the event's JSON text;
+//!   `handler/v2-event-parse` is that parse alone.
 //!
 //! `bench/compare.sh` runs the same measurements on `@architect/functions` and prints both.
 
@@ -161,6 +162,10 @@ fn handler(c: &mut Criterion) {
     assert_eq!(written.get::<u64>("count").expect("a number"), Some(42));
 
     let mut group = c.benchmark_group("handler");
+    // lambda_http's part alone, so the library's share is the difference.
+    group.bench_function("v2-event-parse", |b| {
+        b.iter(|| black_box(lambda_http::request::from_str(&event).expect("event")));
+    });
     group.bench_function("v2", |b| {
         b.iter(|| {
             rt.block_on(async {

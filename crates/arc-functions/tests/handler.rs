@@ -362,6 +362,30 @@ async fn handler_errors_are_a_generic_500_without_detail() {
     assert_eq!(header(&r, "content-type"), "text/html; charset=utf8");
 }
 
+#[tokio::test]
+async fn a_panicking_handler_is_a_generic_500_and_the_handler_lives_on() {
+    async fn panics(req: Request) -> http::Result<Response> {
+        if req.query.get("boom").is_some() {
+            panic!("secret detail in a panic");
+        }
+        Ok(Response::text("fine"))
+    }
+    let handler = Handler::with_store(default_store(), panics);
+    let r = handler
+        .handle(event(V2, |e| e["rawQueryString"] = json!("boom=1")))
+        .await;
+    assert_eq!(r.status(), 500);
+    assert!(!body_text(&r).contains("secret detail"));
+    let r = handler
+        .handle(event(V2, |e| e["rawQueryString"] = json!("")))
+        .await;
+    assert_eq!(
+        body_text(&r),
+        "fine",
+        "the same handler serves the next request"
+    );
+}
+
 async fn count(req: Request) -> http::Result<Response> {
     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
     Ok(Response::text(count.to_string())

@@ -7,10 +7,12 @@ mod response;
 pub mod session;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::FutureExt;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::StatusCode;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
@@ -57,7 +59,8 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// Before calling `handler` it normalizes the request ([`Request`]) and reads its session;
 /// after, it writes the session back when the [`Response`] sets one and turns the shorthand
 /// into an HTTP response. A malformed JSON or form body is answered 400 without calling the
-/// handler. An `Err` from the handler, or a session that cannot be written, is answered with a
+/// handler. An `Err` from the handler (or a panic, when built with `panic = "unwind"`), or a
+/// session that cannot be written, is answered with a
 /// generic 500 page (503 when DynamoDB is unreachable or throttled); the cause goes to the log
 /// through `tracing`, never to the client, and no new session cookie is sent.
 ///
@@ -194,11 +197,25 @@ where
         // Without its flash messages: those are read once, here, and must not be written back.
         let arrived = request.session.clone();
         let consumed_flash = request.had_flash();
-        let mut response = match (self.inner.handler)(request).await {
-            Ok(response) => response,
-            Err(e) => {
-                let e: Error = e.into();
+        // A panic is answered like an error: the process, and its warm state, live on.
+        let handler = &self.inner.handler;
+        // Into `Error` at once: `E` need not be `Send`, and the response future must be.
+        let outcome = AssertUnwindSafe(async move { handler(request).await.map_err(Into::into) })
+            .catch_unwind()
+            .await;
+        let mut response = match outcome {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, detail = ?e, "the handler returned an error");
+                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
+            }
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %message, "the handler panicked");
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
         };

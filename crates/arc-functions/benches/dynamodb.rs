@@ -10,12 +10,12 @@
 use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use std::hint::black_box;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 const SECRET: &str = "benchmark secret, at least thirty-two bytes long";
 /// The table `scripts/lib.sh` creates and the Node side of `bench/compare.sh` uses.
@@ -33,35 +33,6 @@ fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-async fn ensure_table(client: &aws_sdk_dynamodb::Client) {
-    let created = client
-        .create_table()
-        .table_name(TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("_idx")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("_idx")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await;
-    if let Err(e) = created {
-        let exists = e
-            .as_service_error()
-            .is_some_and(|e| e.is_resource_in_use_exception());
-        assert!(exists, "creating {TABLE}: {e:?}");
-    }
-}
-
 fn roundtrip(c: &mut Criterion) {
     let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
         eprintln!(
@@ -74,7 +45,7 @@ fn roundtrip(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let client = client(&endpoint);
-    rt.block_on(ensure_table(&client));
+    rt.block_on(support::create_session_table(&client, TABLE));
     let config = Config::from_vars([("ARC_APP_SECRET", SECRET), ("SESSION_TABLE_NAME", TABLE)])
         .expect("valid config");
     let store: &'static SessionStore = Box::leak(Box::new(SessionStore::with_dynamodb_client(

@@ -20,13 +20,12 @@ use arc_functions::http::{self, Handler, Request, Response};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::SET_COOKIE;
 use serde_json::{Value, json};
+
+mod support;
 
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
 const SECRET: &str = "store-suite secret, 32 bytes or more";
@@ -129,30 +128,6 @@ fn unique_table() -> String {
     )
 }
 
-async fn create_table(client: &Client, table: &str) {
-    client
-        .create_table()
-        .table_name(table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("_idx")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("_idx")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create the session table in dynalite");
-}
-
 async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
     let calls = Arc::new(CallCounter::default());
     let mut all: Vec<(String, String)> = vec![("ARC_APP_SECRET".into(), SECRET.into())];
@@ -172,7 +147,7 @@ async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
             all.push(("SESSION_TABLE_NAME".into(), table.clone()));
             let config = Config::from_vars(all).expect("config");
             let client = sdk_client(None, &calls).await;
-            create_table(&client, &table).await;
+            support::create_session_table(&client, &table).await;
             calls.0.store(0, Ordering::SeqCst);
             let store = SessionStore::with_dynamodb_client(&config, client.clone());
             Env {

@@ -1,0 +1,37 @@
+//! Shared by the DynamoDB tests and the DynamoDB bench (`#[path]`-included there).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+
+/// Creates a session table as Architect declares it (`_idx *String`); an existing table is
+/// fine.
+pub(crate) async fn create_session_table(client: &Client, table: &str) {
+    let created = client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("_idx")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("_idx")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let exists = e
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_in_use_exception());
+        assert!(exists, "creating {table}: {e:?}");
+    }
+}

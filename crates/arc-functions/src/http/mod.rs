@@ -195,8 +195,14 @@ where
             Err(e) => return fault(&e, "reading the session"),
         }
         // Without its flash messages: those are read once, here, and must not be written back.
-        let arrived = request.session.clone();
+        // Only the identity is kept for later, unless the flash must be cleared: cloning the
+        // whole session on every request would cost more than the rest of the bookkeeping.
         let consumed_flash = request.had_flash();
+        let arrived = if consumed_flash {
+            request.session.clone()
+        } else {
+            request.session.identity()
+        };
         // A panic is answered like an error: the process, and its warm state, live on.
         let handler = &self.inner.handler;
         // Into `Error` at once: `E` need not be `Send`, and the response future must be.

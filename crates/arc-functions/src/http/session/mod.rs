@@ -324,6 +324,18 @@ impl Session {
         }
     }
 
+    /// The same session's identity (id, per-item secret, creation time) without its data.
+    pub(crate) fn identity(&self) -> Session {
+        Session {
+            data: Map::new(),
+            id: self.id.clone(),
+            item_secret: self.item_secret.clone(),
+            created: self.created,
+            regenerate: false,
+            destroy: false,
+        }
+    }
+
     /// Carries the identity of `from` (the session the request arrived with) into a session
     /// built afresh by a handler, so that writing `{count}` updates the same DynamoDB item
     /// instead of creating one per write.

@@ -6,8 +6,7 @@
 //! the additional authenticated data. The plaintext is JSON `{"iat","exp","ctm","ses"}`: issued
 //! at, expiry, creation time of the session (for `ARC_SESSION_MAX_AGE`) and the session object.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64_simd::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
@@ -44,11 +43,11 @@ impl SealKey {
         let _ = hkdf.expand(HKDF_INFO_KID, &mut kid);
         let header = format!(
             r#"{{"alg":"dir","enc":"XC20P","kid":"{}"}}"#,
-            B64.encode(kid)
+            B64.encode_type::<String>(kid)
         );
         Self {
             cipher: XChaCha20Poly1305::new(&key.into()),
-            header: B64.encode(header),
+            header: B64.encode_type::<String>(header),
         }
     }
 }
@@ -150,11 +149,11 @@ impl SealedCookie {
         let mut token = String::with_capacity(key.header.len() + 4 + (sealed.len() + 24) * 4 / 3);
         token.push_str(&key.header);
         token.push_str("..");
-        B64.encode_string(nonce, &mut token);
+        B64.encode_append(nonce, &mut token);
         token.push('.');
-        B64.encode_string(ciphertext, &mut token);
+        B64.encode_append(ciphertext, &mut token);
         token.push('.');
-        B64.encode_string(tag, &mut token);
+        B64.encode_append(tag, &mut token);
         Ok(token)
     }
 
@@ -176,12 +175,12 @@ impl SealedCookie {
         // key by its id without trying the others.
         let key_index = self.keys.iter().position(|k| k.header == header)?;
         let key = &self.keys[key_index];
-        let nonce = B64.decode(nonce).ok()?;
+        let nonce = B64.decode_to_vec(nonce).ok()?;
         if nonce.len() != NONCE_LEN {
             return None;
         }
-        let mut sealed = B64.decode(ciphertext).ok()?;
-        let tag = B64.decode(tag).ok()?;
+        let mut sealed = B64.decode_to_vec(ciphertext).ok()?;
+        let tag = B64.decode_to_vec(tag).ok()?;
         if tag.len() != TAG_LEN {
             return None;
         }
@@ -255,7 +254,7 @@ mod tests {
     #[test]
     fn header_is_pinned_and_documented() {
         let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
-        let header = B64.decode(&s.keys[0].header).expect("b64");
+        let header = B64.decode_to_vec(&s.keys[0].header).expect("b64");
         let header: Value = serde_json::from_slice(&header).expect("json");
         assert_eq!(header["alg"], "dir");
         assert_eq!(header["enc"], "XC20P");
@@ -352,7 +351,7 @@ mod tests {
             r#"{"alg":"none"}"#,
             r#"{"enc":"XC20P","alg":"dir","kid":"x"}"#,
         ] {
-            let forged = format!("{}.{rest}", B64.encode(header));
+            let forged = format!("{}.{rest}", B64.encode_type::<String>(header));
             assert!(s.open(&forged, NOW).is_none(), "{header}");
         }
     }

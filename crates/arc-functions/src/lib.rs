@@ -74,5 +74,6 @@
 //! - [`manifest`]: a parser for Architect's `app.arc`.
 
 pub mod config;
+mod crypto;
 pub mod http;
 pub mod manifest;

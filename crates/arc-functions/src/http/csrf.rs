@@ -26,13 +26,13 @@ use std::pin::Pin;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use lambda_http::http::Method;
-use sha2::Sha256;
 
 use super::session::Session;
 use super::{Request, Response};
-use crate::config::{Config, Secret};
+use crate::config::Config;
+use crate::crypto::{self, HmacSha256};
 
 /// The form field that carries the token.
 pub const FIELD: &str = "_csrf";
@@ -76,29 +76,20 @@ pub(crate) struct CsrfKeys {
 
 impl CsrfKeys {
     pub(crate) fn new(config: &Config) -> Self {
-        let derive = |secret: &Secret| {
-            let hkdf = hkdf::Hkdf::<Sha256>::new(Some(HKDF_SALT), secret.as_bytes());
-            let mut key = [0u8; 32];
-            // 32 bytes is far below HKDF-SHA256's limit, so expand cannot fail.
-            let _ = hkdf.expand(HKDF_INFO, &mut key);
-            key
-        };
         Self {
             keys: std::iter::once(&config.secret)
                 .chain(&config.previous_secrets)
-                .map(derive)
+                .map(|secret| crypto::derive(secret, HKDF_SALT, HKDF_INFO))
                 .collect(),
             lifetime: config.ttl,
         }
     }
 
-    fn mac(key: &[u8; 32], binding: &str, expiry: u64) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(binding.as_bytes());
-        mac.update(&[0]);
-        mac.update(expiry.to_string().as_bytes());
-        mac
+    fn mac(key: &[u8; 32], binding: &str, expiry: u64) -> HmacSha256 {
+        crypto::hmac(
+            key,
+            &[binding.as_bytes(), &[0], expiry.to_string().as_bytes()],
+        )
     }
 
     /// A token for `session`, adding a binding to it when it has none.

@@ -13,14 +13,14 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde_json::{Map, Value};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 use super::Error;
 use crate::config::{Config, Secret};
+use crate::crypto;
 
 const KEY: &str = "_idx";
 const TTL: &str = "_ttl";
@@ -98,11 +98,10 @@ impl DynamoStore {
     }
 
     fn mac(secret: &Secret, id: &str) -> [u8; 32] {
-        // HMAC takes keys of any length, so new_from_slice cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(id.as_bytes());
-        mac.finalize().into_bytes().into()
+        crypto::hmac(secret.as_bytes(), &[id.as_bytes()])
+            .finalize()
+            .into_bytes()
+            .into()
     }
 
     /// The cookie value for an id: `<id>.<signature>`.
@@ -110,8 +109,9 @@ impl DynamoStore {
         format!("{id}.{}", Self::sign(&self.secrets[0], id))
     }
 
-    /// The id of a cookie value whose signature verifies, and whether an old secret signed it.
-    pub(crate) fn verify(&self, value: &str) -> Option<(String, bool)> {
+    /// The id of a cookie value whose signature verifies, and which secret signed it: 0 is the
+    /// current one, 1.. the previous ones.
+    pub(crate) fn verify(&self, value: &str) -> Option<(String, usize)> {
         // @architect/functions percent-encodes the value (`+` as `%2B`, `/` as `%2F`).
         let value = percent_encoding::percent_decode_str(value)
             .decode_utf8()
@@ -127,8 +127,7 @@ impl DynamoStore {
             .or_else(|_| URL_SAFE_NO_PAD.decode(signature.trim_end_matches('=')))
             .ok()?;
         self.secrets.iter().enumerate().find_map(|(i, secret)| {
-            bool::from(Self::mac(secret, id).ct_eq(given.as_slice()))
-                .then(|| (id.to_owned(), i > 0))
+            bool::from(Self::mac(secret, id).ct_eq(given.as_slice())).then(|| (id.to_owned(), i))
         })
     }
 
@@ -294,12 +293,12 @@ mod tests {
         );
         assert_eq!(
             s.verify("abc.mUba1OAOkT/Ivo5dP34RCkqegy+D+wnDRShdeGONig4"),
-            Some(("abc".into(), false))
+            Some(("abc".into(), 0))
         );
         // As @architect/functions sends it: percent-encoded.
         assert_eq!(
             s.verify("abc.mUba1OAOkT%2FIvo5dP34RCkqegy%2BD%2BwnDRShdeGONig4"),
-            Some(("abc".into(), false))
+            Some(("abc".into(), 0))
         );
     }
 
@@ -324,7 +323,7 @@ mod tests {
             ("ARC_APP_SECRET_PREVIOUS", "old"),
         ]);
         let cookie = old.cookie_value("x");
-        assert_eq!(new.verify(&cookie), Some(("x".into(), true)));
+        assert_eq!(new.verify(&cookie), Some(("x".into(), 1)));
         assert_ne!(
             new.cookie_value("x"),
             cookie,

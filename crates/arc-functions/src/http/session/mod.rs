@@ -454,6 +454,17 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Tells operators when a key rotation is done: once no session arrives under a previous
+/// secret, these lines stop. Writes always use the current secret, so nothing else needs it.
+fn note_previous_secret(key_index: usize) {
+    if key_index > 0 {
+        tracing::debug!(
+            previous_secret = key_index,
+            "session sealed or signed with a previous secret"
+        );
+    }
+}
+
 static GLOBAL: OnceLock<Result<SessionStore, config::Error>> = OnceLock::new();
 
 impl SessionStore {
@@ -568,15 +579,7 @@ impl SessionStore {
         match &self.backend {
             Backend::Sealed(sealer) => Ok(sealer
                 .open(&value, now)
-                .inspect(|opened| {
-                    // Tells operators when a rotation is done: no more of these lines.
-                    if opened.key_index > 0 {
-                        tracing::debug!(
-                            previous_secret = opened.key_index,
-                            "session sealed with a previous secret"
-                        );
-                    }
-                })
+                .inspect(|opened| note_previous_secret(opened.key_index))
                 .map(|opened| Session {
                     data: opened.data,
                     created: Some(opened.created),
@@ -584,10 +587,10 @@ impl SessionStore {
                 })
                 .unwrap_or_default()),
             Backend::Dynamo(store) => {
-                // Writes always sign with the current key, so which key verified is not kept.
-                let Some((id, _old_key)) = store.verify(&value) else {
+                let Some((id, key_index)) = store.verify(&value) else {
                     return Ok(Session::new());
                 };
+                note_previous_secret(key_index);
                 Ok(match store.load(&id, now).await? {
                     Some(loaded) => Session {
                         data: loaded.data,

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::Error;
 use crate::config::{Config, Secret};
+use crate::crypto;
 
 /// How far in the future an `iat` may be, in seconds, before the cookie is refused.
 pub(crate) const CLOCK_SKEW: u64 = 60;
@@ -35,12 +36,8 @@ struct SealKey {
 
 impl SealKey {
     fn derive(secret: &Secret) -> Self {
-        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), secret.as_bytes());
-        let mut key = [0u8; 32];
-        let mut kid = [0u8; 9];
-        // Both lengths are far below HKDF-SHA256's 8,160-byte maximum, so expand cannot fail.
-        let _ = hkdf.expand(HKDF_INFO_KEY, &mut key);
-        let _ = hkdf.expand(HKDF_INFO_KID, &mut kid);
+        let key: [u8; 32] = crypto::derive(secret, HKDF_SALT, HKDF_INFO_KEY);
+        let kid: [u8; 9] = crypto::derive(secret, HKDF_SALT, HKDF_INFO_KID);
         let header = format!(
             r#"{{"alg":"dir","enc":"XC20P","kid":"{}"}}"#,
             B64.encode_type::<String>(kid)

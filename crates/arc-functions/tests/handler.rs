@@ -72,7 +72,7 @@ async fn echo(req: Request) -> http::Result<Response> {
         Body::Binary(b) => json!({"binary": b}),
         other => json!({"other": format!("{other:?}")}),
     };
-    let context = match &req.context {
+    let context = match req.context() {
         Some(lambda_http::request::RequestContext::ApiGatewayV1(_)) => "v1",
         Some(lambda_http::request::RequestContext::ApiGatewayV2(_)) => "v2",
         Some(_) => "other",

@@ -190,7 +190,7 @@ where
             Ok(request) => request,
             Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        match store.read_headers(&request.headers).await {
+        match store.read_headers(request.headers()).await {
             Ok(session) => request.attach(store, session),
             Err(e) => return fault(&e, "reading the session"),
         }

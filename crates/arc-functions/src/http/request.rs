@@ -275,15 +275,12 @@ pub struct Request {
     pub path_parameters: HashMap<String, String>,
     /// The query string; names may repeat.
     pub query: Params,
-    /// The request headers (lambda_http folds API Gateway v2's `cookies` into `cookie`).
-    pub headers: HeaderMap,
     /// The body, parsed by content type.
     pub body: Body,
     /// The session, already read from the `_idx` cookie.
     pub session: Session,
-    /// The API Gateway or function URL request context, when the event had one.
-    pub context: Option<RequestContext>,
     /// The lambda_http request, for anything not normalized here (its body is the raw body).
+    /// Headers and the request context are read from it, not copied.
     pub raw: lambda_http::Request,
     /// Flash messages set by the previous request, taken out of the session.
     flash: Map<String, Value>,
@@ -325,14 +322,42 @@ impl Request {
             path,
             path_parameters,
             query,
-            headers: raw.headers().clone(),
             body,
             session: Session::new(),
-            context: raw.request_context_ref().cloned(),
             raw,
             flash: Map::new(),
             store: None,
         })
+    }
+
+    /// The request headers (lambda_http folds API Gateway v2's `cookies` into `cookie`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("accept", "text/html")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.headers()["accept"], "text/html");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        self.raw.headers()
+    }
+
+    /// The API Gateway or function URL request context, when the event had one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert!(req.context().is_none(), "a hand-built request has no API Gateway context");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn context(&self) -> Option<&RequestContext> {
+        self.raw.request_context_ref()
     }
 
     /// Every cookie of the request, in order, as `(name, value)`.
@@ -348,7 +373,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookies(&self) -> Vec<(String, String)> {
-        super::session::cookies(&self.headers).collect()
+        super::session::cookies(self.headers()).collect()
     }
 
     /// The value of the last cookie called `name`.
@@ -365,7 +390,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie(&self, name: &str) -> Option<String> {
-        super::session::cookies(&self.headers)
+        super::session::cookies(self.headers())
             .filter(|(n, _)| n == name)
             .last()
             .map(|(_, v)| v)
@@ -444,7 +469,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers().get(name).and_then(|v| v.to_str().ok())
     }
 }
 

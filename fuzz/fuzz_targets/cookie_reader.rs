@@ -30,7 +30,10 @@ fn fixture() -> &'static Fixture {
         // corpus) no longer open: then any session that opens must come from `token`.
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).expect("the OS random source");
-        let config = Config::from_vars([("ARC_APP_SECRET", B64.encode(secret))])
+        let config = Config::from_vars([
+            ("ARC_ENV".to_owned(), "testing".to_owned()),
+            ("ARC_APP_SECRET".to_owned(), B64.encode(secret)),
+        ])
             .expect("a 43-byte secret is a valid configuration");
         let store = SessionStore::new(&config);
         let runtime = tokio::runtime::Builder::new_current_thread()

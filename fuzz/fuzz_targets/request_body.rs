@@ -53,7 +53,10 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let config = Config::from_vars([("ARC_APP_SECRET", "request_body fuzz secret, 32+ bytes")])
+        let config = Config::from_vars([
+            ("ARC_ENV", "testing"),
+            ("ARC_APP_SECRET", "request_body fuzz secret: 32+ bytes"),
+        ])
             .expect("a valid configuration");
         Fixture {
             store: Box::leak(Box::new(SessionStore::new(&config))),

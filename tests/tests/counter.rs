@@ -124,7 +124,7 @@ fn assert_session_cookie_attributes(app: &App) {
     }
     assert!(
         !attributes.iter().any(|attribute| attribute == "secure"),
-        "ARC_ENV unset means testing, where the cookie must work over plain http: {session}"
+        "watch runs the routes in testing (the workspace's cargo-lambda configuration), where the cookie must work over plain http: {session}"
     );
 }
 

@@ -84,23 +84,72 @@ fn bad_configuration_stops_the_function_naming_the_variable() {
         "ARC_APP_SECRET",
     );
     refused(
-        &[("AWS_EXECUTION_ENV", "AWS_Lambda_rust")],
-        "ARC_APP_SECRET",
+        &[(
+            "ARC_APP_SECRET",
+            "arc-functions development secret: never use in production",
+        )],
+        "public development secret",
     );
     refused(&[("ARC_ENV", "prod")], "ARC_ENV");
-    refused(&[("ARC_SESSION_TTL", "a week")], "ARC_SESSION_TTL");
     refused(
-        &[("ARC_SESSION_SAME_SITE", "sometimes")],
+        &[("ARC_ENV", "testing"), ("ARC_SESSION_TTL", "a week")],
+        "ARC_SESSION_TTL",
+    );
+    refused(
+        &[
+            ("ARC_ENV", "testing"),
+            ("ARC_SESSION_SAME_SITE", "sometimes"),
+        ],
         "ARC_SESSION_SAME_SITE",
     );
+    refused(
+        &[("ARC_ENV", "testing"), ("ARC_SESSION_SAME_SITE", "None")],
+        "ARC_SESSION_SAME_SITE",
+    );
+}
+
+/// Exactly what Lambda gives a `provided.al2023` function: its own variables, no ARC_ENV, no
+/// secret. The function must stop at once, naming the secret, before it asks for an event.
+#[test]
+fn with_only_lambdas_own_variables_the_function_never_polls() {
+    let api = TcpListener::bind("127.0.0.1:0").expect("bind");
+    api.set_nonblocking(true).expect("nonblocking");
+    let address = api.local_addr().expect("address").to_string();
+    let lambda = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "get-index"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/get-index"),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/27/[$LATEST]0123456789abcdef",
+        ),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("LAMBDA_TASK_ROOT", "/var/task"),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+        ("TZ", ":UTC"),
+    ];
+    let out = start(&lambda, &address);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ARC_APP_SECRET"), "{stderr}");
+    assert!(stderr.contains("ARC_ENV"), "{stderr}");
+    match api.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, from)) => panic!("the function polled the runtime API from {from}"),
+        Err(e) => panic!("accept: {e}"),
+    }
 }
 
 #[test]
 fn good_configuration_polls_the_runtime_api() {
     for vars in [
         // testing without a secret: the development secret, with a warning.
-        &[][..],
+        &[("ARC_ENV", "testing")][..],
         &[("ARC_ENV", "production"), ("ARC_APP_SECRET", SECRET)][..],
+        // An unset ARC_ENV is production: a real secret is all it needs.
+        &[("ARC_APP_SECRET", SECRET)][..],
     ] {
         let api = TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = api.local_addr().expect("address").to_string();
@@ -126,6 +175,7 @@ fn good_configuration_polls_the_runtime_api() {
         // The development secret is announced in the log, once; a real secret is not.
         let log = String::from_utf8_lossy(&out.stdout);
         let warnings = log.matches("ARC_APP_SECRET is not set").count();
-        assert_eq!(warnings, usize::from(vars.is_empty()), "{vars:?}: {log}");
+        let development = !vars.iter().any(|(k, _)| *k == "ARC_APP_SECRET");
+        assert_eq!(warnings, usize::from(development), "{vars:?}: {log}");
     }
 }

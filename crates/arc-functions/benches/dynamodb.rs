@@ -17,7 +17,7 @@ use std::hint::black_box;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-const SECRET: &str = "benchmark secret, at least thirty-two bytes long";
+const SECRET: &str = "benchmark secret: at least thirty-two bytes long";
 /// The table `scripts/lib.sh` creates and the Node side of `bench/compare.sh` uses.
 const TABLE: &str = "bigsesh-session";
 
@@ -46,8 +46,12 @@ fn roundtrip(c: &mut Criterion) {
         .expect("tokio runtime");
     let client = client(&endpoint);
     rt.block_on(support::create_session_table(&client, TABLE));
-    let config = Config::from_vars([("ARC_APP_SECRET", SECRET), ("SESSION_TABLE_NAME", TABLE)])
-        .expect("valid config");
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", TABLE),
+    ])
+    .expect("valid config");
     let store: &'static SessionStore = Box::leak(Box::new(SessionStore::with_dynamodb_client(
         &config, client,
     )));

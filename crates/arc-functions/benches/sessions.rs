@@ -21,7 +21,7 @@ use lambda_http::http::header::SET_COOKIE;
 use serde_json::{Value, json};
 use std::hint::black_box;
 
-const SECRET: &str = "benchmark secret, at least thirty-two bytes long";
+const SECRET: &str = "benchmark secret: at least thirty-two bytes long";
 const V2: &str = include_str!("../tests/fixtures/apigw_v2_request.json");
 
 /// `{user, count, pad}` whose JSON text is exactly `len` bytes: the same object the Node side
@@ -36,7 +36,8 @@ fn session_of(len: usize) -> Value {
 const SIZES: [(&str, usize); 3] = [("100B", 100), ("1KB", 1_000), ("2.8KB", 2_800)];
 
 fn store() -> &'static SessionStore {
-    let config = Config::from_vars([("ARC_APP_SECRET", SECRET)]).expect("valid config");
+    let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)])
+        .expect("valid config");
     Box::leak(Box::new(SessionStore::new(&config)))
 }
 

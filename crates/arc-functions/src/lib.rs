@@ -52,18 +52,20 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `SESSION_TABLE_NAME` (alias `ARC_SESSION_TABLE_NAME`) | `jwe` or unset: sealed cookie; else the DynamoDB table | sealed cookie |
-//! | `ARC_APP_SECRET` | keys the seal and the DynamoDB cookie signature; 32 bytes or more | required in `staging`, `production` and on Lambda |
+//! | `ARC_APP_SECRET` | keys the seal and the DynamoDB cookie signature; 32 bytes or more | required unless `ARC_ENV=testing` |
 //! | `ARC_APP_SECRET_PREVIOUS` | older secrets, comma-separated, that still open sessions | none |
-//! | `ARC_ENV` | `testing`, `staging` or `production` | `testing` |
+//! | `ARC_ENV` | `testing`, `staging` or `production` | unset: treated as `production` |
 //! | `ARC_SESSION_TTL` | idle lifetime in seconds | `604800` |
 //! | `ARC_SESSION_MAX_AGE` | absolute lifetime in seconds | none |
 //! | `ARC_SESSION_DOMAIN` (alias `SESSION_DOMAIN`) | cookie `Domain` | none |
 //! | `ARC_SESSION_SAME_SITE` | `Strict`, `Lax` or `None` | `Lax` |
+//! | `ARC_SESSION_HOST_COOKIE` | `true`: the cookie is `__Host-_idx` | `false` |
 //!
-//! An invalid value stops the function at cold start with a message naming the variable. In
-//! `testing` without `ARC_APP_SECRET` a fixed, public development secret is used (and a warning
-//! logged) so that route binaries running side by side share sessions; on AWS Lambda itself a
-//! missing secret is always an error. Cookies carry `Secure` everywhere but in `testing`.
+//! An invalid value stops the function at cold start with a message naming the variable. Only
+//! with `ARC_ENV=testing` set explicitly and no `ARC_APP_SECRET` is a fixed, public
+//! development secret used (and a warning logged), so that route binaries running side by side
+//! share sessions; anywhere else, an unset `ARC_ENV` included, a missing secret stops the
+//! function. Cookies carry `Secure` everywhere but in `testing`.
 //! DynamoDB mode reads the standard AWS environment (`AWS_REGION`, credentials,
 //! `AWS_ENDPOINT_URL_DYNAMODB` for a local server).
 //!

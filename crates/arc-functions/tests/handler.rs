@@ -21,7 +21,12 @@ const SECRET: &str = "integration-test secret of 32+ bytes";
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
 
 fn store(vars: &[(&str, &str)]) -> &'static SessionStore {
-    let config = Config::from_vars(vars.iter().copied()).expect("valid config");
+    let config = Config::from_vars(
+        [("ARC_ENV", "testing")]
+            .into_iter()
+            .chain(vars.iter().copied()),
+    )
+    .expect("valid config");
     Box::leak(Box::new(SessionStore::new(&config)))
 }
 
@@ -229,7 +234,13 @@ async fn malformed_json_or_form_is_a_400_without_calling_the_handler() {
     ] {
         let response = handler.handle(event(V2, edit)).await;
         assert_eq!(response.status(), 400);
-        assert!(body_text(&response).contains("400 Bad Request"));
+        let page = body_text(&response);
+        assert!(page.contains("400 Bad Request"));
+        assert!(page.contains("The request could not be read."), "{page}");
+        // The parser's own words stay in the log.
+        for detail in ["JSON", "EOF", "line", "form", "UTF"] {
+            assert!(!page.contains(detail), "{detail:?} in {page}");
+        }
         assert_eq!(header(&response, "content-type"), "text/html; charset=utf8");
     }
 }
@@ -466,11 +477,71 @@ async fn last_idx_cookie_wins_and_garbled_cookies_are_empty() {
 }
 
 #[tokio::test]
+async fn one_odd_cookie_beside_the_session_cookie_drops_only_itself() {
+    let handler = Handler::with_store(default_store(), count);
+    let idx = session_pair(&handler.handle(event(V2, |_| {})).await);
+    // A UTF-8 cookie another app of the domain set: not ASCII, so not a `str` header value.
+    for cookies in [
+        json!(["caf\u{e9}=cr\u{e8}me", idx]),
+        json!([idx, "\u{1F36A}=\u{1F36A}"]),
+    ] {
+        let r = handler
+            .handle(event(V2, |e| e["cookies"] = cookies.clone()))
+            .await;
+        assert_eq!(body_text(&r), "2", "{cookies}");
+    }
+    let r = handler
+        .handle(event(V1, |e| {
+            e["headers"]["Cookie"] = json!(format!("x=\u{e9}t\u{e9}; {idx}"))
+        }))
+        .await;
+    assert_eq!(body_text(&r), "2");
+}
+
+#[tokio::test]
+async fn a_response_that_sets_the_session_cookie_is_private() {
+    async fn styled(req: Request) -> http::Result<Response> {
+        Ok(match req.query.get("with") {
+            Some("session") => Response::css("a{}").session(json!({ "a": 1 })),
+            Some("own") => Response::css("a{}")
+                .session(json!({ "a": 1 }))
+                .cache_control("max-age=5"),
+            _ => Response::css("a{}"),
+        })
+    }
+    let handler = Handler::with_store(default_store(), styled);
+    let ask = |with: &str| {
+        let query = format!("with={with}");
+        event(V2, move |e| e["rawQueryString"] = json!(query))
+    };
+    let r = handler.handle(ask("session")).await;
+    assert_eq!(header(&r, "cache-control"), "private, no-store");
+    assert_eq!(set_cookies(&r).len(), 1);
+    let r = handler.handle(ask("own")).await;
+    assert_eq!(
+        header(&r, "cache-control"),
+        "max-age=5",
+        "the handler's own wins"
+    );
+    let r = handler.handle(ask("none")).await;
+    assert_eq!(
+        header(&r, "cache-control"),
+        "max-age=86400",
+        "no cookie, cacheable"
+    );
+    // HTML and redirects with a session are private too, not only uncached.
+    let r = Handler::with_store(default_store(), count)
+        .handle(event(V2, |_| {}))
+        .await;
+    assert_eq!(header(&r, "cache-control"), "private, no-store");
+}
+
+#[tokio::test]
 async fn stores_with_the_same_secret_share_sessions_and_others_do_not() {
     let a = Handler::with_store(default_store(), count);
     let b = Handler::with_store(default_store(), count);
     let other = Handler::with_store(
-        store(&[("ARC_APP_SECRET", "another secret, 32 bytes long!!!")]),
+        store(&[("ARC_APP_SECRET", "another secret: 32 bytes long!!!")]),
         count,
     );
     let idx = session_pair(&a.handle(event(V2, |_| {})).await);
@@ -646,6 +717,11 @@ async fn a_flash_message_is_read_exactly_once() {
 
     let second = handler.handle(request(Some(&cookie), false)).await;
     assert_eq!(body_text(&second), "saved", "read in the next request");
+    assert_eq!(
+        header(&second, "cache-control"),
+        "private, no-store",
+        "clearing the flash sets the session cookie"
+    );
     let cleared = session_pair(&second);
 
     let third = handler.handle(request(Some(&cleared), false)).await;

@@ -99,6 +99,7 @@ impl Drop for Sandbox {
 
 async fn rust_store(sandbox: &Sandbox) -> &'static SessionStore {
     let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", SECRET),
         ("SESSION_TABLE_NAME", sandbox.table.as_str()),
     ])

@@ -10,8 +10,11 @@ use serde_json::{Map, Value};
 fn store() -> &'static SessionStore {
     static STORE: std::sync::OnceLock<&'static SessionStore> = std::sync::OnceLock::new();
     STORE.get_or_init(|| {
-        let config = Config::from_vars([("ARC_APP_SECRET", "property-test secret, 32+ bytes")])
-            .expect("config");
+        let config = Config::from_vars([
+            ("ARC_ENV", "testing"),
+            ("ARC_APP_SECRET", "property-test secret: 32+ bytes"),
+        ])
+        .expect("config");
         Box::leak(Box::new(SessionStore::new(&config)))
     })
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_functions::config::Config;
-use arc_functions::http::session::SessionStore;
+use arc_functions::http::session::{Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 mod support;
 
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
-const SECRET: &str = "store-suite secret, 32 bytes or more";
+const SECRET: &str = "store-suite secret: 32 bytes or more";
 const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
 
 // ---------------------------------------------------------------------------------------------
@@ -130,7 +130,10 @@ fn unique_table() -> String {
 
 async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
     let calls = Arc::new(CallCounter::default());
-    let mut all: Vec<(String, String)> = vec![("ARC_APP_SECRET".into(), SECRET.into())];
+    let mut all: Vec<(String, String)> = vec![
+        ("ARC_ENV".into(), "testing".into()),
+        ("ARC_APP_SECRET".into(), SECRET.into()),
+    ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     match provider {
         Provider::Cookie => {
@@ -191,7 +194,7 @@ fn idx(response: &lambda_http::Response<LambdaBody>) -> Option<String> {
 /// One route that does what the `op` query parameter says, and answers the session as JSON.
 async fn route(req: Request) -> http::Result<Response> {
     let mut session = req.session.clone();
-    let answer = |s: &arc_functions::http::session::Session| {
+    let answer = |s: &Session| {
         Response::json(&json!({ "session": s, "n": s.get::<u64>("n").ok().flatten() }))
     };
     Ok(match req.query.get("op") {
@@ -214,6 +217,17 @@ async fn route(req: Request) -> http::Result<Response> {
         Some("destroy") => {
             session.destroy();
             answer(&session).session(session)
+        }
+        // A session built afresh, not a clone of req.session: it must still end the request's.
+        Some("destroy-fresh") => {
+            let mut fresh = Session::new();
+            fresh.destroy();
+            answer(&session).session(fresh)
+        }
+        Some("regenerate-fresh") => {
+            let mut fresh = Session::try_from(json!({ "n": 7 }))?;
+            fresh.regenerate();
+            answer(&session).session(fresh)
         }
         _ => answer(&session),
     })
@@ -351,9 +365,31 @@ async fn key_rotation(provider: Provider) {
     );
 }
 
+async fn lowered_ttl(provider: Provider) {
+    let long = env(provider, &[("ARC_SESSION_TTL", "1000")]).await;
+    let c = idx(&call(&long, "inc", None).await).expect("written");
+    let mut vars = vec![("ARC_SESSION_TTL", "1")];
+    if provider == Provider::Dynamo {
+        vars.push(("SESSION_TABLE_NAME", long.table.as_str()));
+    }
+    let short = rotated_env(provider, &vars, &long).await;
+    // Whole seconds: after two of them the new one-second lifetime is surely over.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        n(&call(&long, "read", Some(&c)).await),
+        Some(1),
+        "alive under 1000 s"
+    );
+    assert_eq!(
+        n(&call(&short, "read", Some(&c)).await),
+        None,
+        "the lowered TTL ends it"
+    );
+}
+
 /// A store with the current SECRET (and `vars`), sharing `old`'s table in DynamoDB mode.
 async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> Env {
-    let mut all = vec![("ARC_APP_SECRET", SECRET)];
+    let mut all = vec![("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)];
     all.extend_from_slice(vars);
     let config = Config::from_vars(all.iter().copied()).expect("config");
     let store = match (provider, &old.client) {
@@ -404,6 +440,13 @@ macro_rules! store_suite {
             async fn a_tampered_cookie_is_an_empty_session() {
                 if enabled().await {
                     tampered_cookie($provider).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn lowering_the_ttl_shortens_live_sessions() {
+                if enabled().await {
+                    lowered_ttl($provider).await;
                 }
             }
 
@@ -520,6 +563,212 @@ async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
     assert_eq!(n(&r), None, "a past _ttl counts as missing");
 }
 
+fn id_of(cookie: &str) -> String {
+    cookie
+        .rsplit_once('.')
+        .map(|(id, _)| id.to_owned())
+        .expect("id.sig")
+}
+
+async fn item(env: &Env, id: &str) -> Option<HashMap<String, AttributeValue>> {
+    env.client
+        .as_ref()
+        .expect("client")
+        .get_item()
+        .table_name(&env.table)
+        .key("_idx", AttributeValue::S(id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item
+}
+
+async fn put(env: &Env, item: HashMap<String, AttributeValue>) {
+    env.client
+        .as_ref()
+        .expect("client")
+        .put_item()
+        .table_name(&env.table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("put");
+}
+
+fn epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+#[tokio::test]
+async fn dynamodb_destroy_or_regenerate_on_a_fresh_session_deletes_the_requests_item() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::Dynamo, &[]).await;
+    for op in ["destroy-fresh", "regenerate-fresh"] {
+        let c = idx(&call(&env, "inc", None).await).expect("written");
+        assert!(item(&env, &id_of(&c)).await.is_some());
+        let r = call(&env, op, Some(&c)).await;
+        assert!(
+            item(&env, &id_of(&c)).await.is_none(),
+            "{op}: the request's item is deleted"
+        );
+        assert_eq!(n(&call(&env, "read", Some(&c)).await), None, "{op}");
+        let after = idx(&r).expect("a cookie");
+        if op == "regenerate-fresh" {
+            assert_ne!(id_of(&after), id_of(&c));
+            assert_eq!(n(&call(&env, "read", Some(&after)).await), Some(7));
+        } else {
+            assert_eq!(after, "", "destroy expires the cookie");
+        }
+    }
+}
+
+/// A request that read the session before another request ended it must not bring it back.
+/// Request A reads, then waits; request B destroys or regenerates the session; then A writes.
+#[tokio::test]
+async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session() {
+    if !dynamodb_available() {
+        return;
+    }
+    use tokio::sync::Notify;
+    let env = env(Provider::Dynamo, &[]).await;
+    for ending in ["destroy", "regenerate"] {
+        let c = idx(&call(&env, "inc", None).await).expect("written");
+        let (read_done, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let slow = {
+            let (read_done, go) = (Arc::clone(&read_done), Arc::clone(&go));
+            move |req: Request| {
+                let (read_done, go) = (Arc::clone(&read_done), Arc::clone(&go));
+                async move {
+                    let n = req.session.get::<u64>("n")?.unwrap_or(0) + 1;
+                    read_done.notify_one();
+                    go.notified().await;
+                    Ok::<_, http::Error>(
+                        Response::redirect("/").session(json!({ "user": "ann", "n": n })),
+                    )
+                }
+            }
+        };
+        let handler = Handler::with_store(env.store, slow);
+        let (a, b) = tokio::join!(handler.handle(event(Some(&c))), async {
+            read_done.notified().await;
+            let b = call(&env, ending, Some(&c)).await;
+            go.notify_one();
+            b
+        });
+        assert_eq!(a.status(), 302, "{ending}: the slow request still answers");
+        assert_eq!(idx(&a), None, "{ending}: with no session cookie");
+        assert!(
+            item(&env, &id_of(&c)).await.is_none(),
+            "{ending}: the old item stays gone"
+        );
+        assert_eq!(n(&call(&env, "read", Some(&c)).await), None);
+        if ending == "regenerate" {
+            let new = idx(&b).expect("regenerated");
+            assert_eq!(
+                n(&call(&env, "read", Some(&new)).await),
+                Some(1),
+                "the regenerated session is untouched by the late write"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_a_node_item_without_created_starts_its_lifetime_at_the_first_rust_write() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::Dynamo, &[("ARC_SESSION_MAX_AGE", "600")]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    let id = id_of(&c);
+    // As @architect/functions writes it: no _created, no _iat.
+    let future_ttl = (epoch() + 3600).to_string();
+    put(
+        &env,
+        HashMap::from([
+            ("_idx".to_owned(), AttributeValue::S(id.clone())),
+            ("_ttl".to_owned(), AttributeValue::N(future_ttl)),
+            (
+                "_secret".to_owned(),
+                AttributeValue::S("node-secret".into()),
+            ),
+            ("n".to_owned(), AttributeValue::N("5".into())),
+        ]),
+    )
+    .await;
+    assert_eq!(n(&call(&env, "read", Some(&c)).await), Some(5));
+    let stored = item(&env, &id).await.expect("item");
+    assert!(!stored.contains_key("_created"), "reading writes nothing");
+    let before = epoch();
+    call(&env, "inc", Some(&c)).await;
+    let stored = item(&env, &id).await.expect("item");
+    let created: u64 = stored["_created"]
+        .as_n()
+        .expect("N")
+        .parse()
+        .expect("number");
+    assert!(
+        (before.saturating_sub(1)..=epoch()).contains(&created),
+        "_created {created} is the first Rust write ({before})"
+    );
+    assert_eq!(stored["_secret"], AttributeValue::S("node-secret".into()));
+    assert_eq!(stored["n"], AttributeValue::N("6".into()));
+}
+
+#[tokio::test]
+async fn dynamodb_node_items_with_binary_attributes_read_without_error() {
+    if !dynamodb_available() {
+        return;
+    }
+    use aws_sdk_dynamodb::primitives::Blob;
+    let env = env(Provider::Dynamo, &[]).await;
+    let c = idx(&call(&env, "inc", None).await).expect("written");
+    put(
+        &env,
+        HashMap::from([
+            ("_idx".to_owned(), AttributeValue::S(id_of(&c))),
+            (
+                "_ttl".to_owned(),
+                AttributeValue::N((epoch() + 3600).to_string()),
+            ),
+            ("n".to_owned(), AttributeValue::N("3".into())),
+            (
+                "avatar".to_owned(),
+                AttributeValue::B(Blob::new(b"\x00\xffhi".to_vec())),
+            ),
+            (
+                "nested".to_owned(),
+                AttributeValue::M(HashMap::from([(
+                    "raw".to_owned(),
+                    AttributeValue::B(Blob::new(b"abc".to_vec())),
+                )])),
+            ),
+            ("tags".to_owned(), AttributeValue::Ss(vec!["a".into()])),
+            ("sizes".to_owned(), AttributeValue::Ns(vec!["1.5".into()])),
+            (
+                "blobs".to_owned(),
+                AttributeValue::Bs(vec![Blob::new(b"x".to_vec())]),
+            ),
+        ]),
+    )
+    .await;
+    let r = call(&env, "read", Some(&c)).await;
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    let v: Value = serde_json::from_str(&text(&r)).expect("json");
+    assert_eq!(v["n"], 3);
+    assert_eq!(v["session"]["avatar"], "AP9oaQ==");
+    assert_eq!(v["session"]["nested"]["raw"], "YWJj");
+    assert_eq!(v["session"]["tags"], json!(["a"]));
+    assert_eq!(v["session"]["sizes"], json!([1.5]));
+    assert_eq!(v["session"]["blobs"], json!(["eA=="]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Faults: the client gets a generic 5xx, the log gets the cause, nobody gets a new cookie.
 
@@ -556,6 +805,7 @@ async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
     }
     let calls = Arc::new(CallCounter::default());
     let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", SECRET),
         ("SESSION_TABLE_NAME", "no-such-session-table"),
     ])
@@ -623,8 +873,12 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     let table = unique_table();
     let (mut dynalite, endpoint) = OwnDynalite::start(&table);
     let calls = Arc::new(CallCounter::default());
-    let config = Config::from_vars([("ARC_APP_SECRET", SECRET), ("SESSION_TABLE_NAME", &table)])
-        .expect("config");
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", &table),
+    ])
+    .expect("config");
     let store =
         SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await);
     let env = Env {

@@ -46,8 +46,11 @@ fn token(page: &str) -> String {
 
 #[tokio::test]
 async fn login_flash_regenerate_and_logout() {
-    let config = Config::from_vars([("ARC_APP_SECRET", "example secret of 32 bytes or more")])
-        .expect("config");
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
+    ])
+    .expect("config");
     let store = Box::leak(Box::new(SessionStore::new(&config)));
     let app = Handler::with_store(store, csrf::protect(example_login::app));
 
@@ -111,6 +114,13 @@ async fn login_flash_regenerate_and_logout() {
     );
     let signed_in = cookie(&r, "");
     assert!(!signed_in.is_empty() && signed_in != c);
+
+    // The token of the login form was issued to the session before the login: regenerate()
+    // dropped its binding, so it is refused now.
+    let r = app
+        .handle(event("POST", "/logout", &signed_in, &format!("_csrf={t}")))
+        .await;
+    assert_eq!(r.status(), 403, "a pre-login token is refused after login");
 
     let r = app.handle(event("GET", "/", &signed_in, "")).await;
     assert!(text(&r).contains("Hello, ann."), "{}", text(&r));

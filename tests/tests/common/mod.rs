@@ -20,7 +20,7 @@ use nix::{
 };
 use ureq::{Agent, http::Response};
 
-/// At least 32 bytes like staging and production demand, and no commas: `--env-var` splits on them.
+/// At least 32 bytes like staging and production demand, and no commas.
 const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
 /// The first request may wait on `cargo run` compiling a route.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -50,11 +50,7 @@ impl App {
             .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
             // Edits made while the test runs must not restart the routes under it.
-            .arg("--ignore-changes")
-            .args(["--env-var", &format!("ARC_APP_SECRET={TEST_SECRET}")]);
-        for (key, value) in route_env {
-            command.args(["--env-var", &format!("{key}={value}")]);
-        }
+            .arg("--ignore-changes");
         // The routes inherit this environment: keep the developer's session settings out of it,
         // so the scenario always meets the defaults (testing, one week, Lax, cookie sessions).
         for key in [
@@ -68,6 +64,11 @@ impl App {
         ] {
             command.env_remove(key);
         }
+        // Inherited by the routes. Not `--env-var`: flags replace the environment the
+        // workspace's cargo-lambda configuration gives watch (`ARC_ENV=testing`), and these
+        // tests must run with exactly what a developer's bare `cargo lambda watch` gets.
+        command.env("ARC_APP_SECRET", TEST_SECRET);
+        command.envs(route_env.iter().copied());
         // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
         for (key, default) in [
             ("AWS_REGION", "us-east-1"),

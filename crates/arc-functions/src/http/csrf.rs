@@ -236,7 +236,10 @@ mod tests {
     const NOW: u64 = 1_790_000_000;
 
     fn keys(vars: &[(&str, &str)]) -> CsrfKeys {
-        CsrfKeys::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+        CsrfKeys::new(
+            &Config::from_vars(vars.iter().copied().chain([("ARC_ENV", "testing")]))
+                .expect("config"),
+        )
     }
 
     #[test]
@@ -281,6 +284,24 @@ mod tests {
         let token = old.issue(&mut s, NOW).expect("issue");
         assert_eq!(rotated.verify(&s, &token, NOW), Ok(()));
         assert_eq!(stranger.verify(&s, &token, NOW), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn tokens_die_when_the_session_is_regenerated_destroyed_or_cleared() {
+        let k = keys(&[("ARC_APP_SECRET", "s")]);
+        let end: [fn(&mut Session); 3] = [Session::regenerate, Session::destroy, Session::clear];
+        for end in end {
+            let mut s = Session::new();
+            s.insert("user", "ann").expect("insert");
+            let token = k.issue(&mut s, NOW).expect("issue");
+            assert_eq!(k.verify(&s, &token, NOW), Ok(()));
+            end(&mut s);
+            assert_eq!(k.verify(&s, &token, NOW), Err(Error::NoBinding));
+            // A new token binds afresh; the old one stays refused.
+            let fresh = k.issue(&mut s, NOW).expect("issue");
+            assert_eq!(k.verify(&s, &fresh, NOW), Ok(()));
+            assert_eq!(k.verify(&s, &token, NOW), Err(Error::Invalid));
+        }
     }
 
     #[test]

@@ -116,12 +116,13 @@ where
 ///
 /// # Examples
 ///
-/// ```
+/// ```no_run
 /// use arc_functions::http::{self, Request, Response};
 ///
 /// async fn home(_req: Request) -> http::Result<Response> {
 ///     Ok(Response::html("<p>hi</p>"))
 /// }
+/// // With ARC_ENV=testing, or ARC_APP_SECRET, in the environment:
 /// let handler = http::try_async_handler(home)?;
 /// # Ok::<(), arc_functions::http::session::Error>(())
 /// ```
@@ -152,7 +153,7 @@ where
     /// async fn home(_req: Request) -> http::Result<Response> {
     ///     Ok(Response::text("hi"))
     /// }
-    /// let store = Box::leak(Box::new(SessionStore::new(&Config::from_vars([("ARC_APP_SECRET", "s")])?)));
+    /// let store = Box::leak(Box::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?)));
     /// let handler = Handler::with_store(store, home);
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
@@ -167,13 +168,15 @@ where
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::http::{self, Request, Response};
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
     ///
     /// async fn home(req: Request) -> http::Result<Response> {
     ///     Ok(Response::text(format!("you asked for {}", req.path)))
     /// }
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-    /// let handler = http::try_async_handler(home)?;
+    /// let config = Config::from_vars([("ARC_ENV", "testing")])?;
+    /// let handler = Handler::with_store(Box::leak(Box::new(SessionStore::new(&config))), home);
     /// let event = lambda_http::http::Request::builder()
     ///     .uri("/hello")
     ///     .body(lambda_http::Body::Empty)?;
@@ -188,7 +191,11 @@ where
         let store = self.inner.store;
         let mut request = match Request::from_lambda(event) {
             Ok(request) => request,
-            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+            Err(e) => {
+                // The parser's words may echo the body back: they go to the log only.
+                tracing::warn!(error = %e, "the request body does not match its content type");
+                return error_page(StatusCode::BAD_REQUEST, GENERIC_400);
+            }
         };
         match store.read_headers(request.headers()).await {
             Ok(session) => request.attach(store, session),
@@ -225,31 +232,45 @@ where
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
         };
-        let session_cookie = match response.take_session() {
-            None if consumed_flash => match store.write(&arrived).await {
-                Ok(cookie) => Some(cookie),
-                Err(e) => return fault(&e, "clearing the flash messages"),
-            },
-            None => None,
+        let written = match response.take_session() {
+            None if consumed_flash => store
+                .write(&arrived)
+                .await
+                .map_err(|e| (e, "clearing the flash messages")),
+            None => return finish(response, None),
             Some(Err(e)) => return fault(&e, "the response's session"),
             Some(Ok(mut session)) => {
                 session.inherit_identity(&arrived);
-                match store.write(&session).await {
-                    Ok(cookie) => Some(cookie),
-                    Err(e) => return fault(&e, "writing the session"),
-                }
+                store
+                    .write(&session)
+                    .await
+                    .map_err(|e| (e, "writing the session"))
             }
         };
-        match response.into_http(session_cookie.as_deref()) {
-            Ok(response) => response,
-            Err(e) => {
-                tracing::error!(error = %e, "the response could not be built");
-                error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+        match written {
+            Ok(cookie) => finish(response, Some(&cookie)),
+            // Another request ended this session meanwhile: answer as if there were none.
+            Err((session::Error::Ended, what)) => {
+                tracing::info!("{what} skipped: {}", session::Error::Ended);
+                finish(response, None)
             }
+            Err((e, what)) => fault(&e, what),
         }
     }
 }
 
+/// Builds the HTTP response, with the session's `Set-Cookie` when one was written.
+fn finish(response: Response, session_cookie: Option<&str>) -> lambda_http::Response<LambdaBody> {
+    match response.into_http(session_cookie) {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "the response could not be built");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+        }
+    }
+}
+
+const GENERIC_400: &str = "The request could not be read.";
 const GENERIC_500: &str = "Sorry, something went wrong on our side.";
 const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 

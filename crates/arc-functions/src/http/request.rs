@@ -422,7 +422,8 @@ impl Request {
     ///
     /// # Examples
     ///
-    /// ```
+    /// ```no_run
+    /// // With ARC_ENV=testing, or ARC_APP_SECRET, in the environment:
     /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
     /// let mut req = arc_functions::http::Request::from_lambda(event)?;
     /// let token = req.csrf_token()?;

@@ -14,6 +14,8 @@ use super::session::{self, Session};
 pub(crate) const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
 /// `cache-control` for everything else (styles, scripts, text, bytes).
 pub(crate) const CACHE_A_DAY: &str = "max-age=86400";
+/// `cache-control` for any response that sets the session cookie, unless the handler set one.
+pub(crate) const PRIVATE: &str = "private, no-store";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -339,10 +341,13 @@ impl Response {
             headers.insert(CONTENT_TYPE, value(ct)?);
         }
         let no_cache = matches!(kind, Kind::Html | Kind::Json) || self.location.is_some();
-        let cache =
-            self.cache_control
-                .as_deref()
-                .unwrap_or(if no_cache { NO_CACHE } else { CACHE_A_DAY });
+        // A shared cache must never hand one visitor's session cookie to the next.
+        let default = match (session_cookie, no_cache) {
+            (Some(_), _) => PRIVATE,
+            (None, true) => NO_CACHE,
+            (None, false) => CACHE_A_DAY,
+        };
+        let cache = self.cache_control.as_deref().unwrap_or(default);
         headers.insert(CACHE_CONTROL, value(cache)?);
         if let Some(location) = &self.location {
             headers.insert(LOCATION, value(location)?);

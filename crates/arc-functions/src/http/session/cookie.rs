@@ -11,12 +11,17 @@ use crate::config::{Config, SameSite};
 /// The session cookie's name, as in @architect/functions.
 pub(crate) const NAME: &str = "_idx";
 
+/// The name with `ARC_SESSION_HOST_COOKIE=true`: browsers keep a `__Host-` cookie only when it
+/// is `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub(crate) const HOST_NAME: &str = "__Host-_idx";
+
 /// Browsers drop a cookie whose `Set-Cookie` value is larger than this.
 pub(crate) const MAX_SET_COOKIE_BYTES: usize = 4096;
 
 /// The cookie's attributes, fixed at cold start.
 #[derive(Clone, Debug)]
 pub(crate) struct CookieAttributes {
+    name: &'static str,
     max_age: u64,
     same_site: SameSite,
     secure: bool,
@@ -26,6 +31,7 @@ pub(crate) struct CookieAttributes {
 impl CookieAttributes {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
+            name: if config.host_cookie { HOST_NAME } else { NAME },
             max_age: config.ttl,
             same_site: config.same_site,
             secure: config.secure(),
@@ -66,7 +72,7 @@ impl CookieAttributes {
             SameSite::Lax => cookie::SameSite::Lax,
             SameSite::None => cookie::SameSite::None,
         };
-        let mut builder = cookie::Cookie::build((NAME, value))
+        let mut builder = cookie::Cookie::build((self.name, value))
             .http_only(true)
             .path("/")
             .same_site(same_site)
@@ -76,29 +82,36 @@ impl CookieAttributes {
         }
         builder
     }
+
+    /// The value of the last session cookie of the request: when several arrive, the last one
+    /// wins, as in @architect/functions, so a Node and a Rust function of one app always agree
+    /// on which session a request carries. (No order resists a cookie planted by a sibling
+    /// subdomain: browsers order cookies by path length, then by creation time, both of which
+    /// the planter chooses. `ARC_SESSION_HOST_COOKIE` is the defence against planting.)
+    pub(crate) fn session_value(&self, headers: &HeaderMap) -> Option<String> {
+        all(headers)
+            .filter(|(name, _)| name == self.name)
+            .last()
+            .map(|(_, value)| value)
+            .filter(|value| !value.is_empty())
+    }
 }
 
 /// Every cookie of the request in order, from every `Cookie` header. API Gateway v2's
 /// `cookies` array arrives here already folded into one header by lambda_http.
+///
+/// The header is split as bytes, so a pair that is not UTF-8 text (a cookie some other app on
+/// the domain wrote) is skipped alone instead of hiding every cookie beside it.
 pub(crate) fn all(headers: &HeaderMap) -> impl Iterator<Item = (String, String)> + '_ {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|header| header.split(';'))
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
         .filter_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            Some((name.trim().to_owned(), value.trim().to_owned()))
+            let cookie = cookie::Cookie::parse(pair).ok()?;
+            Some((cookie.name().to_owned(), cookie.value().to_owned()))
         })
-}
-
-/// The value of the last `_idx` cookie: when several arrive, the last one wins.
-pub(crate) fn session_value(headers: &HeaderMap) -> Option<String> {
-    all(headers)
-        .filter(|(name, _)| name == NAME)
-        .last()
-        .map(|(_, value)| value)
-        .filter(|value| !value.is_empty())
 }
 
 #[cfg(test)]
@@ -107,7 +120,11 @@ mod tests {
     use lambda_http::http::HeaderValue;
 
     fn attrs(vars: &[(&str, &str)]) -> CookieAttributes {
-        CookieAttributes::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+        let vars = vars.iter().copied().chain(
+            // testing unless the test says otherwise
+            (!vars.iter().any(|(k, _)| *k == "ARC_ENV")).then_some(("ARC_ENV", "testing")),
+        );
+        CookieAttributes::new(&Config::from_vars(vars).expect("config"))
     }
 
     #[test]
@@ -170,12 +187,65 @@ mod tests {
 
     #[test]
     fn last_idx_cookie_wins_across_headers() {
+        let a = attrs(&[]);
         let mut headers = HeaderMap::new();
         headers.append(COOKIE, HeaderValue::from_static("_idx=first; other=1"));
         headers.append(COOKIE, HeaderValue::from_static(" a=b ;_idx=second ; c=d"));
-        assert_eq!(session_value(&headers).as_deref(), Some("second"));
+        assert_eq!(a.session_value(&headers).as_deref(), Some("second"));
         headers.append(COOKIE, HeaderValue::from_static("_idx="));
-        assert_eq!(session_value(&headers), None);
-        assert_eq!(session_value(&HeaderMap::new()), None);
+        assert_eq!(a.session_value(&headers), None);
+        assert_eq!(a.session_value(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn one_odd_cookie_drops_only_itself() {
+        let a = attrs(&[]);
+        for odd in [
+            &b"bad=\xff\xfe; _idx=mine; other=1"[..],
+            &b"_idx=mine; bad=\xc3"[..],
+            "caf\u{e9}=cr\u{e8}me; _idx=mine".as_bytes(),
+            &b"\x80\x81; _idx=mine; =nameless; novalue"[..],
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.append(
+                COOKIE,
+                HeaderValue::from_bytes(odd).expect("a header value"),
+            );
+            assert_eq!(
+                a.session_value(&headers).as_deref(),
+                Some("mine"),
+                "{odd:?}"
+            );
+        }
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_bytes(&[&b"caf\xc3\xa9=cr\xc3\xa8me; x="[..], &[0xff]].concat())
+                .expect("value"),
+        );
+        let all: Vec<_> = all(&headers).collect();
+        assert_eq!(all, [("caf\u{e9}".to_owned(), "cr\u{e8}me".to_owned())]);
+    }
+
+    #[test]
+    fn the_host_cookie_has_its_own_name_and_only_it_is_read() {
+        let a = attrs(&[("ARC_SESSION_HOST_COOKIE", "true")]);
+        let set = a.set_cookie("abc").expect("small");
+        assert!(set.starts_with("__Host-_idx=abc"), "{set}");
+        for part in ["Secure", "Path=/", "HttpOnly"] {
+            assert!(set.contains(part), "{part} in {set}");
+        }
+        assert!(!set.contains("Domain"), "{set}");
+        assert!(a.expired().starts_with("__Host-_idx=;"));
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("__Host-_idx=mine; _idx=planted"),
+        );
+        assert_eq!(a.session_value(&headers).as_deref(), Some("mine"));
+        assert_eq!(
+            attrs(&[]).session_value(&headers).as_deref(),
+            Some("planted")
+        );
     }
 }

@@ -194,7 +194,9 @@ impl SealedCookie {
             .ok()?;
         let claims: Claims = serde_json::from_slice(&plaintext).ok()?;
         let created = claims.ctm.unwrap_or(claims.iat);
+        // `exp` holds the TTL in force when it was sealed; a lower one applies from now on.
         let live = now < claims.exp
+            && now < claims.iat.saturating_add(self.ttl)
             && claims.iat <= now.saturating_add(CLOCK_SKEW)
             && self
                 .max_age
@@ -216,7 +218,8 @@ mod tests {
     const NOW: u64 = 1_790_000_000;
 
     fn sealer(vars: &[(&str, &str)]) -> SealedCookie {
-        SealedCookie::new(&Config::from_vars(vars.iter().copied()).expect("config"))
+        let vars = vars.iter().copied().chain([("ARC_ENV", "testing")]);
+        SealedCookie::new(&Config::from_vars(vars).expect("config"))
     }
 
     fn data(v: Value) -> Map<String, Value> {
@@ -291,6 +294,22 @@ mod tests {
     }
 
     #[test]
+    fn lowering_the_ttl_shortens_live_cookies() {
+        let before = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_TTL", "1000")]);
+        let after = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_TTL", "100")]);
+        let token = before.seal(&Map::new(), NOW, NOW).expect("seal");
+        assert!(before.open(&token, NOW + 500).is_some());
+        assert!(after.open(&token, NOW + 99).is_some());
+        assert!(
+            after.open(&token, NOW + 100).is_none(),
+            "the current TTL counts"
+        );
+        // Raising it does not lengthen a cookie past its sealed exp.
+        let longer = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_TTL", "5000")]);
+        assert!(longer.open(&token, NOW + 1000).is_none());
+    }
+
+    #[test]
     fn max_age_counts_from_creation() {
         let s = sealer(&[("ARC_APP_SECRET", SECRET), ("ARC_SESSION_MAX_AGE", "1000")]);
         // Re-sealed just now, but created 999 s ago: one second left.
@@ -303,7 +322,7 @@ mod tests {
     fn previous_secret_opens_with_its_own_index() {
         let old = sealer(&[("ARC_APP_SECRET", SECRET)]);
         let rotated = sealer(&[
-            ("ARC_APP_SECRET", "the new secret, also 32 bytes or longer"),
+            ("ARC_APP_SECRET", "the new secret: also 32 bytes or longer"),
             ("ARC_APP_SECRET_PREVIOUS", SECRET),
         ]);
         let token = old.seal(&Map::new(), NOW, NOW).expect("seal");

@@ -5,6 +5,7 @@
 
 #![no_main]
 
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use arc_functions::config::Config;
@@ -45,7 +46,7 @@ struct Case {
 }
 
 struct Fixture {
-    store: &'static SessionStore,
+    store: Arc<SessionStore>,
     runtime: tokio::runtime::Runtime,
     event: Value,
 }
@@ -59,7 +60,7 @@ fn fixture() -> &'static Fixture {
         ])
             .expect("a valid configuration");
         Fixture {
-            store: Box::leak(Box::new(SessionStore::new(&config))),
+            store: Arc::new(SessionStore::new(&config)),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("a current-thread runtime"),
@@ -90,7 +91,7 @@ fuzz_target!(|case: Case| {
 
     let response = fixture
         .runtime
-        .block_on(Handler::with_store(fixture.store, ok).handle(event));
+        .block_on(Handler::with_store(Arc::clone(&fixture.store), ok).handle(event));
     let status = response.status().as_u16();
     match case.content_type {
         ContentType::Text | ContentType::OctetStream => assert_eq!(status, 200),

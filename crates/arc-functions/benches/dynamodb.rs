@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use std::hint::black_box;
+use std::sync::Arc;
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -52,9 +53,8 @@ fn roundtrip(c: &mut Criterion) {
         ("SESSION_TABLE_NAME", TABLE),
     ])
     .expect("valid config");
-    let store: &'static SessionStore = Box::leak(Box::new(SessionStore::with_dynamodb_client(
-        &config, client,
-    )));
+    let store: Arc<SessionStore> =
+        Arc::new(SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"));
 
     // The session every iteration reads: written once, its cookie kept.
     let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");

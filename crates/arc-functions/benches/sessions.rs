@@ -20,6 +20,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use lambda_http::http::header::SET_COOKIE;
 use serde_json::{Value, json};
 use std::hint::black_box;
+use std::sync::Arc;
 
 const SECRET: &str = "benchmark secret: at least thirty-two bytes long";
 const V2: &str = include_str!("../tests/fixtures/apigw_v2_request.json");
@@ -35,10 +36,10 @@ fn session_of(len: usize) -> Value {
 
 const SIZES: [(&str, usize); 3] = [("100B", 100), ("1KB", 1_000), ("2.8KB", 2_800)];
 
-fn store() -> &'static SessionStore {
+fn store() -> Arc<SessionStore> {
     let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)])
         .expect("valid config");
-    Box::leak(Box::new(SessionStore::new(&config)))
+    Arc::new(SessionStore::new(&config))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -138,7 +139,7 @@ async fn count(req: Request) -> http::Result<Response> {
 fn handler(c: &mut Criterion) {
     let rt = runtime();
     let store = store();
-    let handler = Handler::with_store(store, count);
+    let handler = Handler::with_store(Arc::clone(&store), count);
     let session = Session::try_from(json!({"user": "ann", "count": 41})).expect("an object");
     let set_cookie = rt.block_on(store.write(&session)).expect("write");
     // The fixture's cookies plus ours, as API Gateway v2 sends them.

@@ -76,6 +76,7 @@
 //! - [`manifest`]: a parser for Architect's `app.arc`.
 
 pub mod config;
-mod crypto;
 pub mod http;
+mod keys;
 pub mod manifest;
+pub mod session;

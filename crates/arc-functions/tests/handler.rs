@@ -10,6 +10,7 @@ use base64::Engine;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
 const V2_BARE_COOKIES: &str = include_str!("fixtures/apigw_v2_bare_cookies_request.json");
@@ -20,17 +21,17 @@ const FUNCTION_URL: &str = include_str!("fixtures/function_url_request.json");
 const SECRET: &str = "integration-test secret of 32+ bytes";
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
 
-fn store(vars: &[(&str, &str)]) -> &'static SessionStore {
+fn store(vars: &[(&str, &str)]) -> Arc<SessionStore> {
     let config = Config::from_vars(
         [("ARC_ENV", "testing")]
             .into_iter()
             .chain(vars.iter().copied()),
     )
     .expect("valid config");
-    Box::leak(Box::new(SessionStore::new(&config)))
+    Arc::new(SessionStore::new(&config))
 }
 
-fn default_store() -> &'static SessionStore {
+fn default_store() -> Arc<SessionStore> {
     store(&[("ARC_APP_SECRET", SECRET)])
 }
 

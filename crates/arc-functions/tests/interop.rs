@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
@@ -97,7 +98,7 @@ impl Drop for Sandbox {
     }
 }
 
-async fn rust_store(sandbox: &Sandbox) -> &'static SessionStore {
+async fn rust_store(sandbox: &Sandbox) -> Arc<SessionStore> {
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", SECRET),
@@ -109,9 +110,7 @@ async fn rust_store(sandbox: &Sandbox) -> &'static SessionStore {
         .endpoint_url(&sandbox.endpoint)
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(sdk);
-    Box::leak(Box::new(SessionStore::with_dynamodb_client(
-        &config, client,
-    )))
+    Arc::new(SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"))
 }
 
 /// The guide's counter, plus the session's `user`, answered as JSON.

@@ -6,17 +6,20 @@ use arc_functions::http::session::{Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
-fn store() -> &'static SessionStore {
-    static STORE: std::sync::OnceLock<&'static SessionStore> = std::sync::OnceLock::new();
-    STORE.get_or_init(|| {
-        let config = Config::from_vars([
-            ("ARC_ENV", "testing"),
-            ("ARC_APP_SECRET", "property-test secret: 32+ bytes"),
-        ])
-        .expect("config");
-        Box::leak(Box::new(SessionStore::new(&config)))
-    })
+fn store() -> Arc<SessionStore> {
+    static STORE: std::sync::OnceLock<Arc<SessionStore>> = std::sync::OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            let config = Config::from_vars([
+                ("ARC_ENV", "testing"),
+                ("ARC_APP_SECRET", "property-test secret: 32+ bytes"),
+            ])
+            .expect("config");
+            Arc::new(SessionStore::new(&config))
+        })
+        .clone()
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

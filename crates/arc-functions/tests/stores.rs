@@ -56,13 +56,13 @@ impl Intercept for CallCounter {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Provider {
-    Cookie,
-    Dynamo,
+    SealedCookie,
+    DynamoDb,
 }
 
 /// A store of one provider with extra environment, plus what the DynamoDB tests inspect.
 struct Env {
-    store: &'static SessionStore,
+    store: Arc<SessionStore>,
     calls: Arc<CallCounter>,
     client: Option<Client>,
     table: String,
@@ -136,25 +136,26 @@ async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
     ];
     all.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     match provider {
-        Provider::Cookie => {
+        Provider::SealedCookie => {
             let config = Config::from_vars(all).expect("config");
             Env {
-                store: Box::leak(Box::new(SessionStore::new(&config))),
+                store: Arc::new(SessionStore::new(&config)),
                 calls,
                 client: None,
                 table: String::new(),
             }
         }
-        Provider::Dynamo => {
+        Provider::DynamoDb => {
             let table = unique_table();
             all.push(("SESSION_TABLE_NAME".into(), table.clone()));
             let config = Config::from_vars(all).expect("config");
             let client = sdk_client(None, &calls).await;
             support::create_session_table(&client, &table).await;
             calls.0.store(0, Ordering::SeqCst);
-            let store = SessionStore::with_dynamodb_client(&config, client.clone());
+            let store =
+                SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode");
             Env {
-                store: Box::leak(Box::new(store)),
+                store: Arc::new(store),
                 calls,
                 client: Some(client),
                 table,
@@ -236,7 +237,9 @@ async fn route(req: Request) -> http::Result<Response> {
 async fn call(env: &Env, op: &str, cookie: Option<&str>) -> lambda_http::Response<LambdaBody> {
     let mut event = event(cookie);
     *event.uri_mut() = format!("/?op={op}").parse().expect("uri");
-    Handler::with_store(env.store, route).handle(event).await
+    Handler::with_store(Arc::clone(&env.store), route)
+        .handle(event)
+        .await
 }
 
 fn n(response: &lambda_http::Response<LambdaBody>) -> Option<u64> {
@@ -266,7 +269,7 @@ async fn lifecycle(provider: Provider) {
     let c2 = idx(&r).expect("updated");
     let r = call(&env, "read", Some(&c2)).await;
     assert_eq!(n(&r), Some(2), "update kept");
-    if provider == Provider::Dynamo {
+    if provider == Provider::DynamoDb {
         assert_eq!(c1, c2, "a handler's fresh object updates the same item");
     }
 
@@ -275,7 +278,7 @@ async fn lifecycle(provider: Provider) {
     assert_ne!(c3, c2);
     let r = call(&env, "read", Some(&c3)).await;
     assert_eq!(n(&r), Some(2), "regenerate keeps the data");
-    if provider == Provider::Dynamo {
+    if provider == Provider::DynamoDb {
         let r = call(&env, "read", Some(&c2)).await;
         assert_eq!(n(&r), None, "the old id is gone after regenerate");
     }
@@ -286,7 +289,7 @@ async fn lifecycle(provider: Provider) {
     assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
     let r = call(&env, "read", None).await;
     assert_eq!(n(&r), None, "empty after destroy");
-    if provider == Provider::Dynamo {
+    if provider == Provider::DynamoDb {
         let r = call(&env, "read", Some(&c3)).await;
         assert_eq!(n(&r), None, "the destroyed item is deleted");
     }
@@ -344,7 +347,7 @@ async fn key_rotation(provider: Provider) {
 
     let mut vars = vec![("ARC_APP_SECRET_PREVIOUS", OLD_SECRET)];
     let table;
-    if provider == Provider::Dynamo {
+    if provider == Provider::DynamoDb {
         table = old.table.clone();
         vars.push(("SESSION_TABLE_NAME", table.as_str()));
     }
@@ -369,7 +372,7 @@ async fn lowered_ttl(provider: Provider) {
     let long = env(provider, &[("ARC_SESSION_TTL", "1000")]).await;
     let c = idx(&call(&long, "inc", None).await).expect("written");
     let mut vars = vec![("ARC_SESSION_TTL", "1")];
-    if provider == Provider::Dynamo {
+    if provider == Provider::DynamoDb {
         vars.push(("SESSION_TABLE_NAME", long.table.as_str()));
     }
     let short = rotated_env(provider, &vars, &long).await;
@@ -393,13 +396,13 @@ async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> En
     all.extend_from_slice(vars);
     let config = Config::from_vars(all.iter().copied()).expect("config");
     let store = match (provider, &old.client) {
-        (Provider::Dynamo, Some(client)) => {
-            SessionStore::with_dynamodb_client(&config, client.clone())
+        (Provider::DynamoDb, Some(client)) => {
+            SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode")
         }
         _ => SessionStore::new(&config),
     };
     Env {
-        store: Box::leak(Box::new(store)),
+        store: Arc::new(store),
         calls: Arc::clone(&old.calls),
         client: old.client.clone(),
         table: old.table.clone(),
@@ -412,7 +415,7 @@ macro_rules! store_suite {
             use super::*;
 
             async fn enabled() -> bool {
-                $provider == Provider::Cookie || dynamodb_available()
+                $provider == Provider::SealedCookie || dynamodb_available()
             }
 
             #[tokio::test]
@@ -460,8 +463,8 @@ macro_rules! store_suite {
     };
 }
 
-store_suite!(sealed_cookie, Provider::Cookie);
-store_suite!(dynamodb, Provider::Dynamo);
+store_suite!(sealed_cookie, Provider::SealedCookie);
+store_suite!(dynamodb, Provider::DynamoDb);
 
 // ---------------------------------------------------------------------------------------------
 // DynamoDB only
@@ -471,7 +474,7 @@ async fn dynamodb_calls_per_request() {
     if !dynamodb_available() {
         return;
     }
-    let env = env(Provider::Dynamo, &[]).await;
+    let env = env(Provider::DynamoDb, &[]).await;
     let calls = || env.calls.0.swap(0, Ordering::SeqCst);
 
     call(&env, "read", None).await;
@@ -489,7 +492,7 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
     if !dynamodb_available() {
         return;
     }
-    let env = env(Provider::Dynamo, &[("ARC_SESSION_TTL", "600")]).await;
+    let env = env(Provider::DynamoDb, &[("ARC_SESSION_TTL", "600")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let c = idx(&call(&env, "set", Some(&c)).await).expect("written");
     let id = c
@@ -540,7 +543,7 @@ async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
     if !dynamodb_available() {
         return;
     }
-    let env = env(Provider::Dynamo, &[]).await;
+    let env = env(Provider::DynamoDb, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let id = c
         .rsplit_once('.')
@@ -608,7 +611,7 @@ async fn dynamodb_destroy_or_regenerate_on_a_fresh_session_deletes_the_requests_
     if !dynamodb_available() {
         return;
     }
-    let env = env(Provider::Dynamo, &[]).await;
+    let env = env(Provider::DynamoDb, &[]).await;
     for op in ["destroy-fresh", "regenerate-fresh"] {
         let c = idx(&call(&env, "inc", None).await).expect("written");
         assert!(item(&env, &id_of(&c)).await.is_some());
@@ -636,7 +639,7 @@ async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session
         return;
     }
     use tokio::sync::Notify;
-    let env = env(Provider::Dynamo, &[]).await;
+    let env = env(Provider::DynamoDb, &[]).await;
     for ending in ["destroy", "regenerate"] {
         let c = idx(&call(&env, "inc", None).await).expect("written");
         let (read_done, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
@@ -654,7 +657,7 @@ async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session
                 }
             }
         };
-        let handler = Handler::with_store(env.store, slow);
+        let handler = Handler::with_store(Arc::clone(&env.store), slow);
         let (a, b) = tokio::join!(handler.handle(event(Some(&c))), async {
             read_done.notified().await;
             let b = call(&env, ending, Some(&c)).await;
@@ -684,7 +687,7 @@ async fn dynamodb_a_node_item_without_created_starts_its_lifetime_at_the_first_r
     if !dynamodb_available() {
         return;
     }
-    let env = env(Provider::Dynamo, &[("ARC_SESSION_MAX_AGE", "600")]).await;
+    let env = env(Provider::DynamoDb, &[("ARC_SESSION_MAX_AGE", "600")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let id = id_of(&c);
     // As @architect/functions writes it: no _created, no _iat.
@@ -727,7 +730,7 @@ async fn dynamodb_node_items_with_binary_attributes_read_without_error() {
         return;
     }
     use aws_sdk_dynamodb::primitives::Blob;
-    let env = env(Provider::Dynamo, &[]).await;
+    let env = env(Provider::DynamoDb, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     put(
         &env,
@@ -810,9 +813,10 @@ async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
         ("SESSION_TABLE_NAME", "no-such-session-table"),
     ])
     .expect("config");
-    let store = SessionStore::with_dynamodb_client(&config, sdk_client(None, &calls).await);
+    let store = SessionStore::with_dynamodb_client(&config, sdk_client(None, &calls).await)
+        .expect("DynamoDB mode");
     let env = Env {
-        store: Box::leak(Box::new(store)),
+        store: Arc::new(store),
         calls,
         client: None,
         table: String::new(),
@@ -880,9 +884,10 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     ])
     .expect("config");
     let store =
-        SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await);
+        SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await)
+            .expect("DynamoDB mode");
     let env = Env {
-        store: Box::leak(Box::new(store)),
+        store: Arc::new(store),
         calls,
         client: None,
         table,

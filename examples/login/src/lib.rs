@@ -8,6 +8,7 @@
 //!
 //! Unsafe methods need the form's CSRF token ([`arc_functions::http::csrf::protect`]).
 
+use arc_functions::http::html::escape;
 use arc_functions::http::{self, Request, Response};
 
 /// Stands in for a user database.
@@ -73,11 +74,4 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
 
 fn page(body: &str) -> String {
     format!("<!doctype html>\n<html>\n<body>\n{body}\n</body>\n</html>\n")
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

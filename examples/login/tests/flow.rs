@@ -6,6 +6,7 @@ use arc_functions::http::{Handler, csrf};
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const EVENT: &str =
     include_str!("../../../crates/arc-functions/tests/fixtures/apigw_v2_request.json");
@@ -51,7 +52,7 @@ async fn login_flash_regenerate_and_logout() {
         ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
     ])
     .expect("config");
-    let store = Box::leak(Box::new(SessionStore::new(&config)));
+    let store = Arc::new(SessionStore::new(&config));
     let app = Handler::with_store(store, csrf::protect(example_login::app));
 
     let r = app.handle(event("GET", "/", "", "")).await;

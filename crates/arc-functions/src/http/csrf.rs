@@ -3,9 +3,10 @@
 //! A token is `<expiry>.<mac>`: the expiry in epoch seconds and
 //! `BASE64URL(HMAC-SHA256(key, binding || 0 || expiry))`, where `key` is derived (HKDF-SHA256)
 //! from `ARC_APP_SECRET` for this use alone and `binding` is a random value kept in the session
-//! under [`BINDING_KEY`]. The expiry is inside the MAC, so it cannot be extended; the MAC is
-//! compared in constant time. A token taken from one session is worthless in another, and
-//! tokens die with their session. Keys from `ARC_APP_SECRET_PREVIOUS` still verify.
+//! under `_csrf`. The expiry is inside the MAC, so it cannot be extended; the MAC is compared
+//! in constant time. A token taken from one session is worthless in another, and tokens die
+//! with their session: `regenerate()`, `destroy()` and `clear()` drop the binding. Keys from
+//! `ARC_APP_SECRET_PREVIOUS` still verify.
 //!
 //! A form carries the token in a hidden field named [`FIELD`]; `fetch` calls send it in the
 //! [`HEADER`] header:
@@ -22,27 +23,22 @@
 //! unsafe request (`POST`, `PUT`, `PATCH`, `DELETE`) whose token is missing or wrong.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use futures_util::future::BoxFuture;
 use hmac::Mac;
 use lambda_http::http::Method;
 
-use super::session::Session;
+use super::response::error_body;
 use super::{Request, Response};
-use crate::config::Config;
-use crate::crypto::{self, HmacSha256};
+use crate::keys::{self, HmacSha256};
+use crate::session::{CSRF_BINDING_KEY, Session, SessionStore};
 
 /// The form field that carries the token.
 pub const FIELD: &str = "_csrf";
 /// The header that carries the token for scripts.
 pub const HEADER: &str = "x-csrf-token";
-/// The session key holding the random value tokens are bound to.
-pub const BINDING_KEY: &str = "_csrf";
-
-const HKDF_SALT: &[u8] = b"arc-functions csrf";
-const HKDF_INFO: &[u8] = b"csrf token mac key v1";
 
 /// Why a request's token was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -63,92 +59,81 @@ pub enum Error {
     /// The MAC does not match this session under any current or previous key.
     #[error("the CSRF token does not belong to this session")]
     Invalid,
-    /// The binding could not be stored in the session.
-    #[error("the CSRF binding could not be stored: {0}")]
-    Session(String),
+    /// The operating system's random source failed to draw a binding.
+    #[error("the OS random source failed")]
+    Random(#[from] getrandom::Error),
+    /// The request was not built by the handler wrapper, so it has no keys to issue or check
+    /// tokens with.
+    #[error("the request was not built by async_handler, so it has no CSRF keys")]
+    NoKeys,
 }
 
-/// The MAC keys, derived once at cold start: `[0]` issues, all verify.
-pub(crate) struct CsrfKeys {
-    keys: Vec<[u8; 32]>,
-    lifetime: u64,
+fn mac(key: &[u8; 32], binding: &str, expiry: u64) -> HmacSha256 {
+    keys::hmac(
+        key,
+        &[binding.as_bytes(), &[0], expiry.to_string().as_bytes()],
+    )
 }
 
-impl CsrfKeys {
-    pub(crate) fn new(config: &Config) -> Self {
-        Self {
-            keys: std::iter::once(&config.secret)
-                .chain(&config.previous_secrets)
-                .map(|secret| crypto::derive(secret, HKDF_SALT, HKDF_INFO))
-                .collect(),
-            lifetime: config.ttl,
-        }
-    }
+/// The session's binding, when it has one.
+fn binding(session: &Session) -> Option<String> {
+    session
+        .get::<String>(CSRF_BINDING_KEY)
+        .ok()
+        .flatten()
+        .filter(|b| !b.is_empty())
+}
 
-    fn mac(key: &[u8; 32], binding: &str, expiry: u64) -> HmacSha256 {
-        crypto::hmac(
-            key,
-            &[binding.as_bytes(), &[0], expiry.to_string().as_bytes()],
-        )
-    }
-
-    /// A token for `session`, adding a binding to it when it has none.
-    pub(crate) fn issue(&self, session: &mut Session, now: u64) -> Result<String, Error> {
-        let binding = match session.get::<String>(BINDING_KEY) {
-            Ok(Some(b)) if !b.is_empty() => b,
-            _ => {
-                let mut bytes = [0u8; 16];
-                getrandom::fill(&mut bytes).map_err(|e| Error::Session(e.to_string()))?;
-                let b = B64.encode(bytes);
-                session
-                    .insert(BINDING_KEY, &b)
-                    .map_err(|e| Error::Session(e.to_string()))?;
-                b
-            }
-        };
-        let expiry = now.saturating_add(self.lifetime);
-        let mac = Self::mac(&self.keys[0], &binding, expiry)
-            .finalize()
-            .into_bytes();
-        Ok(format!("{expiry}.{}", B64.encode(mac)))
-    }
-
-    /// Checks `token` against `session`'s binding.
-    pub(crate) fn verify(&self, session: &Session, token: &str, now: u64) -> Result<(), Error> {
-        let binding = match session.get::<String>(BINDING_KEY) {
-            Ok(Some(b)) if !b.is_empty() => b,
-            _ => return Err(Error::NoBinding),
-        };
-        let (expiry, mac) = token.split_once('.').ok_or(Error::Malformed)?;
-        let expiry: u64 = expiry.parse().map_err(|_| Error::Malformed)?;
-        let mac = B64.decode(mac).map_err(|_| Error::Malformed)?;
-        // Checked before the expiry, so an expired forgery says Invalid, not Expired.
-        let genuine = self
-            .keys
-            .iter()
-            .any(|key| Self::mac(key, &binding, expiry).verify_slice(&mac).is_ok());
-        if !genuine {
-            return Err(Error::Invalid);
+/// A token for `session`, adding a binding to it when it has none. Tokens live as long as
+/// sessions do (`ARC_SESSION_TTL`).
+pub(crate) fn issue(
+    store: &SessionStore,
+    session: &mut Session,
+    now: u64,
+) -> Result<String, Error> {
+    let binding = match binding(session) {
+        Some(binding) => binding,
+        None => {
+            let binding = B64.encode(keys::random::<16>()?);
+            // A string always converts to JSON.
+            let _ = session.insert(CSRF_BINDING_KEY, &binding);
+            binding
         }
-        if now >= expiry {
-            return Err(Error::Expired);
-        }
-        Ok(())
+    };
+    let expiry = store.lifetime().expiry(now);
+    let mac = mac(&store.keyring().current().csrf, &binding, expiry)
+        .finalize()
+        .into_bytes();
+    Ok(format!("{expiry}.{}", B64.encode(mac)))
+}
+
+/// Checks `token` against `session`'s binding, under the current and the previous keys.
+pub(crate) fn check(
+    store: &SessionStore,
+    session: &Session,
+    token: &str,
+    now: u64,
+) -> Result<(), Error> {
+    let binding = binding(session).ok_or(Error::NoBinding)?;
+    let (expiry, given) = token.split_once('.').ok_or(Error::Malformed)?;
+    let expiry: u64 = expiry.parse().map_err(|_| Error::Malformed)?;
+    let given = B64.decode(given).map_err(|_| Error::Malformed)?;
+    // Checked before the expiry, so an expired forgery says Invalid, not Expired.
+    let position = store
+        .keyring()
+        .all()
+        .iter()
+        .position(|k| mac(&k.csrf, &binding, expiry).verify_slice(&given).is_ok())
+        .ok_or(Error::Invalid)?;
+    keys::note_previous_secret(position);
+    if now >= expiry {
+        return Err(Error::Expired);
     }
+    Ok(())
 }
 
 /// Whether a method changes state and so needs a token.
-///
-/// # Examples
-///
-/// ```
-/// use arc_functions::http::csrf::is_unsafe;
-/// use lambda_http::http::Method;
-///
-/// assert!(is_unsafe(&Method::POST));
-/// assert!(!is_unsafe(&Method::GET));
-/// ```
-pub fn is_unsafe(method: &Method) -> bool {
+fn is_unsafe(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
@@ -181,13 +166,13 @@ pub fn verify(req: &Request) -> Result<(), Error> {
         .and_then(|form| form.get(FIELD))
         .or_else(|| req.header(HEADER))
         .ok_or(Error::Missing)?;
-    req.csrf_keys()
-        .map_err(|e| Error::Session(e.to_string()))?
-        .verify(&req.session, token, super::session::now())
+    check(
+        req.store().ok_or(Error::NoKeys)?,
+        &req.session,
+        token,
+        keys::now(),
+    )
 }
-
-/// The future [`protect`] returns.
-pub type Protected<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
 
 /// Wraps a handler so that unsafe requests without a valid token get a 403 and never reach it.
 ///
@@ -208,17 +193,19 @@ pub type Protected<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>
 ///     lambda_http::run(http::async_handler(csrf::protect(counter))).await
 /// }
 /// ```
-pub fn protect<F, Fut, E>(handler: F) -> impl Fn(Request) -> Protected<E> + Send + Sync + 'static
+pub fn protect<F, Fut, E>(
+    handler: F,
+) -> impl Fn(Request) -> BoxFuture<'static, Result<Response, E>> + Send + Sync + 'static
 where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Response, E>> + Send + 'static,
     E: 'static,
 {
-    move |req: Request| -> Protected<E> {
+    move |req: Request| -> BoxFuture<'static, Result<Response, E>> {
         if let Some(Err(e)) = is_unsafe(&req.method).then(|| verify(&req)) {
             tracing::warn!(error = %e, method = %req.method, path = %req.path, "CSRF check failed");
             return Box::pin(async {
-                Ok(Response::html(super::error_body(
+                Ok(Response::html(error_body(
                     lambda_http::http::StatusCode::FORBIDDEN,
                     "The form has expired or did not come from this site. Reload the page and try again.",
                 ))
@@ -232,14 +219,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     const NOW: u64 = 1_790_000_000;
 
-    fn keys(vars: &[(&str, &str)]) -> CsrfKeys {
-        CsrfKeys::new(
-            &Config::from_vars(vars.iter().copied().chain([("ARC_ENV", "testing")]))
-                .expect("config"),
-        )
+    /// Issues and checks tokens with the keys of a store configured by `vars`.
+    struct Keys(SessionStore);
+
+    impl Keys {
+        fn issue(&self, session: &mut Session, now: u64) -> Result<String, Error> {
+            issue(&self.0, session, now)
+        }
+
+        fn verify(&self, session: &Session, token: &str, now: u64) -> Result<(), Error> {
+            check(&self.0, session, token, now)
+        }
+    }
+
+    fn keys(vars: &[(&str, &str)]) -> Keys {
+        let vars = vars.iter().copied().chain([("ARC_ENV", "testing")]);
+        Keys(SessionStore::new(&Config::from_vars(vars).expect("config")))
     }
 
     #[test]
@@ -247,7 +246,11 @@ mod tests {
         let k = keys(&[("ARC_APP_SECRET", "csrf test secret of 32 bytes or more")]);
         let mut mine = Session::new();
         let token = k.issue(&mut mine, NOW).expect("issue");
-        assert!(mine.get::<String>(BINDING_KEY).expect("string").is_some());
+        assert!(
+            mine.get::<String>(CSRF_BINDING_KEY)
+                .expect("string")
+                .is_some()
+        );
         assert_eq!(k.verify(&mine, &token, NOW + 1), Ok(()));
         let mut other = Session::new();
         k.issue(&mut other, NOW).expect("issue");
@@ -309,9 +312,9 @@ mod tests {
         let k = keys(&[("ARC_APP_SECRET", "s")]);
         let mut s = Session::new();
         let first = k.issue(&mut s, NOW).expect("issue");
-        let binding = s.get::<String>(BINDING_KEY).expect("string");
+        let binding = s.get::<String>(CSRF_BINDING_KEY).expect("string");
         k.issue(&mut s, NOW + 5).expect("issue");
-        assert_eq!(s.get::<String>(BINDING_KEY).expect("string"), binding);
+        assert_eq!(s.get::<String>(CSRF_BINDING_KEY).expect("string"), binding);
         assert_eq!(
             k.verify(&s, &first, NOW + 5),
             Ok(()),

@@ -1,6 +1,7 @@
 //! The normalized request a handler receives.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use lambda_http::http::{HeaderMap, Method, header::CONTENT_TYPE};
 use lambda_http::request::RequestContext;
@@ -8,8 +9,9 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::csrf::{self, CsrfKeys};
-use super::session::{Session, SessionStore};
+use super::csrf;
+use crate::keys;
+use crate::session::{Session, SessionStore, all_cookies, last_cookie};
 
 /// Ordered name/value pairs where a name may repeat: a query string or a form body.
 ///
@@ -284,8 +286,9 @@ pub struct Request {
     pub raw: lambda_http::Request,
     /// Flash messages set by the previous request, taken out of the session.
     flash: Map<String, Value>,
-    /// The store the session came from; `None` means the process-wide one.
-    store: Option<&'static SessionStore>,
+    /// The store the handler wrapper read the session with; `None` for a request built
+    /// without it, which then cannot issue or check CSRF tokens.
+    store: Option<Arc<SessionStore>>,
 }
 
 impl Request {
@@ -373,7 +376,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookies(&self) -> Vec<(String, String)> {
-        super::session::cookies(self.headers()).collect()
+        all_cookies(self.headers()).collect()
     }
 
     /// The value of the last cookie called `name`.
@@ -390,10 +393,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie(&self, name: &str) -> Option<String> {
-        super::session::cookies(self.headers())
-            .filter(|(n, _)| n == name)
-            .last()
-            .map(|(_, v)| v)
+        last_cookie(self.headers(), name)
     }
 
     /// A flash message set by the previous request with [`Session::flash`], converted to `T`;
@@ -417,36 +417,49 @@ impl Request {
     ///
     /// # Errors
     ///
-    /// [`csrf::Error::Session`] when the configuration is invalid or the binding cannot be
-    /// stored.
+    /// [`csrf::Error::NoKeys`] for a request the handler wrapper did not build;
+    /// [`csrf::Error::Random`] when no binding could be drawn.
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// // With ARC_ENV=testing, or ARC_APP_SECRET, in the environment:
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, csrf, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn page(mut req: Request) -> http::Result<Response> {
+    ///     let token = req.csrf_token()?;
+    ///     let form = format!("<input type=hidden name=_csrf value=\"{token}\">");
+    ///     Ok(Response::html(form).session(req.session))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
     /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
-    /// let mut req = arc_functions::http::Request::from_lambda(event)?;
-    /// let token = req.csrf_token()?;
-    /// assert!(token.contains('.'));
-    /// assert!(!req.session.is_empty(), "the binding is in the session now");
+    /// let response = Handler::with_store(store, page).handle(event).await;
+    /// let lambda_http::Body::Text(html) = response.body() else { panic!("a page") };
+    /// assert!(html.starts_with("<input type=hidden name=_csrf value=\""));
+    /// assert!(response.headers().contains_key("set-cookie"), "the binding is in the session");
+    ///
+    /// // A request the handler wrapper did not build has no keys to sign with.
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let mut bare = Request::from_lambda(event)?;
+    /// assert_eq!(bare.csrf_token(), Err(csrf::Error::NoKeys));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn csrf_token(&mut self) -> Result<String, csrf::Error> {
-        let keys = self
-            .csrf_keys()
-            .map_err(|e| csrf::Error::Session(e.to_string()))?;
-        keys.issue(&mut self.session, super::session::now())
+        let store = self.store.as_deref().ok_or(csrf::Error::NoKeys)?;
+        csrf::issue(store, &mut self.session, keys::now())
     }
 
-    pub(crate) fn csrf_keys(&self) -> Result<&'static CsrfKeys, super::session::Error> {
-        Ok(match self.store {
-            Some(store) => store.csrf(),
-            None => SessionStore::global()?.csrf(),
-        })
+    /// The store the handler wrapper read the session with.
+    pub(crate) fn store(&self) -> Option<&SessionStore> {
+        self.store.as_deref()
     }
 
     /// Fills in what the handler wrapper reads: the session, its flash messages, its store.
-    pub(crate) fn attach(&mut self, store: &'static SessionStore, mut session: Session) {
+    pub(crate) fn attach(&mut self, store: Arc<SessionStore>, mut session: Session) {
         self.flash = session.take_flash();
         self.session = session;
         self.store = Some(store);

@@ -1,6 +1,7 @@
 //! The shorthand response a handler returns, and its conversion to an HTTP response.
 
 use lambda_http::Body as LambdaBody;
+use lambda_http::IntoResponse;
 use lambda_http::http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION,
     SET_COOKIE,
@@ -8,7 +9,8 @@ use lambda_http::http::header::{
 use lambda_http::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
-use super::session::{self, Session};
+use super::html;
+use crate::session::{self, Session};
 
 /// `cache-control` for pages, JSON and redirects: never cached, as the original does.
 pub(crate) const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
@@ -60,9 +62,12 @@ impl Kind {
 /// ```
 /// use arc_functions::http::Response;
 ///
-/// let page = Response::html("<h1>hi</h1>").status(201).header("x-a", "1");
-/// let redirect = Response::redirect("/").session(serde_json::json!({ "count": 1 }));
-/// # let _ = (page, redirect);
+/// let page = Response::html("<h1>hi</h1>").status(201).header("x-a", "1").into_http()?;
+/// assert_eq!(page.status(), 201);
+/// assert_eq!(page.headers()["content-type"], "text/html; charset=utf8");
+/// assert_eq!(page.headers()["x-a"], "1");
+/// assert_eq!(page.body(), &lambda_http::Body::from("<h1>hi</h1>"));
+/// # Ok::<(), arc_functions::http::ResponseError>(())
 /// ```
 #[derive(Debug, Default)]
 #[must_use]
@@ -86,8 +91,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::new().status(204);
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::new().into_http()?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body(), &lambda_http::Body::Empty);
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -106,8 +113,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::html("<p>hi</p>");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::html("<p>hi</p>").into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "text/html; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn html(body: impl Into<String>) -> Self {
         Self::with(Kind::Html, body.into())
@@ -118,8 +127,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::css("p { color: red }");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::css("p { color: red }").into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "text/css; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "max-age=86400");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn css(body: impl Into<String>) -> Self {
         Self::with(Kind::Css, body.into())
@@ -130,8 +141,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::js("console.log(1)");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::js("console.log(1)").into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "text/javascript; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "max-age=86400");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn js(body: impl Into<String>) -> Self {
         Self::with(Kind::Js, body.into())
@@ -142,8 +155,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::text("ok");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::text("ok").into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "text/plain; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "max-age=86400");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn text(body: impl Into<String>) -> Self {
         Self::with(Kind::Text, body.into())
@@ -155,8 +170,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::json(&serde_json::json!({"ok": true}));
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::json(&serde_json::json!({"ok": true})).into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "application/json; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
         match serde_json::to_vec(value) {
@@ -173,8 +190,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::xml("<a/>");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::xml("<a/>").into_http()?;
+    /// assert_eq!(response.headers()["content-type"], "application/xml; charset=utf8");
+    /// assert_eq!(response.headers()["cache-control"], "max-age=86400");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn xml(body: impl Into<String>) -> Self {
         Self::with(Kind::Xml, body.into())
@@ -186,7 +205,10 @@ impl Response {
     ///
     /// ```
     /// let png = arc_functions::http::Response::bytes(vec![0x89, b'P']).content_type("image/png");
-    /// # let _ = png;
+    /// let png = png.into_http()?;
+    /// assert_eq!(png.headers()["content-type"], "image/png");
+    /// assert_eq!(png.body(), &lambda_http::Body::Binary(vec![0x89, b'P']));
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn bytes(body: impl Into<Vec<u8>>) -> Self {
         Self::with(Kind::Other, body)
@@ -197,8 +219,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::redirect("/");
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::redirect("/").into_http()?;
+    /// assert_eq!(response.status(), 302);
+    /// assert_eq!(response.headers()["location"], "/");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn redirect(location: impl Into<String>) -> Self {
         Self::new().location(location)
@@ -209,8 +233,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::text("gone").status(410);
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::text("gone").status(410).into_http()?;
+    /// assert_eq!(response.status(), 410);
+    /// assert!(arc_functions::http::Response::new().status(1000).into_http().is_err());
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
@@ -222,8 +248,10 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::new().location("/").status(303);
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::new().location("/").status(303).into_http()?;
+    /// assert_eq!(response.status(), 303);
+    /// assert_eq!(response.headers()["location"], "/");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.location = Some(location.into());
@@ -238,10 +266,25 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::http::Response;
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
     ///
-    /// let cleared = Response::redirect("/").session(serde_json::json!({}));
-    /// # let _ = cleared;
+    /// async fn count(req: Request) -> http::Result<Response> {
+    ///     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+    ///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let response = Handler::with_store(Arc::clone(&store), count).handle(event).await;
+    /// let set_cookie = response.headers()["set-cookie"].to_str()?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// let next = lambda_http::http::Request::builder().header("cookie", cookie).body(lambda_http::Body::Empty)?;
+    /// assert_eq!(store.read(&next).await?.get::<u64>("count")?, Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     /// ```
     pub fn session(mut self, session: impl IntoSession) -> Self {
         self.session = Some(session.into_session());
@@ -255,7 +298,8 @@ impl Response {
     ///
     /// ```
     /// let response = arc_functions::http::Response::text("ok").cookie("theme=dark; Path=/");
-    /// # let _ = response;
+    /// assert_eq!(response.into_http()?.headers()["set-cookie"], "theme=dark; Path=/");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn cookie(mut self, set_cookie: impl Into<String>) -> Self {
         self.cookies.push(set_cookie.into());
@@ -268,7 +312,10 @@ impl Response {
     ///
     /// ```
     /// let response = arc_functions::http::Response::text("ok").header("x-request-id", "7");
-    /// # let _ = response;
+    /// assert_eq!(response.into_http()?.headers()["x-request-id"], "7");
+    /// let bad = arc_functions::http::Response::text("ok").header("bad name", "7");
+    /// assert!(bad.into_http().is_err());
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -281,7 +328,8 @@ impl Response {
     ///
     /// ```
     /// let response = arc_functions::http::Response::css("").cache_control("max-age=60");
-    /// # let _ = response;
+    /// assert_eq!(response.into_http()?.headers()["cache-control"], "max-age=60");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn cache_control(mut self, value: impl Into<String>) -> Self {
         self.cache_control = Some(value.into());
@@ -294,7 +342,8 @@ impl Response {
     ///
     /// ```
     /// let response = arc_functions::http::Response::text("a,b").content_type("text/csv");
-    /// # let _ = response;
+    /// assert_eq!(response.into_http()?.headers()["content-type"], "text/csv");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn content_type(mut self, value: impl Into<String>) -> Self {
         self.content_type = Some(value.into());
@@ -306,8 +355,9 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::http::Response::json(&[1, 2]).cors();
-    /// # let _ = response;
+    /// let response = arc_functions::http::Response::json(&[1, 2]).cors().into_http()?;
+    /// assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn cors(mut self) -> Self {
         self.cors = true;
@@ -319,8 +369,29 @@ impl Response {
         self.session.take()
     }
 
+    /// The HTTP response, without writing a session: only [`async_handler`] writes the one set
+    /// with [`Response::session`], since writing needs its store.
+    ///
+    /// [`async_handler`]: super::async_handler
+    ///
+    /// # Errors
+    ///
+    /// [`ResponseError`] when the response cannot be sent as built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let response = arc_functions::http::Response::text("ok").into_http()?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body(), &lambda_http::Body::from("ok"));
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
+    /// ```
+    pub fn into_http(self) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
+        self.into_http_with(None)
+    }
+
     /// Builds the HTTP response. `session_cookie` is the written session's `Set-Cookie` value.
-    pub(crate) fn into_http(
+    pub(crate) fn into_http_with(
         self,
         session_cookie: Option<&str>,
     ) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
@@ -381,6 +452,78 @@ impl Response {
         *response.headers_mut() = headers;
         Ok(response)
     }
+}
+
+impl Response {
+    /// The HTTP response, or a generic 500 page with the cause in the log.
+    pub(crate) fn into_http_or_500(
+        self,
+        session_cookie: Option<&str>,
+    ) -> lambda_http::Response<LambdaBody> {
+        self.into_http_with(session_cookie).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the response could not be built");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+        })
+    }
+}
+
+/// For a `Response` returned outside [`async_handler`](super::async_handler), say from a
+/// plain `lambda_http::service_fn`: the same HTTP response, a generic 500 when it cannot be
+/// built. A session set on it is not written (that needs the wrapper's store); write it with
+/// [`session::write`] and add the cookie with [`Response::cookie`].
+///
+/// # Examples
+///
+/// ```
+/// use lambda_http::IntoResponse;
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let response = arc_functions::http::Response::text("ok").into_response().await;
+/// assert_eq!(response.status(), 200);
+/// let broken = arc_functions::http::Response::new().status(1000).into_response().await;
+/// assert_eq!(broken.status(), 500);
+/// # });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+impl IntoResponse for Response {
+    fn into_response(
+        self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = lambda_http::Response<LambdaBody>> + Send>,
+    > {
+        if self.session.is_some() {
+            tracing::warn!(
+                "a Response with a session was returned outside async_handler: the session is not written"
+            );
+        }
+        Box::pin(std::future::ready(self.into_http_or_500(None)))
+    }
+}
+
+/// The page of a generic 500.
+pub(crate) const GENERIC_500: &str = "Sorry, something went wrong on our side.";
+
+/// A small HTML page for an error status; `message` is escaped.
+pub(crate) fn error_body(status: StatusCode, message: &str) -> String {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    format!(
+        "<!doctype html>\n<html><head><title>{code} {reason}</title></head>\n<body><h1>{code} {reason}</h1><p>{message}</p></body></html>\n",
+        code = status.as_u16(),
+        message = html::escape(message),
+    )
+}
+
+/// An error page: HTML, never cached.
+pub(crate) fn error_page(status: StatusCode, message: &str) -> lambda_http::Response<LambdaBody> {
+    let mut response = lambda_http::Response::new(LambdaBody::Text(error_body(status, message)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    response
 }
 
 /// A response that cannot be sent as built: a 500, with this in the log.

@@ -1,5 +1,6 @@
-//! The `_idx` cookie itself: finding it in a request and writing its `Set-Cookie` value.
-//! Both providers share this, so the attributes can never differ between them.
+//! The session cookie itself: finding it in a request and writing its `Set-Cookie` value.
+//! Every provider shares this, so the attributes can never differ between them. Also the
+//! reading of `Cookie` headers, which `Request::cookie` uses too.
 
 use cookie::time::{Duration, OffsetDateTime};
 use lambda_http::http::HeaderMap;
@@ -20,7 +21,7 @@ pub(crate) const MAX_SET_COOKIE_BYTES: usize = 4096;
 
 /// The cookie's attributes, fixed at cold start.
 #[derive(Clone, Debug)]
-pub(crate) struct CookieAttributes {
+pub(crate) struct SessionCookie {
     name: &'static str,
     max_age: u64,
     same_site: SameSite,
@@ -28,7 +29,7 @@ pub(crate) struct CookieAttributes {
     domain: Option<String>,
 }
 
-impl CookieAttributes {
+impl SessionCookie {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
             name: if config.host_cookie { HOST_NAME } else { NAME },
@@ -89,11 +90,7 @@ impl CookieAttributes {
     /// subdomain: browsers order cookies by path length, then by creation time, both of which
     /// the planter chooses. `ARC_SESSION_HOST_COOKIE` is the defence against planting.)
     pub(crate) fn session_value(&self, headers: &HeaderMap) -> Option<String> {
-        all(headers)
-            .filter(|(name, _)| name == self.name)
-            .last()
-            .map(|(_, value)| value)
-            .filter(|value| !value.is_empty())
+        last_cookie(headers, self.name).filter(|value| !value.is_empty())
     }
 }
 
@@ -102,7 +99,7 @@ impl CookieAttributes {
 ///
 /// The header is split as bytes, so a pair that is not UTF-8 text (a cookie some other app on
 /// the domain wrote) is skipped alone instead of hiding every cookie beside it.
-pub(crate) fn all(headers: &HeaderMap) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn all_cookies(headers: &HeaderMap) -> impl Iterator<Item = (String, String)> + '_ {
     headers
         .get_all(COOKIE)
         .iter()
@@ -114,17 +111,25 @@ pub(crate) fn all(headers: &HeaderMap) -> impl Iterator<Item = (String, String)>
         })
 }
 
+/// The value of the last cookie called `name`: when several arrive, the last one wins.
+pub(crate) fn last_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    all_cookies(headers)
+        .filter(|(n, _)| n == name)
+        .last()
+        .map(|(_, value)| value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_http::http::HeaderValue;
 
-    fn attrs(vars: &[(&str, &str)]) -> CookieAttributes {
+    fn attrs(vars: &[(&str, &str)]) -> SessionCookie {
         let vars = vars.iter().copied().chain(
             // testing unless the test says otherwise
             (!vars.iter().any(|(k, _)| *k == "ARC_ENV")).then_some(("ARC_ENV", "testing")),
         );
-        CookieAttributes::new(&Config::from_vars(vars).expect("config"))
+        SessionCookie::new(&Config::from_vars(vars).expect("config"))
     }
 
     #[test]
@@ -223,7 +228,7 @@ mod tests {
             HeaderValue::from_bytes(&[&b"caf\xc3\xa9=cr\xc3\xa8me; x="[..], &[0xff]].concat())
                 .expect("value"),
         );
-        let all: Vec<_> = all(&headers).collect();
+        let all: Vec<_> = all_cookies(&headers).collect();
         assert_eq!(all, [("caf\u{e9}".to_owned(), "cr\u{e8}me".to_owned())]);
     }
 

@@ -13,19 +13,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Error;
-use crate::config::{Config, Secret};
-use crate::crypto;
+use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture};
+use crate::keys::{self, Keyring, Keys};
 
 /// How far in the future an `iat` may be, in seconds, before the cookie is refused.
 pub(crate) const CLOCK_SKEW: u64 = 60;
 
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
-/// HKDF salt and info strings: they bind the key to this use, so the same secret used elsewhere
-/// (the DynamoDB cookie signature, CSRF tokens) never yields this key.
-const HKDF_SALT: &[u8] = b"arc-functions session seal";
-const HKDF_INFO_KEY: &[u8] = b"_idx cookie XC20P key v1";
-const HKDF_INFO_KID: &[u8] = b"_idx cookie key id v1";
 
 /// One key derived from one secret, with the exact header it seals under.
 struct SealKey {
@@ -35,15 +30,13 @@ struct SealKey {
 }
 
 impl SealKey {
-    fn derive(secret: &Secret) -> Self {
-        let key: [u8; 32] = crypto::derive(secret, HKDF_SALT, HKDF_INFO_KEY);
-        let kid: [u8; 9] = crypto::derive(secret, HKDF_SALT, HKDF_INFO_KID);
+    fn new(keys: &Keys) -> Self {
         let header = format!(
             r#"{{"alg":"dir","enc":"XC20P","kid":"{}"}}"#,
-            B64.encode_type::<String>(kid)
+            B64.encode_type::<String>(keys.seal_id)
         );
         Self {
-            cipher: XChaCha20Poly1305::new(&key.into()),
+            cipher: XChaCha20Poly1305::new(&keys.seal.into()),
             header: B64.encode_type::<String>(header),
         }
     }
@@ -58,42 +51,27 @@ struct Claims {
     ses: Map<String, Value>,
 }
 
-/// A session opened from a cookie.
-#[derive(Debug)]
-pub(crate) struct Opened {
-    pub(crate) data: Map<String, Value>,
-    pub(crate) created: u64,
-    /// Which key opened it: 0 is the current secret, 1.. the previous ones.
-    pub(crate) key_index: usize,
-}
-
 /// Seals and opens sessions. Keys are derived once, when this is built at cold start.
 pub(crate) struct SealedCookie {
     /// `keys[0]` seals; every key opens.
     keys: Vec<SealKey>,
-    ttl: u64,
-    max_age: Option<u64>,
+    lifetime: Lifetime,
 }
 
 impl std::fmt::Debug for SealedCookie {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SealedCookie")
             .field("keys", &self.keys.len())
-            .field("ttl", &self.ttl)
+            .field("lifetime", &self.lifetime)
             .finish_non_exhaustive()
     }
 }
 
 impl SealedCookie {
-    pub(crate) fn new(config: &Config) -> Self {
-        let keys = std::iter::once(&config.secret)
-            .chain(&config.previous_secrets)
-            .map(SealKey::derive)
-            .collect();
+    pub(crate) fn new(keyring: &Keyring, lifetime: Lifetime) -> Self {
         Self {
-            keys,
-            ttl: config.ttl,
-            max_age: config.max_age,
+            keys: keyring.all().iter().map(SealKey::new).collect(),
+            lifetime,
         }
     }
 
@@ -104,9 +82,7 @@ impl SealedCookie {
         created: u64,
         now: u64,
     ) -> Result<String, Error> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
-        self.seal_with_nonce(data, created, now, nonce)
+        self.seal_with_nonce(data, created, now, keys::random()?)
     }
 
     /// The seam for known-answer tests: everything but the nonce's source is the real path.
@@ -127,7 +103,7 @@ impl SealedCookie {
         let key = &self.keys[0];
         let plaintext = serde_json::to_vec(&ClaimsRef {
             iat: now,
-            exp: now.saturating_add(self.ttl),
+            exp: self.lifetime.expiry(now),
             ctm: created,
             ses: data,
         })
@@ -135,7 +111,7 @@ impl SealedCookie {
         let sealed = key
             .cipher
             .encrypt(
-                XNonce::from_slice(&nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: &plaintext,
                     aad: key.header.as_bytes(),
@@ -156,7 +132,7 @@ impl SealedCookie {
 
     /// Opens a cookie value. `None` for anything that is not a live session sealed by one of our
     /// keys: garbled, truncated, tampered, foreign, expired, issued in the future.
-    pub(crate) fn open(&self, token: &str, now: u64) -> Option<Opened> {
+    pub(crate) fn open(&self, token: &str, now: u64) -> Option<Loaded> {
         let mut parts = token.split('.');
         let (header, encrypted_key, nonce, ciphertext, tag) = (
             parts.next()?,
@@ -172,10 +148,7 @@ impl SealedCookie {
         // key by its id without trying the others.
         let key_index = self.keys.iter().position(|k| k.header == header)?;
         let key = &self.keys[key_index];
-        let nonce = B64.decode_to_vec(nonce).ok()?;
-        if nonce.len() != NONCE_LEN {
-            return None;
-        }
+        let nonce = XNonce::try_from(B64.decode_to_vec(nonce).ok()?.as_slice()).ok()?;
         let mut sealed = B64.decode_to_vec(ciphertext).ok()?;
         let tag = B64.decode_to_vec(tag).ok()?;
         if tag.len() != TAG_LEN {
@@ -185,7 +158,7 @@ impl SealedCookie {
         let plaintext = key
             .cipher
             .decrypt(
-                XNonce::from_slice(&nonce),
+                &nonce,
                 Payload {
                     msg: &sealed,
                     aad: header.as_bytes(),
@@ -196,22 +169,45 @@ impl SealedCookie {
         let created = claims.ctm.unwrap_or(claims.iat);
         // `exp` holds the TTL in force when it was sealed; a lower one applies from now on.
         let live = now < claims.exp
-            && now < claims.iat.saturating_add(self.ttl)
             && claims.iat <= now.saturating_add(CLOCK_SKEW)
-            && self
-                .max_age
-                .is_none_or(|max| now < created.saturating_add(max));
-        live.then_some(Opened {
+            && self.lifetime.is_live(Some(claims.iat), created, now);
+        live.then_some(Loaded {
             data: claims.ses,
-            created,
+            origin: Origin::sealed(created),
             key_index,
         })
+    }
+}
+
+impl Provider for SealedCookie {
+    fn describe(&self) -> String {
+        "sealed cookie".to_owned()
+    }
+
+    fn load<'a>(&'a self, value: &'a str, now: u64) -> ProviderFuture<'a, Option<Loaded>> {
+        Box::pin(std::future::ready(Ok(self.open(value, now))))
+    }
+
+    fn save<'a>(
+        &'a self,
+        data: &'a Map<String, Value>,
+        _origin: Option<&'a Origin>,
+        created: u64,
+        now: u64,
+    ) -> ProviderFuture<'a, String> {
+        Box::pin(std::future::ready(self.seal(data, created, now)))
+    }
+
+    /// A sealed cookie cannot be recalled: expiring it in the browser is all there is.
+    fn forget<'a>(&'a self, _origin: &'a Origin) -> ProviderFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use serde_json::json;
 
     const SECRET: &str = "known-answer secret: 32 bytes or more";
@@ -219,7 +215,8 @@ mod tests {
 
     fn sealer(vars: &[(&str, &str)]) -> SealedCookie {
         let vars = vars.iter().copied().chain([("ARC_ENV", "testing")]);
-        SealedCookie::new(&Config::from_vars(vars).expect("config"))
+        let config = Config::from_vars(vars).expect("config");
+        SealedCookie::new(&Keyring::new(&config), Lifetime::of(&config))
     }
 
     fn data(v: Value) -> Map<String, Value> {
@@ -247,7 +244,7 @@ mod tests {
         assert_eq!(token, KNOWN_ANSWER, "the sealed format changed");
         let opened = s.open(KNOWN_ANSWER, NOW + 1).expect("opens");
         assert_eq!(opened.data, session);
-        assert_eq!(opened.created, NOW - 10);
+        assert_eq!(opened.origin.created, NOW - 10);
         assert_eq!(opened.key_index, 0);
     }
 

@@ -1,0 +1,284 @@
+//! The handler wrapper: [`async_handler`] wraps an `async fn(Request) -> Result<Response, E>`
+//! for `lambda_http::run`, reading the session before and writing it after.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::FutureExt;
+use lambda_http::Body as LambdaBody;
+use lambda_http::http::StatusCode;
+
+use super::response::{GENERIC_500, error_page};
+use super::{Error, Request, Response};
+use crate::session::{self, SessionStore};
+
+/// The handler wrapper: a `tower` service that `lambda_http::run` takes. Build it with
+/// [`async_handler`].
+pub struct Handler<F> {
+    inner: Arc<Inner<F>>,
+}
+
+struct Inner<F> {
+    store: Arc<SessionStore>,
+    handler: F,
+}
+
+impl<F> Clone for Handler<F> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Handler<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler")
+            .field("store", &self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wraps `handler` for `lambda_http::run`: the architect `arc.http.async`.
+///
+/// Before calling `handler` it normalizes the request ([`Request`]) and reads its session;
+/// after, it writes the session back when the [`Response`] sets one and turns the shorthand
+/// into an HTTP response. A malformed JSON or form body is answered 400 without calling the
+/// handler. An `Err` from the handler (or a panic, when built with `panic = "unwind"`), or a
+/// session that cannot be written, is answered with a
+/// generic 500 page (503 when DynamoDB is unreachable or throttled); the cause goes to the log
+/// through `tracing`, never to the client, and no new session cookie is sent.
+///
+/// Logs go through `tracing`: when the program installed no subscriber, this installs
+/// lambda_runtime's default one (level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, JSON when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`).
+///
+/// The configuration is read here, at cold start. When it is invalid this logs the reason and
+/// exits the process with status 1, so the function fails to start with a message saying what
+/// to set. Use [`try_async_handler`] to handle that yourself.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn counter(req: Request) -> http::Result<Response> {
+///     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     lambda_http::run(http::async_handler(counter)).await
+/// }
+/// ```
+pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
+    // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
+    if !tracing::dispatcher::has_been_set() {
+        lambda_http::tracing::init_default_subscriber();
+    }
+    match try_async_handler(handler) {
+        Ok(handler) => handler,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("arc-functions: cannot start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// [`async_handler`], returning the configuration error instead of exiting.
+///
+/// # Errors
+///
+/// [`session::Error::Config`] when the environment holds an invalid configuration.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn home(_req: Request) -> http::Result<Response> {
+///     Ok(Response::html("<p>hi</p>"))
+/// }
+/// // With ARC_ENV=testing, or ARC_APP_SECRET, in the environment:
+/// let handler = http::try_async_handler(home)?;
+/// # Ok::<(), arc_functions::http::session::Error>(())
+/// ```
+pub fn try_async_handler<F, Fut, E>(handler: F) -> Result<Handler<F>, session::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    Ok(Handler::with_store(SessionStore::global()?, handler))
+}
+
+impl<F, Fut, E> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    /// A handler using `store` instead of the one built from the environment: for tests, or a
+    /// process serving several configurations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi"))
+    /// }
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(store, home);
+    /// assert!(format!("{handler:?}").contains("sealed cookie"));
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn with_store(store: Arc<SessionStore>, handler: F) -> Self {
+        Self {
+            inner: Arc::new(Inner { store, handler }),
+        }
+    }
+
+    /// Handles one request end to end; never fails: every fault is a response.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn home(req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text(format!("you asked for {}", req.path)))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let config = Config::from_vars([("ARC_ENV", "testing")])?;
+    /// let handler = Handler::with_store(std::sync::Arc::new(SessionStore::new(&config)), home);
+    /// let event = lambda_http::http::Request::builder()
+    ///     .uri("/hello")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let response = handler.handle(event).await;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body(), &lambda_http::Body::from("you asked for /hello"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn handle(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
+        let store = &self.inner.store;
+        let mut request = match Request::from_lambda(event) {
+            Ok(request) => request,
+            Err(e) => {
+                // The parser's words may echo the body back: they go to the log only.
+                tracing::warn!(error = %e, "the request body does not match its content type");
+                return error_page(StatusCode::BAD_REQUEST, GENERIC_400);
+            }
+        };
+        match store.read_headers(request.headers()).await {
+            Ok(session) => request.attach(Arc::clone(store), session),
+            Err(e) => return fault(&e, "reading the session"),
+        }
+        // Without its flash messages: those are read once, here, and must not be written back.
+        // Only where it came from is kept for later, unless the flash must be cleared: cloning
+        // the whole session on every request would cost more than the rest of the bookkeeping.
+        let origin = request.session.origin().cloned();
+        let without_flash = request.had_flash().then(|| request.session.clone());
+        // A panic is answered like an error: the process, and its warm state, live on.
+        let handler = &self.inner.handler;
+        // Into `Error` at once: `E` need not be `Send`, and the response future must be.
+        let outcome = AssertUnwindSafe(async move { handler(request).await.map_err(Into::into) })
+            .catch_unwind()
+            .await;
+        let mut response = match outcome {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, detail = ?e, "the handler returned an error");
+                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
+            }
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %message, "the handler panicked");
+                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
+            }
+        };
+        let written = match (response.take_session(), without_flash) {
+            (None, Some(without_flash)) => store
+                .write(&without_flash)
+                .await
+                .map_err(|e| (e, "clearing the flash messages")),
+            (None, None) => return finish(response, None),
+            (Some(Err(e)), _) => return fault(&e, "the response's session"),
+            (Some(Ok(mut session)), _) => {
+                session.adopt(origin);
+                store
+                    .write(&session)
+                    .await
+                    .map_err(|e| (e, "writing the session"))
+            }
+        };
+        match written {
+            Ok(cookie) => finish(response, Some(&cookie)),
+            // Another request ended this session meanwhile: answer as if there were none.
+            Err((session::Error::Ended, what)) => {
+                tracing::info!("{what} skipped: {}", session::Error::Ended);
+                finish(response, None)
+            }
+            Err((e, what)) => fault(&e, what),
+        }
+    }
+}
+
+/// Builds the HTTP response, with the session's `Set-Cookie` when one was written.
+fn finish(response: Response, session_cookie: Option<&str>) -> lambda_http::Response<LambdaBody> {
+    response.into_http_or_500(session_cookie)
+}
+
+const GENERIC_400: &str = "The request could not be read.";
+const GENERIC_503: &str = "The service is busy; please try again in a moment.";
+
+/// Logs a session fault and answers it without detail: 503 when retrying may help.
+fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
+    tracing::error!(error = %e, "{what} failed");
+    if e.is_unavailable() {
+        error_page(StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)
+    } else {
+        error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+    }
+}
+
+impl<F, Fut, E> lambda_http::Service<lambda_http::Request> for Handler<F>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<Error> + 'static,
+{
+    type Response = lambda_http::Response<LambdaBody>;
+    type Error = lambda_http::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: lambda_http::Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(event).await) })
+    }
+}

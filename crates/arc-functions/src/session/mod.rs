@@ -1,0 +1,372 @@
+//! Sessions: a JSON object per visitor, read from the `_idx` cookie and written back as a
+//! `Set-Cookie` value.
+//!
+//! The provider is chosen once, at cold start, from `SESSION_TABLE_NAME`: unset or `jwe` seals
+//! the session inside the cookie; any other value names a DynamoDB table and the cookie then
+//! carries only a signed id. A [`SessionStore`] built from a [`Config`](crate::config::Config)
+//! reads and writes them; [`read`] and [`write()`] do the same with a store built from the
+//! environment on first use, as `arc.http.session.read` and `write` do.
+//!
+//! A missing, garbled, tampered, expired or foreign cookie reads as an empty session, never as
+//! an error: only a broken configuration or an unreachable DynamoDB table is an [`Error`].
+//!
+//! Two keys of a session are the library's own: `_flash` holds flash messages
+//! ([`Session::flash`]) and `_csrf` the value CSRF tokens are bound to.
+
+mod dynamodb;
+mod error;
+mod global;
+mod provider;
+mod sealed_cookie;
+mod session_cookie;
+mod store;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use error::Error;
+pub use global::{read, write};
+pub(crate) use provider::Origin;
+pub(crate) use session_cookie::{all_cookies, last_cookie};
+pub use store::SessionStore;
+
+/// The session key under which flash messages wait for the next request.
+pub(crate) const FLASH_KEY: &str = "_flash";
+/// The session key holding the random value CSRF tokens are bound to.
+pub(crate) const CSRF_BINDING_KEY: &str = "_csrf";
+
+/// What the next write does with the session: keep it, move it to a new id, or end it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// Written under the id it was read with (a new one if it had none).
+    #[default]
+    Kept,
+    /// Written under a new id; the old record is forgotten ([`Session::regenerate`]).
+    Renewed,
+    /// Forgotten, and the cookie expired ([`Session::destroy`]).
+    Purged,
+}
+
+/// A session: a JSON object with typed accessors. It also remembers where it was read from,
+/// so that writing it back updates the same record, and what its next write should do.
+///
+/// Two sessions are equal when their data are; where they came from is not compared.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::session::Session;
+///
+/// let mut session = Session::new();
+/// session.insert("count", 1u64)?;
+/// assert_eq!(session.get::<u64>("count")?, Some(1));
+/// assert_eq!(session.remove("count"), Some(serde_json::json!(1)));
+/// assert!(session.is_empty());
+/// # Ok::<(), arc_functions::http::session::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Session {
+    data: Map<String, Value>,
+    /// Where the session was read from; `None` for a new one.
+    origin: Option<Origin>,
+    lifecycle: Lifecycle,
+}
+
+impl PartialEq for Session {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+
+impl std::fmt::Debug for Session {
+    /// The data and the lifecycle; never the record's id or secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("data", &self.data)
+            .field("lifecycle", &self.lifecycle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// An empty session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(arc_functions::http::session::Session::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A session a provider loaded.
+    pub(crate) fn loaded(data: Map<String, Value>, origin: Origin) -> Self {
+        Self {
+            data,
+            origin: Some(origin),
+            lifecycle: Lifecycle::Kept,
+        }
+    }
+
+    /// The value under `key`, converted to `T`; `None` when absent or `null` (as JavaScript's
+    /// `session.key || fallback` treats both).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when the value is not a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::Session;
+    ///
+    /// let session = Session::try_from(serde_json::json!({"count": 2, "user": null}))?;
+    /// assert_eq!(session.get::<u64>("count")?, Some(2));
+    /// assert_eq!(session.get::<u64>("missing")?, None);
+    /// assert_eq!(session.get::<String>("user")?, None);
+    /// assert!(session.get::<String>("count").is_err());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.data
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map(|v| T::deserialize(v).map_err(Error::Json))
+            .transpose()
+    }
+
+    /// Sets `key` to `value`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when `value` cannot be represented as JSON (a map with non-string keys).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("user", "ann")?;
+    /// assert_eq!(session.get::<String>("user")?.as_deref(), Some("ann"));
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn insert<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(Error::Json)?;
+        self.data.insert(key.into(), value);
+        Ok(())
+    }
+
+    /// Removes `key`, returning its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("a", 1)?;
+    /// assert_eq!(session.remove("a"), Some(serde_json::json!(1)));
+    /// assert_eq!(session.remove("a"), None);
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.data.remove(key)
+    }
+
+    /// Removes every key, the CSRF binding with them; the session keeps its id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("a", 1)?;
+    /// session.clear();
+    /// assert!(session.is_empty());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn clear(&mut self) {
+        self.data.clear();
+    }
+
+    /// Whether the session holds no keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(arc_functions::http::session::Session::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The session as a JSON object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::Session;
+    ///
+    /// let session = Session::try_from(serde_json::json!({"a": 1}))?;
+    /// assert_eq!(session.as_map().len(), 1);
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.data
+    }
+
+    /// Starts a new session on the next write, keeping the data: a new id (the request's
+    /// DynamoDB item is deleted), a new creation time for `ARC_SESSION_MAX_AGE`, and a new CSRF
+    /// binding, so tokens issued before are refused after. Call it after a login, so an id or a
+    /// token planted before the login is worthless after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("user", "ann")?;
+    /// session.insert("_csrf", "binding")?;
+    /// session.regenerate();
+    /// assert_eq!(session.get::<String>("user")?.as_deref(), Some("ann"));
+    /// assert_eq!(session.get::<String>("_csrf")?, None);
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn regenerate(&mut self) {
+        self.data.remove(CSRF_BINDING_KEY);
+        self.lifecycle = Lifecycle::Renewed;
+    }
+
+    /// Ends the session on the next write: its data are cleared, the DynamoDB item deleted and
+    /// the cookie expired in the browser.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("user", "ann")?;
+    /// session.destroy();
+    /// assert!(session.is_empty());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn destroy(&mut self) {
+        self.data.clear();
+        self.lifecycle = Lifecycle::Purged;
+    }
+
+    /// Sets a flash message: `value` is readable exactly once, with [`Request::flash`] in the
+    /// next request, and gone after it (the handler wrapper writes the session back without
+    /// it even when that handler returns no session). Return this session from the handler
+    /// that sets it.
+    ///
+    /// [`Request::flash`]: crate::http::Request::flash
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when `value` cannot be represented as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.flash("error", "Wrong password")?;
+    /// session.flash("hint", "Check caps lock")?;
+    /// assert_eq!(
+    ///     session.as_map()["_flash"],
+    ///     serde_json::json!({"error": "Wrong password", "hint": "Check caps lock"})
+    /// );
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    pub fn flash<T: Serialize>(&mut self, key: impl Into<String>, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value).map_err(Error::Json)?;
+        let flash = self
+            .data
+            .entry(FLASH_KEY)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !flash.is_object() {
+            *flash = Value::Object(Map::new());
+        }
+        if let Value::Object(map) = flash {
+            map.insert(key.into(), value);
+        }
+        Ok(())
+    }
+
+    /// Removes and returns the flash messages set by the previous request.
+    pub(crate) fn take_flash(&mut self) -> Map<String, Value> {
+        match self.data.remove(FLASH_KEY) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// Where the session was read from.
+    pub(crate) fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
+    }
+
+    pub(crate) fn lifecycle(&self) -> Lifecycle {
+        self.lifecycle
+    }
+
+    /// Makes a session a handler built afresh (`json!({ "count": 1 })`, `Session::new()`) the
+    /// continuation of the one the request arrived with: writing it updates the same record
+    /// instead of creating one per write, and `destroy()` or `regenerate()` on it ends the
+    /// request's record, so a stolen cookie cannot outlive a logout. The one place that rule
+    /// lives; a session that already has an origin keeps its own.
+    pub(crate) fn adopt(&mut self, origin: Option<Origin>) {
+        if self.origin.is_none() {
+            self.origin = origin;
+        }
+    }
+}
+
+impl TryFrom<Value> for Session {
+    type Error = Error;
+
+    /// A session from a JSON object; `null` is the empty session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::Session;
+    ///
+    /// assert!(Session::try_from(serde_json::Value::Null)?.is_empty());
+    /// assert!(Session::try_from(serde_json::json!([1])).is_err());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    fn try_from(value: Value) -> Result<Self, Error> {
+        match value {
+            Value::Object(data) => Ok(data.into()),
+            Value::Null => Ok(Self::new()),
+            Value::Array(_) => Err(Error::NotAnObject("an array")),
+            Value::String(_) => Err(Error::NotAnObject("a string")),
+            Value::Number(_) => Err(Error::NotAnObject("a number")),
+            Value::Bool(_) => Err(Error::NotAnObject("a boolean")),
+        }
+    }
+}
+
+impl From<Map<String, Value>> for Session {
+    /// # Examples
+    ///
+    /// ```
+    /// let mut map = serde_json::Map::new();
+    /// map.insert("a".into(), 1.into());
+    /// let session = arc_functions::http::session::Session::from(map);
+    /// assert_eq!(session.get::<i32>("a")?, Some(1));
+    /// # Ok::<(), arc_functions::http::session::Error>(())
+    /// ```
+    fn from(data: Map<String, Value>) -> Self {
+        Self {
+            data,
+            ..Self::default()
+        }
+    }
+}
+
+impl Serialize for Session {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.data.serialize(serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! The one seam between the store and where sessions are kept: a small trait each provider
+//! implements, and the values that cross it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value};
+
+use super::Error;
+use crate::config::Config;
+
+/// The future a provider's operation returns.
+pub(crate) type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// Where sessions are kept. Each provider turns a cookie value into a session and back; the
+/// store around it owns everything else.
+pub(crate) trait Provider: Send + Sync {
+    /// What the store's `Debug` shows, e.g. `DynamoDB table "sessions"`.
+    fn describe(&self) -> String;
+
+    /// The live session behind a cookie value; `None` when the value does not open to one
+    /// (garbled, forged, foreign, expired, deleted).
+    fn load<'a>(&'a self, value: &'a str, now: u64) -> ProviderFuture<'a, Option<Loaded>>;
+
+    /// Saves `data` and returns the cookie value to send. `origin` is where the session was
+    /// read from (`None`: a new session), `created` its creation time.
+    fn save<'a>(
+        &'a self,
+        data: &'a Map<String, Value>,
+        origin: Option<&'a Origin>,
+        created: u64,
+        now: u64,
+    ) -> ProviderFuture<'a, String>;
+
+    /// Forgets the record a session was read from, so its cookie opens nothing any more
+    /// (where the provider keeps records: a sealed cookie cannot be recalled).
+    fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()>;
+}
+
+/// A session a provider loaded.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) data: Map<String, Value>,
+    pub(crate) origin: Origin,
+    /// Which secret opened it: 0 is the current one, 1.. the previous ones.
+    pub(crate) key_index: usize,
+}
+
+/// Where a session was read from: when it began and, for a provider that keeps sessions
+/// server-side, its record. Only the provider that wrote it looks inside the record.
+#[derive(Clone)]
+pub(crate) struct Origin {
+    /// When the session began (epoch seconds), for `ARC_SESSION_MAX_AGE`.
+    pub(crate) created: u64,
+    pub(crate) record: Option<Record>,
+}
+
+/// A session kept server-side: its id and the random per-record secret stored beside it.
+#[derive(Clone)]
+pub(crate) struct Record {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
+}
+
+impl Origin {
+    /// A session that lives in its cookie only.
+    pub(crate) fn sealed(created: u64) -> Self {
+        Self {
+            created,
+            record: None,
+        }
+    }
+
+    /// A session kept server-side under `id`.
+    pub(crate) fn stored(id: String, secret: Option<String>, created: u64) -> Self {
+        Self {
+            created,
+            record: Some(Record { id, secret }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin")
+            .field("created", &self.created)
+            .field("stored", &self.record.is_some())
+            .finish()
+    }
+}
+
+/// How long a session lives under the current configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lifetime {
+    /// Idle lifetime: seconds after the last write.
+    pub(crate) ttl: u64,
+    /// Absolute lifetime: seconds after the session began.
+    pub(crate) max_age: Option<u64>,
+}
+
+impl Lifetime {
+    pub(crate) fn of(config: &Config) -> Self {
+        Self {
+            ttl: config.ttl,
+            max_age: config.max_age,
+        }
+    }
+
+    /// When a session written now expires.
+    pub(crate) fn expiry(self, now: u64) -> u64 {
+        now.saturating_add(self.ttl)
+    }
+
+    /// Whether a session last written at `written` (when known) and begun at `created` is
+    /// still live under today's settings: a lowered TTL or a new maximum age applies at once.
+    pub(crate) fn is_live(self, written: Option<u64>, created: u64, now: u64) -> bool {
+        written.is_none_or(|written| now < self.expiry(written))
+            && self
+                .max_age
+                .is_none_or(|max| now < created.saturating_add(max))
+    }
+}

@@ -1,0 +1,374 @@
+//! The session store: the provider chosen at cold start, the session cookie, and the rules
+//! every provider shares (what `regenerate()` and `destroy()` do, which creation time a write
+//! keeps).
+
+use lambda_http::http::HeaderMap;
+
+use super::dynamodb::DynamoDb;
+use super::provider::{Lifetime, Provider};
+use super::sealed_cookie::SealedCookie;
+use super::session_cookie::SessionCookie;
+use super::{Error, Lifecycle, Session};
+use crate::config::{Config, Provider as Configured};
+use crate::keys::{self, Keyring};
+
+/// A configured session store: the provider, its keys and the cookie's attributes, built
+/// once at cold start. Reading and writing neither derive keys nor take locks; share it
+/// between handlers in an `Arc`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::http::session::{Session, SessionStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+/// let mut session = Session::new();
+/// session.insert("count", 1)?;
+/// let set_cookie = store.write(&session).await?;
+/// assert!(set_cookie.starts_with("_idx="));
+///
+/// let cookie = set_cookie.split(';').next().unwrap_or_default();
+/// let request = lambda_http::http::Request::builder()
+///     .header("cookie", cookie)
+///     .body(lambda_http::Body::Empty)?;
+/// assert_eq!(store.read(&request).await?, session);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
+pub struct SessionStore {
+    provider: Box<dyn Provider>,
+    cookie: SessionCookie,
+    keyring: Keyring,
+    lifetime: Lifetime,
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStore")
+            .field("provider", &self.provider.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionStore {
+    /// Builds a store: derives the keys, and in DynamoDB mode prepares a client that is built
+    /// from the standard AWS environment on first use. In cookie mode no AWS configuration is
+    /// ever loaded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::SessionStore;
+    ///
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])?;
+    /// let store = SessionStore::new(&config);
+    /// assert_eq!(format!("{store:?}"), r#"SessionStore { provider: "DynamoDB table \"sessions\"", .. }"#);
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn new(config: &Config) -> Self {
+        Self::build(config, None)
+    }
+
+    /// Like [`SessionStore::new`] in DynamoDB mode, with a client you built (a local
+    /// endpoint, an interceptor that counts calls).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotDynamoDb`] when the configuration keeps sessions in the cookie.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::{Error, SessionStore};
+    ///
+    /// let sdk = aws_sdk_dynamodb::Config::builder()
+    ///     .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+    ///     .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+    ///     .endpoint_url("http://127.0.0.1:4567")
+    ///     .build();
+    /// let client = aws_sdk_dynamodb::Client::from_conf(sdk);
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])?;
+    /// assert!(SessionStore::with_dynamodb_client(&config, client.clone()).is_ok());
+    ///
+    /// let cookie_mode = Config::from_vars([("ARC_ENV", "testing")])?;
+    /// let refused = SessionStore::with_dynamodb_client(&cookie_mode, client);
+    /// assert!(matches!(refused, Err(Error::NotDynamoDb)));
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn with_dynamodb_client(
+        config: &Config,
+        client: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, Error> {
+        match config.provider {
+            Configured::DynamoDb { .. } => Ok(Self::build(config, Some(client))),
+            Configured::SealedCookie => Err(Error::NotDynamoDb),
+        }
+    }
+
+    fn build(config: &Config, client: Option<aws_sdk_dynamodb::Client>) -> Self {
+        let keyring = Keyring::new(config);
+        let lifetime = Lifetime::of(config);
+        let provider: Box<dyn Provider> = match &config.provider {
+            Configured::SealedCookie => Box::new(SealedCookie::new(&keyring, lifetime)),
+            Configured::DynamoDb { table } => {
+                Box::new(DynamoDb::new(&keyring, lifetime, table.clone(), client))
+            }
+        };
+        Self {
+            provider,
+            cookie: SessionCookie::new(config),
+            keyring,
+            lifetime,
+        }
+    }
+
+    /// The keys, for CSRF tokens.
+    pub(crate) fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// How long sessions live, for CSRF tokens.
+    pub(crate) fn lifetime(&self) -> Lifetime {
+        self.lifetime
+    }
+
+    /// Reads the session of a request: an empty session when there is no valid cookie.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DynamoDb`] when the table cannot be read. A bad cookie is never an error.
+    ///
+    /// # Examples
+    ///
+    /// See [`SessionStore`].
+    pub async fn read(&self, request: &lambda_http::Request) -> Result<Session, Error> {
+        self.read_headers(request.headers()).await
+    }
+
+    pub(crate) async fn read_headers(&self, headers: &HeaderMap) -> Result<Session, Error> {
+        let Some(value) = self.cookie.session_value(headers) else {
+            return Ok(Session::new());
+        };
+        Ok(match self.provider.load(&value, keys::now()).await? {
+            Some(loaded) => {
+                keys::note_previous_secret(loaded.key_index);
+                Session::loaded(loaded.data, loaded.origin)
+            }
+            None => Session::new(),
+        })
+    }
+
+    /// Writes the session and returns the whole `Set-Cookie` value to send.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] when a sealed cookie would pass 4,096 bytes; [`Error::DynamoDb`]
+    /// when the table cannot be written; [`Error::Ended`] when the session was read from the
+    /// table and has been destroyed or regenerated since.
+    ///
+    /// # Examples
+    ///
+    /// See [`SessionStore`].
+    pub async fn write(&self, session: &Session) -> Result<String, Error> {
+        let now = keys::now();
+        let origin = session.origin();
+        let lifecycle = session.lifecycle();
+        if let Some(origin) = origin.filter(|_| lifecycle != Lifecycle::Kept) {
+            self.provider.forget(origin).await?;
+        }
+        let (origin, created) = match lifecycle {
+            Lifecycle::Purged => return Ok(self.cookie.expired()),
+            Lifecycle::Renewed => (None, now),
+            Lifecycle::Kept => (origin, origin.map_or(now, |o| o.created)),
+        };
+        let value = self
+            .provider
+            .save(session.as_map(), origin, created, now)
+            .await?;
+        self.cookie.set_cookie(&value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::provider::Origin;
+    use super::super::sealed_cookie;
+    use super::*;
+    use crate::config;
+    use crate::keys::now;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use serde_json::json;
+    use serde_json::{Map, Value};
+
+    const SECRET: &str = "bad-cookie test secret: 32+ bytes";
+
+    fn store() -> SessionStore {
+        SessionStore::new(
+            &Config::from_vars([("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)])
+                .expect("config"),
+        )
+    }
+
+    /// A sealed-cookie provider with the same keys as `store()`, to make cookies for it.
+    fn sealer(_store: &SessionStore) -> SealedCookie {
+        let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)])
+            .expect("config");
+        SealedCookie::new(&Keyring::new(&config), Lifetime::of(&config))
+    }
+
+    fn data() -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("user".into(), json!("ann"));
+        m
+    }
+
+    /// Reads a request carrying `cookie` as its Cookie header: must be empty and not an error.
+    async fn assert_empty(store: &SessionStore, cookie: &str) {
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", cookie)
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        let session = store
+            .read(&request)
+            .await
+            .expect("a bad cookie is never an error");
+        assert!(session.is_empty(), "{cookie:?} opened to {session:?}");
+    }
+
+    #[tokio::test]
+    async fn a_good_cookie_opens() {
+        // The control for every bad-cookie test below: the same path with a good cookie.
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", format!("_idx={token}"))
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        assert_eq!(store.read(&request).await.expect("read").as_map(), &data());
+    }
+
+    #[tokio::test]
+    async fn missing_cookie() {
+        assert_empty(&store(), "other=1").await;
+    }
+
+    #[tokio::test]
+    async fn empty_cookie() {
+        assert_empty(&store(), "_idx=").await;
+    }
+
+    #[tokio::test]
+    async fn garbled_cookie() {
+        for garbage in [
+            "_idx=garbage",
+            "_idx=a.b.c.d.e",
+            "_idx=....",
+            "_idx=%%%",
+            "_idx=é",
+        ] {
+            assert_empty(&store(), garbage).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn truncated_cookie() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        for len in [1, token.len() / 2, token.len() - 1] {
+            assert_empty(&store, &format!("_idx={}", &token[..len])).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn tampered_cookie_any_byte() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        for i in 0..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(bytes).expect("ascii");
+            assert_empty(&store, &format!("_idx={tampered}")).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn wrong_key_cookie() {
+        let config = Config::from_vars([
+            ("ARC_ENV", "testing"),
+            ("ARC_APP_SECRET", "some other secret of 32+ bytes!!"),
+        ])
+        .expect("config");
+        let other = SealedCookie::new(&Keyring::new(&config), Lifetime::of(&config));
+        let token = other.seal(&data(), now(), now()).expect("seal");
+        assert_empty(&store(), &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn expired_cookie() {
+        let store = store();
+        let week_and_a_bit = config::DEFAULT_TTL + 1;
+        let token = sealer(&store)
+            .seal(&data(), now() - week_and_a_bit, now() - week_and_a_bit)
+            .expect("seal");
+        assert_empty(&store, &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn future_iat_cookie() {
+        let store = store();
+        let later = now() + sealed_cookie::CLOCK_SKEW + 5;
+        let token = sealer(&store).seal(&data(), later, later).expect("seal");
+        assert_empty(&store, &format!("_idx={token}")).await;
+    }
+
+    #[tokio::test]
+    async fn other_header_cookie() {
+        let store = store();
+        let token = sealer(&store).seal(&data(), now(), now()).expect("seal");
+        let (_, rest) = token.split_once('.').expect("compact JWE");
+        for header in [
+            r#"{"alg":"dir","enc":"A256GCM"}"#,
+            r#"{"alg":"dir","enc":"XC20P"}"#,
+            r#"{"alg":"none","enc":"XC20P"}"#,
+        ] {
+            assert_empty(&store, &format!("_idx={}.{rest}", B64.encode(header))).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn destroy_expires_the_cookie_and_regenerate_restarts_creation() {
+        let store = store();
+        let mut session = Session::from(data());
+        session.adopt(Some(Origin::sealed(now() - 100)));
+        let kept = store.write(&session).await.expect("write");
+        session.regenerate();
+        let fresh = store.write(&session).await.expect("write");
+        let open = |set_cookie: &str| {
+            let token = set_cookie
+                .strip_prefix("_idx=")
+                .and_then(|v| v.split(';').next())
+                .expect("cookie");
+            sealer(&store).open(token, now()).expect("opens")
+        };
+        assert!(
+            open(&kept).origin.created <= now() - 100,
+            "writes keep the creation time"
+        );
+        assert!(
+            open(&fresh).origin.created >= now() - 1,
+            "regenerate starts a new session"
+        );
+        session.destroy();
+        let gone = store.write(&session).await.expect("write");
+        assert!(
+            gone.starts_with("_idx=;") && gone.contains("Max-Age=0"),
+            "{gone}"
+        );
+    }
+}

@@ -71,9 +71,7 @@
 //!
 //! - [`http`]: the handler wrapper, request, response and [`http::session`].
 //! - [`config`]: the typed configuration read at cold start.
-//! - [`manifest`]: a parser for Architect's `app.arc`.
 
 pub mod config;
 mod crypto;
 pub mod http;
-pub mod manifest;

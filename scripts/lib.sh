@@ -9,6 +9,8 @@ CARGO_LAMBDA_VERSION="1.9.2"
 DYNALITE_VERSION="4.0.0"
 # The CloudFormation linter that checks `cargo arc sam`'s templates, SAM transform included.
 CFN_LINT_VERSION="1.58.0"
+# SAM's own CLI, to build the generated template the way a deploy does.
+SAM_CLI_VERSION="1.170.0"
 
 # The example app's session table (app.arc `@tables`), keyed on `_idx` like Architect's.
 SESSION_TABLE="bigsesh-session"
@@ -48,6 +50,19 @@ ensure_cfn_lint() {
 	"$TOOLS_DIR/cfn-lint/bin/pip" install --quiet --disable-pip-version-check \
 		"cfn-lint==$CFN_LINT_VERSION"
 	"$CFN_LINT" --version >/dev/null
+}
+
+# The SAM CLI likewise in a virtualenv under .tools/sam.
+SAM_CLI="$TOOLS_DIR/sam/bin/sam"
+ensure_sam_cli() {
+	if [[ -x "$SAM_CLI" ]] && [[ "$("$SAM_CLI" --version)" == "SAM CLI, version $SAM_CLI_VERSION" ]]; then
+		return
+	fi
+	log "installing aws-sam-cli $SAM_CLI_VERSION from PyPI into .tools/sam"
+	python3 -m venv "$TOOLS_DIR/sam"
+	"$TOOLS_DIR/sam/bin/pip" install --quiet --disable-pip-version-check \
+		"aws-sam-cli==$SAM_CLI_VERSION"
+	"$SAM_CLI" --version >/dev/null
 }
 
 ensure_dynalite() {

@@ -7,6 +7,10 @@ TOOLS_DIR="$ROOT/.tools" # gitignored, so `cargo lambda watch` doesn't reload wh
 # The versions the router syntax and the local DynamoDB behaviour were checked against.
 CARGO_LAMBDA_VERSION="1.9.2"
 DYNALITE_VERSION="4.0.0"
+# The CloudFormation linter that checks `cargo arc sam`'s templates, SAM transform included.
+CFN_LINT_VERSION="1.58.0"
+# SAM's own CLI, to build the generated template the way a deploy does.
+SAM_CLI_VERSION="1.170.0"
 
 # The example app's session table (app.arc `@tables`), keyed on `_idx` like Architect's.
 SESSION_TABLE="bigsesh-session"
@@ -32,6 +36,33 @@ ensure_cargo_lambda() {
 	# pyenv only exposes new console scripts after a rehash.
 	if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 	cargo lambda --version >/dev/null
+}
+
+# cfn-lint in a virtualenv of its own under .tools/: its many Python dependencies stay out of the
+# machine's Python, and the pinned version is the one CI runs whatever else is installed.
+CFN_LINT="$TOOLS_DIR/cfn-lint/bin/cfn-lint"
+ensure_cfn_lint() {
+	if [[ -x "$CFN_LINT" ]] && [[ "$("$CFN_LINT" --version)" == "cfn-lint $CFN_LINT_VERSION" ]]; then
+		return
+	fi
+	log "installing cfn-lint $CFN_LINT_VERSION from PyPI into .tools/cfn-lint"
+	python3 -m venv "$TOOLS_DIR/cfn-lint"
+	"$TOOLS_DIR/cfn-lint/bin/pip" install --quiet --disable-pip-version-check \
+		"cfn-lint==$CFN_LINT_VERSION"
+	"$CFN_LINT" --version >/dev/null
+}
+
+# The SAM CLI likewise in a virtualenv under .tools/sam.
+SAM_CLI="$TOOLS_DIR/sam/bin/sam"
+ensure_sam_cli() {
+	if [[ -x "$SAM_CLI" ]] && [[ "$("$SAM_CLI" --version)" == "SAM CLI, version $SAM_CLI_VERSION" ]]; then
+		return
+	fi
+	log "installing aws-sam-cli $SAM_CLI_VERSION from PyPI into .tools/sam"
+	python3 -m venv "$TOOLS_DIR/sam"
+	"$TOOLS_DIR/sam/bin/pip" install --quiet --disable-pip-version-check \
+		"aws-sam-cli==$SAM_CLI_VERSION"
+	"$SAM_CLI" --version >/dev/null
 }
 
 ensure_dynalite() {

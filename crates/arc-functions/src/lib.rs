@@ -73,10 +73,8 @@
 //!
 //! - [`http`]: the handler wrapper, request, response and [`http::session`].
 //! - [`config`]: the typed configuration read at cold start.
-//! - [`manifest`]: a parser for Architect's `app.arc`.
 
 pub mod config;
 pub mod http;
 mod keys;
-pub mod manifest;
 pub mod session;

@@ -25,6 +25,7 @@ const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
 /// The first request may wait on `cargo run` compiling a route.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
+#[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
 const ROUTES: [&str; 3] = ["get-index", "post-count", "post-reset"];
 
 /// The example app served by `cargo lambda watch`, stopped with everything it started on drop.
@@ -38,9 +39,29 @@ pub(crate) struct App {
 impl App {
     /// Builds the routes, starts watch with `route_env` set for the routes, and waits until
     /// `GET /` answers. `label` names the log, `target/tmp/watch-<label>.log`.
+    #[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
     pub(crate) fn start(label: &str, route_env: &[(&str, &str)]) -> Self {
         let one = OneAppAtATime::lock();
         build_routes();
+        Self::serve(one, workspace_root(), None, label, route_env, "/")
+    }
+
+    /// Like [`App::start`], for the workspace at `root` building into `target` (its routes
+    /// built beforehand), waiting until `GET ready_path` answers 200.
+    #[allow(dead_code, reason = "scaffold.rs only")]
+    pub(crate) fn start_in(root: &Path, target: &Path, label: &str, ready_path: &str) -> Self {
+        let one = OneAppAtATime::lock();
+        Self::serve(one, root, Some(target), label, &[], ready_path)
+    }
+
+    fn serve(
+        one: OneAppAtATime,
+        root: &Path,
+        target: Option<&Path>,
+        label: &str,
+        route_env: &[(&str, &str)],
+        ready_path: &str,
+    ) -> Self {
         let port = free_port();
         let log = tmp_dir().join(format!("watch-{label}.log"));
         let log_file = File::create(&log).expect("create the watch log");
@@ -79,8 +100,11 @@ impl App {
                 command.env(key, default);
             }
         }
+        if let Some(target) = target {
+            command.env("CARGO_TARGET_DIR", target);
+        }
         command
-            .current_dir(workspace_root())
+            .current_dir(root)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("share the watch log"))
             .stderr(log_file);
@@ -96,7 +120,7 @@ impl App {
             watch,
             _one: one,
         };
-        app.wait_until_serving();
+        app.wait_until_serving(ready_path);
         app
     }
 
@@ -104,17 +128,17 @@ impl App {
         format!("{}{path}", self.base)
     }
 
-    /// Waits for watch to listen and for `get-index` to answer; watch starts each route on its
-    /// first request, so this also takes that route's start-up off the scenario.
-    fn wait_until_serving(&self) {
+    /// Waits for watch to listen and for the route at `path` to answer; watch starts each route
+    /// on its first request, so this also takes that route's start-up off the scenario.
+    fn wait_until_serving(&self, path: &str) {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             self.watch.assert_running();
-            match agent(0).get(self.url("/")).call() {
+            match agent(0).get(self.url(path)).call() {
                 Ok(response) if response.status().as_u16() == 200 => return,
                 Ok(response) => {
                     let status = response.status();
-                    panic!("GET / answered {status}: {}", body(response));
+                    panic!("GET {path} answered {status}: {}", body(response));
                 }
                 Err(error) if Instant::now() > deadline => {
                     panic!(
@@ -157,6 +181,7 @@ impl OneAppAtATime {
 /// rather than compiling under a request's timeout. `--bin` without `-p` resolves features over
 /// the whole workspace exactly as that `cargo run` does; with `-p` they could differ and force a
 /// second build.
+#[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
 fn build_routes() {
     static BUILT: Once = Once::new();
     BUILT.call_once(|| {
@@ -378,6 +403,6 @@ pub(crate) fn workspace_root() -> &'static Path {
 }
 
 /// The cargo running this test, so nested builds use the same toolchain.
-fn cargo() -> OsString {
+pub(crate) fn cargo() -> OsString {
     env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }

@@ -16,7 +16,7 @@
 //! # Examples
 //!
 //! ```
-//! use arc_functions::manifest::{KeyType, Manifest, Method};
+//! use arc_manifest::{KeyType, Manifest, Method};
 //!
 //! let manifest: Manifest = "
 //! @app
@@ -40,7 +40,7 @@
 //! assert_eq!(session.partition_key.name, "_idx");
 //! assert_eq!(session.partition_key.kind, KeyType::String);
 //! assert_eq!(session.ttl.as_deref(), Some("_ttl"));
-//! # Ok::<(), arc_functions::manifest::Error>(())
+//! # Ok::<(), arc_manifest::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,14 +52,14 @@ use std::str::FromStr;
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::Manifest;
+/// use arc_manifest::Manifest;
 ///
 /// let manifest = Manifest::parse("@app\nbigsesh\n\n@ws\n\n@static\nfolder public\n")?;
 /// assert_eq!(manifest.app, "bigsesh");
 /// assert!(manifest.http.is_empty());
 /// assert_eq!(manifest.ws, Some(vec![]));
 /// assert_eq!(manifest.pragmas["static"][0].values, ["folder", "public"]);
-/// # Ok::<(), arc_functions::manifest::Error>(())
+/// # Ok::<(), arc_manifest::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -89,7 +89,7 @@ impl Manifest {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::{Error, Manifest};
+    /// use arc_manifest::{Error, Manifest};
     ///
     /// let manifest = Manifest::parse("@app\nbigsesh\n@http\nget /\n")?;
     /// assert_eq!(manifest.http[0].to_string(), "get /");
@@ -131,12 +131,12 @@ impl Manifest {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::Manifest;
+    /// use arc_manifest::Manifest;
     ///
     /// let manifest = Manifest::parse("@app\nbigsesh\n@tables\nsession\n  _idx *String\n")?;
     /// assert_eq!(manifest.table("session").map(|t| t.partition_key.name.as_str()), Some("_idx"));
     /// assert!(manifest.table("notes").is_none());
-    /// # Ok::<(), arc_functions::manifest::Error>(())
+    /// # Ok::<(), arc_manifest::Error>(())
     /// ```
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
@@ -156,14 +156,14 @@ impl FromStr for Manifest {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::Manifest;
+/// use arc_manifest::Manifest;
 ///
 /// let manifest = Manifest::parse("@app\nbigsesh\n@aws\nregion us-west-2\n  # comment\n")?;
 /// let region = &manifest.pragmas["aws"][0];
 /// assert_eq!(region.line, 4);
 /// assert_eq!(region.values, ["region", "us-west-2"]);
 /// assert!(region.properties.is_empty());
-/// # Ok::<(), arc_functions::manifest::Error>(())
+/// # Ok::<(), arc_manifest::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -180,7 +180,7 @@ pub struct Entry {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::Method;
+/// use arc_manifest::Method;
 ///
 /// assert_eq!(Method::Delete.as_str(), "delete");
 /// assert_eq!(Method::ALL.len(), 8);
@@ -211,7 +211,7 @@ impl Method {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::Method;
+    /// use arc_manifest::Method;
     ///
     /// assert_eq!(Method::ALL.last(), Some(&Method::Any));
     /// ```
@@ -231,7 +231,7 @@ impl Method {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::Method;
+    /// use arc_manifest::Method;
     ///
     /// assert_eq!(Method::Options.as_str(), "options");
     /// assert_eq!(Method::Get.to_string(), "get");
@@ -249,8 +249,19 @@ impl Method {
         }
     }
 
-    /// Architect lowercases methods before checking them, so `GET /` is accepted too.
-    fn from_arc(method: &str) -> Option<Self> {
+    /// The method named `method`, in any case (Architect lowercases methods before checking
+    /// them, so `GET /` is accepted too); `None` for a name that is not in [`Method::ALL`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_manifest::Method;
+    ///
+    /// assert_eq!(Method::from_name("GET"), Some(Method::Get));
+    /// assert_eq!(Method::from_name("any"), Some(Method::Any));
+    /// assert_eq!(Method::from_name("fetch"), None);
+    /// ```
+    pub fn from_name(method: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|known| known.as_str().eq_ignore_ascii_case(method))
@@ -268,7 +279,7 @@ impl fmt::Display for Method {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::{Method, Route};
+/// use arc_manifest::{Method, Route};
 ///
 /// let route = Route { method: Method::Get, path: "/notes/:id".into() };
 /// assert_eq!(route.to_string(), "get /notes/:id");
@@ -292,7 +303,7 @@ impl Route {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::{Method, Route};
+    /// use arc_manifest::{Method, Route};
     ///
     /// let name = |method, path: &str| Route { method, path: path.into() }.handler_name();
     /// assert_eq!(name(Method::Get, "/"), "get-index");
@@ -340,7 +351,7 @@ impl fmt::Display for Route {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::{Key, KeyType, Manifest};
+/// use arc_manifest::{Key, KeyType, Manifest};
 ///
 /// let manifest = Manifest::parse(
 ///     "@app\nnotes\n@tables\nnotes\n  owner *String\n  created **Number\n  stream true\n",
@@ -349,7 +360,7 @@ impl fmt::Display for Route {
 /// assert_eq!(notes.sort_key, Some(Key { name: "created".into(), kind: KeyType::Number }));
 /// assert_eq!(notes.ttl, None);
 /// assert_eq!(notes.options[0].values, ["stream", "true"]);
-/// # Ok::<(), arc_functions::manifest::Error>(())
+/// # Ok::<(), arc_manifest::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -370,11 +381,11 @@ pub struct Table {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::{Key, KeyType, Manifest};
+/// use arc_manifest::{Key, KeyType, Manifest};
 ///
 /// let manifest = Manifest::parse("@app\na\n@tables\nsession\n  _idx *String\n")?;
 /// assert_eq!(manifest.tables[0].partition_key, Key { name: "_idx".into(), kind: KeyType::String });
-/// # Ok::<(), arc_functions::manifest::Error>(())
+/// # Ok::<(), arc_manifest::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
@@ -389,13 +400,13 @@ pub struct Key {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::{KeyType, Manifest};
+/// use arc_manifest::{KeyType, Manifest};
 ///
 /// // A bare `*` means `*String`, as in Architect.
 /// let manifest = Manifest::parse("@app\na\n@tables\nhits\n  day *\n  count **Number\n")?;
 /// assert_eq!(manifest.tables[0].partition_key.kind, KeyType::String);
 /// assert_eq!(manifest.tables[0].sort_key.as_ref().map(|k| k.kind), Some(KeyType::Number));
-/// # Ok::<(), arc_functions::manifest::Error>(())
+/// # Ok::<(), arc_manifest::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyType {
@@ -422,7 +433,7 @@ impl KeyType {
 /// # Examples
 ///
 /// ```
-/// use arc_functions::manifest::{Error, Manifest};
+/// use arc_manifest::{Error, Manifest};
 ///
 /// let err = Manifest::parse("@app\nbigsesh\n@http\npost count\n").unwrap_err();
 /// assert_eq!(err, Error::PathNotAbsolute { line: 4, path: "count".into() });
@@ -518,7 +529,7 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use arc_functions::manifest::Manifest;
+    /// use arc_manifest::Manifest;
     ///
     /// assert_eq!(Manifest::parse("@http\nget /\n").unwrap_err().line(), None);
     /// assert_eq!(Manifest::parse("get /\n").unwrap_err().line(), Some(1));
@@ -818,7 +829,7 @@ fn parse_http(entries: Vec<Entry>) -> Result<Vec<Route>, Error> {
                 &entry.values,
             ));
         };
-        let Some(method) = Method::from_arc(method) else {
+        let Some(method) = Method::from_name(method) else {
             return Err(Error::UnknownMethod {
                 line,
                 method: method.clone(),

@@ -21,12 +21,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use hmac::Mac;
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 use super::Error;
-use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture};
+use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
 use crate::config::Secret;
 use crate::keys::{self, Keyring};
 
@@ -174,13 +174,13 @@ impl DynamoDb {
     /// Writes the whole session, refreshing `_ttl`. A session read from the table (`origin`
     /// with a record) only replaces that item, and [`Error::Ended`] says it is gone; a new id
     /// must not exist yet.
-    async fn save_item(
-        &self,
-        data: &Map<String, Value>,
-        origin: Option<&Origin>,
-        created: u64,
-        now: u64,
-    ) -> Result<String, Error> {
+    async fn save_item(&self, write: Write<'_>) -> Result<String, Error> {
+        let Write {
+            data,
+            origin,
+            created,
+            now,
+        } = write;
         let record = origin.and_then(|o| o.record.as_ref());
         let (id, secret) = match record {
             Some(record) => (record.id.clone(), record.secret.clone()),
@@ -288,14 +288,8 @@ impl Provider for DynamoDb {
         })
     }
 
-    fn save<'a>(
-        &'a self,
-        data: &'a Map<String, Value>,
-        origin: Option<&'a Origin>,
-        created: u64,
-        now: u64,
-    ) -> ProviderFuture<'a, String> {
-        Box::pin(self.save_item(data, origin, created, now))
+    fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
+        Box::pin(self.save_item(write))
     }
 
     fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()> {

@@ -22,19 +22,22 @@ pub(crate) trait Provider: Send + Sync {
     /// (garbled, forged, foreign, expired, deleted).
     fn load<'a>(&'a self, value: &'a str, now: u64) -> ProviderFuture<'a, Option<Loaded>>;
 
-    /// Saves `data` and returns the cookie value to send. `origin` is where the session was
-    /// read from (`None`: a new session), `created` its creation time.
-    fn save<'a>(
-        &'a self,
-        data: &'a Map<String, Value>,
-        origin: Option<&'a Origin>,
-        created: u64,
-        now: u64,
-    ) -> ProviderFuture<'a, String>;
+    /// Saves a session and returns the cookie value to send.
+    fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String>;
 
     /// Forgets the record a session was read from, so its cookie opens nothing any more
     /// (where the provider keeps records: a sealed cookie cannot be recalled).
     fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()>;
+}
+
+/// What the store asks a provider to save.
+pub(crate) struct Write<'a> {
+    pub(crate) data: &'a Map<String, Value>,
+    /// Where the session was read from; `None` for a new session (or a regenerated one).
+    pub(crate) origin: Option<&'a Origin>,
+    /// When the session began.
+    pub(crate) created: u64,
+    pub(crate) now: u64,
 }
 
 /// A session a provider loaded.

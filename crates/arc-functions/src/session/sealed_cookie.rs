@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Error;
-use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture};
+use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
 use crate::keys::{self, Keyring, Keys};
 
 /// How far in the future an `iat` may be, in seconds, before the cookie is refused.
@@ -188,14 +188,12 @@ impl Provider for SealedCookie {
         Box::pin(std::future::ready(Ok(self.open(value, now))))
     }
 
-    fn save<'a>(
-        &'a self,
-        data: &'a Map<String, Value>,
-        _origin: Option<&'a Origin>,
-        created: u64,
-        now: u64,
-    ) -> ProviderFuture<'a, String> {
-        Box::pin(std::future::ready(self.seal(data, created, now)))
+    fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
+        Box::pin(std::future::ready(self.seal(
+            write.data,
+            write.created,
+            write.now,
+        )))
     }
 
     /// A sealed cookie cannot be recalled: expiring it in the browser is all there is.

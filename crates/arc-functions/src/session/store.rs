@@ -5,7 +5,7 @@
 use lambda_http::http::HeaderMap;
 
 use super::dynamodb::DynamoDb;
-use super::provider::{Lifetime, Provider};
+use super::provider::{Lifetime, Provider, Write};
 use super::sealed_cookie::SealedCookie;
 use super::session_cookie::SessionCookie;
 use super::{Error, Lifecycle, Session};
@@ -188,7 +188,12 @@ impl SessionStore {
         };
         let value = self
             .provider
-            .save(session.as_map(), origin, created, now)
+            .save(Write {
+                data: session.as_map(),
+                origin,
+                created,
+                now,
+            })
             .await?;
         self.cookie.set_cookie(&value)
     }

@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
 };
 
 /// Creates a session table as Architect declares it (`_idx *String`); an existing table is
@@ -34,4 +34,21 @@ pub(crate) async fn create_session_table(client: &Client, table: &str) {
             .is_some_and(|e| e.is_resource_in_use_exception());
         assert!(exists, "creating {table}: {e:?}");
     }
+    // dynalite turns a table ACTIVE on a timer, even with --createTableMs 0; on a busy machine
+    // a write can arrive first and meet ResourceNotFoundException. Wait, boundedly.
+    for _ in 0..200 {
+        let status = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| out.table)
+            .and_then(|t| t.table_status);
+        if status == Some(TableStatus::Active) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{table} did not become ACTIVE within 10 s");
 }

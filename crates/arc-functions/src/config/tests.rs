@@ -231,6 +231,7 @@ fn a_comma_in_the_secret_is_refused() {
 #[test]
 fn the_cookie_domain_is_validated() {
     for bad in [
+        "example.com;Secure",
         "example.com; Secure",
         "exa mple.com",
         "example.com\u{7}",
@@ -289,6 +290,21 @@ fn the_host_cookie_option() {
         .contains("cannot carry a Domain")
     );
     assert!(ok(&[TESTING, ("ARC_SESSION_HOST_COOKIE", "true")]).secure());
+}
+
+#[test]
+fn every_same_site_value_is_read_and_displayed() {
+    for (raw, expected, shown) in [
+        ("strict", SameSite::Strict, "Strict"),
+        ("Lax", SameSite::Lax, "Lax"),
+        ("lax", SameSite::Lax, "Lax"),
+        ("NONE", SameSite::None, "None"),
+    ] {
+        let vars = [("ARC_APP_SECRET", GOOD), ("ARC_SESSION_SAME_SITE", raw)];
+        let c = ok(&vars);
+        assert_eq!(c.same_site, expected, "{raw}");
+        assert_eq!(c.same_site.to_string(), shown);
+    }
 }
 
 #[test]

@@ -308,6 +308,28 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_binding_is_no_binding() {
+        let k = keys(&[("ARC_APP_SECRET", "s")]);
+        let mut s = Session::new();
+        s.insert(CSRF_BINDING_KEY, "").expect("insert");
+        // A token forged for the empty binding, with the real key: still refused.
+        let expiry = NOW + 100;
+        let forged = mac(&k.0.keyring().current().csrf, "", expiry)
+            .finalize()
+            .into_bytes();
+        let forged = format!("{expiry}.{}", B64.encode(forged));
+        assert_eq!(k.verify(&s, &forged, NOW), Err(Error::NoBinding));
+        // Issuing replaces it with a real one.
+        let token = k.issue(&mut s, NOW).expect("issue");
+        let binding = s
+            .get::<String>(CSRF_BINDING_KEY)
+            .expect("string")
+            .unwrap_or_default();
+        assert_eq!(binding.len(), 22, "16 random bytes, base64: {binding:?}");
+        assert_eq!(k.verify(&s, &token, NOW), Ok(()));
+    }
+
+    #[test]
     fn issuing_again_keeps_the_binding() {
         let k = keys(&[("ARC_APP_SECRET", "s")]);
         let mut s = Session::new();

@@ -553,8 +553,10 @@ pub trait IntoSession {
     ///
     /// ```
     /// use arc_functions::http::IntoSession;
-    /// assert!(serde_json::json!({"a": 1}).into_session().is_ok());
+    /// assert_eq!(serde_json::json!({"a": 1}).into_session()?.get::<i32>("a")?, Some(1));
+    /// assert!(serde_json::json!(null).into_session()?.is_empty());
     /// assert!(serde_json::json!(3).into_session().is_err());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
     /// ```
     fn into_session(self) -> Result<Session, session::Error>;
 }
@@ -571,6 +573,16 @@ impl IntoSession for serde_json::Value {
     }
 }
 
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::IntoSession;
+///
+/// let mut map = serde_json::Map::new();
+/// map.insert("count".into(), 3.into());
+/// assert_eq!(map.into_session()?.get::<u64>("count")?, Some(3));
+/// # Ok::<(), arc_functions::http::session::Error>(())
+/// ```
 impl IntoSession for serde_json::Map<String, serde_json::Value> {
     fn into_session(self) -> Result<Session, session::Error> {
         Ok(Session::from(self))

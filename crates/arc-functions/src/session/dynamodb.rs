@@ -452,6 +452,59 @@ mod tests {
     }
 
     #[test]
+    fn json_survives_the_trip_through_attributes() {
+        let value = serde_json::json!({
+            "s": "x", "n": 1.5, "i": -3, "big": 18446744073709551615u64, "b": false,
+            "z": null, "l": [1, "a", [true]], "m": {"deep": {"er": "st"}}, "empty": ""
+        });
+        assert_eq!(json_of(attribute_of(&value)), value);
+        assert_eq!(
+            attribute_of(&serde_json::json!(2)),
+            AttributeValue::N("2".into())
+        );
+        assert_eq!(
+            attribute_of(&serde_json::json!(null)),
+            AttributeValue::Null(true)
+        );
+    }
+
+    #[test]
+    fn every_attribute_node_writes_reads() {
+        use aws_sdk_dynamodb::primitives::Blob;
+        assert_eq!(json_of(AttributeValue::B(Blob::new(vec![0, 255]))), "AP8=");
+        assert_eq!(
+            json_of(AttributeValue::Ss(vec!["a".into(), "b".into()])),
+            serde_json::json!(["a", "b"])
+        );
+        assert_eq!(
+            json_of(AttributeValue::Ns(vec!["1".into(), "2.5".into()])),
+            serde_json::json!([1, 2.5])
+        );
+        assert_eq!(
+            json_of(AttributeValue::Bs(vec![Blob::new(b"x".to_vec())])),
+            serde_json::json!(["eA=="])
+        );
+        assert_eq!(json_of(AttributeValue::Bool(true)), true);
+        assert_eq!(json_of(AttributeValue::Null(true)), serde_json::Value::Null);
+        // A number JSON cannot hold stays as its text rather than failing the read.
+        assert_eq!(json_of(AttributeValue::N("1e400".into())), "1e400");
+    }
+
+    #[test]
+    fn signatures_in_url_safe_or_padded_base64_verify() {
+        let s = store(&[("ARC_APP_SECRET", "secret")]);
+        let standard = "mUba1OAOkT/Ivo5dP34RCkqegy+D+wnDRShdeGONig4";
+        let url_safe = standard.replace('/', "_").replace('+', "-");
+        for signature in [standard.to_owned(), url_safe, format!("{standard}=")] {
+            assert_eq!(
+                s.verify(&format!("abc.{signature}")),
+                Some(("abc".into(), 0)),
+                "{signature}"
+            );
+        }
+    }
+
+    #[test]
     fn ids_are_long_and_unique() {
         let a = DynamoDb::new_id().expect("id");
         let b = DynamoDb::new_id().expect("id");

@@ -123,3 +123,46 @@ impl Lifetime {
                 .is_none_or(|max| now < created.saturating_add(max))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_debug_shows_neither_id_nor_secret() {
+        let stored = Origin::stored("the-id".into(), Some("the-secret".into()), 5);
+        assert_eq!(format!("{stored:?}"), "Origin { created: 5, stored: true }");
+        assert_eq!(
+            format!("{:?}", Origin::sealed(7)),
+            "Origin { created: 7, stored: false }"
+        );
+    }
+
+    #[test]
+    fn lifetime_counts_idle_from_the_last_write_and_age_from_creation() {
+        let life = Lifetime {
+            ttl: 100,
+            max_age: Some(1000),
+        };
+        assert_eq!(life.expiry(50), 150);
+        assert!(life.is_live(Some(0), 0, 99));
+        assert!(
+            !life.is_live(Some(0), 0, 100),
+            "idle TTL over at written + ttl"
+        );
+        assert!(
+            life.is_live(None, 0, 500),
+            "no last write known: only the age counts"
+        );
+        assert!(life.is_live(Some(950), 0, 999));
+        assert!(
+            !life.is_live(Some(950), 0, 1000),
+            "max age over at created + max_age"
+        );
+        let no_max = Lifetime {
+            ttl: 100,
+            max_age: None,
+        };
+        assert!(no_max.is_live(Some(10_000), 0, 10_050));
+    }
+}

@@ -352,6 +352,18 @@ mod tests {
     }
 
     #[test]
+    fn an_encrypted_key_or_an_extra_part_is_refused() {
+        let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
+        let token = s.seal(&data(json!({"a": 1})), NOW, NOW).expect("seal");
+        assert!(s.open(&token, NOW).is_some());
+        let (header, rest) = token.split_once("..").expect("dir has an empty key");
+        // `dir` carries no encrypted key, and the key part is not authenticated: refuse one.
+        assert!(s.open(&format!("{header}.AAAA.{rest}"), NOW).is_none());
+        assert!(s.open(&format!("{token}.extra"), NOW).is_none());
+        assert!(s.open(&format!("{token}."), NOW).is_none());
+    }
+
+    #[test]
     fn other_headers_are_refused_even_when_the_key_is_right() {
         let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
         let token = s.seal(&Map::new(), NOW, NOW).expect("seal");

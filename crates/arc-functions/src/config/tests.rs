@@ -308,6 +308,14 @@ fn every_same_site_value_is_read_and_displayed() {
 }
 
 #[test]
+fn secrets_never_show_in_debug_output() {
+    let c = ok(&[("ARC_APP_SECRET", GOOD), ("ARC_APP_SECRET_PREVIOUS", GOOD)]);
+    assert_eq!(format!("{:?}", c.secret), "Secret(32 bytes)");
+    let shown = format!("{c:?}");
+    assert!(!shown.contains(GOOD), "{shown}");
+}
+
+#[test]
 fn testing_accepts_a_short_secret() {
     let c = ok(&[TESTING, ("ARC_APP_SECRET", "dev")]);
     assert_eq!(c.secret.as_bytes(), b"dev");

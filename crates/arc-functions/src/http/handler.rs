@@ -223,7 +223,7 @@ where
                 .write(&without_flash)
                 .await
                 .map_err(|e| (e, "clearing the flash messages")),
-            (None, None) => return finish(response, None),
+            (None, None) => return response.into_http_or_500(None),
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
                 session.adopt(origin);
@@ -234,20 +234,15 @@ where
             }
         };
         match written {
-            Ok(cookie) => finish(response, Some(&cookie)),
+            Ok(cookie) => response.into_http_or_500(Some(&cookie)),
             // Another request ended this session meanwhile: answer as if there were none.
             Err((session::Error::Ended, what)) => {
                 tracing::info!("{what} skipped: {}", session::Error::Ended);
-                finish(response, None)
+                response.into_http_or_500(None)
             }
             Err((e, what)) => fault(&e, what),
         }
     }
-}
-
-/// Builds the HTTP response, with the session's `Set-Cookie` when one was written.
-fn finish(response: Response, session_cookie: Option<&str>) -> lambda_http::Response<LambdaBody> {
-    response.into_http_or_500(session_cookie)
 }
 
 const GENERIC_400: &str = "The request could not be read.";

@@ -38,31 +38,26 @@ ensure_cargo_lambda() {
 	cargo lambda --version >/dev/null
 }
 
-# cfn-lint in a virtualenv of its own under .tools/: its many Python dependencies stay out of the
-# machine's Python, and the pinned version is the one CI runs whatever else is installed.
-CFN_LINT="$TOOLS_DIR/cfn-lint/bin/cfn-lint"
-ensure_cfn_lint() {
-	if [[ -x "$CFN_LINT" ]] && [[ "$("$CFN_LINT" --version)" == "cfn-lint $CFN_LINT_VERSION" ]]; then
-		return
-	fi
-	log "installing cfn-lint $CFN_LINT_VERSION from PyPI into .tools/cfn-lint"
-	python3 -m venv "$TOOLS_DIR/cfn-lint"
-	"$TOOLS_DIR/cfn-lint/bin/pip" install --quiet --disable-pip-version-check \
-		"cfn-lint==$CFN_LINT_VERSION"
-	"$CFN_LINT" --version >/dev/null
+# A PyPI tool pinned in a virtualenv of its own under .tools/DIR: its many Python dependencies stay
+# out of the machine's Python, and the pinned version is the one CI runs whatever else is installed.
+# ensure_pip_tool DIR REQUIREMENT BINARY "EXPECTED --version OUTPUT"
+ensure_pip_tool() {
+	local dir="$1" requirement="$2" binary="$TOOLS_DIR/$1/bin/$3" expected="$4"
+	if [[ -x "$binary" ]] && [[ "$("$binary" --version)" == "$expected" ]]; then return; fi
+	log "installing $requirement from PyPI into .tools/$dir"
+	python3 -m venv "$TOOLS_DIR/$dir"
+	"$TOOLS_DIR/$dir/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+	"$binary" --version >/dev/null
 }
 
-# The SAM CLI likewise in a virtualenv under .tools/sam.
+CFN_LINT="$TOOLS_DIR/cfn-lint/bin/cfn-lint"
+ensure_cfn_lint() {
+	ensure_pip_tool cfn-lint "cfn-lint==$CFN_LINT_VERSION" cfn-lint "cfn-lint $CFN_LINT_VERSION"
+}
+
 SAM_CLI="$TOOLS_DIR/sam/bin/sam"
 ensure_sam_cli() {
-	if [[ -x "$SAM_CLI" ]] && [[ "$("$SAM_CLI" --version)" == "SAM CLI, version $SAM_CLI_VERSION" ]]; then
-		return
-	fi
-	log "installing aws-sam-cli $SAM_CLI_VERSION from PyPI into .tools/sam"
-	python3 -m venv "$TOOLS_DIR/sam"
-	"$TOOLS_DIR/sam/bin/pip" install --quiet --disable-pip-version-check \
-		"aws-sam-cli==$SAM_CLI_VERSION"
-	"$SAM_CLI" --version >/dev/null
+	ensure_pip_tool sam "aws-sam-cli==$SAM_CLI_VERSION" sam "SAM CLI, version $SAM_CLI_VERSION"
 }
 
 ensure_dynalite() {

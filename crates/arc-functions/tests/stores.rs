@@ -500,23 +500,8 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
         .map(|(id, _)| id.to_owned())
         .expect("id.sig");
     assert!(id.len() >= 22, "at least 128 bits of id: {id}");
-    let item = env
-        .client
-        .as_ref()
-        .expect("client")
-        .get_item()
-        .table_name(&env.table)
-        .key("_idx", AttributeValue::S(id.clone()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get")
-        .item
-        .expect("item exists");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+    let item = item(&env, &id).await.expect("item exists");
+    let now = epoch();
     assert_eq!(item["_idx"], AttributeValue::S(id));
     let ttl: u64 = item["_ttl"].as_n().expect("N").parse().expect("number");
     assert!(

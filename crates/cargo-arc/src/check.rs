@@ -221,27 +221,12 @@ pub fn check(workspace: &Workspace) -> Result<Vec<Drift>, Error> {
     let (_, doc) = workspace.read_cargo()?;
     let mut drift = Vec::new();
 
-    let wanted: BTreeMap<(String, String), String> = router::desired(&manifest)
-        .into_iter()
-        .flat_map(|(path, targets)| {
-            targets
-                .into_iter()
-                .map(move |(method, function)| ((method, path.clone()), function))
-        })
-        .collect();
+    let wanted = by_method_and_path(router::desired(&manifest));
     match router::current(&doc) {
         None if !wanted.is_empty() => drift.push(Drift::NoRouter),
         None => {}
         Some(current) => {
-            let have: BTreeMap<(String, String), String> = current
-                .entries
-                .into_iter()
-                .flat_map(|(path, targets)| {
-                    targets
-                        .into_iter()
-                        .map(move |(method, function)| ((method, path.clone()), function))
-                })
-                .collect();
+            let have = by_method_and_path(current.entries);
             for ((method, path), function) in &wanted {
                 let routed_to = have.get(&(method.clone(), path.clone()));
                 if routed_to != Some(function) {
@@ -307,6 +292,19 @@ pub fn check(workspace: &Workspace) -> Result<Vec<Drift>, Error> {
 }
 
 /// The folders under `crates/` named like a route (see [`ROUTE_PREFIXES`]) that hold a crate.
+/// Router entries keyed by (method, path), so the wanted and the current router compare entry
+/// by entry.
+fn by_method_and_path(entries: Vec<router::RouterEntry>) -> BTreeMap<(String, String), String> {
+    entries
+        .into_iter()
+        .flat_map(|(path, targets)| {
+            targets
+                .into_iter()
+                .map(move |(method, function)| ((method, path.clone()), function))
+        })
+        .collect()
+}
+
 fn route_crates(workspace: &Workspace) -> Result<BTreeSet<String>, Error> {
     let dir = workspace.crates_dir();
     let entries = match fs::read_dir(&dir) {

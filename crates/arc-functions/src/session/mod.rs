@@ -192,7 +192,11 @@ impl Session {
     /// # Examples
     ///
     /// ```
-    /// assert!(arc_functions::http::session::Session::new().is_empty());
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// assert!(session.is_empty());
+    /// session.insert("a", 1)?;
+    /// assert!(!session.is_empty());
+    /// # Ok::<(), arc_functions::http::session::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()

@@ -16,6 +16,7 @@ fn sessions_are_equal_when_their_data_are() {
     assert_eq!(a, b, "where it came from is not compared");
     a.insert("n", 1).expect("insert");
     assert_ne!(a, b, "different data differ");
+    assert!(!a.is_empty() && Session::new().is_empty());
     assert_ne!(Session::new(), b);
 }
 

@@ -854,6 +854,51 @@ impl Drop for OwnDynalite {
     }
 }
 
+/// A write that fails for any reason but "the item is gone" is a fault, never a quiet skip.
+#[tokio::test]
+async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
+    if !dynamodb_available() {
+        return;
+    }
+    let table = unique_table();
+    let (dynalite, endpoint) = OwnDynalite::start(&table);
+    let calls = Arc::new(CallCounter::default());
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", &table),
+    ])
+    .expect("config");
+    let store =
+        SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await)
+            .expect("DynamoDB mode");
+    let env = Env {
+        store: Arc::new(store),
+        calls,
+        client: None,
+        table,
+    };
+    let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
+    let server = Arc::new(Mutex::new(Some(dynalite)));
+    let stops_the_server = {
+        let server = Arc::clone(&server);
+        move |req: Request| {
+            let server = Arc::clone(&server);
+            async move {
+                let n = req.session.get::<u64>("n")?.unwrap_or(0) + 1;
+                // The read went through; the write will find nobody there.
+                drop(server.lock().ok().and_then(|mut s| s.take()));
+                Ok::<_, http::Error>(Response::redirect("/").session(json!({ "n": n })))
+            }
+        }
+    };
+    let r = Handler::with_store(Arc::clone(&env.store), stops_the_server)
+        .handle(event(Some(&c)))
+        .await;
+    assert_eq!(r.status(), 503, "{}", text(&r));
+    assert_eq!(idx(&r), None);
+}
+
 #[tokio::test]
 async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     if !dynamodb_available() {

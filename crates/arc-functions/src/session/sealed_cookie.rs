@@ -352,6 +352,20 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_how_many_keys_never_a_key() {
+        let s = sealer(&[
+            ("ARC_APP_SECRET", SECRET),
+            ("ARC_APP_SECRET_PREVIOUS", "old"),
+        ]);
+        let shown = format!("{s:?}");
+        assert!(
+            shown.starts_with("SealedCookie { keys: 2, lifetime: "),
+            "{shown}"
+        );
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+
+    #[test]
     fn an_encrypted_key_or_an_extra_part_is_refused() {
         let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
         let token = s.seal(&data(json!({"a": 1})), NOW, NOW).expect("seal");

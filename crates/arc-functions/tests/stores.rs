@@ -854,12 +854,8 @@ impl Drop for OwnDynalite {
     }
 }
 
-/// A write that fails for any reason but "the item is gone" is a fault, never a quiet skip.
-#[tokio::test]
-async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
-    if !dynamodb_available() {
-        return;
-    }
+/// A DynamoDB store on a dynalite of the test's own, which the test may stop.
+async fn own_dynalite_env() -> (OwnDynalite, Env) {
     let table = unique_table();
     let (dynalite, endpoint) = OwnDynalite::start(&table);
     let calls = Arc::new(CallCounter::default());
@@ -878,6 +874,16 @@ async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
         client: None,
         table,
     };
+    (dynalite, env)
+}
+
+/// A write that fails for any reason but "the item is gone" is a fault, never a quiet skip.
+#[tokio::test]
+async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (dynalite, env) = own_dynalite_env().await;
     let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
     let server = Arc::new(Mutex::new(Some(dynalite)));
     let stops_the_server = {
@@ -904,24 +910,7 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     if !dynamodb_available() {
         return;
     }
-    let table = unique_table();
-    let (mut dynalite, endpoint) = OwnDynalite::start(&table);
-    let calls = Arc::new(CallCounter::default());
-    let config = Config::from_vars([
-        ("ARC_ENV", "testing"),
-        ("ARC_APP_SECRET", SECRET),
-        ("SESSION_TABLE_NAME", &table),
-    ])
-    .expect("config");
-    let store =
-        SessionStore::with_dynamodb_client(&config, sdk_client(Some(&endpoint), &calls).await)
-            .expect("DynamoDB mode");
-    let env = Env {
-        store: Arc::new(store),
-        calls,
-        client: None,
-        table,
-    };
+    let (mut dynalite, env) = own_dynalite_env().await;
     let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
 
     let _ = dynalite.0.kill();

@@ -409,6 +409,52 @@ async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> En
     }
 }
 
+/// 64 sessions served at once through one `Handler` on a multi-threaded runtime, as
+/// `http::run` serves concurrent invocations: each request must see its own session, and each
+/// write must land in its own.
+async fn concurrency(provider: Provider) {
+    const SESSIONS: usize = 64;
+    let env = env(provider, &[]).await;
+    let handler = Handler::with_store(Arc::clone(&env.store), route);
+    let request = |op: &str, cookie: Option<&str>| {
+        let mut event = event(cookie);
+        *event.uri_mut() = format!("/?op={op}").parse().expect("uri");
+        event
+    };
+
+    let started = (0..SESSIONS).map(|_| {
+        let (handler, event) = (handler.clone(), request("inc", None));
+        tokio::spawn(async move { idx(&handler.handle(event).await).expect("written") })
+    });
+    let mut cookies = Vec::new();
+    for task in started.collect::<Vec<_>>() {
+        cookies.push(task.await.expect("task"));
+    }
+    let distinct: std::collections::HashSet<_> = cookies.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        SESSIONS,
+        "every new session has its own cookie"
+    );
+
+    // Session i is counted up i % 5 more times, all sessions at once.
+    let counted = cookies.iter().enumerate().map(|(i, cookie)| {
+        let (handler, mut cookie) = (handler.clone(), cookie.clone());
+        tokio::spawn(async move {
+            for _ in 0..i % 5 {
+                let r = handler.handle(request("inc", Some(&cookie))).await;
+                cookie = idx(&r).expect("rewritten");
+            }
+            let r = handler.handle(request("read", Some(&cookie))).await;
+            (i, n(&r))
+        })
+    });
+    for task in counted.collect::<Vec<_>>() {
+        let (i, n) = task.await.expect("task");
+        assert_eq!(n, Some(1 + (i % 5) as u64), "session {i}");
+    }
+}
+
 macro_rules! store_suite {
     ($name:ident, $provider:expr) => {
         mod $name {
@@ -450,6 +496,13 @@ macro_rules! store_suite {
             async fn lowering_the_ttl_shortens_live_sessions() {
                 if enabled().await {
                     lowered_ttl($provider).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sixty_four_concurrent_requests_keep_their_own_sessions() {
+                if enabled().await {
+                    concurrency($provider).await;
                 }
             }
 
@@ -932,4 +985,56 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
         log.to_lowercase().contains("connect"),
         "the cause is logged: {log}"
     );
+}
+
+#[tokio::test]
+async fn dynamodb_prepare_opens_the_connection_with_one_read() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Provider::DynamoDb, &[]).await;
+    env.store.prepare().await;
+    assert_eq!(
+        env.calls.0.load(Ordering::SeqCst),
+        1,
+        "one GetItem at start-up"
+    );
+    let r = call(&env, "inc", None).await;
+    assert_eq!(n(&r), Some(1));
+    assert_eq!(
+        env.calls.0.load(Ordering::SeqCst),
+        2,
+        "then only the request's PutItem"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_prepare_never_fails_when_dynamodb_is_out_of_reach() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (mut dynalite, env) = own_dynalite_env().await;
+    let _ = dynalite.0.kill();
+    let _ = dynalite.0.wait();
+    let (logs, _guard) = capture_logs();
+    env.store.prepare().await;
+    let log = logged(&logs);
+    assert!(log.contains("the first request will try again"), "{log}");
+    // And the request after it meets the fault itself.
+    let r = call(&env, "read", Some("x.y")).await;
+    assert_eq!(
+        r.status(),
+        200,
+        "a cookie that fails its signature is no DynamoDB call"
+    );
+    let r = call(&env, "inc", None).await;
+    assert_eq!(r.status(), 503, "{}", text(&r));
+}
+
+#[tokio::test]
+async fn sealed_cookie_prepare_does_nothing() {
+    let env = env(Provider::SealedCookie, &[]).await;
+    let (logs, _guard) = capture_logs();
+    env.store.prepare().await;
+    assert_eq!(logged(&logs), "", "no client, no log");
 }

@@ -314,7 +314,7 @@ async fn handler(_req: Request) -> http::Result<Response> {{
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {{
-    lambda_http::run(http::async_handler(handler)).await
+    http::run(http::async_handler(handler)).await
 }}
 "#
     );

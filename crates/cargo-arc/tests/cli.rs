@@ -426,7 +426,7 @@ fn new_adds_the_route_scaffolds_the_crate_and_syncs_the_router() {
     let main = read(dir.path(), "crates/get-notes-000id/src/main.rs");
     assert!(main.starts_with("//! `get /notes/:id`"), "{main}");
     assert!(
-        main.contains("lambda_http::run(http::async_handler(handler)).await"),
+        main.contains("http::run(http::async_handler(handler)).await"),
         "{main}"
     );
 

@@ -11,5 +11,5 @@ async fn home(req: Request) -> http::Result<Response> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::run(http::async_handler(home)).await
+    http::run(http::async_handler(home)).await
 }

@@ -10,5 +10,5 @@ async fn counter(req: Request) -> http::Result<Response> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::run(http::async_handler(counter)).await
+    http::run(http::async_handler(counter)).await
 }

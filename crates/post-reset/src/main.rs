@@ -9,5 +9,5 @@ async fn reset(_req: Request) -> http::Result<Response> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::run(http::async_handler(reset)).await
+    http::run(http::async_handler(reset)).await
 }

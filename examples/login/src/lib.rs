@@ -26,7 +26,7 @@ const USERS: &[(&str, &str)] = &[("ann", "correct horse")];
 /// use arc_functions::http::{self, csrf};
 ///
 /// # async fn run() -> Result<(), lambda_http::Error> {
-/// lambda_http::run(http::async_handler(csrf::protect(example_login::app))).await
+/// http::run(http::async_handler(csrf::protect(example_login::app))).await
 /// # }
 /// ```
 pub async fn app(mut req: Request) -> http::Result<Response> {

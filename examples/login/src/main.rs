@@ -4,5 +4,5 @@ use arc_functions::http::{self, csrf};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::run(http::async_handler(csrf::protect(example_login::app))).await
+    http::run(http::async_handler(csrf::protect(example_login::app))).await
 }

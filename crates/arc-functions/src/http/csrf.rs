@@ -190,7 +190,7 @@ pub fn verify(req: &Request) -> Result<(), Error> {
 ///
 /// #[tokio::main]
 /// async fn main() -> Result<(), lambda_http::Error> {
-///     lambda_http::run(http::async_handler(csrf::protect(counter))).await
+///     http::run(http::async_handler(csrf::protect(counter))).await
 /// }
 /// ```
 pub fn protect<F, Fut, E>(

@@ -1,5 +1,5 @@
 //! The handler wrapper: [`async_handler`] wraps an `async fn(Request) -> Result<Response, E>`
-//! for `lambda_http::run`, reading the session before and writing it after.
+//! for [`run`](super::run), reading the session before and writing it after.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -15,7 +15,8 @@ use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
 use crate::session::{self, SessionStore};
 
-/// The handler wrapper: a `tower` service that `lambda_http::run` takes. Build it with
+/// The handler wrapper: what [`run`](super::run) serves (also a `tower` service, for
+/// `lambda_http::run`). Build it with
 /// [`async_handler`].
 pub struct Handler<F> {
     inner: Arc<Inner<F>>,
@@ -42,7 +43,7 @@ impl<F> std::fmt::Debug for Handler<F> {
     }
 }
 
-/// Wraps `handler` for `lambda_http::run`: the architect `arc.http.async`.
+/// Wraps `handler` for [`run`](super::run): the architect `arc.http.async`.
 ///
 /// Before calling `handler` it normalizes the request ([`Request`]) and reads its session;
 /// after, it writes the session back when the [`Response`] sets one and turns the shorthand
@@ -72,7 +73,7 @@ impl<F> std::fmt::Debug for Handler<F> {
 ///
 /// #[tokio::main]
 /// async fn main() -> Result<(), lambda_http::Error> {
-///     lambda_http::run(http::async_handler(counter)).await
+///     http::run(http::async_handler(counter)).await
 /// }
 /// ```
 pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
@@ -151,6 +152,11 @@ where
         Self {
             inner: Arc::new(Inner { store, handler }),
         }
+    }
+
+    /// The store this handler reads and writes sessions with.
+    pub(crate) fn store(&self) -> &SessionStore {
+        &self.inner.store
     }
 
     /// Handles one request end to end; never fails: every fault is a response.
@@ -245,7 +251,7 @@ where
     }
 }
 
-const GENERIC_400: &str = "The request could not be read.";
+pub(crate) const GENERIC_400: &str = "The request could not be read.";
 const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 
 /// Logs a session fault and answers it without detail: 503 when retrying may help.

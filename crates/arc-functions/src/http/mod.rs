@@ -3,15 +3,18 @@
 //! the sessions they carry.
 
 pub mod csrf;
+mod event;
 mod handler;
 pub mod html;
 mod request;
 mod response;
+mod run;
 
 pub use crate::session;
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::{Body, BodyError, Params, Request};
 pub use response::{IntoSession, Response, ResponseError};
+pub use run::run;
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -36,6 +36,11 @@ const SECRET: &str = "_secret";
 const CREATED: &str = "_created";
 const WRITTEN: &str = "_iat";
 
+/// The id [`DynamoDb::warm_up`] reads: shorter than every real id.
+const WARM_UP_ID: &str = "arc-functions-warm-up";
+/// How long a cold start may wait for DynamoDB before serving anyway.
+const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Ids carry 192 random bits: well over the 128 that make guessing hopeless.
 const ID_BYTES: usize = 24;
 
@@ -72,6 +77,34 @@ impl DynamoDb {
                 Client::new(&config)
             })
             .await
+    }
+
+    /// Loads the AWS configuration, builds the client and opens a connection to DynamoDB with
+    /// a read of an id no session has, so the first request finds them ready. Bounded and
+    /// never failing: DynamoDB briefly out of reach must not stop the function starting, and
+    /// the first request would meet the same fault and answer it.
+    async fn warm_up(&self) {
+        let started = std::time::Instant::now();
+        let read = async {
+            self.client()
+                .await
+                .get_item()
+                .table_name(&self.table)
+                // Ids are 32 base64url characters; this one is shorter, so never a session's.
+                .key(KEY, AttributeValue::S(WARM_UP_ID.to_owned()))
+                .send()
+                .await
+        };
+        match tokio::time::timeout(WARM_UP_LIMIT, read).await {
+            Ok(Ok(_)) => tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready"),
+            Ok(Err(e)) => tracing::info!(
+                error = %aws_sdk_dynamodb::Error::from(e),
+                "DynamoDB was not reached at start-up; the first request will try again"
+            ),
+            Err(_) => tracing::info!(
+                "DynamoDB did not answer within {WARM_UP_LIMIT:?} at start-up; the first request will try again"
+            ),
+        }
     }
 
     fn mac(secret: &Secret, id: &str) -> [u8; 32] {
@@ -299,6 +332,10 @@ impl Provider for DynamoDb {
                 None => Ok(()),
             }
         })
+    }
+
+    fn prepare(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(self.warm_up())
     }
 }
 

@@ -28,6 +28,11 @@ pub(crate) trait Provider: Send + Sync {
     /// Forgets the record a session was read from, so its cookie opens nothing any more
     /// (where the provider keeps records: a sealed cookie cannot be recalled).
     fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()>;
+
+    /// Does at cold start what the first request would otherwise wait for; never fails.
+    fn prepare(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async {})
+    }
 }
 
 /// What the store asks a provider to save.

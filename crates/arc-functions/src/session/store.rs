@@ -137,6 +137,32 @@ impl SessionStore {
         self.lifetime
     }
 
+    /// Does at cold start what the first request would otherwise wait for. In DynamoDB mode:
+    /// loads the AWS configuration, builds the client and opens its connection (a read of an
+    /// id no session has, given at most two seconds). In cookie mode: nothing, so cookie mode
+    /// never loads AWS configuration. Never fails: when DynamoDB is out of reach this logs it
+    /// and returns, and the first request meets the fault itself. [`http::run`] calls it
+    /// before polling for the first event.
+    ///
+    /// [`http::run`]: crate::http::run
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::SessionStore;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+    /// store.prepare().await; // cookie mode: returns at once
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// # })?;
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub async fn prepare(&self) {
+        self.provider.prepare().await;
+    }
+
     /// Reads the session of a request: an empty session when there is no valid cookie.
     ///
     /// # Errors

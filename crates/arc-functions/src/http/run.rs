@@ -1,0 +1,175 @@
+//! The runtime loop every route runs: [`run`].
+
+use std::future::Future;
+use std::task::{Context, Poll};
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{LambdaEvent, RequestExt};
+use serde_json::value::RawValue;
+
+use super::event::{self, Reply};
+use super::handler::GENERIC_400;
+use super::response::error_page;
+use super::{Error, Handler, Request, Response};
+
+/// Serves `handler` on the Lambda Runtime API until the process ends: what a route's `main`
+/// runs.
+///
+/// - **Concurrency.** Invocations run concurrently up to `AWS_LAMBDA_MAX_CONCURRENCY` (set by
+///   Lambda Managed Instances, and by `cargo lambda watch`), one at a time when it is unset,
+///   as on classic Lambda: the same binary suits both. Nothing on a request's path takes a
+///   lock, and one DynamoDB client (with its connection pool) serves every invocation.
+/// - **Cold start.** In DynamoDB mode the AWS configuration, the client and its connection are
+///   made ready before the first poll ([`SessionStore::prepare`]); cookie mode touches none of
+///   it. Neither can fail the start.
+/// - **The event** is read once, as the one type its distinguishing fields name (REST API,
+///   HTTP API or function URL, load balancer), where `lambda_http::run` tries each type in
+///   turn. An HTTP event that cannot be read (a URI API Gateway would never send) is answered
+///   400 rather than failing the invocation, which API Gateway would turn into a 502. A
+///   payload that is no HTTP event at all (a WebSocket or queue event) fails the invocation.
+///
+/// Serving with `lambda_http::run(handler)` also works, one invocation at a time and without
+/// the rest.
+///
+/// [`SessionStore::prepare`]: crate::session::SessionStore::prepare
+///
+/// # Errors
+///
+/// When the Runtime API cannot be reached, as `lambda_http::run`.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn home(_req: Request) -> http::Result<Response> {
+///     Ok(Response::html("<p>hi</p>"))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     http::run(http::async_handler(home)).await
+/// }
+/// ```
+pub async fn run<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<Error> + 'static,
+{
+    handler.store().prepare().await;
+    lambda_http::lambda_runtime::run_concurrent(Runner { handler }).await
+}
+
+/// The `lambda_runtime` service behind [`run`]: one event in, one reply out.
+struct Runner<F> {
+    handler: Handler<F>,
+}
+
+impl<F> Clone for Runner<F> {
+    fn clone(&self) -> Self {
+        Self {
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+impl<F, Fut, E> lambda_http::Service<LambdaEvent<Box<RawValue>>> for Runner<F>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<Error> + 'static,
+{
+    type Response = Reply;
+    type Error = lambda_http::Error;
+    type Future = lambda_http::BoxFuture<'static, Result<Reply, lambda_http::Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, event: LambdaEvent<Box<RawValue>>) -> Self::Future {
+        let handler = self.handler.clone();
+        Box::pin(async move { invoke(&handler, event.payload.get(), event.context).await })
+    }
+}
+
+impl<F, Fut, E> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    /// Serves one Lambda payload, the event's JSON text, exactly as [`run`] does, and returns
+    /// the JSON text [`run`] would send back: to test a handler on a real event, or to
+    /// measure it.
+    ///
+    /// # Errors
+    ///
+    /// When the payload is not an HTTP event (as [`run`] fails such an invocation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn home(req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text(format!("hello from {}", req.path)))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(store, home);
+    /// let event = r#"{"version": "2.0", "rawPath": "/hi", "headers": {},
+    ///     "requestContext": {"http": {"method": "GET", "path": "/hi"}}}"#;
+    /// let reply: serde_json::Value = serde_json::from_str(&handler.invoke(event).await?)?;
+    /// assert_eq!(reply["statusCode"], 200);
+    /// assert_eq!(reply["body"], "hello from /hi");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub async fn invoke(&self, payload: &str) -> Result<String, lambda_http::Error> {
+        let reply = invoke(self, payload, lambda_http::Context::default()).await?;
+        Ok(serde_json::to_string(&reply)?)
+    }
+}
+
+/// One invocation: the payload read as its event type, handled, answered in its format.
+pub(crate) async fn invoke<F, Fut, E>(
+    handler: &Handler<F>,
+    payload: &str,
+    context: lambda_http::Context,
+) -> Result<Reply, lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response, E>>,
+    E: Into<Error>,
+{
+    match event::parse(payload) {
+        Ok((origin, mut request)) => {
+            // With invocations concurrent, the trace id comes from each one's context, not
+            // the process environment (as lambda_http's own loop does it).
+            if let Some(trace) = context.xray_trace_id.as_deref()
+                && let Ok(value) = HeaderValue::from_str(trace)
+            {
+                request.headers_mut().insert("x-amzn-trace-id", value);
+            }
+            let response = handler.handle(request.with_lambda_context(context)).await;
+            Ok(event::reply(origin, response))
+        }
+        Err(event::Error::Unreadable { origin, reason }) => {
+            // The reason may quote the event: the log only.
+            tracing::warn!(%reason, "the event cannot be read as a request");
+            Ok(event::reply(
+                origin,
+                error_page(StatusCode::BAD_REQUEST, GENERIC_400),
+            ))
+        }
+        Err(e @ event::Error::NotHttp(_)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

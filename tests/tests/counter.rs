@@ -89,6 +89,14 @@ fn counter_scenario(app: &App) {
     assert_eq!(count_on(&body(page)), 3);
 
     assert_session_cookie_attributes(app);
+
+    // watch sets AWS_LAMBDA_MAX_CONCURRENCY; a route on lambda_http::run would say here that it
+    // serves one request at a time.
+    let log = app.log();
+    assert!(
+        !log.contains("running sequentially"),
+        "a route runs without concurrency:\n{log}"
+    );
 }
 
 /// What a browser is told on the redirect: the cookie attributes the design fixes for testing.

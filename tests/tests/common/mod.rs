@@ -124,6 +124,12 @@ impl App {
         app
     }
 
+    /// Everything watch and the routes printed so far.
+    #[allow(dead_code, reason = "counter.rs only")]
+    pub(crate) fn log(&self) -> String {
+        self.watch.log()
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

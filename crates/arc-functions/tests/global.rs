@@ -90,3 +90,61 @@ async fn without_a_secret_outside_testing_both_refuse_naming_the_secret() {
         .expect_err("no secret");
     assert!(err.to_string().contains("ARC_ENV"), "{err}");
 }
+
+async fn hello(
+    _req: arc_functions::http::Request,
+) -> arc_functions::http::Result<arc_functions::http::Response> {
+    Ok(arc_functions::http::Response::text("hi"))
+}
+
+#[test]
+fn async_handler_installs_lambdas_log_subscriber_when_the_program_has_none() {
+    if !in_child(
+        "async_handler_installs_lambdas_log_subscriber_when_the_program_has_none",
+        &[("ARC_ENV", "testing")],
+    ) {
+        return;
+    }
+    assert!(!tracing::dispatcher::has_been_set());
+    let _handler = arc_functions::http::async_handler(hello);
+    assert!(
+        tracing::dispatcher::has_been_set(),
+        "without a subscriber the 500s' causes would vanish"
+    );
+}
+
+#[test]
+fn async_handler_keeps_the_subscriber_the_program_installed() {
+    use std::sync::{Arc, Mutex};
+    if !in_child(
+        "async_handler_keeps_the_subscriber_the_program_installed",
+        &[("ARC_ENV", "testing")],
+    ) {
+        return;
+    }
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer(Arc::new(Mutex::new(Vec::new())));
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
+    // Installing a second global subscriber would panic here.
+    let _handler = arc_functions::http::async_handler(hello);
+    let log = String::from_utf8_lossy(&buffer.0.lock().expect("log buffer")).into_owned();
+    assert!(
+        log.contains("public development secret"),
+        "the program's subscriber got: {log}"
+    );
+}

@@ -1,18 +1,32 @@
 #!/usr/bin/env python3
-"""Cold start of the release route binaries under a minimal local Lambda Runtime API.
+"""Cold start, side by side: the Rust floor, our routes, and Node on @architect/functions.
 
-For each run: exec target/lambda/get-index/bootstrap, hand it one API Gateway v2 event carrying
-a valid session cookie, and record the time from exec to its first /next poll, from exec to its
-response, and its peak RSS (VmHWM, read when it polls again, i.e. after the response). In cookie
-mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table bigsesh-session, in
-DynamoDB mode (then the cookie makes it load the AWS configuration and do a GetItem).
+Under a minimal local Lambda Runtime API, for each run: exec the function, hand it one API
+Gateway v2 event, and record the time from exec to its first /next poll, from exec to its
+response, and its peak RSS (VmHWM, read when it polls again, i.e. after the response). Targets:
 
-Then, with strace, shows that cookie mode loads no AWS configuration (no ~/.aws file touched,
-no connection but the Runtime API), against DynamoDB mode as a control that does both; and that
-a cookieless GET in DynamoDB mode connects to nothing but the Runtime API.
+- `floor`: target/lambda/floor/bootstrap, a hello-world `lambda_http` function (bench/floor)
+  built with the workspace's release profile: the floor for any Rust function;
+- `get-index`: our route, with a valid session cookie from a first `post-count` of the same
+  mode, in cookie mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table
+  bigsesh-session, in DynamoDB mode (which loads the AWS configuration, builds the client and
+  opens its connection at start-up, before the first poll, then does a GetItem);
+- `node`: Node running the same route on @architect/functions (bench/node-routes.js under
+  bench/node-runtime.js; --node-modules or NODE_PATH names the node_modules holding it), with a
+  cookie from a Node post-count; its DynamoDB mode finds the table through Architect's service
+  discovery, which a fake SSM in this script answers (so it is not part of Node's cold start).
 
-Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR] (after
-`cargo lambda build --release --compiler cargo --bin get-index --bin post-count --bin post-reset`).
+Issue 14's targets: get-index's first response within 1.1x of the floor's in cookie mode, within
+2x in DynamoDB mode (medians).
+
+Then, with strace, shows that cookie mode loads no AWS configuration (no ~/.aws file touched, no
+connection but the Runtime API), against DynamoDB mode as a control that does both (since the
+start-up preparation, also on a cookieless GET).
+
+Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
+[--targets floor,get-index,node] [--modes cookie,dynamodb] [--node-modules DIR] [--no-strace]
+(after `cargo lambda build --release --compiler cargo --bin get-index --bin post-count
+--bin post-reset --bin floor`).
 """
 
 import argparse
@@ -32,11 +46,13 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "crates/arc-functions/tests/fixtures/apigw_v2_request.json")
-ROUTES = ["get-index", "post-count", "post-reset"]
-SECRET = "cold-start benchmark secret, forty-eight bytes!!"
+ROUTES = ["get-index", "post-count", "post-reset", "floor"]
+SECRET = "cold-start benchmark secret: forty-eight bytes!!"  # no comma: it separates rotated secrets
 TABLE = "bigsesh-session"
 API = "/2018-06-01/runtime"
 LAMBDA_DIR = os.path.join(ROOT, "target/lambda")  # --lambda-dir: another build to compare
+NODE_RUNTIME = os.path.join(ROOT, "bench/node-runtime.js")
+NODE_ROUTES = os.path.join(ROOT, "bench/node-routes.js")
 
 
 def event(method, path, cookie=None):
@@ -130,12 +146,12 @@ def start_api():
     return server
 
 
-def lambda_env(server, route, home, extra):
+def lambda_env(port, route, home, extra):
     """What Lambda's provided.al2023 runtime gives a function, and nothing from this shell."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
         "AWS_LAMBDA_FUNCTION_NAME": route,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -149,59 +165,107 @@ def lambda_env(server, route, home, extra):
     return env
 
 
-def invoke(server, route, body, env, wrap=()):
-    """Execs the route once for one event; returns (poll ms, response ms, peak RSS KiB, JSON)."""
+def bootstrap(route):
+    return [os.path.join(LAMBDA_DIR, route, "bootstrap")]
+
+
+def node(export):
+    return [shutil.which("node") or "node", NODE_RUNTIME, NODE_ROUTES, export]
+
+
+def invoke(server, command, body, env, wrap=()):
+    """Execs the function once for one event; returns (poll ms, response ms, peak RSS KiB, JSON,
+    CPU ms)."""
     inv = server.invocation = Invocation(body)
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter_ns()
-        proc = subprocess.Popen([*wrap, os.path.join(LAMBDA_DIR, route, "bootstrap")],
-                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen([*wrap, *command], env=env, stdout=subprocess.DEVNULL, stderr=err)
         try:
             if not inv.responded.wait(30) or inv.error:
                 err.seek(0)
-                sys.exit(f"{route}: {inv.error or 'no response'}\n{err.read().decode()[-2000:]}")
+                sys.exit(f"{command}: {inv.error or 'no response'}\n{err.read().decode()[-2000:]}")
             inv.polled_again.wait(5)
             with open(f"/proc/{proc.pid}/status") as f:
                 hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+            cpu = cpu_ms(proc.pid)
         finally:
             proc.kill()
             proc.wait()
             inv.finished.set()
     ms = lambda t: (t - t0) / 1e6  # noqa: E731
-    return ms(inv.t_poll), ms(inv.t_response), hwm, json.loads(inv.response)
+    return ms(inv.t_poll), ms(inv.t_response), hwm, json.loads(inv.response), cpu
 
 
-def session_cookie(server, env):
+def cpu_ms(pid):
+    """CPU time the process's live threads have run so far (schedstat, ns resolution): unlike
+    wall time, it hardly moves with the neighbours' load."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total / 1e6
+
+
+def session_cookie(server, command, env):
     """A valid `_idx` cookie of this mode, from one POST /count (so count is 1)."""
     env = dict(env, AWS_LAMBDA_FUNCTION_NAME="post-count")
-    *_, res = invoke(server, "post-count", event("POST", "/count"), env)
-    return res["cookies"][0].split(";")[0]
+    *_, res, _ = invoke(server, command, event("POST", "/count"), env)
+    # v2 replies carry `cookies`; arc.http puts its one cookie in the `set-cookie` header.
+    cookies = res.get("cookies") or [res.get("headers", {}).get("set-cookie")]
+    if not cookies[0]:
+        sys.exit(f"{command}: POST /count set no cookie: {res}")
+    return cookies[0].split(";")[0]
 
 
-def measure(server, mode, extra, runs, home):
-    env = lambda_env(server, "get-index", home, extra)
-    cookie = session_cookie(server, env)
-    body = event("GET", "/", cookie)
-    polls, responses, rss = [], [], []
+def q90(xs):
+    return statistics.quantiles(xs, n=10)[8] if len(xs) > 1 else xs[0]
+
+
+def measure(server, target, mode, command, env, body, expect, runs):
+    """`runs` cold starts of one target; prints its row and returns the medians."""
+    polls, responses, handling, rss, cpus = [], [], [], [], []
     for _ in range(runs):
-        poll, resp, hwm, res = invoke(server, "get-index", body, env)
-        assert res["statusCode"] == 200 and "Count 1" in res["body"], res
+        poll, resp, hwm, res, cpu = invoke(server, command, body, env)
+        cpus.append(cpu)
+        assert res["statusCode"] == 200 and expect in res["body"], res
         polls.append(poll)
         responses.append(resp)
+        handling.append(resp - poll)
         rss.append(hwm / 1024)
-    q = lambda xs, p: statistics.quantiles(xs, n=10)[p - 1] if len(xs) > 1 else xs[0]  # noqa: E731
-    print(f"| {mode} | {statistics.median(polls):.2f} | {q(polls, 9):.2f} "
-          f"| {statistics.median(responses):.2f} | {q(responses, 9):.2f} "
-          f"| {statistics.median(rss):.1f} | {max(rss):.1f} |")
-    return cookie
+    print(f"| {target} | {mode} | {statistics.median(polls):.2f} | {q90(polls):.2f} "
+          f"| {statistics.median(responses):.2f} | {q90(responses):.2f} "
+          f"| {statistics.median(handling):.2f} | {statistics.median(cpus):.2f} "
+          f"| {statistics.median(rss):.1f} | {max(rss):.1f} |", flush=True)
+    return {"poll": statistics.median(polls), "response": statistics.median(responses),
+            "response_p90": q90(responses), "cpu": statistics.median(cpus)}
+
+
+class FakeSsm(http.server.BaseHTTPRequestHandler):
+    """Architect's service discovery (SSM GetParametersByPath), answered with the session table."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"Parameters": [
+            {"Name": "/BigseshTesting/tables/session", "Type": "String", "Value": TABLE}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def traced(server, extra, cookie, home):
     """Runs get-index once under strace; returns (~/.aws paths touched, connect() targets)."""
     log = os.path.join(home, "strace.log")
-    env = lambda_env(server, "get-index", home, extra)
+    env = lambda_env(server.server_address[1], "get-index", home, extra)
     wrap = ["strace", "-f", "-qq", "-e", "trace=openat,statx,newfstatat,connect", "-o", log]
-    invoke(server, "get-index", event("GET", "/", cookie), env, wrap)
+    invoke(server, bootstrap("get-index"), event("GET", "/", cookie), env, wrap)
     with open(log) as f:
         text = f.read()
     aws = sorted({m for m in re.findall(r'"([^"]*\.aws[^"]*)"', text)})
@@ -210,24 +274,40 @@ def traced(server, extra, cookie, home):
     return aws, peers
 
 
-def main():
-    global LAMBDA_DIR
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--lambda-dir", default=LAMBDA_DIR, help="where <route>/bootstrap are")
-    args = ap.parse_args()
-    LAMBDA_DIR = os.path.abspath(args.lambda_dir)
-
+def sizes():
     print(f"\nRelease bootstraps ({os.path.relpath(LAMBDA_DIR, ROOT)}/<route>/bootstrap), zipped with deflate:\n")
     print("| route | bootstrap bytes | zip bytes |\n|---|---:|---:|")
     for route in ROUTES:
         path = os.path.join(LAMBDA_DIR, route, "bootstrap")
+        if not os.path.exists(path):
+            print(f"| {route} | not built | |")
+            continue
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(path, "bootstrap")
         print(f"| {route} | {os.path.getsize(path):,} | {len(buf.getvalue()):,} |")
 
+
+def main():
+    global LAMBDA_DIR
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--lambda-dir", default=LAMBDA_DIR, help="where <route>/bootstrap are")
+    ap.add_argument("--targets", default="floor,get-index,node")
+    ap.add_argument("--modes", default="cookie,dynamodb")
+    ap.add_argument("--node-modules", default=os.environ.get("NODE_PATH"),
+                    help="node_modules holding @architect/functions (default: NODE_PATH)")
+    ap.add_argument("--no-strace", action="store_true", help="skip the strace check")
+    args = ap.parse_args()
+    LAMBDA_DIR = os.path.abspath(args.lambda_dir)
+    targets, modes = args.targets.split(","), args.modes.split(",")
+
+    sizes()
     server = start_api()
+    port = server.server_address[1]
+    ssm = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeSsm)
+    ssm.daemon_threads = True
+    threading.Thread(target=ssm.serve_forever, daemon=True).start()
     home = tempfile.mkdtemp(prefix="coldstart-home-")  # an empty HOME: no ~/.aws of this machine
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     dynamo = {
@@ -237,38 +317,91 @@ def main():
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
     }
+    keys = {k: v for k, v in dynamo.items() if k.startswith("AWS_")}
+    node_env = {"NODE_PATH": args.node_modules or ""}
+    node_modes = {
+        "cookie": dict(node_env, ARC_SESSION_TABLE_NAME="jwe"),
+        # ARC_ENV=testing: functions' local mode, where ARC_SANDBOX gives the endpoints.
+        "dynamodb": dict(node_env, **keys, ARC_ENV="testing", ARC_APP_NAME="bigsesh",
+                         ARC_SESSION_TABLE_NAME="session", ARC_SANDBOX=json.dumps({"version": "8.0.0", "ports": {
+                             "tables": int((endpoint or ":0").rsplit(":", 1)[1]),
+                             "_arc": ssm.server_address[1]}})),
+    }
+    label = {"cookie": "cookie", "dynamodb": "DynamoDB"}
+    results = {}
     try:
-        print(f"\nCold start of get-index with a session cookie, {args.runs} runs each, ms from exec:\n")
-        print("| mode | first poll median | p90 | response median | p90 | peak RSS MiB median | max |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        cookie = measure(server, "cookie", {}, args.runs, home)
-        dynamo_cookie = None
-        if endpoint:
-            dynamo_cookie = measure(server, "DynamoDB", dynamo, args.runs, home)
-        else:
-            print("\nSKIPPED DynamoDB mode: AWS_ENDPOINT_URL_DYNAMODB is unset")
+        print(f"\nCold start, {args.runs} runs each, ms from exec (first response: to the response "
+              f"posted; poll → response: the invocation itself):\n")
+        print("| target | mode | first poll median | p90 | first response median | p90 "
+              "| poll → response median | CPU ms to response median | peak RSS MiB median | max |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        if "floor" in targets:
+            env = lambda_env(port, "floor", home, {})
+            results["floor"] = measure(server, "floor", "none", bootstrap("floor"), env,
+                                       event("GET", "/"), "hello", args.runs)
+        for target in ("get-index", "node"):
+            if target not in targets:
+                continue
+            if target == "node" and not args.node_modules:
+                print("| node | SKIPPED: no --node-modules or NODE_PATH with @architect/functions |")
+                continue
+            for mode in modes:
+                if mode == "dynamodb" and not endpoint:
+                    print(f"| {target} | SKIPPED DynamoDB mode: AWS_ENDPOINT_URL_DYNAMODB is unset |")
+                    continue
+                if target == "get-index":
+                    extra = dynamo if mode == "dynamodb" else {}
+                    get, post = bootstrap("get-index"), bootstrap("post-count")
+                else:
+                    extra = node_modes[mode]
+                    get, post = node("getIndex"), node("postCount")
+                env = lambda_env(port, "get-index", home, extra)
+                cookie = session_cookie(server, post, env)
+                results[(target, mode)] = measure(server, target, label[mode], get, env,
+                                                  event("GET", "/", cookie), "Count 1", args.runs)
+                results[(target, mode, "cookie")] = cookie
 
+        floor = results.get("floor")
+        if floor:
+            print()
+            for (target, mode), bound in [(("get-index", "cookie"), 1.1), (("get-index", "dynamodb"), 2),
+                                          (("node", "cookie"), None), (("node", "dynamodb"), None)]:
+                r = results.get((target, mode))
+                if not r:
+                    continue
+                ratio = r["response"] / floor["response"]
+                verdict = f" (target ≤ {bound}x: {'met' if ratio <= bound else 'MISSED'})" if bound else ""
+                print(f"- {target}, {label[mode]} mode: first response {ratio:.2f}x the floor's "
+                      f"(medians {r['response']:.2f} / {floor['response']:.2f} ms){verdict}; "
+                      f"CPU to the response {r['cpu'] / floor['cpu']:.2f}x the floor's")
+
+        if args.no_strace or "get-index" not in targets:
+            return
         if not shutil.which("strace"):
             print("\nSKIPPED the AWS-configuration check: strace is not installed")
             return
         print("\nWhat get-index touches (strace -f: openat/statx/newfstatat/connect), HOME empty:\n")
         print("| mode | ~/.aws paths touched | connect() to |\n|---|---|---|")
-        api = f"127.0.0.1:{server.server_address[1]} (Runtime API)"
-        cases = [("cookie, with cookie, no AWS region or credentials set", {}, cookie)]
-        if endpoint:
-            cases += [("DynamoDB, with cookie (control)", dynamo, dynamo_cookie),
-                      ("DynamoDB, cookieless GET", dynamo, None)]
-        for label, extra, c in cases:
+        api = f"127.0.0.1:{port} (Runtime API)"
+        cases = []
+        if "cookie" in modes:
+            cases.append(("cookie, with cookie, no AWS region or credentials set", {},
+                          results[("get-index", "cookie", "cookie")]))
+        if endpoint and "dynamodb" in modes:
+            cases += [("DynamoDB, with cookie (control)", dynamo, results[("get-index", "dynamodb", "cookie")]),
+                      ("DynamoDB, cookieless GET (connects at start-up, by design)", dynamo, None)]
+        for text, extra, c in cases:
             aws, peers = traced(server, extra, c, home)
             names = {api.split(" ")[0]: api}
             if endpoint:
                 names[endpoint.split("//")[-1]] = f"{endpoint.split('//')[-1]} (dynalite)"
             peers = [names.get(p, p) for p in peers]
-            print(f"| {label} | {', '.join(p.replace(home, '$HOME') for p in aws) or 'none'} "
+            print(f"| {text} | {', '.join(p.replace(home, '$HOME') for p in aws) or 'none'} "
                   f"| {', '.join(peers) or 'none'} |")
     finally:
         shutil.rmtree(home, ignore_errors=True)
         server.shutdown()
+        ssm.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side by side, on this machine, in one run: the pinned @architect/functions (Node) against this
-# crate's criterion benches, then the cold start of the release routes (bench/coldstart.py).
+# crate's criterion benches, then the cold start of the release routes beside the hello-world
+# floor and Node (bench/coldstart.py), then one warm post-count serving 1 to 64 concurrent
+# invocations (bench/concurrency.py).
 # Prints Markdown tables; BENCHMARKS.md holds the figures of the last run.
 #
 #   bench/compare.sh [--quick] [--callgrind]
@@ -14,7 +16,8 @@ cd "$ROOT"
 
 # Exact, so every run compares against the same code: the latest 8.x when this was written.
 FUNCTIONS_VERSION="8.1.10"
-ROUTES=(--bin get-index --bin post-count --bin post-reset)
+# floor: the hello-world lambda_http function (bench/floor) the cold start is compared with.
+ROUTES=(--bin get-index --bin post-count --bin post-reset --bin floor)
 
 QUICK=0 CALLGRIND=0
 for arg in "$@"; do
@@ -25,8 +28,11 @@ for arg in "$@"; do
 	esac
 done
 # Criterion's defaults (3 s warm-up, 5 s of samples) and as long for each Node benchmark.
-CRITERION_ARGS=() NODE_SECONDS=5 RUNS=20
-if ((QUICK)); then CRITERION_ARGS=(--warm-up-time 1 --measurement-time 2) NODE_SECONDS=1.5 RUNS=5; fi
+CRITERION_ARGS=() NODE_SECONDS=5 RUNS=20 CONCURRENCY=(--seconds 5)
+if ((QUICK)); then
+	CRITERION_ARGS=(--warm-up-time 1 --measurement-time 2) NODE_SECONDS=1.5 RUNS=5
+	CONCURRENCY=(--seconds 1 --levels 1,16)
+fi
 
 # Build everything first, so that no compile overlaps a measurement.
 log "building the benches and the release routes"
@@ -96,8 +102,15 @@ if all(parts):
     print(f"- handler minus the event parse: Node {n:.1f} µs, Rust {r:.1f} µs: {n / r:.1f}x")
 EOF
 
-log "cold start"
-python3 bench/coldstart.py --runs "$RUNS"
+log "cold start, side by side"
+echo
+uptime
+python3 bench/coldstart.py --runs "$RUNS" --node-modules "$TMP/node_modules"
+
+log "concurrency"
+echo
+uptime
+python3 bench/concurrency.py "${CONCURRENCY[@]}"
 
 if ((CALLGRIND)); then
 	# Instruction counts do not move with the neighbours' load; the split by function shows

@@ -196,16 +196,22 @@ fn build_routes() {
         for route in ROUTES {
             command.args(["--bin", route]);
         }
-        let output = command
-            .current_dir(workspace_root())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "building the routes failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        // The axum example on its own: built with the routes, its `axum` feature would be
+        // unified into theirs and watch's `cargo run --bin get-index` would build again.
+        let mut example = Command::new(cargo());
+        example.args(["build", "--bin", "axum-counter"]);
+        for command in [&mut command, &mut example] {
+            let output = command
+                .current_dir(workspace_root())
+                .stdin(Stdio::null())
+                .output()
+                .expect("run cargo build");
+            assert!(
+                output.status.success(),
+                "building the routes failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     });
 }
 

@@ -255,7 +255,7 @@ pub(crate) const GENERIC_400: &str = "The request could not be read.";
 const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 
 /// Logs a session fault and answers it without detail: 503 when retrying may help.
-fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
+pub(crate) fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
     tracing::error!(error = %e, "{what} failed");
     if e.is_unavailable() {
         error_page(StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)

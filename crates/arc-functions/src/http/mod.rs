@@ -11,10 +11,16 @@ mod response;
 mod run;
 
 pub use crate::session;
+#[cfg(feature = "axum")]
+pub(crate) use handler::{GENERIC_400, fault};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::{Body, BodyError, Params, Request};
+#[cfg(feature = "axum")]
+pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
 pub use response::{IntoSession, Response, ResponseError};
 pub use run::run;
+#[cfg(feature = "axum")]
+pub(crate) use run::serve;
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

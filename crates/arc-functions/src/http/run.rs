@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::task::{Context, Poll};
 
+use lambda_http::Body as LambdaBody;
 use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{LambdaEvent, RequestExt};
+use lambda_http::{BoxFuture, LambdaEvent, RequestExt};
 use serde_json::value::RawValue;
 
 use super::event::{self, Reply};
@@ -58,39 +59,51 @@ where
     E: Into<Error> + 'static,
 {
     handler.store().prepare().await;
-    lambda_http::lambda_runtime::run_concurrent(Runner { handler }).await
+    serve(move |request| {
+        let handler = handler.clone();
+        Box::pin(async move { handler.handle(request).await })
+    })
+    .await
 }
 
-/// The `lambda_runtime` service behind [`run`]: one event in, one reply out.
-struct Runner<F> {
-    handler: Handler<F>,
-}
-
-impl<F> Clone for Runner<F> {
-    fn clone(&self) -> Self {
-        Self {
-            handler: self.handler.clone(),
-        }
-    }
-}
-
-impl<F, Fut, E> lambda_http::Service<LambdaEvent<Box<RawValue>>> for Runner<F>
+/// The runtime loop behind [`run`] for anything that answers a request: every invocation is
+/// read once and answered in its format by `handle`.
+pub(crate) async fn serve<H>(handle: H) -> Result<(), lambda_http::Error>
 where
-    F: Fn(Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response, E>> + Send + 'static,
-    E: Into<Error> + 'static,
+    H: Fn(lambda_http::Request) -> BoxFuture<'static, lambda_http::Response<LambdaBody>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    lambda_http::lambda_runtime::run_concurrent(Runner { handle }).await
+}
+
+/// The `lambda_runtime` service behind [`serve`]: one event in, one reply out.
+#[derive(Clone)]
+struct Runner<H> {
+    handle: H,
+}
+
+impl<H> lambda_http::Service<LambdaEvent<Box<RawValue>>> for Runner<H>
+where
+    H: Fn(lambda_http::Request) -> BoxFuture<'static, lambda_http::Response<LambdaBody>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     type Response = Reply;
     type Error = lambda_http::Error;
-    type Future = lambda_http::BoxFuture<'static, Result<Reply, lambda_http::Error>>;
+    type Future = BoxFuture<'static, Result<Reply, lambda_http::Error>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, event: LambdaEvent<Box<RawValue>>) -> Self::Future {
-        let handler = self.handler.clone();
-        Box::pin(async move { invoke(&handler, event.payload.get(), event.context).await })
+        let handle = self.handle.clone();
+        Box::pin(async move { invoke(event.payload.get(), event.context, handle).await })
     }
 }
 
@@ -131,21 +144,22 @@ where
     /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     /// ```
     pub async fn invoke(&self, payload: &str) -> Result<String, lambda_http::Error> {
-        let reply = invoke(self, payload, lambda_http::Context::default()).await?;
+        let reply = invoke(payload, lambda_http::Context::default(), |request| {
+            self.handle(request)
+        })
+        .await?;
         Ok(serde_json::to_string(&reply)?)
     }
 }
 
 /// One invocation: the payload read as its event type, handled, answered in its format.
-pub(crate) async fn invoke<F, Fut, E>(
-    handler: &Handler<F>,
+pub(crate) async fn invoke<Fut>(
     payload: &str,
     context: lambda_http::Context,
+    handle: impl FnOnce(lambda_http::Request) -> Fut,
 ) -> Result<Reply, lambda_http::Error>
 where
-    F: Fn(Request) -> Fut,
-    Fut: Future<Output = Result<Response, E>>,
-    E: Into<Error>,
+    Fut: Future<Output = lambda_http::Response<LambdaBody>>,
 {
     match event::parse(payload) {
         Ok((origin, mut request)) => {
@@ -156,7 +170,7 @@ where
             {
                 request.headers_mut().insert("x-amzn-trace-id", value);
             }
-            let response = handler.handle(request.with_lambda_context(context)).await;
+            let response = handle(request.with_lambda_context(context)).await;
             Ok(event::reply(origin, response))
         }
         Err(event::Error::Unreadable { origin, reason }) => {

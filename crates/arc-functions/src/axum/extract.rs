@@ -1,0 +1,353 @@
+//! The extractors: [`Session`], [`Flash`], [`CsrfToken`], [`CsrfForm`] and [`CsrfHeader`].
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum_core::extract::{FromRequest, FromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use lambda_http::http::StatusCode;
+use lambda_http::http::request::Parts;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::page;
+use crate::http::csrf;
+use crate::http::{GENERIC_500, Params};
+use crate::keys;
+use crate::session::{self, SessionStore};
+
+/// What the layer shares with the extractors of one request.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    store: Arc<SessionStore>,
+    state: Arc<Mutex<State>>,
+    /// This request's flash messages, taken out of the session as it was read.
+    flash: Arc<Map<String, Value>>,
+}
+
+struct State {
+    session: session::Session,
+    changed: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(store: Arc<SessionStore>, mut session: session::Session) -> Self {
+        let flash = session.take_flash();
+        // Flash messages are read once: a session that had some is written back without.
+        let changed = !flash.is_empty();
+        Self {
+            store,
+            state: Arc::new(Mutex::new(State { session, changed })),
+            flash: Arc::new(flash),
+        }
+    }
+
+    /// The session to write back, when a handler changed it.
+    pub(crate) fn changed(&self) -> Option<session::Session> {
+        let state = self.lock();
+        state.changed.then(|| state.session.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The lock is never held across an await or a handler's code; a panic while it was
+        // held left the session as whole as the last completed change.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn of(parts: &Parts) -> Result<Self, Rejection> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(Rejection::NoLayer)
+    }
+}
+
+/// Why an extractor refused a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The router has no [`SessionLayer`](super::SessionLayer): a programming error, answered
+    /// with a generic 500 and logged.
+    #[error(
+        "no SessionLayer wraps this route: add .layer(SessionLayer::from_env()?) to the router"
+    )]
+    NoLayer,
+    /// A CSRF token was missing or did not verify: a 403.
+    #[error("CSRF check failed: {0}")]
+    Csrf(csrf::Error),
+    /// A form body that does not parse: a 400.
+    #[error("the form body cannot be read")]
+    Form,
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::NoLayer => {
+                tracing::error!("{self}");
+                page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+            }
+            Self::Csrf(e) => {
+                tracing::warn!(reason = %e, "request refused by the CSRF check");
+                page(StatusCode::FORBIDDEN, FORBIDDEN)
+            }
+            Self::Form => page(StatusCode::BAD_REQUEST, crate::http::GENERIC_400),
+        }
+    }
+}
+
+const FORBIDDEN: &str =
+    "This form has expired or did not come from this site; reload the page and try again.";
+
+/// The request's session, to read and change: the layer writes it back after the handler when
+/// a change was made. Clones share the one session of the request.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::{Error, Session};
+/// use axum::response::Redirect;
+///
+/// async fn login(session: Session) -> Result<Redirect, Error> {
+///     session.regenerate(); // a new id after a login
+///     session.insert("user", "ann")?;
+///     session.flash("notice", "Welcome back")?;
+///     Ok(Redirect::to("/"))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session(Shared);
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Session")
+            .field(&self.0.lock().session)
+            .finish()
+    }
+}
+
+impl Session {
+    /// The value at `key`, as a `T`; `None` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::Json`] when the value is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, session::Error> {
+        self.0.lock().session.get(key)
+    }
+
+    /// Sets `key` to `value`.
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::Json`] when `value` is not representable as JSON.
+    pub fn insert<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), session::Error> {
+        self.change(|s| s.insert(key, value))
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        let mut state = self.0.lock();
+        let removed = state.session.remove(key);
+        state.changed |= removed.is_some();
+        removed
+    }
+
+    /// Empties the session; its id and CSRF binding stay (as `Session::clear`).
+    pub fn clear(&self) {
+        self.change(session::Session::clear);
+    }
+
+    /// A new id on this request's write (call it after a login): see
+    /// [`session::Session::regenerate`].
+    pub fn regenerate(&self) {
+        self.change(session::Session::regenerate);
+    }
+
+    /// Ends the session: the cookie is expired and a DynamoDB item deleted.
+    pub fn destroy(&self) {
+        self.change(session::Session::destroy);
+    }
+
+    /// A message for the next request only, read there with [`Flash`].
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::Json`] when `value` is not representable as JSON.
+    pub fn flash<T: Serialize>(
+        &self,
+        key: impl Into<String>,
+        value: T,
+    ) -> Result<(), session::Error> {
+        self.change(|s| s.flash(key, value))
+    }
+
+    /// A copy of the whole session as it is now.
+    pub fn snapshot(&self) -> session::Session {
+        self.0.lock().session.clone()
+    }
+
+    fn change<R>(&self, f: impl FnOnce(&mut session::Session) -> R) -> R {
+        let mut state = self.0.lock();
+        state.changed = true;
+        f(&mut state.session)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        Shared::of(parts).map(Self)
+    }
+}
+
+/// This request's flash messages, set by the previous request with [`Session::flash`]; they
+/// are gone from the session once this request is answered.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::Flash;
+///
+/// async fn home(flash: Flash) -> String {
+///     flash.get::<String>("notice").unwrap_or_default()
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Flash(Arc<Map<String, Value>>);
+
+impl Flash {
+    /// The message at `key`, when there is one and it is a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.0.get(key).and_then(|v| T::deserialize(v).ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Flash {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        Shared::of(parts).map(|shared| Self(shared.flash))
+    }
+}
+
+/// A CSRF token for the request's session, for a form's hidden [`csrf::FIELD`] field or the
+/// [`csrf::HEADER`] header. The first token of a session stores a random binding in it, which
+/// the layer writes back.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::CsrfToken;
+/// use axum::response::Html;
+///
+/// async fn form(CsrfToken(token): CsrfToken) -> Html<String> {
+///     Html(format!("<form method=post><input type=hidden name=_csrf value=\"{token}\"></form>"))
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        let shared = Shared::of(parts)?;
+        let mut state = shared.lock();
+        let before = state.session.as_map().len();
+        let token =
+            csrf::issue(&shared.store, &mut state.session, keys::now()).map_err(Rejection::Csrf)?;
+        // Only a new binding changes the session.
+        state.changed |= state.session.as_map().len() != before;
+        Ok(Self(token))
+    }
+}
+
+/// Checks the [`csrf::HEADER`] header against the session; refuses the request with a 403
+/// otherwise. For `fetch` calls; forms use [`CsrfForm`].
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::CsrfHeader;
+///
+/// async fn delete_note(_: CsrfHeader) -> &'static str {
+///     "deleted"
+/// }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CsrfHeader;
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        let shared = Shared::of(parts)?;
+        let token = parts
+            .headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Rejection::Csrf(csrf::Error::Missing))?;
+        check(&shared, token)?;
+        Ok(Self)
+    }
+}
+
+/// A URL-encoded form whose [`csrf::FIELD`] field verifies against the session, deserialized
+/// into `T`; a 403 otherwise, before the handler runs.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::{CsrfForm, Session};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Login {
+///     user: String,
+/// }
+///
+/// async fn login(session: Session, CsrfForm(form): CsrfForm<Login>) -> String {
+///     session.regenerate();
+///     let _ = session.insert("user", &form.user);
+///     form.user
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct CsrfForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum_core::extract::Request,
+        state: &S,
+    ) -> Result<Self, Response> {
+        let shared = request
+            .extensions()
+            .get::<Shared>()
+            .cloned()
+            .ok_or_else(|| Rejection::NoLayer.into_response())?;
+        let bytes = bytes::Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Rejection::Form.into_response())?;
+        let token = Params::parse(text).get(csrf::FIELD).map(str::to_owned);
+        let token = token.ok_or_else(|| Rejection::Csrf(csrf::Error::Missing).into_response())?;
+        check(&shared, &token).map_err(IntoResponse::into_response)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            tracing::warn!(error = %e, "the form does not match its type");
+            Rejection::Form.into_response()
+        })?;
+        Ok(Self(form))
+    }
+}
+
+fn check(shared: &Shared, token: &str) -> Result<(), Rejection> {
+    let state = shared.lock();
+    csrf::check(&shared.store, &state.session, token, keys::now()).map_err(Rejection::Csrf)
+}

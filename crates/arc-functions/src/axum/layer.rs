@@ -1,0 +1,175 @@
+//! [`SessionLayer`]: the session read before the router's handler and written after it.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum_core::response::Response;
+use futures_util::FutureExt;
+use lambda_http::http::header::{CACHE_CONTROL, SET_COOKIE};
+use lambda_http::http::{HeaderValue, Request, StatusCode};
+
+use super::extract::Shared;
+use super::{into_axum, page};
+use crate::http::{GENERIC_500, PRIVATE, fault};
+use crate::session::{self, SessionStore};
+
+/// A tower layer that gives every request of an axum router its session: read once before
+/// the handler, written back after it only when a handler changed it. See the [module
+/// docs](super).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::axum::{Session, SessionLayer};
+/// use arc_functions::{config::Config, session::SessionStore};
+/// use axum::{Router, routing::get};
+///
+/// async fn home(session: Session) -> String {
+///     format!("count: {}", session.get::<u64>("count").ok().flatten().unwrap_or(0))
+/// }
+///
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let app: Router = Router::new().route("/", get(home)).layer(SessionLayer::new(store));
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionLayer {
+    store: Arc<SessionStore>,
+}
+
+impl SessionLayer {
+    /// A layer using `store`: for tests, or several configurations in one process.
+    pub fn new(store: Arc<SessionStore>) -> Self {
+        Self { store }
+    }
+
+    /// A layer using the process-wide store, built from the environment once, as
+    /// [`http::async_handler`](crate::http::async_handler) builds it: per-route binaries and
+    /// an axum app of the same application, given the same environment, share sessions.
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::Config`] when the environment holds an invalid configuration (no
+    /// `ARC_APP_SECRET` outside `ARC_ENV=testing`, say): fail the start with it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::axum::SessionLayer;
+    ///
+    /// let app: axum::Router = axum::Router::new().layer(SessionLayer::from_env()?);
+    /// # Ok::<(), arc_functions::session::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, session::Error> {
+        Ok(Self::new(SessionStore::global()?))
+    }
+
+    /// The store this layer reads and writes sessions with: for [`SessionStore::prepare`] at
+    /// start-up, or to read a session outside a request.
+    pub fn store(&self) -> &Arc<SessionStore> {
+        &self.store
+    }
+}
+
+impl<S> tower_layer::Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            store: Arc::clone(&self.store),
+        }
+    }
+}
+
+/// The service [`SessionLayer`] wraps around a router or handler.
+#[derive(Clone, Debug)]
+pub struct SessionService<S> {
+    inner: S,
+    store: Arc<SessionStore>,
+}
+
+impl<S, B, ResBody> tower_service::Service<Request<B>> for SessionService<S>
+where
+    S: tower_service::Service<Request<B>, Response = lambda_http::http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    ResBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    ResBody::Error: Into<axum_core::BoxError>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        // The clone that was made ready is the one to call; the fresh clone stays behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let store = Arc::clone(&self.store);
+        Box::pin(async move {
+            let session = match store.read_headers(request.headers()).await {
+                Ok(session) => session,
+                Err(e) => return Ok(into_axum(fault(&e, "reading the session"))),
+            };
+            let shared = Shared::new(Arc::clone(&store), session);
+            request.extensions_mut().insert(shared.clone());
+            // A panic is answered like an error: the process, and its warm state, live on.
+            let response = match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
+                Ok(response) => response?,
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(panic = %message, "the handler panicked");
+                    return Ok(page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500));
+                }
+            };
+            let response = response.map(axum_core::body::Body::new);
+            // A failed request keeps the session it came with, as async_handler does.
+            if response.status().is_server_error() {
+                return Ok(response);
+            }
+            let Some(session) = shared.changed() else {
+                return Ok(response);
+            };
+            Ok(match store.write(&session).await {
+                Ok(cookie) => with_cookie(response, &cookie),
+                // Another request ended this session meanwhile: answer as if there were none.
+                Err(session::Error::Ended) => {
+                    tracing::info!("writing the session skipped: {}", session::Error::Ended);
+                    response
+                }
+                Err(e) => into_axum(fault(&e, "writing the session")),
+            })
+        })
+    }
+}
+
+/// `response` with the session cookie, made private to caches as async_handler makes it.
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    match HeaderValue::from_str(cookie) {
+        Ok(value) => {
+            let headers = response.headers_mut();
+            headers.append(SET_COOKIE, value);
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the session cookie is not a header value");
+            page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Test helpers for handler authors: a request as API Gateway or a function URL would deliver
+//! it, run through a handler (or, with the `axum` feature, a router), and the response with the
+//! session it wrote.
+//!
+//! [`TestRequest`] writes the event's JSON as the service sends it (HTTP API payload 2.0, REST
+//! API 1.0, function URL), so the handler meets the same parse as in production, with no
+//! fixture to copy. [`TestRequest::send`] serves it exactly as [`http::run`] does;
+//! [`TestResponse`] reads the reply and, given the store, the session it set.
+//!
+//! [`http::run`]: crate::http::run
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arc_functions::config::Config;
+//! use arc_functions::http::{self, Handler, Request, Response};
+//! use arc_functions::session::SessionStore;
+//! use arc_functions::testing::TestRequest;
+//!
+//! async fn count(req: Request) -> http::Result<Response> {
+//!     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+//!     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+//! let handler = Handler::with_store(Arc::clone(&store), count);
+//!
+//! let first = TestRequest::post("/count").send(&handler).await?;
+//! assert_eq!(first.status(), 302);
+//! let cookie = first.session_cookie().expect("a session cookie");
+//! let second = TestRequest::post("/count").cookie(&cookie).send(&handler).await?;
+//! assert_eq!(second.session(&store).await?.get::<u64>("count")?, Some(2));
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! ```
+
+use std::future::Future;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::http::header::SET_COOKIE;
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use crate::http::{Error, Handler, Request, Response};
+use crate::session::{self, Session, SessionStore};
+
+/// Which service delivers the event, and so its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// API Gateway HTTP API, payload format 2.0.
+    #[default]
+    HttpApi,
+    /// API Gateway REST API, payload format 1.0.
+    RestApi,
+    /// A Lambda function URL (payload format 2.0, its own domain).
+    FunctionUrl,
+}
+
+/// A request to send through a handler, built as the chosen service would deliver it.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::testing::{Format, TestRequest};
+///
+/// let event = TestRequest::post("/login")
+///     .format(Format::RestApi)
+///     .form(&[("user", "ann")])
+///     .cookie("_idx=abc")
+///     .event();
+/// let event: serde_json::Value = serde_json::from_str(&event)?;
+/// assert_eq!(event["httpMethod"], "POST");
+/// assert_eq!(event["headers"]["cookie"], "_idx=abc");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TestRequest {
+    format: Format,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    cookies: Vec<String>,
+    body: Option<String>,
+}
+
+impl TestRequest {
+    /// A request of `method` for `path`, which may carry a query (`/search?q=x`).
+    pub fn new(method: &str, path: &str) -> Self {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        Self {
+            format: Format::default(),
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+
+    /// `POST path`.
+    pub fn post(path: &str) -> Self {
+        Self::new("POST", path)
+    }
+
+    /// Delivered by `format` (an HTTP API unless set).
+    #[must_use]
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// Adds a cookie, as `name=value` (what [`TestResponse::session_cookie`] returns).
+    #[must_use]
+    pub fn cookie(mut self, pair: &str) -> Self {
+        self.cookies.push(pair.to_owned());
+        self
+    }
+
+    /// A URL-encoded form body, with its content type.
+    #[must_use]
+    pub fn form(self, fields: &[(&str, &str)]) -> Self {
+        let body = serde_urlencoded::to_string(fields).unwrap_or_default();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(&body)
+    }
+
+    /// A JSON body, with its content type.
+    #[must_use]
+    pub fn json(self, value: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(&value.to_string())
+    }
+
+    /// A text body, as is (set a `content-type` with [`TestRequest::header`]).
+    #[must_use]
+    pub fn body(mut self, text: &str) -> Self {
+        self.body = Some(text.to_owned());
+        self
+    }
+
+    /// The event's JSON text, as the service sends it to the function.
+    pub fn event(&self) -> String {
+        match self.format {
+            Format::HttpApi => self.v2("abcdef1234.execute-api.us-east-1.amazonaws.com"),
+            Format::FunctionUrl => self.v2("abcdefghij1234567890.lambda-url.us-east-1.on.aws"),
+            Format::RestApi => self.v1(),
+        }
+    }
+
+    fn header_map(&self) -> Map<String, Value> {
+        let mut headers = Map::new();
+        for (name, value) in &self.headers {
+            // The services join a repeated header with commas.
+            let joined = match headers.get(name).and_then(Value::as_str) {
+                Some(before) => format!("{before},{value}"),
+                None => value.clone(),
+            };
+            headers.insert(name.clone(), Value::String(joined));
+        }
+        headers
+    }
+
+    fn v2(&self, domain: &str) -> String {
+        let mut headers = self.header_map();
+        headers.insert("host".into(), domain.into());
+        json!({
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": self.path,
+            "rawQueryString": self.query,
+            "cookies": self.cookies,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": domain.split('.').next().unwrap_or_default(),
+                "domainName": domain,
+                "domainPrefix": domain.split('.').next().unwrap_or_default(),
+                "http": {
+                    "method": self.method,
+                    "path": self.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "192.0.2.1",
+                    "userAgent": "arc-functions-testing"
+                },
+                "requestId": "test-request",
+                "routeKey": "$default",
+                "stage": "$default",
+                "time": "27/Nov/2026:12:00:00 +0000",
+                "timeEpoch": 1_795_780_800_000_u64
+            },
+            "body": self.body,
+            "isBase64Encoded": false
+        })
+        .to_string()
+    }
+
+    fn v1(&self) -> String {
+        let mut headers = self.header_map();
+        if !self.cookies.is_empty() {
+            headers.insert("cookie".into(), self.cookies.join("; ").into());
+        }
+        let multi: Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!([v])))
+            .collect();
+        let query = crate::http::Params::parse(&self.query);
+        let single: Map<String, Value> = query
+            .iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+            .collect();
+        let mut multi_query: Map<String, Value> = Map::new();
+        for (k, v) in query.iter() {
+            let values = multi_query.entry(k).or_insert_with(|| json!([]));
+            if let Value::Array(values) = values {
+                values.push(Value::String(v.to_owned()));
+            }
+        }
+        json!({
+            "resource": "/{proxy+}",
+            "path": self.path,
+            "httpMethod": self.method,
+            "headers": headers,
+            "multiValueHeaders": multi,
+            "queryStringParameters": if single.is_empty() { Value::Null } else { Value::Object(single) },
+            "multiValueQueryStringParameters": if multi_query.is_empty() { Value::Null } else { Value::Object(multi_query) },
+            "pathParameters": { "proxy": self.path.trim_start_matches('/') },
+            "stageVariables": null,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "abcdef1234",
+                "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+                "httpMethod": self.method,
+                "identity": { "sourceIp": "192.0.2.1", "userAgent": "arc-functions-testing" },
+                "path": format!("/prod{}", self.path),
+                "protocol": "HTTP/1.1",
+                "requestId": "test-request",
+                "requestTimeEpoch": 1_795_780_800_000_u64,
+                "resourcePath": "/{proxy+}",
+                "stage": "prod"
+            },
+            "body": self.body,
+            "isBase64Encoded": false
+        })
+        .to_string()
+    }
+
+    /// Serves the event through `handler` exactly as [`http::run`](crate::http::run) does.
+    ///
+    /// # Errors
+    ///
+    /// What [`Handler::invoke`] returns: never, for the events this builds.
+    pub async fn send<F, Fut, E>(&self, handler: &Handler<F>) -> Result<TestResponse, Error>
+    where
+        F: Fn(Request) -> Fut,
+        Fut: Future<Output = Result<Response, E>>,
+        E: Into<Error>,
+    {
+        TestResponse::from_reply(&handler.invoke(&self.event()).await?)
+    }
+
+    /// Serves the event through a tower service (an axum `Router` with a
+    /// [`SessionLayer`](crate::axum::SessionLayer), say) as `lambda_http::run` does.
+    ///
+    /// # Errors
+    ///
+    /// The service's own error, or its body's.
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    pub async fn send_to<S, B>(&self, mut service: S) -> Result<TestResponse, Error>
+    where
+        S: tower_service::Service<lambda_http::Request, Response = lambda_http::http::Response<B>>,
+        S::Error: Into<Error>,
+        B: http_body::Body,
+        B::Error: Into<Error>,
+    {
+        use http_body_util::BodyExt;
+        let request = lambda_http::request::from_str(&self.event())?;
+        std::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(Into::into)?;
+        let response = service.call(request).await.map_err(Into::into)?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(Into::into)?
+            .to_bytes()
+            .to_vec();
+        Ok(TestResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// What a handler answered: status, headers (`Set-Cookie` included, whichever field the
+/// service carries it in), body, and the session it set.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl TestResponse {
+    fn from_reply(reply: &str) -> Result<Self, Error> {
+        let reply: Value = serde_json::from_str(reply)?;
+        let mut headers = HeaderMap::new();
+        let mut add = |name: &str, value: &str| -> Result<(), Error> {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+            Ok(())
+        };
+        if let Some(map) = reply["multiValueHeaders"].as_object() {
+            for (name, values) in map {
+                for value in values.as_array().into_iter().flatten() {
+                    add(name, value.as_str().unwrap_or_default())?;
+                }
+            }
+        }
+        // A load balancer fills both fields; the multi-value one already has everything.
+        if reply["multiValueHeaders"]
+            .as_object()
+            .is_none_or(Map::is_empty)
+            && let Some(map) = reply["headers"].as_object()
+        {
+            for (name, value) in map {
+                add(name, value.as_str().unwrap_or_default())?;
+            }
+        }
+        for cookie in reply["cookies"].as_array().into_iter().flatten() {
+            add(SET_COOKIE.as_str(), cookie.as_str().unwrap_or_default())?;
+        }
+        let text = reply["body"].as_str().unwrap_or_default();
+        let body = if reply["isBase64Encoded"] == Value::Bool(true) {
+            STANDARD.decode(text)?
+        } else {
+            text.as_bytes().to_vec()
+        };
+        Ok(Self {
+            status: reply["statusCode"]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or_default(),
+            headers,
+            body,
+        })
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The headers, `Set-Cookie` included.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The first value of header `name`, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body, decoded from base64 when it was sent so.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `name=value` of the session cookie this response sets, ready for
+    /// [`TestRequest::cookie`]; `None` when it sets none.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| c.split(';').next())
+            .find(|pair| pair.starts_with("_idx=") || pair.starts_with("__Host-_idx="))
+            .map(str::to_owned)
+    }
+
+    /// The session this response set, read back with `store`: empty when it set none (or
+    /// ended it).
+    ///
+    /// # Errors
+    ///
+    /// [`session::Error::DynamoDb`] when the table cannot be read.
+    pub async fn session(&self, store: &SessionStore) -> Result<Session, session::Error> {
+        let Some(cookie) = self.session_cookie() else {
+            return Ok(Session::new());
+        };
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert("cookie", value);
+        }
+        store.read_headers(&headers).await
+    }
+}

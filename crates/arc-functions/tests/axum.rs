@@ -1,0 +1,352 @@
+//! The axum layer and extractors (feature `axum`), on events as API Gateway sends them: read,
+//! write, an unchanged session that writes nothing, regenerate, destroy, CSRF, flash, handler
+//! errors; in both session modes. And one session, two styles: a per-route handler and an axum
+//! router of the same application share sessions.
+//!
+//! DynamoDB cases need the local DynamoDB `scripts/test` starts (`ARC_TEST_DYNAMODB=1`).
+
+#![cfg(feature = "axum")]
+
+use std::sync::Arc;
+
+use arc_functions::axum::{CsrfForm, CsrfHeader, CsrfToken, Error, Flash, Session, SessionLayer};
+use arc_functions::config::Config;
+use arc_functions::http::{self, Handler, Request, Response};
+use arc_functions::session::SessionStore;
+use arc_functions::testing::{Format, TestRequest, TestResponse};
+use axum::Router;
+use axum::response::{Html, Redirect};
+use axum::routing::{get, post};
+use serde_json::json;
+
+mod support;
+
+const SECRET: &str = "axum-suite secret: 32 bytes or more";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Cookie,
+    DynamoDb,
+}
+
+fn dynamodb_available() -> bool {
+    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
+    false
+}
+
+async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
+    let mut vars = vec![
+        ("ARC_ENV".to_owned(), "testing".to_owned()),
+        ("ARC_APP_SECRET".to_owned(), SECRET.to_owned()),
+    ];
+    if mode == Mode::DynamoDb {
+        if !dynamodb_available() {
+            return None;
+        }
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let table = format!(
+            "axum-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let shared = aws_config::load_from_env().await;
+        let client = aws_sdk_dynamodb::Client::new(&shared);
+        support::create_session_table(&client, &table).await;
+        vars.push(("SESSION_TABLE_NAME".to_owned(), table));
+        let config = Config::from_vars(vars).expect("config");
+        return Some(Arc::new(
+            SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"),
+        ));
+    }
+    let config = Config::from_vars(vars).expect("config");
+    Some(Arc::new(SessionStore::new(&config)))
+}
+
+async fn home(session: Session, flash: Flash) -> Html<String> {
+    let count = session.get::<u64>("count").ok().flatten().unwrap_or(0);
+    let notice = flash.get::<String>("notice").unwrap_or_default();
+    Html(format!("count={count} notice={notice}"))
+}
+
+async fn count(session: Session) -> Result<Redirect, Error> {
+    let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
+    session.insert("count", count)?;
+    Ok(Redirect::to("/"))
+}
+
+async fn form(CsrfToken(token): CsrfToken) -> Html<String> {
+    Html(token)
+}
+
+#[derive(serde::Deserialize)]
+struct Login {
+    user: String,
+}
+
+async fn login(session: Session, CsrfForm(form): CsrfForm<Login>) -> Result<Redirect, Error> {
+    session.regenerate();
+    session.insert("user", &form.user)?;
+    session.flash("notice", format!("welcome {}", form.user))?;
+    Ok(Redirect::to("/"))
+}
+
+async fn api(_: CsrfHeader) -> &'static str {
+    "accepted"
+}
+
+async fn logout(session: Session) -> Redirect {
+    session.destroy();
+    Redirect::to("/")
+}
+
+async fn broken(session: Session) -> Result<String, Error> {
+    session.insert("count", 1000)?;
+    Err("the database is on fire".into())
+}
+
+async fn panics(session: Session) -> String {
+    let _ = session.insert("count", 1000);
+    panic!("a bug")
+}
+
+fn app(store: &Arc<SessionStore>) -> Router {
+    let routes = Router::new()
+        .route("/", get(home))
+        .route("/page", get(home))
+        .route("/count", post(count))
+        .route("/form", get(form))
+        .route("/login", post(login))
+        .route("/api", post(api))
+        .route("/logout", post(logout))
+        .route("/broken", post(broken))
+        .route("/panics", post(panics));
+    // lambda_http puts a REST API's stage in the path (unless
+    // AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true): the test events' stage is `prod`.
+    Router::new()
+        .merge(routes.clone())
+        .nest("/prod", routes)
+        .layer(SessionLayer::new(Arc::clone(store)))
+}
+
+async fn send(store: &Arc<SessionStore>, request: TestRequest) -> TestResponse {
+    request.send_to(app(store)).await.expect("a response")
+}
+
+async fn read_write_and_unchanged(mode: Mode) {
+    let Some(store) = store(mode).await else {
+        return;
+    };
+    let r = send(&store, TestRequest::get("/")).await;
+    assert_eq!((r.status(), r.text().as_str()), (200, "count=0 notice="));
+    assert_eq!(r.session_cookie(), None, "reading only writes nothing");
+
+    let r = send(&store, TestRequest::post("/count")).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.header("cache-control"), Some("private, no-store"));
+    let cookie = r.session_cookie().expect("written");
+    assert_eq!(
+        r.session(&store)
+            .await
+            .expect("read")
+            .get::<u64>("count")
+            .expect("n"),
+        Some(1)
+    );
+
+    for format in [Format::HttpApi, Format::RestApi, Format::FunctionUrl] {
+        let r = send(
+            &store,
+            TestRequest::get("/page").format(format).cookie(&cookie),
+        )
+        .await;
+        assert_eq!(r.text(), "count=1 notice=", "{format:?}");
+        assert_eq!(
+            r.session_cookie(),
+            None,
+            "{format:?}: unchanged, not written"
+        );
+    }
+    let r = send(&store, TestRequest::post("/count").cookie(&cookie)).await;
+    let again = r.session_cookie().expect("rewritten");
+    let r = send(&store, TestRequest::get("/").cookie(&again)).await;
+    assert_eq!(r.text(), "count=2 notice=");
+}
+
+async fn csrf_flash_regenerate_destroy(mode: Mode) {
+    let Some(store) = store(mode).await else {
+        return;
+    };
+    let r = send(&store, TestRequest::get("/form")).await;
+    let token = r.text();
+    let cookie = r.session_cookie().expect("the binding is stored");
+    // A second token in the same session writes nothing: the binding is there.
+    let r = send(&store, TestRequest::get("/form").cookie(&cookie)).await;
+    assert_eq!(r.session_cookie(), None);
+
+    let refused = [
+        TestRequest::post("/login")
+            .cookie(&cookie)
+            .form(&[("user", "ann")]),
+        TestRequest::post("/login")
+            .cookie(&cookie)
+            .form(&[("user", "ann"), ("_csrf", "1.forged")]),
+        TestRequest::post("/login").form(&[("user", "ann"), ("_csrf", &token)]),
+        TestRequest::post("/api").cookie(&cookie),
+    ];
+    for request in refused {
+        let r = send(&store, request).await;
+        assert_eq!(r.status(), 403, "{}", r.text());
+        assert_eq!(r.session_cookie(), None);
+    }
+    let r = send(
+        &store,
+        TestRequest::post("/api")
+            .cookie(&cookie)
+            .header("x-csrf-token", &token),
+    )
+    .await;
+    assert_eq!((r.status(), r.text().as_str()), (200, "accepted"));
+
+    let r = send(
+        &store,
+        TestRequest::post("/login")
+            .cookie(&cookie)
+            .form(&[("user", "ann"), ("_csrf", &token)]),
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text());
+    let logged_in = r.session_cookie().expect("regenerated");
+    assert_ne!(logged_in, cookie, "a new cookie after the login");
+    let session = r.session(&store).await.expect("read");
+    assert_eq!(
+        session.get::<String>("user").expect("text").as_deref(),
+        Some("ann")
+    );
+    if mode == Mode::DynamoDb {
+        let old = send(&store, TestRequest::get("/").cookie(&cookie)).await;
+        assert_eq!(old.text(), "count=0 notice=", "the old id is gone");
+    }
+    let r = send(&store, TestRequest::get("/").cookie(&logged_in)).await;
+    assert_eq!(r.text(), "count=0 notice=welcome ann", "the flash, once");
+    let after = r.session_cookie().expect("written back without the flash");
+    let r = send(&store, TestRequest::get("/").cookie(&after)).await;
+    assert_eq!(r.text(), "count=0 notice=", "and never again");
+    assert_eq!(r.session_cookie(), None, "nothing left to clear");
+
+    let r = send(&store, TestRequest::post("/logout").cookie(&after)).await;
+    let ended = r.session_cookie().expect("expired");
+    assert_eq!(ended, "_idx=");
+    let set_cookie = r.header("set-cookie").expect("set-cookie");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    if mode == Mode::DynamoDb {
+        let r = send(&store, TestRequest::get("/").cookie(&after)).await;
+        assert_eq!(r.text(), "count=0 notice=", "the item is deleted");
+    }
+}
+
+async fn errors(mode: Mode) {
+    let Some(store) = store(mode).await else {
+        return;
+    };
+    for path in ["/broken", "/panics"] {
+        let r = send(&store, TestRequest::post(path)).await;
+        assert_eq!(r.status(), 500, "{path}");
+        assert!(
+            r.text().contains("something went wrong"),
+            "{path}: {}",
+            r.text()
+        );
+        assert!(
+            !r.text().contains("fire"),
+            "{path}: no detail to the client"
+        );
+        assert_eq!(
+            r.session_cookie(),
+            None,
+            "{path}: a failed request writes no session"
+        );
+    }
+    // The router lives on after a panic.
+    let r = send(&store, TestRequest::get("/")).await;
+    assert_eq!(r.status(), 200);
+}
+
+/// The same application in two styles: per-route handlers and one router, one store config.
+async fn two_styles(mode: Mode) {
+    let Some(store) = store(mode).await else {
+        return;
+    };
+    async fn per_route_count(req: Request) -> http::Result<Response> {
+        let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+        Ok(Response::redirect("/").session(json!({ "count": count })))
+    }
+    let handler = Handler::with_store(Arc::clone(&store), per_route_count);
+
+    let r = TestRequest::post("/count")
+        .send(&handler)
+        .await
+        .expect("reply");
+    let cookie = r
+        .session_cookie()
+        .expect("written by the per-route handler");
+    let r = send(&store, TestRequest::post("/count").cookie(&cookie)).await;
+    let cookie = r.session_cookie().expect("written by the router");
+    let r = TestRequest::post("/count")
+        .cookie(&cookie)
+        .send(&handler)
+        .await
+        .expect("reply");
+    let cookie = r
+        .session_cookie()
+        .expect("written by the per-route handler");
+    let r = send(&store, TestRequest::get("/").cookie(&cookie)).await;
+    assert_eq!(
+        r.text(),
+        "count=3 notice=",
+        "three counts, alternating styles"
+    );
+}
+
+macro_rules! suite {
+    ($name:ident, $mode:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn read_write_and_an_unchanged_session_writes_nothing() {
+                read_write_and_unchanged($mode).await;
+            }
+
+            #[tokio::test]
+            async fn csrf_flash_regenerate_and_destroy() {
+                csrf_flash_regenerate_destroy($mode).await;
+            }
+
+            #[tokio::test]
+            async fn handler_errors_and_panics_are_a_generic_500_without_a_session() {
+                errors($mode).await;
+            }
+
+            #[tokio::test]
+            async fn a_per_route_handler_and_a_router_share_sessions() {
+                two_styles($mode).await;
+            }
+        }
+    };
+}
+
+suite!(cookie, Mode::Cookie);
+suite!(dynamodb, Mode::DynamoDb);
+
+#[tokio::test]
+async fn a_route_without_the_layer_is_a_500_saying_so_in_the_log() {
+    let app: Router = Router::new().route("/", get(home));
+    let r = TestRequest::get("/")
+        .send_to(app)
+        .await
+        .expect("a response");
+    assert_eq!(r.status(), 500);
+}

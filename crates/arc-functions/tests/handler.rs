@@ -729,3 +729,122 @@ async fn a_flash_message_is_read_exactly_once() {
     assert_eq!(body_text(&third), "none", "and gone after");
     assert!(set_cookies(&third).is_empty(), "nothing left to clear");
 }
+
+/// `testing::TestRequest` in every format: what the handler sees is what the request said.
+#[tokio::test]
+async fn test_requests_arrive_as_built_in_every_format() {
+    use arc_functions::testing::{Format, TestRequest};
+    let handler = Handler::with_store(default_store(), echo);
+    for format in [Format::HttpApi, Format::RestApi, Format::FunctionUrl] {
+        let seen = |r: arc_functions::testing::TestResponse| -> Value {
+            assert_eq!(r.status(), 200, "{format:?}: {}", r.text());
+            serde_json::from_slice(r.body()).expect("echo answers JSON")
+        };
+        let r = TestRequest::new("put", "/notes/7?tag=a&tag=b&x=1")
+            .format(format)
+            .header("Header1", "one")
+            .header("header1", "two")
+            .cookie("cookie1=c1")
+            .cookie("test=t")
+            .json(&json!({ "title": "hi" }))
+            .send(&handler)
+            .await
+            .expect("a reply");
+        let v = seen(r);
+        assert_eq!(v["method"], "PUT", "{format:?}");
+        assert_eq!(v["path"], "/notes/7", "{format:?}");
+        assert_eq!(v["query"], json!([["tag", "a"], ["tag", "b"], ["x", "1"]]), "{format:?}");
+        assert_eq!(v["header1"], "one,two", "{format:?}: repeated headers joined");
+        assert_eq!(v["cookies"], json!(["c1", null, "t"]), "{format:?}");
+        assert_eq!(v["body"], json!({ "json": { "title": "hi" } }), "{format:?}");
+        let context = if format == Format::RestApi { "v1" } else { "v2" };
+        assert_eq!(v["context"], context, "{format:?}");
+
+        let r = TestRequest::post("/f")
+            .format(format)
+            .form(&[("a", "1"), ("a", "2")])
+            .send(&handler)
+            .await
+            .expect("a reply");
+        assert_eq!(seen(r)["body"], json!({ "form": [["a", "1"], ["a", "2"]] }), "{format:?}");
+        let r = TestRequest::get("/")
+            .format(format)
+            .header("content-type", "text/plain")
+            .body("plain")
+            .send(&handler)
+            .await
+            .expect("a reply");
+        assert_eq!(seen(r)["body"], json!({ "text": "plain" }), "{format:?}");
+    }
+}
+
+/// The response side: status, headers in whichever field the format uses, cookies, a binary
+/// body decoded, and the session read back.
+#[tokio::test]
+async fn test_responses_read_every_formats_reply() {
+    use arc_functions::testing::{Format, TestRequest};
+    async fn bytes(_req: Request) -> http::Result<Response> {
+        Ok(Response::bytes(vec![0_u8, 159, 146, 150])
+            .status(201)
+            .header("x-one", "1")
+            .session(json!({ "n": 1 })))
+    }
+    let store = default_store();
+    let handler = Handler::with_store(Arc::clone(&store), bytes);
+    for format in [Format::HttpApi, Format::RestApi, Format::FunctionUrl] {
+        let r = TestRequest::get("/").format(format).send(&handler).await.expect("a reply");
+        assert_eq!(r.status(), 201, "{format:?}");
+        assert_eq!(r.body(), &[0_u8, 159, 146, 150], "{format:?}");
+        assert_eq!(r.header("x-one"), Some("1"), "{format:?}");
+        let cookie = r.session_cookie().expect("a session cookie");
+        assert!(cookie.starts_with("_idx="), "{format:?}: {cookie}");
+        let session = r.session(&store).await.expect("read");
+        assert_eq!(session.get::<u64>("n").expect("n"), Some(1), "{format:?}");
+    }
+    async fn plain(_req: Request) -> http::Result<Response> {
+        Ok(Response::text("no session"))
+    }
+    let r = TestRequest::get("/")
+        .send(&Handler::with_store(Arc::clone(&store), plain))
+        .await
+        .expect("a reply");
+    assert_eq!(r.session_cookie(), None);
+    assert!(r.session(&store).await.expect("empty").is_empty());
+}
+
+/// The accessors a handler reads its request with, each against what arrived (their doctests
+/// say the same; these keep mutation testing honest when run without doctests).
+#[test]
+fn body_params_and_cookie_accessors_return_what_arrived() {
+    use arc_functions::http::Params;
+    let json = Body::Json(json!({ "a": 1 }));
+    let text = Body::Text("hi".into());
+    let binary = Body::Binary(vec![0, 1]);
+    let form = Body::Form(Params::parse("a=1&a=2&b=3"));
+    assert_eq!(json.json(), Some(&json!({ "a": 1 })));
+    assert_eq!((text.json(), binary.json(), form.json()), (None, None, None));
+    assert_eq!(text.text(), Some("hi"));
+    assert_eq!((json.text(), binary.text(), Body::Empty.text()), (None, None, None));
+    assert_eq!(text.bytes(), Some(&b"hi"[..]));
+    assert_eq!(binary.bytes(), Some(&[0_u8, 1][..]));
+    assert_eq!((json.bytes(), Body::Empty.bytes()), (None, None));
+
+    let params = form.form().expect("a form");
+    assert_eq!(params.get_all("a").collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(params.get_all("b").collect::<Vec<_>>(), ["3"]);
+    assert_eq!(params.get_all("c").count(), 0);
+    assert!(!params.is_empty());
+    assert!(Params::parse("").is_empty());
+
+    let event = lambda_http::http::Request::builder()
+        .header("cookie", "a=1; theme=dark")
+        .body(LambdaBody::Empty)
+        .expect("request");
+    let req = Request::from_lambda(event).expect("request");
+    assert_eq!(
+        req.cookies(),
+        [("a".into(), "1".into()), ("theme".into(), "dark".into())]
+    );
+    let handler = Handler::with_store(default_store(), echo);
+    assert!(format!("{handler:?}").contains("sealed cookie"), "{handler:?}");
+}

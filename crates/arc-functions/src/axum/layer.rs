@@ -13,7 +13,7 @@ use lambda_http::http::{HeaderValue, Request, StatusCode};
 
 use super::extract::Shared;
 use super::{into_axum, page};
-use crate::http::{GENERIC_500, PRIVATE, fault};
+use crate::http::{GENERIC_500, PRIVATE, fault, panic_text};
 use crate::session::{self, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
@@ -128,11 +128,7 @@ where
             let response = match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
                 Ok(response) => response?,
                 Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
+                    let message = panic_text(&*panic);
                     tracing::error!(panic = %message, "the handler panicked");
                     return Ok(page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500));
                 }

@@ -115,7 +115,8 @@ fn typed(origin: Origin, payload: &str) -> serde_json::Result<LambdaRequest> {
     })
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+/// What a caught panic said, for the log.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::StatusCode;
 
+use super::event::panic_text;
 use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
 use crate::session::{self, SessionStore};
@@ -215,11 +216,7 @@ where
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let message = panic_text(&*panic);
                 tracing::error!(panic = %message, "the handler panicked");
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }

@@ -12,6 +12,8 @@ mod run;
 
 pub use crate::session;
 #[cfg(feature = "axum")]
+pub(crate) use event::panic_text;
+#[cfg(feature = "axum")]
 pub(crate) use handler::{GENERIC_400, fault};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::{Body, BodyError, Params, Request};

@@ -216,7 +216,8 @@ impl Body {
         }
     }
 
-    /// The raw bytes of any body.
+    /// The bytes of a text or binary body (a parsed JSON or form body has none: its parse
+    /// replaced them).
     ///
     /// # Examples
     ///

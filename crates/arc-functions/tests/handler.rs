@@ -349,6 +349,11 @@ async fn bad_responses_are_a_generic_500() {
         (|| Response::text("x").status(1000)) as fn() -> Response,
         || Response::text("x").header("bad header", "v"),
         || Response::redirect("/").session(json!(["not", "an", "object"])),
+        // JSON cannot have a map with non-string keys: the body cannot be written.
+        || {
+            let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
+            Response::json(&map)
+        },
     ] {
         let r = respond(build).await;
         assert_eq!(r.status(), 500);
@@ -847,4 +852,21 @@ fn body_params_and_cookie_accessors_return_what_arrived() {
     );
     let handler = Handler::with_store(default_store(), echo);
     assert!(format!("{handler:?}").contains("sealed cookie"), "{handler:?}");
+}
+
+/// A session given as a JSON map is the session written.
+#[tokio::test]
+async fn a_map_given_as_the_session_is_written() {
+    async fn map(_req: Request) -> http::Result<Response> {
+        let mut map = serde_json::Map::new();
+        map.insert("count".into(), 3.into());
+        Ok(Response::text("ok").session(map))
+    }
+    let store = default_store();
+    let r = arc_functions::testing::TestRequest::get("/")
+        .send(&Handler::with_store(Arc::clone(&store), map))
+        .await
+        .expect("a reply");
+    let session = r.session(&store).await.expect("read");
+    assert_eq!(session.get::<u64>("count").expect("a number"), Some(3));
 }

@@ -1,17 +1,24 @@
 //! HTTP: the handler wrapper [`async_handler`], the normalized [`Request`] it hands your
-//! function, the shorthand [`Response`] it turns back into an HTTP response, CSRF tokens, and
-//! the sessions they carry.
+//! function, the shorthand [`Response`] it turns back into an HTTP response (compressed when
+//! the request allows), middleware [`chain()`]s, CSRF tokens, the stage-aware [`url()`], and the
+//! sessions they carry.
 
+pub mod chain;
+mod compress;
 pub mod csrf;
 mod handler;
 pub mod html;
 mod request;
 mod response;
+mod url;
 
 pub use crate::session;
+pub use chain::{Flow, chain};
+pub use compress::Encoding;
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::{Body, BodyError, Params, Request};
 pub use response::{IntoSession, Response, ResponseError};
+pub use url::url;
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -4,17 +4,59 @@
 //! - `GET /login` shows the form, with a CSRF token and the last error as a flash message;
 //! - `POST /login` checks the password, then regenerates the session (no fixation) and
 //!   remembers the user, or flashes an error and shows the form again;
+//! - `GET /account` is for signed-in users only ([`require_login`] sends others to the login
+//!   page);
 //! - `POST /logout` destroys the session.
 //!
-//! Unsafe methods need the form's CSRF token ([`arc_functions::http::csrf::protect`]).
+//! `main` chains the steps: the CSRF check ([`arc_functions::http::csrf::require`]), then
+//! [`require_login`], then [`app`]. Links, forms and redirects go through `req.url`, so they
+//! keep the stage when the app is served from a REST API's execute-api address.
 
 use arc_functions::http::html::escape;
-use arc_functions::http::{self, Request, Response};
+use arc_functions::http::{self, Flow, Request, Response};
 
 /// Stands in for a user database.
 const USERS: &[(&str, &str)] = &[("ann", "correct horse")];
 
-/// Every route of the example; wrap it in `csrf::protect` and `async_handler`.
+/// The signed-in user, put in the request by [`require_login`] for the routes after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User(pub String);
+
+/// Paths anyone may see; every other one needs a signed-in user.
+const PUBLIC: &[&str] = &["/", "/login"];
+
+/// A chain step: lets requests for the public paths (`/`, `/login`) through, and others only with a user in
+/// the session, whom it hands on as a [`User`]; anyone else is sent to the login page with a
+/// flash message.
+///
+/// # Errors
+///
+/// When the session's `user` is not a string.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{self, Flow, Request, Response};
+///
+/// async fn account(req: Request) -> http::Result<Response> {
+///     let user = req.extensions.get::<example_login::User>().ok_or("require_login first")?;
+///     Ok(Response::text(user.0.clone()))
+/// }
+/// let only_users = http::chain((example_login::require_login, account));
+/// # drop(only_users);
+/// ```
+pub async fn require_login(mut req: Request) -> http::Result<Flow> {
+    if let Some(user) = req.session.get::<String>("user")? {
+        req.extensions.insert(User(user));
+    } else if !PUBLIC.contains(&req.path.as_str()) {
+        req.session.flash("error", "Log in to see that page.")?;
+        let login = req.url("/login");
+        return Ok(Flow::Break(Response::redirect(login).session(req.session)));
+    }
+    Ok(Flow::Continue(req))
+}
+
+/// Every route of the example; put the CSRF check and [`require_login`] before it.
 ///
 /// # Errors
 ///
@@ -26,26 +68,43 @@ const USERS: &[(&str, &str)] = &[("ann", "correct horse")];
 /// use arc_functions::http::{self, csrf};
 ///
 /// # async fn run() -> Result<(), lambda_http::Error> {
-/// http::run(http::async_handler(csrf::protect(example_login::app))).await
+/// let app = http::chain((csrf::require, example_login::require_login, example_login::app));
+/// http::run(http::async_handler(app)).await
 /// # }
 /// ```
 pub async fn app(mut req: Request) -> http::Result<Response> {
+    let user = req.extensions.get::<User>().cloned();
     match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/") => Ok(match req.session.get::<String>("user")? {
-            Some(user) => Response::html(page(&format!(
-                "<p>Hello, {}.</p><form method=post action=/logout><input type=hidden name=_csrf value=\"{}\"><button>Log out</button></form>",
+        ("GET", "/") => Ok(match user {
+            Some(User(user)) => Response::html(page(&format!(
+                "<p>Hello, {}. <a href={}>Your account</a></p><form method=post action={}><input type=hidden name=_csrf value=\"{}\"><button>Log out</button></form>",
                 escape(&user),
+                req.url("/account"),
+                req.url("/logout"),
                 req.csrf_token()?
             )))
             .session(req.session),
-            None => Response::html(page("<p><a href=/login>Log in</a></p>")),
+            None => Response::html(page(&format!(
+                "<p><a href={}>Log in</a></p>",
+                req.url("/login")
+            ))),
         }),
+        // Only signed-in users get here: require_login put the user in.
+        ("GET", "/account") => {
+            let User(user) = user.ok_or("require_login runs before app")?;
+            Ok(Response::html(page(&format!(
+                "<p>Signed in as {}.</p><p><a href={}>Home</a></p>",
+                escape(&user),
+                req.url("/")
+            ))))
+        }
         ("GET", "/login") => {
             let error = req.flash::<String>("error").unwrap_or_default();
             let token = req.csrf_token()?;
             Ok(Response::html(page(&format!(
-                "<p class=error>{}</p><form method=post action=/login><input type=hidden name=_csrf value=\"{token}\"><input name=user><input name=password type=password><button>Log in</button></form>",
-                escape(&error)
+                "<p class=error>{}</p><form method=post action={}><input type=hidden name=_csrf value=\"{token}\"><input name=user><input name=password type=password><button>Log in</button></form>",
+                escape(&error),
+                req.url("/login")
             )))
             .session(req.session))
         }
@@ -58,15 +117,15 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
                 // A new id after login: an id planted before it is now worthless.
                 req.session.regenerate();
                 req.session.insert("user", user)?;
-                Ok(Response::redirect("/").session(req.session))
+                Ok(Response::redirect(req.url("/")).session(req.session))
             } else {
                 req.session.flash("error", "Wrong user or password.")?;
-                Ok(Response::redirect("/login").session(req.session))
+                Ok(Response::redirect(req.url("/login")).session(req.session))
             }
         }
         ("POST", "/logout") => {
             req.session.destroy();
-            Ok(Response::redirect("/login").session(req.session))
+            Ok(Response::redirect(req.url("/login")).session(req.session))
         }
         _ => Ok(Response::html(page("<p>Not found.</p>")).status(404)),
     }

@@ -1,8 +1,14 @@
 //! The login example as a Lambda binary.
 
 use arc_functions::http::{self, csrf};
+use example_login::{app, require_login};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    http::run(http::async_handler(csrf::protect(example_login::app))).await
+    http::run(http::async_handler(http::chain((
+        csrf::require,
+        require_login,
+        app,
+    ))))
+    .await
 }

@@ -2,7 +2,8 @@
 
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
-use arc_functions::http::{Handler, csrf};
+use arc_functions::http::{self, Handler, csrf};
+use example_login::{app, require_login};
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -53,10 +54,28 @@ async fn login_flash_regenerate_and_logout() {
     ])
     .expect("config");
     let store = Arc::new(SessionStore::new(&config));
-    let app = Handler::with_store(store, csrf::protect(example_login::app));
+    let app = Handler::with_store(store, http::chain((csrf::require, require_login, app)));
 
     let r = app.handle(event("GET", "/", "", "")).await;
     assert!(text(&r).contains("<a href=/login>Log in</a>"));
+
+    // Only signed-in users see the account page; others are sent to log in, with a word why.
+    let r = app.handle(event("GET", "/account", "", "")).await;
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()[LOCATION].to_str().unwrap_or_default()
+        ),
+        (302, "/login")
+    );
+    let r = app
+        .handle(event("GET", "/login", &cookie(&r, ""), ""))
+        .await;
+    assert!(
+        text(&r).contains("Log in to see that page."),
+        "{}",
+        text(&r)
+    );
 
     let r = app.handle(event("GET", "/login", "", "")).await;
     let (c, t) = (cookie(&r, ""), token(&text(&r)));
@@ -122,6 +141,9 @@ async fn login_flash_regenerate_and_logout() {
         .handle(event("POST", "/logout", &signed_in, &format!("_csrf={t}")))
         .await;
     assert_eq!(r.status(), 403, "a pre-login token is refused after login");
+
+    let r = app.handle(event("GET", "/account", &signed_in, "")).await;
+    assert!(text(&r).contains("Signed in as ann."), "{}", text(&r));
 
     let r = app.handle(event("GET", "/", &signed_in, "")).await;
     assert!(text(&r).contains("Hello, ann."), "{}", text(&r));

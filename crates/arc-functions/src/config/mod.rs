@@ -167,6 +167,8 @@ impl fmt::Debug for Secret {
 /// | `ARC_SESSION_DOMAIN` (alias `SESSION_DOMAIN`) | cookie `Domain` | none |
 /// | `ARC_SESSION_SAME_SITE` | `Strict`, `Lax` or `None`, any case | `Lax` |
 /// | `ARC_SESSION_HOST_COOKIE` | `true`: name the cookie `__Host-_idx` (always `Secure`, no `Domain`) | `false` |
+/// | `ARC_HTTP_COMPRESSION` | `on` or `off` (also `true`/`false`, `1`/`0`): compress responses the request accepts compressed | `on` |
+/// | `ARC_LOCAL` | any non-empty value: running locally, so [`url`](crate::http::url()) adds no stage | unset |
 ///
 /// # Examples
 ///
@@ -207,6 +209,12 @@ pub struct Config {
     /// Whether the cookie is named `__Host-_idx`, which browsers accept only with `Secure`,
     /// `Path=/` and no `Domain`, so that no other subdomain can plant one.
     pub host_cookie: bool,
+    /// Whether responses may be compressed (brotli or gzip, as the request accepts).
+    pub compression: bool,
+    /// The API Gateway stage [`url`](crate::http::url()) puts before a path, as Architect's
+    /// helper does: `ARC_ENV` when it is `staging` or `production`, set explicitly, and
+    /// `ARC_LOCAL` is not set; else `None`.
+    pub stage: Option<String>,
 }
 
 /// A configuration problem found at cold start. Each names the variable and what it accepts.
@@ -278,11 +286,35 @@ pub enum Error {
         "ARC_APP_SECRET contains a comma, which ARC_APP_SECRET_PREVIOUS uses to separate secrets; generate one without (e.g. `openssl rand -base64 48`)"
     )]
     CommaInSecret,
+    /// `ARC_HTTP_COMPRESSION` is not `on` or `off`.
+    #[error("ARC_HTTP_COMPRESSION is {0:?}; set it to on or off (unset means on)")]
+    Compression(String),
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"
     )]
     EmptyTable,
+}
+
+/// Architect's `url()` rule (`src/http/helpers/url.js`): the stage is `ARC_ENV` when that is
+/// exactly `staging` or `production` and `ARC_LOCAL` is unset or empty (any other value, even
+/// `false`, means local, as JavaScript's truthiness has it).
+fn url_stage(arc_env: Option<&str>, arc_local: Option<&str>) -> Option<String> {
+    let local = arc_local.is_some_and(|v| !v.is_empty());
+    match arc_env {
+        Some(env @ ("staging" | "production")) if !local => Some(env.to_owned()),
+        _ => None,
+    }
+}
+
+/// [`Config::stage`] from the process environment alone, for [`crate::http::url()`], which has no
+/// configuration at hand. Unlike [`Config::from_env`] it cannot fail: Architect's helper only
+/// compares `ARC_ENV` with two names.
+pub(crate) fn stage_from_env() -> Option<String> {
+    url_stage(
+        std::env::var("ARC_ENV").ok().as_deref().map(str::trim),
+        std::env::var("ARC_LOCAL").ok().as_deref(),
+    )
 }
 
 /// How every secret is read: surrounding whitespace dropped, the rest kept byte for byte.
@@ -405,6 +437,14 @@ impl Config {
             return Err(Error::SameSiteNoneInsecure);
         }
 
+        let compression = match get("ARC_HTTP_COMPRESSION").map(str::to_ascii_lowercase) {
+            None => true,
+            Some(v) if matches!(v.as_str(), "on" | "true" | "1") => true,
+            Some(v) if matches!(v.as_str(), "off" | "false" | "0") => false,
+            Some(v) => return Err(Error::Compression(v)),
+        };
+        let stage = url_stage(arc_env, vars.get("ARC_LOCAL").map(String::as_str));
+
         let strict = env != ArcEnv::Testing;
         let check = |name: &'static str, secret: &str| -> Result<Secret, Error> {
             if strict && secret == DEVELOPMENT_SECRET {
@@ -449,6 +489,8 @@ impl Config {
             domain,
             same_site,
             host_cookie,
+            compression,
+            stage,
         })
     }
 

@@ -19,10 +19,9 @@
 //! ```
 //!
 //! Issue a token with [`Request::csrf_token`] (it writes the binding into the session, so
-//! return the session with the page) and require it with [`protect`], which answers 403 to an
-//! unsafe request (`POST`, `PUT`, `PATCH`, `DELETE`) whose token is missing or wrong.
-
-use std::future::Future;
+//! return the session with the page) and require it with the [`require`] step of a
+//! [chain](super::chain()), or [`protect`] around a single handler: an unsafe request (`POST`,
+//! `PUT`, `PATCH`, `DELETE`) whose token is missing or wrong is answered 403.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -30,8 +29,9 @@ use futures_util::future::BoxFuture;
 use hmac::Mac;
 use lambda_http::http::Method;
 
+use super::chain::Endpoint;
 use super::response::error_body;
-use super::{Request, Response};
+use super::{Flow, Request, Response};
 use crate::keys::{self, HmacSha256};
 use crate::session::{CSRF_BINDING_KEY, Session, SessionStore};
 
@@ -174,7 +174,52 @@ pub fn verify(req: &Request) -> Result<(), Error> {
     )
 }
 
-/// Wraps a handler so that unsafe requests without a valid token get a 403 and never reach it.
+/// The CSRF check as a [chain](super::chain()) step: an unsafe request without a valid token
+/// is answered 403 and goes no further; anything else continues unchanged.
+///
+/// # Errors
+///
+/// Never: a refused token is a 403 response, not an error.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, csrf, Flow, Request, Response};
+///
+/// async fn require_login(req: Request) -> http::Result<Flow> {
+///     if req.session.get::<String>("user")?.is_some() {
+///         Ok(Flow::Continue(req))
+///     } else {
+///         Ok(Flow::Break(Response::redirect("/login")))
+///     }
+/// }
+///
+/// async fn delete_note(_req: Request) -> http::Result<Response> {
+///     Ok(Response::redirect("/notes"))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     let app = http::chain((csrf::require, require_login, delete_note));
+///     http::run(http::async_handler(app)).await
+/// }
+/// ```
+pub async fn require(req: Request) -> super::Result<Flow> {
+    if let Some(Err(e)) = is_unsafe(&req.method).then(|| verify(&req)) {
+        tracing::warn!(error = %e, method = %req.method, path = %req.path, "CSRF check failed");
+        return Ok(Flow::Break(
+            Response::html(error_body(
+                lambda_http::http::StatusCode::FORBIDDEN,
+                "The form has expired or did not come from this site. Reload the page and try again.",
+            ))
+            .status(403),
+        ));
+    }
+    Ok(Flow::Continue(req))
+}
+
+/// Wraps a handler so that unsafe requests without a valid token get a 403 and never reach it:
+/// the chain of [`require`] and `handler`.
 ///
 /// # Examples
 ///
@@ -193,27 +238,10 @@ pub fn verify(req: &Request) -> Result<(), Error> {
 ///     http::run(http::async_handler(csrf::protect(counter))).await
 /// }
 /// ```
-pub fn protect<F, Fut, E>(
-    handler: F,
-) -> impl Fn(Request) -> BoxFuture<'static, Result<Response, E>> + Send + Sync + 'static
-where
-    F: Fn(Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response, E>> + Send + 'static,
-    E: 'static,
-{
-    move |req: Request| -> BoxFuture<'static, Result<Response, E>> {
-        if let Some(Err(e)) = is_unsafe(&req.method).then(|| verify(&req)) {
-            tracing::warn!(error = %e, method = %req.method, path = %req.path, "CSRF check failed");
-            return Box::pin(async {
-                Ok(Response::html(error_body(
-                    lambda_http::http::StatusCode::FORBIDDEN,
-                    "The form has expired or did not come from this site. Reload the page and try again.",
-                ))
-                .status(403))
-            });
-        }
-        Box::pin(handler(req))
-    }
+pub fn protect<M>(
+    handler: impl Endpoint<M>,
+) -> impl Fn(Request) -> BoxFuture<'static, super::Result<Response>> + Send + Sync + 'static {
+    super::chain((require, handler))
 }
 
 #[cfg(test)]

@@ -11,27 +11,44 @@ use futures_util::FutureExt;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::StatusCode;
 
+use super::compress::Accepted;
 use super::event::panic_text;
 use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
+use crate::config::Config;
 use crate::session::{self, SessionStore};
 
 /// The handler wrapper: what [`run`](super::run) serves (also a `tower` service, for
 /// `lambda_http::run`). Build it with
 /// [`async_handler`].
 pub struct Handler<F> {
-    inner: Arc<Inner<F>>,
+    store: Arc<SessionStore>,
+    options: Options,
+    handler: Arc<F>,
 }
 
-struct Inner<F> {
-    store: Arc<SessionStore>,
-    handler: F,
+/// What the wrapper takes from the configuration beside the store.
+#[derive(Clone, Debug)]
+struct Options {
+    compression: bool,
+    stage: Option<Arc<str>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            compression: true,
+            stage: None,
+        }
+    }
 }
 
 impl<F> Clone for Handler<F> {
     fn clone(&self) -> Self {
         Self {
-            inner: Arc::clone(&self.inner),
+            store: Arc::clone(&self.store),
+            options: self.options.clone(),
+            handler: Arc::clone(&self.handler),
         }
     }
 }
@@ -39,7 +56,9 @@ impl<F> Clone for Handler<F> {
 impl<F> std::fmt::Debug for Handler<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handler")
-            .field("store", &self.inner.store)
+            .field("store", &self.store)
+            .field("compression", &self.options.compression)
+            .field("stage", &self.options.stage)
             .finish_non_exhaustive()
     }
 }
@@ -122,7 +141,8 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
-    Ok(Handler::with_store(SessionStore::global()?, handler))
+    let (store, config) = SessionStore::global_with_config()?;
+    Ok(Handler::with_store(store, handler).with_config(&config))
 }
 
 impl<F, Fut, E> Handler<F>
@@ -151,13 +171,43 @@ where
     /// ```
     pub fn with_store(store: Arc<SessionStore>, handler: F) -> Self {
         Self {
-            inner: Arc::new(Inner { store, handler }),
+            store,
+            options: Options::default(),
+            handler: Arc::new(handler),
         }
     }
 
     /// The store this handler reads and writes sessions with.
     pub(crate) fn store(&self) -> &SessionStore {
-        &self.inner.store
+        &self.store
+    }
+
+    /// Takes the HTTP settings of `config`: whether to compress responses
+    /// ([`Config::compression`]) and the stage [`Request::url`] may add ([`Config::stage`]).
+    /// [`Handler::with_store`] alone compresses and adds no stage; [`async_handler`] reads both
+    /// from the environment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi"))
+    /// }
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_HTTP_COMPRESSION", "off")])?;
+    /// let handler = Handler::with_store(Arc::new(SessionStore::new(&config)), home).with_config(&config);
+    /// assert!(format!("{handler:?}").contains("compression: false"));
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn with_config(mut self, config: &Config) -> Self {
+        self.options = Options {
+            compression: config.compression,
+            stage: config.stage.as_deref().map(Arc::from),
+        };
+        self
     }
 
     /// Handles one request end to end; never fails: every fault is a response.
@@ -185,7 +235,7 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn handle(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
-        let store = &self.inner.store;
+        let store = &self.store;
         let mut request = match Request::from_lambda(event) {
             Ok(request) => request,
             Err(e) => {
@@ -198,13 +248,20 @@ where
             Ok(session) => request.attach(Arc::clone(store), session),
             Err(e) => return fault(&e, "reading the session"),
         }
+        request.set_stage(self.options.stage.clone());
+        // Read now: the request moves into the handler.
+        let accepted = self
+            .options
+            .compression
+            .then(|| Accepted::parse(request.header("accept-encoding")));
+        let accepted = accepted.as_ref();
         // Without its flash messages: those are read once, here, and must not be written back.
         // Only where it came from is kept for later, unless the flash must be cleared: cloning
         // the whole session on every request would cost more than the rest of the bookkeeping.
         let origin = request.session.origin().cloned();
         let without_flash = request.had_flash().then(|| request.session.clone());
         // A panic is answered like an error: the process, and its warm state, live on.
-        let handler = &self.inner.handler;
+        let handler = &*self.handler;
         // Into `Error` at once: `E` need not be `Send`, and the response future must be.
         let outcome = AssertUnwindSafe(async move { handler(request).await.map_err(Into::into) })
             .catch_unwind()
@@ -226,7 +283,7 @@ where
                 .write(&without_flash)
                 .await
                 .map_err(|e| (e, "clearing the flash messages")),
-            (None, None) => return response.into_http_or_500(None),
+            (None, None) => return response.into_http_or_500(None, accepted),
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
                 session.adopt(origin);
@@ -237,11 +294,11 @@ where
             }
         };
         match written {
-            Ok(cookie) => response.into_http_or_500(Some(&cookie)),
+            Ok(cookie) => response.into_http_or_500(Some(&cookie), accepted),
             // Another request ended this session meanwhile: answer as if there were none.
             Err((session::Error::Ended, what)) => {
                 tracing::info!("{what} skipped: {}", session::Error::Ended);
-                response.into_http_or_500(None)
+                response.into_http_or_500(None, accepted)
             }
             Err((e, what)) => fault(&e, what),
         }

@@ -1,7 +1,10 @@
 //! HTTP: the handler wrapper [`async_handler`], the normalized [`Request`] it hands your
-//! function, the shorthand [`Response`] it turns back into an HTTP response, CSRF tokens, and
-//! the sessions they carry.
+//! function, the shorthand [`Response`] it turns back into an HTTP response (compressed when
+//! the request allows), middleware [`chain()`]s, CSRF tokens, the stage-aware [`url()`], and the
+//! sessions they carry.
 
+pub mod chain;
+mod compress;
 pub mod csrf;
 mod event;
 mod handler;
@@ -9,8 +12,11 @@ pub mod html;
 mod request;
 mod response;
 mod run;
+mod url;
 
 pub use crate::session;
+pub use chain::{Flow, chain};
+pub use compress::Encoding;
 #[cfg(feature = "axum")]
 pub(crate) use event::panic_text;
 #[cfg(feature = "axum")]
@@ -23,6 +29,7 @@ pub use response::{IntoSession, Response, ResponseError};
 pub use run::run;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;
+pub use url::url;
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

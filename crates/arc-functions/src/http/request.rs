@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lambda_http::http::{HeaderMap, Method, header::CONTENT_TYPE};
+use lambda_http::http::{Extensions, HeaderMap, Method, header::CONTENT_TYPE};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body as LambdaBody, RequestExt};
 use serde::de::DeserializeOwned;
@@ -282,14 +282,20 @@ pub struct Request {
     pub body: Body,
     /// The session, already read from the `_idx` cookie.
     pub session: Session,
-    /// The lambda_http request, for anything not normalized here (its body is the raw body).
-    /// Headers and the request context are read from it, not copied.
+    /// The lambda_http request, for anything not normalized here (its body is the raw body,
+    /// [`Request::raw_body`]). Headers and the request context are read from it, not copied.
     pub raw: lambda_http::Request,
+    /// Values the steps of a [chain](super::chain()) hand to later ones, one per type: insert
+    /// a `User` in a login step, get it in the handler. Empty when the chain starts.
+    pub extensions: Extensions,
     /// Flash messages set by the previous request, taken out of the session.
     flash: Map<String, Value>,
     /// The store the handler wrapper read the session with; `None` for a request built
     /// without it, which then cannot issue or check CSRF tokens.
     store: Option<Arc<SessionStore>>,
+    /// The stage [`Request::url`] may add, from the handler's configuration
+    /// ([`Config::stage`](crate::config::Config::stage)).
+    stage: Option<Arc<str>>,
 }
 
 impl Request {
@@ -329,8 +335,10 @@ impl Request {
             body,
             session: Session::new(),
             raw,
+            extensions: Extensions::new(),
             flash: Map::new(),
             store: None,
+            stage: None,
         })
     }
 
@@ -362,6 +370,53 @@ impl Request {
     /// ```
     pub fn context(&self) -> Option<&RequestContext> {
         self.raw.request_context_ref()
+    }
+
+    /// The route the request matched, as API Gateway names it: the resource of a REST API
+    /// (`/notes/{id}`, `/{proxy+}`), the path of an HTTP API's route key (`/notes/{id}` of
+    /// `GET /notes/{id}`), or `$default` for the default route and function URLs. `None` for
+    /// ALB events and requests built by hand. [`Request::path`] is the path actually asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.resource(), None, "no API Gateway, no route");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resource(&self) -> Option<&str> {
+        match self.context()? {
+            RequestContext::ApiGatewayV1(context) => context.resource_path.as_deref(),
+            RequestContext::ApiGatewayV2(context) => {
+                // `GET /notes/{id}`, or `$default` alone.
+                let key = context.route_key.as_deref()?;
+                Some(key.split_once(' ').map_or(key, |(_, path)| path))
+            }
+            _ => None,
+        }
+    }
+
+    /// The body as it arrived, before parsing, base64 already decoded: for a webhook
+    /// signature, or a parser of your own. [`Request::body`] is the parsed one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("content-type", "application/json")
+    ///     .body(lambda_http::Body::from(r#"{ "a" : 1 }"#))?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.raw_body(), br#"{ "a" : 1 }"#);
+    /// assert_eq!(req.body.json(), Some(&serde_json::json!({"a": 1})));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn raw_body(&self) -> &[u8] {
+        match self.raw.body() {
+            LambdaBody::Text(text) => text.as_bytes(),
+            LambdaBody::Binary(bytes) => bytes,
+            _ => &[],
+        }
     }
 
     /// Every cookie of the request, in order, as `(name, value)`.
@@ -464,6 +519,16 @@ impl Request {
         self.flash = session.take_flash();
         self.session = session;
         self.store = Some(store);
+    }
+
+    /// Sets the stage the configuration allows [`Request::url`] to add.
+    pub(crate) fn set_stage(&mut self, stage: Option<Arc<str>>) {
+        self.stage = stage;
+    }
+
+    /// The stage the configuration allows [`Request::url`] to add.
+    pub(crate) fn environment_stage(&self) -> Option<&str> {
+        self.stage.as_deref()
     }
 
     /// Whether the request arrived with flash messages (now consumed).

@@ -3,12 +3,13 @@
 use lambda_http::Body as LambdaBody;
 use lambda_http::IntoResponse;
 use lambda_http::http::header::{
-    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION,
-    SET_COOKIE,
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, HeaderName,
+    HeaderValue, LOCATION, SET_COOKIE, VARY,
 };
 use lambda_http::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
+use super::compress::{self, Accepted, Encoding};
 use super::html;
 use crate::session::{self, Session};
 
@@ -56,6 +57,7 @@ impl Kind {
 /// | `cookie` / `cookies` | [`Response::cookie`] |
 /// | `headers`, `cacheControl`, `type` | [`Response::header`], [`Response::cache_control`], [`Response::content_type`] |
 /// | `cors` | [`Response::cors`] |
+/// | `compression` | [`Response::no_compression`], [`Response::prefer_encoding`] |
 ///
 /// # Examples
 ///
@@ -83,6 +85,10 @@ pub struct Response {
     content_type: Option<String>,
     cors: bool,
     json_error: Option<serde_json::Error>,
+    /// Set by [`Response::no_compression`].
+    uncompressed: bool,
+    /// Set by [`Response::prefer_encoding`].
+    prefer: Option<Encoding>,
 }
 
 impl Response {
@@ -364,6 +370,67 @@ impl Response {
         self
     }
 
+    /// Sends the body as it is, whatever the request accepts (the shorthand's
+    /// `compression: false`): for a body compressed already, or one a client must be able to
+    /// read byte for byte. Without it, [`async_handler`](super::async_handler) compresses
+    /// text-like bodies of 1 KiB or more with brotli or gzip when the request accepts them
+    /// (see the crate's README).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn report(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("a fairly long report. ".repeat(100)).no_compression())
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("accept-encoding", "gzip, br")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let response = Handler::with_store(store, report).handle(event).await;
+    /// assert!(response.headers().get("content-encoding").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn no_compression(mut self) -> Self {
+        self.uncompressed = true;
+        self
+    }
+
+    /// Uses `encoding` when the request ranks it no lower than the other (the shorthand's
+    /// `compression: 'gzip'`); without it brotli wins ties.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Encoding, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn report(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("a fairly long report. ".repeat(100)).prefer_encoding(Encoding::Gzip))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("accept-encoding", "br, gzip")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let response = Handler::with_store(store, report).handle(event).await;
+    /// assert_eq!(response.headers()["content-encoding"], "gzip");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prefer_encoding(mut self, encoding: Encoding) -> Self {
+        self.prefer = Some(encoding);
+        self
+    }
+
     /// Takes the session to write, leaving none.
     pub(crate) fn take_session(&mut self) -> Option<Result<Session, session::Error>> {
         self.session.take()
@@ -387,13 +454,15 @@ impl Response {
     /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
     pub fn into_http(self) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
-        self.into_http_with(None)
+        self.into_http_with(None, None)
     }
 
-    /// Builds the HTTP response. `session_cookie` is the written session's `Set-Cookie` value.
+    /// Builds the HTTP response. `session_cookie` is the written session's `Set-Cookie` value;
+    /// `accepted` is what the request accepts, `None` when compression is off.
     pub(crate) fn into_http_with(
         self,
         session_cookie: Option<&str>,
+        accepted: Option<&Accepted>,
     ) -> Result<lambda_http::Response<LambdaBody>, ResponseError> {
         if let Some(e) = self.json_error {
             return Err(ResponseError::Json(e));
@@ -439,13 +508,21 @@ impl Response {
         {
             headers.append(SET_COOKIE, value(cookie)?);
         }
-        let body = if self.body.is_empty() {
-            LambdaBody::Empty
-        } else {
-            match String::from_utf8(self.body) {
+        let compressible = cfg!(feature = "compression")
+            && !self.uncompressed
+            && !self.body.is_empty()
+            && !headers.contains_key(CONTENT_ENCODING)
+            && !matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+        let accepted = accepted.filter(|_| compressible);
+        let body = match accepted.and_then(|a| negotiate(a, &self.body, self.prefer, &mut headers))
+        {
+            // API Gateway wants bytes base64-encoded: lambda_http does that for a binary body.
+            Some(compressed) => LambdaBody::Binary(compressed),
+            None if self.body.is_empty() => LambdaBody::Empty,
+            None => match String::from_utf8(self.body) {
                 Ok(text) => LambdaBody::Text(text),
                 Err(e) => LambdaBody::Binary(e.into_bytes()),
-            }
+            },
         };
         let mut response = lambda_http::Response::new(body);
         *response.status_mut() = status;
@@ -454,16 +531,52 @@ impl Response {
     }
 }
 
+/// `body` compressed when `accepted` and the body's type and size call for it, with
+/// `content-encoding` set; in any case `vary` says that the coding depends on the request.
+fn negotiate(
+    accepted: &Accepted,
+    body: &[u8],
+    prefer: Option<Encoding>,
+    headers: &mut HeaderMap,
+) -> Option<Vec<u8>> {
+    // Any response that may be compressed varies with the header, sent compressed or not:
+    // a shared cache must not give one client's coding to another.
+    let vary = match headers.get(VARY).and_then(|v| v.to_str().ok()) {
+        None => Some("accept-encoding".to_owned()),
+        Some(v) if v.trim() == "*" || v.to_ascii_lowercase().contains("accept-encoding") => None,
+        Some(v) => Some(format!("{v}, accept-encoding")),
+    };
+    if let Some(vary) = vary.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(VARY, vary);
+    }
+    let text_like = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(compress::is_text_like);
+    let worth_it = text_like && body.len() >= compress::MIN_SIZE;
+    let encoding = accepted.choose(prefer.unwrap_or(Encoding::Br), worth_it)?;
+    // Chosen though not worth it means identity is refused: send it compressed all the same.
+    let compressed =
+        compress::compress(encoding, body).filter(|c| c.len() < body.len() || !worth_it)?;
+    headers.insert(
+        CONTENT_ENCODING,
+        HeaderValue::from_static(encoding.as_str()),
+    );
+    Some(compressed)
+}
+
 impl Response {
     /// The HTTP response, or a generic 500 page with the cause in the log.
     pub(crate) fn into_http_or_500(
         self,
         session_cookie: Option<&str>,
+        accepted: Option<&Accepted>,
     ) -> lambda_http::Response<LambdaBody> {
-        self.into_http_with(session_cookie).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the response could not be built");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
-        })
+        self.into_http_with(session_cookie, accepted)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the response could not be built");
+                error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+            })
     }
 }
 
@@ -496,7 +609,7 @@ impl IntoResponse for Response {
                 "a Response with a session was returned outside async_handler: the session is not written"
             );
         }
-        Box::pin(std::future::ready(self.into_http_or_500(None)))
+        Box::pin(std::future::ready(self.into_http_or_500(None, None)))
     }
 }
 

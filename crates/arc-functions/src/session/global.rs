@@ -6,28 +6,39 @@ use std::sync::{Arc, OnceLock};
 use super::{Error, Session, SessionStore};
 use crate::config::{self, Config};
 
-static GLOBAL: OnceLock<Result<Arc<SessionStore>, config::Error>> = OnceLock::new();
+/// The store and the configuration it was built from: the handler wrapper also reads the
+/// latter's HTTP settings.
+type Global = (Arc<SessionStore>, Arc<Config>);
+
+static GLOBAL: OnceLock<Result<Global, config::Error>> = OnceLock::new();
 
 impl SessionStore {
     /// The process-wide store, built from the environment on the first call, with the same
     /// error on every later call when the environment is invalid.
     pub(crate) fn global() -> Result<Arc<SessionStore>, Error> {
+        Self::global_with_config().map(|(store, _)| store)
+    }
+
+    /// [`SessionStore::global`] and the configuration read with it.
+    pub(crate) fn global_with_config() -> Result<Global, Error> {
         GLOBAL
-            .get_or_init(|| Self::from_env().map(Arc::new))
+            .get_or_init(|| {
+                let config = Config::from_env()?;
+                Ok((Arc::new(Self::announced(&config)), Arc::new(config)))
+            })
             .clone()
             .map_err(Error::Config)
     }
 
-    /// A store built from the environment, announcing the development secret (once per
-    /// store, so once per cold start).
-    pub(crate) fn from_env() -> Result<Self, config::Error> {
-        let config = Config::from_env()?;
+    /// A store for `config`, announcing the development secret (once per store, so once per
+    /// cold start).
+    fn announced(config: &Config) -> Self {
         if config.development_secret {
             tracing::warn!(
                 "ARC_APP_SECRET is not set: sessions use the public development secret (ARC_ENV=testing); set ARC_APP_SECRET before deploying"
             );
         }
-        Ok(Self::new(&config))
+        Self::new(config)
     }
 }
 

@@ -157,7 +157,7 @@ impl SessionStore {
     /// store.prepare().await; // cookie mode: returns at once
     /// # Ok::<(), arc_functions::config::Error>(())
     /// # })?;
-    /// # Ok::<(), arc_functions::config::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn prepare(&self) {
         self.provider.prepare().await;

@@ -6,7 +6,11 @@ use arc_functions::http::{self, Request, Response};
 
 async fn home(req: Request) -> http::Result<Response> {
     let count = req.session.get::<u64>("count")?.unwrap_or(0);
-    Ok(Response::html(render::render(count)))
+    Ok(Response::html(render::render(
+        count,
+        &req.url("/count"),
+        &req.url("/reset"),
+    )))
 }
 
 #[tokio::main]

@@ -5,7 +5,7 @@ use serde_json::json;
 
 async fn counter(req: Request) -> http::Result<Response> {
     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
-    Ok(Response::redirect("/").session(json!({ "count": count })))
+    Ok(Response::redirect(req.url("/")).session(json!({ "count": count })))
 }
 
 #[tokio::main]

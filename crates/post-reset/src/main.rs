@@ -3,8 +3,8 @@
 use arc_functions::http::{self, Request, Response};
 use serde_json::json;
 
-async fn reset(_req: Request) -> http::Result<Response> {
-    Ok(Response::redirect("/").session(json!({})))
+async fn reset(req: Request) -> http::Result<Response> {
+    Ok(Response::redirect(req.url("/")).session(json!({})))
 }
 
 #[tokio::main]

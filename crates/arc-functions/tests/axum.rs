@@ -350,3 +350,45 @@ async fn a_route_without_the_layer_is_a_500_saying_so_in_the_log() {
         .expect("a response");
     assert_eq!(r.status(), 500);
 }
+
+/// The layer needs no Lambda: the same router under a plain `axum::serve`, as on a developer's
+/// machine, over real HTTP/1.1.
+#[tokio::test]
+async fn the_layer_serves_under_a_plain_axum_serve() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(store) = store(Mode::Cookie).await else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let server = tokio::spawn(axum::serve(listener, app(&store)).into_future());
+    let exchange = |request: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("receive");
+        response
+    };
+    let posted = exchange(
+        "POST /count HTTP/1.1\r\nHost: local\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            .into(),
+    )
+    .await;
+    assert!(posted.starts_with("HTTP/1.1 303"), "{posted}");
+    let cookie = posted
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let page = exchange(format!(
+        "GET / HTTP/1.1\r\nHost: local\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    assert!(page.ends_with("count=1 notice="), "{page}");
+    server.abort();
+}

@@ -196,8 +196,7 @@ fn build_routes() {
         for route in ROUTES {
             command.args(["--bin", route]);
         }
-        // The axum example on its own: built with the routes, its `axum` feature would be
-        // unified into theirs and watch's `cargo run --bin get-index` would build again.
+        // And the axum example, which the same watch serves at /lambda-url/axum-counter/.
         let mut example = Command::new(cargo());
         example.args(["build", "--bin", "axum-counter"]);
         for command in [&mut command, &mut example] {

@@ -27,6 +27,25 @@ trap _run_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Some machines of this kind come up with /dev/null as a regular file that keeps what is written to
+# it. cargo learns about the target by running `rustc -` with stdin from /dev/null, and rustc then
+# compiles whatever other tools' output landed there ("failed to run `rustc` to learn about
+# target-specific information", and cargo caches that failure in target/.rustc_info.json). Put
+# the device back before any cargo runs; without the rights for that, say so and go on.
+ensure_dev_null() {
+	if [[ -c /dev/null ]]; then return; fi
+	log "/dev/null is not the null device; recreating it"
+	local sudo=()
+	if [[ "$(id -u)" != 0 ]]; then sudo=(sudo -n); fi
+	if "${sudo[@]}" rm -f /dev/null && "${sudo[@]}" mknod -m 666 /dev/null c 1 3; then
+		# A cached probe failure would outlive the repair.
+		rm -f "${CARGO_TARGET_DIR:-$ROOT/target}/.rustc_info.json"
+	else
+		echo "cannot recreate /dev/null: cargo may fail to learn about the target" >&2
+	fi
+}
+ensure_dev_null
+
 ensure_cargo_lambda() {
 	if cargo lambda --version >/dev/null 2>&1; then return; fi
 	log "installing cargo-lambda $CARGO_LAMBDA_VERSION from PyPI"

@@ -533,6 +533,18 @@ async fn req_url_adds_the_rest_stage_only_on_the_execute_api_address_when_deploy
         e["requestContext"]["domainName"] = json!("app.example.com");
     });
     assert_eq!(location(&production, custom_domain).await, "/login");
+    // Only an execute-api address of AWS counts, the China regions' included.
+    for (domain, expected) in [
+        ("api.execute-api.example.com", "/login"),
+        ("wt6mne2s9k.elb.amazonaws.com", "/login"),
+        (
+            "wt6mne2s9k.execute-api.cn-north-1.amazonaws.com.cn",
+            "/test/login",
+        ),
+    ] {
+        let at = event(V1, |e| e["requestContext"]["domainName"] = json!(domain));
+        assert_eq!(location(&production, at).await, expected, "{domain}");
+    }
     // No context domain: the Host header tells.
     let host_only = event(V1, |e| {
         e["requestContext"]

@@ -456,6 +456,82 @@ async fn refused_or_opted_out_responses_go_uncompressed() {
     assert_eq!(header(&r, VARY.as_str()), "cookie, accept-encoding");
 }
 
+/// `len` bytes no codec can shrink (a xorshift stream).
+fn incompressible(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_body_that_would_grow_goes_as_it_is_unless_identity_is_refused() {
+    async fn noise(req: Request) -> http::Result<Response> {
+        let len = req
+            .query
+            .get("len")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0);
+        Ok(Response::bytes(incompressible(len)).content_type("text/plain"))
+    }
+    let at = |len: usize, accept: &str| {
+        let accept = accept.to_owned();
+        event(V2, move |e| {
+            e["rawQueryString"] = json!(format!("len={len}"));
+            e["headers"]["accept-encoding"] = json!(accept);
+        })
+    };
+    let handler = app(&[], noise);
+    // Text-like and large, but brotli and gzip would only add their framing.
+    for accept in ["br", "gzip"] {
+        let r = handler.handle(at(4096, accept)).await;
+        assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "", "{accept}");
+        assert_eq!(r.body(), &LambdaBody::Binary(incompressible(4096)));
+    }
+    // The client refuses identity: compressed though it grows.
+    let r = handler.handle(at(100, "gzip, identity;q=0")).await;
+    assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
+    let LambdaBody::Binary(bytes) = r.body() else {
+        panic!("binary")
+    };
+    assert!(bytes.len() > 100, "{} bytes", bytes.len());
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_end(&mut out)
+        .expect("gzip");
+    assert_eq!(out, incompressible(100));
+}
+
+#[tokio::test]
+async fn a_vary_that_already_covers_the_coding_is_kept() {
+    async fn varies(req: Request) -> http::Result<Response> {
+        let vary = req.query.get("vary").unwrap_or_default().to_owned();
+        Ok(Response::html(big_page()).header("vary", vary))
+    }
+    let handler = app(&[], varies);
+    for (given, sent) in [
+        ("*", "*"),
+        ("Accept-Encoding", "Accept-Encoding"),
+        ("cookie, accept-encoding", "cookie, accept-encoding"),
+        ("cookie", "cookie, accept-encoding"),
+    ] {
+        let r = handler
+            .handle(event(V2, |e| {
+                let given = given.replace(',', "%2C").replace(' ', "%20");
+                e["rawQueryString"] = json!(format!("vary={given}"));
+                e["headers"]["accept-encoding"] = json!("br");
+            }))
+            .await;
+        assert_eq!(header(&r, VARY.as_str()), sent, "{given}");
+        assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "br");
+    }
+}
+
 #[test]
 fn compression_configuration_is_checked_at_cold_start() {
     let base = [("ARC_ENV", "testing")];
@@ -533,6 +609,18 @@ async fn req_url_adds_the_rest_stage_only_on_the_execute_api_address_when_deploy
         e["requestContext"]["domainName"] = json!("app.example.com");
     });
     assert_eq!(location(&production, custom_domain).await, "/login");
+    // Only an execute-api address of AWS counts, the China regions' included.
+    for (domain, expected) in [
+        ("api.execute-api.example.com", "/login"),
+        ("wt6mne2s9k.elb.amazonaws.com", "/login"),
+        (
+            "wt6mne2s9k.execute-api.cn-north-1.amazonaws.com.cn",
+            "/test/login",
+        ),
+    ] {
+        let at = event(V1, |e| e["requestContext"]["domainName"] = json!(domain));
+        assert_eq!(location(&production, at).await, expected, "{domain}");
+    }
     // No context domain: the Host header tells.
     let host_only = event(V1, |e| {
         e["requestContext"]

@@ -353,6 +353,41 @@ mod tests {
         assert!(gz.len() < body.len() / 10);
     }
 
+    /// The window a brotli stream declares in its first bits (RFC 7932 9.1).
+    #[cfg(feature = "compression")]
+    fn declared_window(stream: &[u8]) -> u32 {
+        let bits = u32::from(stream[0]);
+        if bits & 1 == 0 {
+            return 16;
+        }
+        match (bits >> 1) & 0b111 {
+            0 => match (bits >> 4) & 0b111 {
+                0 => 17,
+                n => 8 + n,
+            },
+            n => 17 + n,
+        }
+    }
+
+    #[cfg(feature = "compression")]
+    #[test]
+    fn brotli_runs_at_quality_5_with_a_window_fitted_to_the_body() {
+        let body = "a page of text, not too repetitive: 0123456789. ".repeat(40);
+        let ours = compress(Encoding::Br, body.as_bytes()).expect("br");
+        assert_eq!(declared_window(&ours), window_bits(body.len()) as u32);
+        assert_eq!(declared_window(&ours), 11, "{} bytes", body.len());
+        // The same stream as the reference encoder at quality 5 with that window and hint.
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 5,
+            lgwin: 11,
+            size_hint: body.len(),
+            ..Default::default()
+        };
+        let mut reference = Vec::new();
+        brotli::BrotliCompress(&mut body.as_bytes(), &mut reference, &params).expect("br");
+        assert_eq!(ours, reference);
+    }
+
     #[cfg(feature = "compression")]
     #[test]
     fn the_brotli_window_fits_the_body() {

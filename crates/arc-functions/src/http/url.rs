@@ -62,7 +62,9 @@ pub(crate) fn request_stage<'a>(
         return None;
     };
     let domain = context.domain_name.as_deref().or(host)?;
-    let default_address = domain.ends_with(".amazonaws.com") && domain.contains(".execute-api.");
+    // `{id}.execute-api.{region}.amazonaws.com`, `.amazonaws.com.cn` in the China regions.
+    let default_address = domain.contains(".execute-api.")
+        && (domain.ends_with(".amazonaws.com") || domain.ends_with(".amazonaws.com.cn"));
     if !default_address {
         return None;
     }

@@ -9,3 +9,4 @@ pub mod http;
 mod keys;
 pub mod session;
 pub mod testing;
+pub mod ws;

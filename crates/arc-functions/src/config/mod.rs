@@ -215,6 +215,13 @@ pub struct Config {
     /// helper does: `ARC_ENV` when it is `staging` or `production`, set explicitly, and
     /// `ARC_LOCAL` is not set; else `None`.
     pub stage: Option<String>,
+    /// Where `ws::send` reaches connections outside a WebSocket handler: the management API's
+    /// base URL, from `ARC_WSS_URL` (Architect's variable, the WebSocket API's own URL) with
+    /// `wss://` read as `https://` and `ws://` as `http://`.
+    pub ws_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`: when set, every management API call goes
+    /// there, inside WebSocket handlers too (a local emulator, a VPC endpoint).
+    pub ws_endpoint: Option<String>,
 }
 
 /// A configuration problem found at cold start. Each names the variable and what it accepts.
@@ -289,11 +296,43 @@ pub enum Error {
     /// `ARC_HTTP_COMPRESSION` is not `on` or `off`.
     #[error("ARC_HTTP_COMPRESSION is {0:?}; set it to on or off (unset means on)")]
     Compression(String),
+    /// `ARC_WSS_URL` or `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` is not a WebSocket or
+    /// HTTP URL.
+    #[error(
+        "{name} is {value:?}; set it to the WebSocket API's URL, e.g. wss://abc123.execute-api.us-east-1.amazonaws.com/production"
+    )]
+    WsUrl {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"
     )]
     EmptyTable,
+}
+
+/// A WebSocket API URL as the management API's base URL: `wss://` is `https://`, `ws://` is
+/// `http://` (a local emulator); an `http(s)://` URL is taken as it is. A trailing `/` goes, as
+/// the SDK adds `/@connections/...` after the stage.
+fn management_url(name: &'static str, value: &str) -> Result<String, Error> {
+    let bad = || Error::WsUrl {
+        name,
+        value: value.to_owned(),
+    };
+    let (scheme, rest) = value.split_once("://").ok_or_else(bad)?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "wss" | "https" => "https",
+        "ws" | "http" => "http",
+        _ => return Err(bad()),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
+        return Err(bad());
+    }
+    Ok(format!("{scheme}://{rest}"))
 }
 
 /// Architect's `url()` rule (`src/http/helpers/url.js`): the stage is `ARC_ENV` when that is
@@ -444,6 +483,12 @@ impl Config {
             Some(v) => return Err(Error::Compression(v)),
         };
         let stage = url_stage(arc_env, vars.get("ARC_LOCAL").map(String::as_str));
+        let ws_url = get("ARC_WSS_URL")
+            .map(|v| management_url("ARC_WSS_URL", v))
+            .transpose()?;
+        let ws_endpoint = get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI")
+            .map(|v| management_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v))
+            .transpose()?;
 
         let strict = env != ArcEnv::Testing;
         let check = |name: &'static str, secret: &str| -> Result<Secret, Error> {
@@ -491,6 +536,8 @@ impl Config {
             host_cookie,
             compression,
             stage,
+            ws_url,
+            ws_endpoint,
         })
     }
 

@@ -17,6 +17,7 @@ use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
 use crate::config::Config;
 use crate::session::{self, SessionStore};
+use crate::ws;
 
 /// The handler wrapper: what [`run`](super::run) serves (also a `tower` service, for
 /// `lambda_http::run`). Build it with
@@ -32,6 +33,8 @@ pub struct Handler<F> {
 struct Options {
     compression: bool,
     stage: Option<Arc<str>>,
+    /// The WebSocket API requests push through ([`Request::push`]).
+    ws: ws::Client,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
         Self {
             compression: true,
             stage: None,
+            ws: ws::Client::unset(),
         }
     }
 }
@@ -102,13 +106,20 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
+    start(|| try_async_handler(handler))
+}
+
+/// What every handler wrapper does at cold start: install lambda_runtime's log subscriber
+/// unless the program installed one, then build; on a configuration error, log it and exit
+/// with status 1, so that the function fails to start with a message saying what to set.
+pub(crate) fn start<T>(build: impl FnOnce() -> Result<T, session::Error>) -> T {
     // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
     // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
     if !tracing::dispatcher::has_been_set() {
         lambda_http::tracing::init_default_subscriber();
     }
-    match try_async_handler(handler) {
-        Ok(handler) => handler,
+    match build() {
+        Ok(built) => built,
         Err(e) => {
             tracing::error!("{e}");
             eprintln!("arc-functions: cannot start: {e}");
@@ -206,6 +217,7 @@ where
         self.options = Options {
             compression: config.compression,
             stage: config.stage.as_deref().map(Arc::from),
+            ws: ws::Client::from_config(config),
         };
         self
     }
@@ -245,7 +257,7 @@ where
             }
         };
         match store.read_headers(request.headers()).await {
-            Ok(session) => request.attach(Arc::clone(store), session),
+            Ok(session) => request.attach(Arc::clone(store), session, self.options.ws.clone()),
             Err(e) => return fault(&e, "reading the session"),
         }
         request.set_stage(self.options.stage.clone());

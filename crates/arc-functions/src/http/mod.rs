@@ -17,8 +17,8 @@ mod url;
 pub use crate::session;
 pub use chain::{Flow, chain};
 pub use compress::Encoding;
-#[cfg(feature = "axum")]
 pub(crate) use event::panic_text;
+pub(crate) use handler::start;
 #[cfg(feature = "axum")]
 pub(crate) use handler::{GENERIC_400, fault};
 pub use handler::{Handler, async_handler, try_async_handler};

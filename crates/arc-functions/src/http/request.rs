@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::csrf;
 use crate::keys;
 use crate::session::{Session, SessionStore, all_cookies, last_cookie};
+use crate::ws;
 
 /// Ordered name/value pairs where a name may repeat: a query string or a form body.
 ///
@@ -40,6 +41,11 @@ impl Params {
     /// ```
     pub fn parse(text: &str) -> Self {
         Self(decode_pairs(text.as_bytes(), false).unwrap_or_default())
+    }
+
+    /// The pairs, in order.
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(pairs.into_iter().collect())
     }
 
     /// The first value of `name`.
@@ -296,6 +302,8 @@ pub struct Request {
     /// The stage [`Request::url`] may add, from the handler's configuration
     /// ([`Config::stage`](crate::config::Config::stage)).
     stage: Option<Arc<str>>,
+    /// The WebSocket API [`Request::push`] sends through.
+    ws: Option<ws::Client>,
 }
 
 impl Request {
@@ -339,6 +347,7 @@ impl Request {
             flash: Map::new(),
             store: None,
             stage: None,
+            ws: None,
         })
     }
 
@@ -515,10 +524,71 @@ impl Request {
     }
 
     /// Fills in what the handler wrapper reads: the session, its flash messages, its store.
-    pub(crate) fn attach(&mut self, store: Arc<SessionStore>, mut session: Session) {
+    pub(crate) fn attach(
+        &mut self,
+        store: Arc<SessionStore>,
+        mut session: Session,
+        ws: ws::Client,
+    ) {
         self.flash = session.take_flash();
         self.session = session;
         self.store = Some(store);
+        self.ws = Some(ws);
+    }
+
+    /// The open WebSocket connections of this request's session, sorted (DynamoDB mode; see
+    /// [`ws`](crate::ws) for why cookie mode has none).
+    ///
+    /// # Errors
+    ///
+    /// [`ws::Error::Session`] when the session table cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let event = lambda_http::http::Request::builder().body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert!(req.connections().await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn connections(&self) -> Result<Vec<String>, ws::Error> {
+        match self.store.as_deref() {
+            Some(store) => Ok(store.connections(&self.session).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Sends `payload` to every open WebSocket connection of this request's session, through
+    /// `ARC_WSS_URL`'s API, and returns how many received it. Connections found gone are
+    /// forgotten, not an error. The session it reads is the one the request arrived with: a
+    /// session the response writes keeps the same connections, unless it regenerates.
+    ///
+    /// # Errors
+    ///
+    /// [`ws::Error::NoEndpoint`] when there are connections but no `ARC_WSS_URL`;
+    /// [`ws::Error::Api`] when a send fails for another reason than the connection being
+    /// gone (the others are still sent); [`ws::Error::Session`] when the table cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::http::{self, Request, Response};
+    ///
+    /// async fn count(req: Request) -> http::Result<Response> {
+    ///     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+    ///     req.push(serde_json::json!({ "count": count })).await?;
+    ///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
+    /// }
+    /// ```
+    pub async fn push(&self, payload: impl Into<ws::Payload>) -> Result<usize, ws::Error> {
+        let Some(store) = self.store.as_deref() else {
+            return Ok(0);
+        };
+        let client = self.ws.clone().unwrap_or_else(ws::Client::unset);
+        ws::push(store, &client, &self.session, payload.into()).await
     }
 
     /// Sets the stage the configuration allows [`Request::url`] to add.

@@ -25,6 +25,8 @@ use serde_json::{Number, Value};
 use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
+mod connections;
+
 use super::Error;
 use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
 use crate::config::Secret;
@@ -336,6 +338,39 @@ impl Provider for DynamoDb {
 
     fn prepare(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
         Box::pin(self.warm_up())
+    }
+
+    fn keeps_connections(&self) -> bool {
+        true
+    }
+
+    fn id_of(&self, value: &str) -> Option<String> {
+        self.verify(value).map(|(id, _)| id)
+    }
+
+    fn tie<'a>(
+        &'a self,
+        connection: &'a str,
+        session: Option<&'a str>,
+        now: u64,
+    ) -> ProviderFuture<'a, ()> {
+        Box::pin(self.tie_connection(connection, session, now))
+    }
+
+    fn load_for_connection<'a>(
+        &'a self,
+        connection: &'a str,
+        now: u64,
+    ) -> ProviderFuture<'a, Option<Loaded>> {
+        Box::pin(self.load_connection_session(connection, now))
+    }
+
+    fn untie<'a>(&'a self, connection: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(self.untie_connection(connection))
+    }
+
+    fn connections<'a>(&'a self, session: &'a str, now: u64) -> ProviderFuture<'a, Vec<String>> {
+        Box::pin(self.session_connections(session, now))
     }
 }
 

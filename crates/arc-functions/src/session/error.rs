@@ -61,6 +61,12 @@ pub enum Error {
         "a DynamoDB client was given, but SESSION_TABLE_NAME is unset or jwe, so sessions are sealed in the cookie"
     )]
     NotDynamoDb,
+    /// A WebSocket handler wrote a session kept in the cookie. After the upgrade there is no
+    /// response that could carry a `Set-Cookie`, and nothing is kept server-side.
+    #[error(
+        "a WebSocket handler cannot write a session sealed in the cookie: no response after the upgrade can set one; keep sessions in DynamoDB (SESSION_TABLE_NAME) to write them from WebSocket handlers"
+    )]
+    CookieOverWebSocket,
 }
 
 impl Error {

@@ -13,6 +13,7 @@
 //! Two keys of a session are the library's own: `_flash` holds flash messages
 //! ([`Session::flash`]) and `_csrf` the value CSRF tokens are bound to.
 
+mod connections;
 mod dynamodb;
 mod error;
 mod global;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+pub(crate) use connections::record_id;
 pub use error::Error;
 pub use global::{read, write};
 pub(crate) use provider::Origin;

@@ -33,6 +33,46 @@ pub(crate) trait Provider: Send + Sync {
     fn prepare(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(async {})
     }
+
+    /// Whether the provider keeps WebSocket connection records, and so can tie a connection
+    /// to a session: a sealed cookie keeps nothing server-side.
+    fn keeps_connections(&self) -> bool {
+        false
+    }
+
+    /// The record id behind a cookie value this provider wrote, for tying connections.
+    fn id_of(&self, _value: &str) -> Option<String> {
+        None
+    }
+
+    /// Records an open connection, tied to the session record `session` (none yet: `None`).
+    fn tie<'a>(
+        &'a self,
+        _connection: &'a str,
+        _session: Option<&'a str>,
+        _now: u64,
+    ) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The live session a connection is tied to.
+    fn load_for_connection<'a>(
+        &'a self,
+        _connection: &'a str,
+        _now: u64,
+    ) -> ProviderFuture<'a, Option<Loaded>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Forgets a connection's records; a connection not recorded is not an error.
+    fn untie<'a>(&'a self, _connection: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The open connections tied to the session record `session`, sorted.
+    fn connections<'a>(&'a self, _session: &'a str, _now: u64) -> ProviderFuture<'a, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// What the store asks a provider to save.

@@ -201,6 +201,15 @@ impl SessionStore {
     ///
     /// See [`SessionStore`].
     pub async fn write(&self, session: &Session) -> Result<String, Error> {
+        match self.save(session).await? {
+            Some(value) => self.cookie.set_cookie(&value),
+            None => Ok(self.cookie.expired()),
+        }
+    }
+
+    /// Writes the session and returns the cookie value that now opens it; `None` when it was
+    /// destroyed.
+    pub(super) async fn save(&self, session: &Session) -> Result<Option<String>, Error> {
         let now = keys::now();
         let origin = session.origin();
         let lifecycle = session.lifecycle();
@@ -208,20 +217,23 @@ impl SessionStore {
             self.provider.forget(origin).await?;
         }
         let (origin, created) = match lifecycle {
-            Lifecycle::Purged => return Ok(self.cookie.expired()),
+            Lifecycle::Purged => return Ok(None),
             Lifecycle::Renewed => (None, now),
             Lifecycle::Kept => (origin, origin.map_or(now, |o| o.created)),
         };
-        let value = self
-            .provider
+        self.provider
             .save(Write {
                 data: session.as_map(),
                 origin,
                 created,
                 now,
             })
-            .await?;
-        self.cookie.set_cookie(&value)
+            .await
+            .map(Some)
+    }
+
+    pub(super) fn provider(&self) -> &dyn Provider {
+        &*self.provider
     }
 }
 

@@ -1,0 +1,107 @@
+//! What WebSocket handlers need of the store: sessions tied to connections.
+//!
+//! API Gateway forwards the browser's cookie only on `$connect`, so in DynamoDB mode the
+//! connection is tied to the session then, and every later event of the connection reads the
+//! live session through that tie (see the DynamoDB provider for the records). A sealed cookie
+//! keeps nothing server-side: there the session is readable on `$connect` only.
+
+use super::{Error, Session, SessionStore};
+use crate::keys;
+
+impl SessionStore {
+    /// Whether this store ties WebSocket connections to sessions: true in DynamoDB mode. In
+    /// cookie mode a WebSocket handler sees the session on `$connect` only, and cannot write
+    /// it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::SessionStore;
+    ///
+    /// let cookie = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+    /// assert!(!cookie.keeps_connections());
+    /// let table = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "s")])?;
+    /// assert!(SessionStore::new(&table).keeps_connections());
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn keeps_connections(&self) -> bool {
+        self.provider().keeps_connections()
+    }
+
+    /// The open WebSocket connections of `session`, sorted: the ones to push to. Empty for a
+    /// session never written, and always in cookie mode, where nothing ties connections to
+    /// sessions.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DynamoDb`] when the table cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::{Session, SessionStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+    /// assert!(store.connections(&Session::new()).await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn connections(&self, session: &Session) -> Result<Vec<String>, Error> {
+        match record_id(session) {
+            Some(id) => self.provider().connections(id, keys::now()).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Records an accepted connection, tied to the session record `session` (`None`: the
+    /// browser has no session yet).
+    pub(crate) async fn tie(&self, connection: &str, session: Option<&str>) -> Result<(), Error> {
+        self.provider().tie(connection, session, keys::now()).await
+    }
+
+    /// The live session `connection` is tied to: empty when none (or in cookie mode).
+    pub(crate) async fn read_connection(&self, connection: &str) -> Result<Session, Error> {
+        Ok(
+            match self
+                .provider()
+                .load_for_connection(connection, keys::now())
+                .await?
+            {
+                Some(loaded) => Session::loaded(loaded.data, loaded.origin),
+                None => Session::new(),
+            },
+        )
+    }
+
+    /// Writes a session from a WebSocket handler and returns the id of the record it now
+    /// lives in (`None` once destroyed), for the connection to be tied to.
+    ///
+    /// [`Error::CookieOverWebSocket`] in cookie mode.
+    pub(crate) async fn save_from_websocket(
+        &self,
+        session: &Session,
+    ) -> Result<Option<String>, Error> {
+        if !self.keeps_connections() {
+            return Err(Error::CookieOverWebSocket);
+        }
+        let value = self.save(session).await?;
+        Ok(value.and_then(|v| self.provider().id_of(&v)))
+    }
+
+    /// Forgets `connection`'s records: on `$disconnect`, and when it is gone.
+    pub(crate) async fn untie(&self, connection: &str) -> Result<(), Error> {
+        self.provider().untie(connection).await
+    }
+}
+
+/// The id of the stored record a session was read from.
+pub(crate) fn record_id(session: &Session) -> Option<&str> {
+    session
+        .origin()
+        .and_then(|o| o.record.as_ref())
+        .map(|r| r.id.as_str())
+}

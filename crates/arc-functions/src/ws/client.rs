@@ -1,0 +1,467 @@
+//! The management API client: `POST`, `GET` and `DELETE /@connections/{id}`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use aws_sdk_apigatewaymanagement::Client as Sdk;
+use aws_sdk_apigatewaymanagement::config::Region;
+use aws_sdk_apigatewaymanagement::error::SdkError;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use super::Error;
+use crate::config::Config;
+
+/// What to send to a connection: a JSON value is sent as its text, text as it is (both as
+/// text frames), bytes as a binary frame.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::ws::Payload;
+///
+/// assert_eq!(Payload::from(serde_json::json!({"count": 2})), Payload::Text(r#"{"count":2}"#.into()));
+/// assert_eq!(Payload::from("hi"), Payload::Text("hi".into()));
+/// assert_eq!(Payload::from(vec![0u8, 1]), Payload::Binary(vec![0, 1]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Payload {
+    /// A text frame.
+    Text(String),
+    /// A binary frame.
+    Binary(Vec<u8>),
+}
+
+impl Payload {
+    /// Any serializable value, as JSON text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when the value cannot be written as JSON (a map with non-string keys).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Count { count: u64 }
+    /// let payload = arc_functions::ws::Payload::json(&Count { count: 3 })?;
+    /// assert_eq!(payload, arc_functions::ws::Payload::Text(r#"{"count":3}"#.into()));
+    /// # Ok::<(), arc_functions::ws::Error>(())
+    /// ```
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+        serde_json::to_string(value)
+            .map(Self::Text)
+            .map_err(Error::Json)
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Self::Text(text) => text.into_bytes(),
+            Self::Binary(bytes) => bytes,
+        }
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        Self::Text(value.to_string())
+    }
+}
+
+impl From<&serde_json::Value> for Payload {
+    fn from(value: &serde_json::Value) -> Self {
+        Self::Text(value.to_string())
+    }
+}
+
+impl From<String> for Payload {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<&str> for Payload {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Binary(bytes)
+    }
+}
+
+/// What API Gateway knows of a connection: [`Client::info`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Info {
+    /// When the connection opened.
+    pub connected_at: Option<SystemTime>,
+    /// When the client last sent or received a frame.
+    pub last_active_at: Option<SystemTime>,
+    /// The client's IP address.
+    pub source_ip: Option<String>,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+/// A client of one WebSocket API's management API: sends to, closes and describes its
+/// connections. Cheap to clone; the AWS SDK client behind it is built on first use (loading
+/// the AWS configuration then), so a function that never sends never pays for it.
+///
+/// Inside a WebSocket handler [`Request::client`](super::Request::client) is the client for
+/// the event's own API (`https://{domainName}/{stage}` from its `requestContext`); elsewhere
+/// [`Client::from_config`] reads `ARC_WSS_URL`. `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`
+/// overrides both.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::ws::Client;
+///
+/// let config = Config::from_vars([
+///     ("ARC_ENV", "testing"),
+///     ("ARC_WSS_URL", "wss://abc123.execute-api.us-east-1.amazonaws.com/production"),
+/// ])?;
+/// let client = Client::from_config(&config);
+/// assert_eq!(client.endpoint(), Some("https://abc123.execute-api.us-east-1.amazonaws.com/production"));
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    endpoint: Option<Arc<str>>,
+    /// The endpoint every call goes to whatever the event says, from the environment.
+    fixed: Option<Arc<str>>,
+    sdk: Arc<OnceCell<Sdk>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client of the management API at `endpoint`, e.g.
+    /// `https://abc123.execute-api.us-east-1.amazonaws.com/production`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = arc_functions::ws::Client::new("http://127.0.0.1:9001");
+    /// assert_eq!(client.endpoint(), Some("http://127.0.0.1:9001"));
+    /// ```
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: Some(Arc::from(endpoint.into())),
+            fixed: None,
+            sdk: Arc::default(),
+        }
+    }
+
+    /// A client without an endpoint, until an event names its API.
+    pub(crate) fn unset() -> Self {
+        Self {
+            endpoint: None,
+            fixed: None,
+            sdk: Arc::default(),
+        }
+    }
+
+    /// The client the configuration names: `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, else
+    /// `ARC_WSS_URL`, else none (then every call is [`Error::NoEndpoint`]).
+    ///
+    /// # Examples
+    ///
+    /// See [`Client`].
+    pub fn from_config(config: &Config) -> Self {
+        let fixed = config.ws_endpoint.as_deref().map(Arc::from);
+        Self {
+            endpoint: fixed
+                .clone()
+                .or_else(|| config.ws_url.as_deref().map(Arc::from)),
+            fixed,
+            sdk: Arc::default(),
+        }
+    }
+
+    /// The client for a WebSocket event of the API at `domain_name` and `stage` (the event's
+    /// `requestContext`): this one when its endpoint is fixed by the environment or already
+    /// that API's, else a new one. A loopback domain (a local emulator) is reached over
+    /// `http`, any other over `https`.
+    pub(crate) fn for_api(&self, domain_name: &str, stage: &str) -> Self {
+        if self.fixed.is_some() {
+            return self.clone();
+        }
+        let endpoint = api_endpoint(domain_name, stage);
+        if self.endpoint.as_deref() == Some(endpoint.as_str()) {
+            return self.clone();
+        }
+        Self::new(endpoint)
+    }
+
+    /// The management API's base URL, when known.
+    ///
+    /// # Examples
+    ///
+    /// See [`Client`].
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    async fn sdk(&self) -> Result<&Sdk, Error> {
+        let endpoint = self.endpoint.as_deref().ok_or(Error::NoEndpoint)?;
+        Ok(self
+            .sdk
+            .get_or_init(|| async {
+                let aws = aws_config::load_from_env().await;
+                let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
+                    .endpoint_url(endpoint);
+                // Requests are signed for the API's own region, which its address names.
+                if let Some(region) = execute_api_region(endpoint) {
+                    config = config.region(Region::new(region.to_owned()));
+                } else if aws.region().is_none() {
+                    // A local emulator checks no signature, but the SDK needs a region to sign.
+                    config = config.region(Region::from_static("us-east-1"));
+                }
+                Sdk::from_conf(config.build())
+            })
+            .await)
+    }
+
+    /// Sends `payload` to a connection: `arc.ws.send`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Gone`] when the connection is closed; [`Error::NoEndpoint`] without an
+    /// endpoint; [`Error::Api`] for any other failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let nowhere = arc_functions::ws::Client::from_config(
+    ///     &arc_functions::config::Config::from_vars([("ARC_ENV", "testing")])?,
+    /// );
+    /// let sent = nowhere.send("L0SM9cOFvHcCIhw=", serde_json::json!({"count": 1})).await;
+    /// assert!(matches!(sent, Err(arc_functions::ws::Error::NoEndpoint)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn send(
+        &self,
+        connection_id: &str,
+        payload: impl Into<Payload>,
+    ) -> Result<(), Error> {
+        let data = Blob::new(payload.into().into_bytes());
+        let sent = self
+            .sdk()
+            .await?
+            .post_to_connection()
+            .connection_id(connection_id)
+            .data(data)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
+                Err(gone(connection_id))
+            }
+            Err(e) => Err(api("PostToConnection", e)),
+        }
+    }
+
+    /// Closes a connection (API Gateway then sends `$disconnect`): `arc.ws.close`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), arc_functions::ws::Error> {
+    /// let client = arc_functions::ws::Client::new("http://127.0.0.1:9001");
+    /// client.close("L0SM9cOFvHcCIhw=").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn close(&self, connection_id: &str) -> Result<(), Error> {
+        let closed = self
+            .sdk()
+            .await?
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await;
+        match closed {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
+                Err(gone(connection_id))
+            }
+            Err(e) => Err(api("DeleteConnection", e)),
+        }
+    }
+
+    /// What API Gateway knows of a connection: `arc.ws.info`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), arc_functions::ws::Error> {
+    /// let client = arc_functions::ws::Client::new("http://127.0.0.1:9001");
+    /// let info = client.info("L0SM9cOFvHcCIhw=").await?;
+    /// println!("connected from {:?}", info.source_ip);
+    /// # Ok(()) }
+    /// ```
+    pub async fn info(&self, connection_id: &str) -> Result<Info, Error> {
+        let got = self
+            .sdk()
+            .await?
+            .get_connection()
+            .connection_id(connection_id)
+            .send()
+            .await;
+        match got {
+            Ok(out) => {
+                let time = |t: Option<&aws_sdk_apigatewaymanagement::primitives::DateTime>| {
+                    t.and_then(|t| SystemTime::try_from(*t).ok())
+                };
+                let identity = out.identity();
+                Ok(Info {
+                    connected_at: time(out.connected_at()),
+                    last_active_at: time(out.last_active_at()),
+                    source_ip: identity.and_then(|i| i.source_ip()).map(str::to_owned),
+                    user_agent: identity.and_then(|i| i.user_agent()).map(str::to_owned),
+                })
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
+                Err(gone(connection_id))
+            }
+            Err(e) => Err(api("GetConnection", e)),
+        }
+    }
+}
+
+fn gone(connection_id: &str) -> Error {
+    Error::Gone {
+        connection_id: connection_id.to_owned(),
+    }
+}
+
+fn api<E, R>(operation: &'static str, e: SdkError<E, R>) -> Error
+where
+    aws_sdk_apigatewaymanagement::Error: From<SdkError<E, R>>,
+{
+    Error::Api {
+        operation,
+        source: Box::new(e.into()),
+    }
+}
+
+/// The region in an `https://{api}.execute-api.{region}.amazonaws.com[.cn]/...` address.
+fn execute_api_region(endpoint: &str) -> Option<&str> {
+    let host = endpoint.split_once("://")?.1.split('/').next()?;
+    let (_, rest) = host.split_once(".execute-api.")?;
+    let (region, suffix) = rest.split_once('.')?;
+    matches!(suffix, "amazonaws.com" | "amazonaws.com.cn").then_some(region)
+}
+
+/// The management API of the WebSocket API at `domain_name`, `stage`.
+fn api_endpoint(domain_name: &str, stage: &str) -> String {
+    let host = match domain_name.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => domain_name,
+    };
+    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+    let scheme = if loopback { "http" } else { "https" };
+    let stage = stage.trim_matches('/');
+    if stage.is_empty() {
+        format!("{scheme}://{domain_name}")
+    } else {
+        format!("{scheme}://{domain_name}/{stage}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_endpoints_are_https_but_on_loopback() {
+        assert_eq!(
+            api_endpoint("abc.execute-api.us-east-1.amazonaws.com", "production"),
+            "https://abc.execute-api.us-east-1.amazonaws.com/production"
+        );
+        assert_eq!(
+            api_endpoint("127.0.0.1:9001", "local"),
+            "http://127.0.0.1:9001/local"
+        );
+        assert_eq!(api_endpoint("localhost:9001", ""), "http://localhost:9001");
+        assert_eq!(api_endpoint("[::1]:9001", "/dev/"), "http://[::1]:9001/dev");
+        // A host that merely starts like loopback is not.
+        assert_eq!(
+            api_endpoint("localhost.example.com", "prod"),
+            "https://localhost.example.com/prod"
+        );
+    }
+
+    #[test]
+    fn the_region_comes_from_an_execute_api_address() {
+        assert_eq!(
+            execute_api_region("https://abc.execute-api.eu-west-2.amazonaws.com/prod"),
+            Some("eu-west-2")
+        );
+        assert_eq!(
+            execute_api_region("https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod"),
+            Some("cn-north-1")
+        );
+        assert_eq!(execute_api_region("https://ws.example.com/prod"), None);
+        assert_eq!(execute_api_region("http://127.0.0.1:9001"), None);
+        assert_eq!(
+            execute_api_region("https://abc.execute-api.eu-west-2.example.com/prod"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_environment_endpoint_wins_over_the_event() {
+        let config = Config::from_vars([
+            ("ARC_ENV", "testing"),
+            ("ARC_WSS_URL", "wss://a.example.com/prod"),
+            (
+                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                "http://127.0.0.1:9001",
+            ),
+        ])
+        .expect("config");
+        let client = Client::from_config(&config);
+        assert_eq!(client.endpoint(), Some("http://127.0.0.1:9001"));
+        let for_event = client.for_api("b.example.com", "dev");
+        assert_eq!(for_event.endpoint(), Some("http://127.0.0.1:9001"));
+        assert!(
+            Arc::ptr_eq(&client.sdk, &for_event.sdk),
+            "the SDK client is shared"
+        );
+    }
+
+    #[test]
+    fn an_events_api_reuses_the_client_of_the_same_api() {
+        let client = Client::new("https://a.example.com/prod");
+        let same = client.for_api("a.example.com", "prod");
+        assert!(Arc::ptr_eq(&client.sdk, &same.sdk));
+        let other = client.for_api("b.example.com", "prod");
+        assert_eq!(other.endpoint(), Some("https://b.example.com/prod"));
+        assert!(!Arc::ptr_eq(&client.sdk, &other.sdk));
+    }
+}

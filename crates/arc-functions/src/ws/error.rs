@@ -1,0 +1,41 @@
+//! What can go wrong talking to WebSocket connections.
+
+use crate::session;
+
+/// What can go wrong sending to, closing or asking about a WebSocket connection, or serving a
+/// WebSocket event.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection is closed (API Gateway answered 410 `GoneException`): the client left,
+    /// or the connection never existed. Expected in normal operation; forget the id.
+    #[error("WebSocket connection {connection_id:?} is gone")]
+    Gone {
+        /// The connection that is gone.
+        connection_id: String,
+    },
+    /// No management API endpoint: outside a WebSocket handler, `ARC_WSS_URL` names it.
+    #[error(
+        "no WebSocket API to send through: outside a WebSocket handler set ARC_WSS_URL to the WebSocket API's URL (wss://<api-id>.execute-api.<region>.amazonaws.com/<stage>)"
+    )]
+    NoEndpoint,
+    /// The management API call failed for another reason: no permission
+    /// (`execute-api:ManageConnections`), throttled, unreachable.
+    #[error("API Gateway {operation} failed: {source}")]
+    Api {
+        /// The operation, e.g. `PostToConnection`.
+        operation: &'static str,
+        /// What the SDK said.
+        #[source]
+        source: Box<aws_sdk_apigatewaymanagement::Error>,
+    },
+    /// A payload could not be written as JSON.
+    #[error("the WebSocket payload cannot be written as JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// The session store failed (or the configuration is invalid).
+    #[error(transparent)]
+    Session(#[from] session::Error),
+    /// The Lambda payload is not an API Gateway WebSocket event.
+    #[error("the event is not an API Gateway WebSocket event ({0})")]
+    NotWebSocket(String),
+}

@@ -1,0 +1,141 @@
+//! WebSockets: the handler wrapper [`async_handler`] for API Gateway WebSocket routes, and
+//! [`send`], [`close`] and [`info`] to reach connections from any function, as `arc.ws` does.
+//!
+//! # Sessions
+//!
+//! API Gateway forwards the browser's cookie once, on `$connect`. So:
+//!
+//! - **DynamoDB mode** (`SESSION_TABLE_NAME` names a table): `$connect` reads the session
+//!   from the cookie and, when accepted, ties the connection to it. Every later event of the
+//!   connection reads the *live* session through that tie (not a copy taken at `$connect`), a
+//!   session a WebSocket handler writes is what the browser's next HTTP request reads, and the
+//!   reverse. An HTTP handler lists its session's connections to push to them
+//!   ([`http::Request::connections`](crate::http::Request::connections),
+//!   [`http::Request::push`](crate::http::Request::push)). The records live in the session
+//!   table and expire on their own after two hours (API Gateway's limit on a connection),
+//!   since `$disconnect` is not guaranteed; `$disconnect`, and a send that finds the
+//!   connection gone, remove them sooner. A browser without a session at `$connect` gets its
+//!   connection tied to the first session a WebSocket handler writes for it, which its HTTP
+//!   requests never see (no cookie can be set over a WebSocket): give it a session before
+//!   it connects. A session destroyed or regenerated over HTTP leaves open connections tied
+//!   to the old one (they read an empty session) until they reconnect.
+//! - **Cookie mode**: `$connect` reads the session from the cookie; every later event sees an
+//!   empty session, and writing one fails ([`session::Error::CookieOverWebSocket`]): the
+//!   session lives only in the browser's cookie, which API Gateway does not forward after the
+//!   upgrade, and there is no server-side store to keep a copy in. Pushing to a session's
+//!   connections needs DynamoDB mode too.
+//!
+//! # Endpoints
+//!
+//! Inside a WebSocket handler the management API is the event's own
+//! (`https://{domainName}/{stage}` from its `requestContext`; `http` for a loopback domain,
+//! a local emulator). Anywhere else it comes from `ARC_WSS_URL`, the WebSocket API's URL
+//! (`wss://` read as `https://`). `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` overrides both.
+//! The function's role needs `execute-api:ManageConnections` on the API.
+//!
+//! [`session::Error::CookieOverWebSocket`]: crate::session::Error::CookieOverWebSocket
+
+mod client;
+mod error;
+mod handler;
+mod push;
+mod request;
+mod response;
+
+use std::sync::{Arc, OnceLock};
+
+pub use client::{Client, Info, Payload};
+pub use error::Error;
+pub use handler::{Handler, async_handler, run, try_async_handler};
+pub(crate) use push::push;
+pub use request::{EventType, Request};
+pub use response::Response;
+
+use crate::session::SessionStore;
+
+/// The result of a WebSocket handler: any error `?` can box.
+pub type Result<T, E = crate::http::Error> = std::result::Result<T, E>;
+
+tokio::task_local! {
+    /// The client of the WebSocket API whose event is being handled.
+    static CURRENT: Client;
+}
+
+/// The client [`send`], [`close`] and [`info`] use outside a WebSocket handler, from the
+/// process-wide configuration.
+static CONFIGURED: OnceLock<Arc<Client>> = OnceLock::new();
+
+/// The client for the free functions: the current event's API inside a WebSocket handler,
+/// else the configuration's.
+fn current() -> std::result::Result<Client, Error> {
+    if let Ok(client) = CURRENT.try_with(Client::clone) {
+        return Ok(client);
+    }
+    if let Some(client) = CONFIGURED.get() {
+        return Ok(Client::clone(client));
+    }
+    let (_, config) = SessionStore::global_with_config()?;
+    Ok(Client::clone(
+        CONFIGURED.get_or_init(|| Arc::new(Client::from_config(&config))),
+    ))
+}
+
+/// Sends `payload` to a connection: `arc.ws.send`. Inside a WebSocket handler it goes through
+/// the event's API; elsewhere through `ARC_WSS_URL`'s.
+///
+/// # Errors
+///
+/// [`Error::Gone`] when the connection is closed, [`Error::NoEndpoint`] outside a WebSocket
+/// handler without `ARC_WSS_URL`, [`Error::Api`] for other failures, [`Error::Session`] for an
+/// invalid configuration.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::ws;
+///
+/// # async fn f() -> Result<(), ws::Error> {
+/// ws::send("L0SM9cOFvHcCIhw=", serde_json::json!({"count": 3})).await?;
+/// # Ok(()) }
+/// ```
+pub async fn send(
+    connection_id: &str,
+    payload: impl Into<Payload>,
+) -> std::result::Result<(), Error> {
+    current()?.send(connection_id, payload).await
+}
+
+/// Closes a connection: `arc.ws.close`. As [`send`] for the endpoint.
+///
+/// # Errors
+///
+/// As [`send`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), arc_functions::ws::Error> {
+/// arc_functions::ws::close("L0SM9cOFvHcCIhw=").await?;
+/// # Ok(()) }
+/// ```
+pub async fn close(connection_id: &str) -> std::result::Result<(), Error> {
+    current()?.close(connection_id).await
+}
+
+/// What API Gateway knows of a connection: `arc.ws.info`. As [`send`] for the endpoint.
+///
+/// # Errors
+///
+/// As [`send`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), arc_functions::ws::Error> {
+/// let info = arc_functions::ws::info("L0SM9cOFvHcCIhw=").await?;
+/// println!("last active {:?}", info.last_active_at);
+/// # Ok(()) }
+/// ```
+pub async fn info(connection_id: &str) -> std::result::Result<Info, Error> {
+    current()?.info(connection_id).await
+}

@@ -1,0 +1,820 @@
+//! The WebSocket handler wrapper against real API Gateway WebSocket events (tests/fixtures),
+//! in both session modes; then what only DynamoDB mode has: connections tied to sessions,
+//! and pushing to them.
+//!
+//! The DynamoDB half needs dynalite, as `tests/stores.rs` does (`scripts/test` starts it and
+//! sets `ARC_TEST_DYNAMODB=1` and the AWS variables); without it those tests print that they
+//! skipped. Sends go to a stand-in management API on loopback that answers 200, or 410
+//! `GoneException` for the ids it is told are gone: the emulator's own tests and the
+//! end-to-end tests in `tests/` cover the real emulator.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_functions::config::Config;
+use arc_functions::http::session::{Session, SessionStore};
+use arc_functions::http::{self, Handler as HttpHandler};
+use arc_functions::ws::{self, EventType, Handler, Request, Response};
+use serde_json::{Value, json};
+
+mod support;
+
+const CONNECT: &str = include_str!("fixtures/websocket_connect_request.json");
+const CONNECT_WITHOUT_METHOD: &str =
+    include_str!("fixtures/websocket_connect_without_method_request.json");
+const DISCONNECT: &str = include_str!("fixtures/websocket_disconnect_request.json");
+const MESSAGE: &str = include_str!("fixtures/websocket_message_request.json");
+const SECRET: &str = "websocket-test secret of 32+ bytes";
+
+const HTTP_FIXTURES: [(&str, &str); 9] = [
+    ("apigw_v2", include_str!("fixtures/apigw_v2_request.json")),
+    (
+        "apigw_v2_minimal",
+        include_str!("fixtures/apigw_v2_minimal_request.json"),
+    ),
+    (
+        "apigw_v2_sam_local",
+        include_str!("fixtures/apigw_v2_sam_local_request.json"),
+    ),
+    ("apigw_v1", include_str!("fixtures/apigw_v1_request.json")),
+    (
+        "apigw_v1_multi",
+        include_str!("fixtures/apigw_v1_multi_value_request.json"),
+    ),
+    (
+        "function_url",
+        include_str!("fixtures/function_url_request.json"),
+    ),
+    ("alb", include_str!("fixtures/alb_request.json")),
+    (
+        "alb_multi",
+        include_str!("fixtures/alb_multi_value_request.json"),
+    ),
+    ("sqs", include_str!("fixtures/sqs_event.json")),
+];
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    Config::from_vars(
+        [("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)]
+            .into_iter()
+            .chain(vars.iter().copied()),
+    )
+    .expect("valid config")
+}
+
+fn cookie_store() -> Arc<SessionStore> {
+    Arc::new(SessionStore::new(&config(&[])))
+}
+
+/// A real event, changed by `edit`.
+fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(fixture).expect("fixture is JSON");
+    edit(&mut value);
+    value.to_string()
+}
+
+/// The fixture's event for connection `id`.
+fn on(fixture: &str, id: &str) -> String {
+    event(fixture, |e| e["requestContext"]["connectionId"] = json!(id))
+}
+
+/// `$connect` for connection `id`, carrying `cookie` as the browser would.
+fn connect_with(cookie: Option<&str>, id: &str) -> String {
+    event(CONNECT_WITHOUT_METHOD, |e| {
+        e["requestContext"]["connectionId"] = json!(id);
+        if let Some(cookie) = cookie {
+            e["headers"]["Cookie"] = json!(cookie);
+            e["multiValueHeaders"]["Cookie"] = json!([cookie]);
+        }
+    })
+}
+
+/// Echoes what the wrapper made of the event, and the session's `count`.
+async fn echo(req: Request) -> ws::Result<Response> {
+    let count = req.session.get::<u64>("count")?;
+    Ok(Response::ok().reply(json!({
+        "connection": req.connection_id,
+        "route": req.route_key,
+        "type": format!("{:?}", req.event_type),
+        "body": format!("{:?}", req.body),
+        "cookie": req.header("cookie"),
+        "query": req.query.get("token"),
+        "count": count,
+    })))
+}
+
+async fn reply_of<F, Fut, E>(handler: &Handler<F>, payload: &str) -> Value
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, E>>,
+    E: Into<http::Error>,
+{
+    let text = handler.invoke(payload).await.expect("a WebSocket event");
+    serde_json::from_str(&text).expect("the reply is JSON")
+}
+
+/// The JSON the handler put in its reply.
+fn replied(reply: &Value) -> Value {
+    serde_json::from_str(reply["body"].as_str().expect("a reply body")).expect("JSON reply")
+}
+
+/// A session cookie (`name=value`) for `data`, written by `store`.
+async fn cookie_for(store: &SessionStore, data: Value) -> String {
+    let session = Session::try_from(data).expect("an object");
+    let set_cookie = store.write(&session).await.expect("written");
+    set_cookie.split(';').next().expect("a pair").to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both modes: events
+
+#[tokio::test]
+async fn every_websocket_fixture_is_read_as_its_event_type_and_route() {
+    let handler = Handler::with_store(cookie_store(), echo);
+    for (fixture, route, kind) in [
+        (CONNECT, "$connect", "Connect"),
+        (CONNECT_WITHOUT_METHOD, "$connect", "Connect"),
+        (DISCONNECT, "$disconnect", "Disconnect"),
+        (MESSAGE, "$default", "Message"),
+    ] {
+        let reply = reply_of(&handler, fixture).await;
+        assert_eq!(reply["statusCode"], 200, "{route}");
+        let seen = replied(&reply);
+        assert_eq!(seen["route"], route);
+        assert_eq!(seen["type"], kind);
+        let expected: Value = serde_json::from_str(fixture).expect("JSON");
+        assert_eq!(
+            seen["connection"],
+            expected["requestContext"]["connectionId"]
+        );
+    }
+    let message = replied(&reply_of(&handler, MESSAGE).await);
+    assert_eq!(
+        message["body"],
+        r#"Json(Object {"first_name": String("Jane"), "last_name": String("Doe")})"#
+    );
+}
+
+#[tokio::test]
+async fn a_websocket_event_is_never_taken_for_http_nor_the_reverse() {
+    let ws = Handler::with_store(cookie_store(), echo);
+    async fn page(_: http::Request) -> http::Result<http::Response> {
+        Ok(http::Response::text("page"))
+    }
+    let http = HttpHandler::with_store(cookie_store(), page);
+    for fixture in [CONNECT, CONNECT_WITHOUT_METHOD, DISCONNECT, MESSAGE] {
+        assert!(http.invoke(fixture).await.is_err(), "HTTP took {fixture}");
+        assert!(ws.invoke(fixture).await.is_ok());
+    }
+    for (name, fixture) in HTTP_FIXTURES {
+        match ws.invoke(fixture).await {
+            Err(ws::Error::NotWebSocket(why)) => {
+                assert!(why.contains("requestContext"), "{name}: {why}")
+            }
+            other => panic!("{name} was taken for a WebSocket event: {other:?}"),
+        }
+    }
+    for junk in [
+        "[]",
+        "null",
+        "{}",
+        r#"{"requestContext":{"connectionId":"a","routeKey":"$default","eventType":"GET"}}"#,
+    ] {
+        assert!(
+            matches!(ws.invoke(junk).await, Err(ws::Error::NotWebSocket(_))),
+            "{junk}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn message_bodies_are_json_text_or_bytes_and_connect_carries_headers_and_query() {
+    let handler = Handler::with_store(cookie_store(), echo);
+    let body = |b: Value, base64: bool| {
+        event(MESSAGE, |e| {
+            e["body"] = b;
+            e["isBase64Encoded"] = json!(base64);
+        })
+    };
+    let seen = |payload: String| {
+        let handler = &handler;
+        async move { replied(&reply_of(handler, &payload).await)["body"].clone() }
+    };
+    assert_eq!(
+        seen(body(json!("not json"), false)).await,
+        r#"Text("not json")"#
+    );
+    assert_eq!(seen(body(json!("AAE="), true)).await, "Binary([0, 1])");
+    assert_eq!(seen(body(Value::Null, false)).await, "Empty");
+    assert_eq!(seen(body(json!("42"), false)).await, "Json(Number(42))");
+
+    let connect = event(CONNECT_WITHOUT_METHOD, |e| {
+        e["headers"]["Cookie"] = json!("a=b");
+        e["queryStringParameters"] = json!({"token": "t1"});
+        e["multiValueQueryStringParameters"] = json!({"token": ["t1", "t2"]});
+    });
+    let seen = replied(&reply_of(&handler, &connect).await);
+    assert_eq!(seen["cookie"], "a=b");
+    assert_eq!(seen["query"], "t1");
+}
+
+#[tokio::test]
+async fn connect_is_refused_by_any_status_outside_2xx_and_replies_are_delivered_as_given() {
+    async fn choose(req: Request) -> ws::Result<Response> {
+        Ok(match req.header("sec-websocket-key") {
+            Some(_) => Response::status(401),
+            _ => Response::ok().reply(vec![0u8, 255]),
+        })
+    }
+    let handler = Handler::with_store(cookie_store(), choose);
+    let refused = reply_of(&handler, CONNECT).await;
+    assert_eq!(refused, json!({"statusCode": 401}));
+    let binary = reply_of(&handler, MESSAGE).await;
+    assert_eq!(
+        binary,
+        json!({"statusCode": 200, "body": "AP8=", "isBase64Encoded": true})
+    );
+}
+
+#[tokio::test]
+async fn handler_errors_and_panics_are_a_bare_500_and_the_handler_lives_on() {
+    async fn fails(req: Request) -> ws::Result<Response> {
+        match req.event_type {
+            EventType::Connect => Err("secret detail".into()),
+            EventType::Message => panic!("secret panic"),
+            EventType::Disconnect => Ok(Response::ok()),
+        }
+    }
+    let handler = Handler::with_store(cookie_store(), fails);
+    assert_eq!(
+        reply_of(&handler, CONNECT).await,
+        json!({"statusCode": 500})
+    );
+    assert_eq!(
+        reply_of(&handler, MESSAGE).await,
+        json!({"statusCode": 500})
+    );
+    assert_eq!(
+        reply_of(&handler, DISCONNECT).await,
+        json!({"statusCode": 200})
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cookie mode: the session on `$connect` only
+
+#[tokio::test]
+async fn cookie_mode_reads_the_session_on_connect_only_and_cannot_write_one() {
+    let store = cookie_store();
+    let cookie = cookie_for(&store, json!({"count": 3})).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    let connect = reply_of(&handler, &connect_with(Some(&cookie), "c1")).await;
+    assert_eq!(connect["statusCode"], 200);
+    assert_eq!(replied(&connect)["count"], 3);
+    // API Gateway sends no cookie after the upgrade, and nothing is kept server-side.
+    let message = reply_of(&handler, &on(MESSAGE, "c1")).await;
+    assert_eq!(replied(&message)["count"], Value::Null);
+    assert!(!store.keeps_connections());
+    assert!(
+        store
+            .connections(&Session::new())
+            .await
+            .expect("none")
+            .is_empty()
+    );
+
+    async fn writes(_: Request) -> ws::Result<Response> {
+        Ok(Response::ok().session(json!({"count": 9})))
+    }
+    let writer = Handler::with_store(store, writes);
+    assert_eq!(
+        reply_of(&writer, &on(MESSAGE, "c1")).await,
+        json!({"statusCode": 500})
+    );
+    assert_eq!(
+        reply_of(&writer, &connect_with(Some(&cookie), "c2")).await,
+        json!({"statusCode": 500}),
+        "a connection whose session cannot be written is refused"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB mode: connections tied to sessions
+
+fn dynamodb_available() -> bool {
+    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
+    false
+}
+
+/// A DynamoDB-mode store on a fresh table, and the raw client to look at the table.
+async fn dynamodb_store(
+    vars: &[(&str, &str)],
+) -> (Arc<SessionStore>, aws_sdk_dynamodb::Client, String) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let table = format!(
+        "ws-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let client = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+    support::create_session_table(&client, &table).await;
+    let vars: Vec<(&str, &str)> = [("SESSION_TABLE_NAME", table.as_str())]
+        .into_iter()
+        .chain(vars.iter().copied())
+        .collect();
+    let store =
+        SessionStore::with_dynamodb_client(&config(&vars), client.clone()).expect("DynamoDB mode");
+    (Arc::new(store), client, table)
+}
+
+/// The session a cookie opens.
+async fn session_of(store: &SessionStore, cookie: &str) -> Session {
+    let request = lambda_http::http::Request::builder()
+        .header("cookie", cookie)
+        .body(lambda_http::Body::Empty)
+        .expect("request");
+    store.read(&request).await.expect("read")
+}
+
+/// Counts over the socket, as the example's `ws-default` does.
+async fn count_over_socket(req: Request) -> ws::Result<Response> {
+    match req.event_type {
+        EventType::Message => {
+            let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+            let mut session = req.session;
+            session.insert("count", count)?;
+            Ok(Response::ok()
+                .reply(json!({ "count": count }))
+                .session(session))
+        }
+        _ => Ok(Response::ok()),
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_a_connection_sees_the_live_session_and_http_sees_what_it_writes() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let echo = Handler::with_store(Arc::clone(&store), echo);
+    let counter = Handler::with_store(Arc::clone(&store), count_over_socket);
+
+    assert_eq!(
+        reply_of(&echo, &connect_with(Some(&cookie), "c1")).await["statusCode"],
+        200
+    );
+    let session = session_of(&store, &cookie).await;
+    assert_eq!(store.connections(&session).await.expect("listed"), ["c1"]);
+    assert_eq!(
+        replied(&reply_of(&echo, &on(MESSAGE, "c1")).await)["count"],
+        1
+    );
+
+    // HTTP writes; the socket's next event reads it, not a copy taken at `$connect`.
+    let mut session = session_of(&store, &cookie).await;
+    session.insert("count", 5).expect("insert");
+    store.write(&session).await.expect("written");
+    assert_eq!(
+        replied(&reply_of(&echo, &on(MESSAGE, "c1")).await)["count"],
+        5
+    );
+
+    // The socket writes; HTTP's next read sees it.
+    assert_eq!(
+        replied(&reply_of(&counter, &on(MESSAGE, "c1")).await)["count"],
+        6
+    );
+    assert_eq!(
+        session_of(&store, &cookie)
+            .await
+            .get::<u64>("count")
+            .expect("n"),
+        Some(6)
+    );
+
+    // `$disconnect` forgets the connection.
+    assert_eq!(
+        reply_of(&echo, &on(DISCONNECT, "c1")).await["statusCode"],
+        200
+    );
+    let session = session_of(&store, &cookie).await;
+    assert!(
+        store
+            .connections(&session)
+            .await
+            .expect("listed")
+            .is_empty()
+    );
+    assert_eq!(
+        replied(&reply_of(&echo, &on(MESSAGE, "c1")).await)["count"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_kept() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let alice = cookie_for(&store, json!({"count": 10})).await;
+    let bob = cookie_for(&store, json!({"count": 20})).await;
+    async fn only_with_session(req: Request) -> ws::Result<Response> {
+        if req.event_type == EventType::Connect && req.session.is_empty() {
+            return Ok(Response::status(403));
+        }
+        echo(req).await
+    }
+    let handler = Handler::with_store(Arc::clone(&store), only_with_session);
+    for (cookie, id) in [(&alice, "a1"), (&alice, "a2"), (&bob, "b1")] {
+        assert_eq!(
+            reply_of(&handler, &connect_with(Some(cookie), id)).await["statusCode"],
+            200
+        );
+    }
+    assert_eq!(
+        reply_of(&handler, &connect_with(None, "x1")).await["statusCode"],
+        403
+    );
+    assert_eq!(
+        reply_of(&handler, &connect_with(Some("_idx=forged.sig"), "x2")).await["statusCode"],
+        403
+    );
+
+    let listed = |cookie: String| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .connections(&session_of(&store, &cookie).await)
+                .await
+                .expect("listed")
+        }
+    };
+    assert_eq!(listed(alice.clone()).await, ["a1", "a2"]);
+    assert_eq!(listed(bob.clone()).await, ["b1"]);
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "a2")).await)["count"],
+        10
+    );
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "b1")).await)["count"],
+        20
+    );
+    // A refused connection reads no session later on either.
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "x1")).await)["count"],
+        Value::Null
+    );
+
+    reply_of(&handler, &on(DISCONNECT, "a1")).await;
+    assert_eq!(listed(alice).await, ["a2"]);
+    assert_eq!(listed(bob).await, ["b1"]);
+}
+
+#[tokio::test]
+async fn dynamodb_a_connection_without_a_session_is_tied_to_the_first_one_it_writes() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let counter = Handler::with_store(Arc::clone(&store), count_over_socket);
+    assert_eq!(
+        reply_of(&counter, &connect_with(None, "n1")).await["statusCode"],
+        200
+    );
+    assert_eq!(
+        replied(&reply_of(&counter, &on(MESSAGE, "n1")).await)["count"],
+        1
+    );
+    assert_eq!(
+        replied(&reply_of(&counter, &on(MESSAGE, "n1")).await)["count"],
+        2
+    );
+    // Another connection without a session starts its own.
+    reply_of(&counter, &connect_with(None, "n2")).await;
+    assert_eq!(
+        replied(&reply_of(&counter, &on(MESSAGE, "n2")).await)["count"],
+        1
+    );
+    assert_eq!(
+        replied(&reply_of(&counter, &on(MESSAGE, "n1")).await)["count"],
+        3
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_tie() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    async fn act(req: Request) -> ws::Result<Response> {
+        let action = req
+            .body
+            .json()
+            .and_then(|b| b["action"].as_str())
+            .map(str::to_owned);
+        let mut session = req.session;
+        match action.as_deref() {
+            Some("regenerate") => {
+                session.regenerate();
+                Ok(Response::ok().session(session))
+            }
+            Some("destroy") => {
+                session.destroy();
+                Ok(Response::ok().session(session))
+            }
+            _ => Ok(Response::ok().reply(json!({"count": session.get::<u64>("count")?}))),
+        }
+    }
+    let handler = Handler::with_store(Arc::clone(&store), act);
+    let say = |action: &str| {
+        event(MESSAGE, |e| {
+            e["requestContext"]["connectionId"] = json!("r1");
+            e["body"] = json!(json!({"action": action}).to_string());
+        })
+    };
+    reply_of(&handler, &connect_with(Some(&cookie), "r1")).await;
+    assert_eq!(
+        reply_of(&handler, &say("regenerate")).await["statusCode"],
+        200
+    );
+    // The old cookie opens nothing; the connection follows the session to its new record.
+    assert!(session_of(&store, &cookie).await.is_empty());
+    assert_eq!(replied(&reply_of(&handler, &say("read")).await)["count"], 1);
+    assert_eq!(reply_of(&handler, &say("destroy")).await["statusCode"], 200);
+    assert_eq!(
+        replied(&reply_of(&handler, &say("read")).await)["count"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_connection_records_expire_on_their_own() {
+    if !dynamodb_available() {
+        return;
+    }
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let (store, client, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 7})).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    reply_of(&handler, &connect_with(Some(&cookie), "e1")).await;
+    reply_of(&handler, &connect_with(Some(&cookie), "e2")).await;
+
+    let record = client
+        .get_item()
+        .table_name(&table)
+        .key("_idx", S("ws#e1".into()))
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("a connection record");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let N(ttl) = &record["_ttl"] else {
+        panic!("_ttl is a number")
+    };
+    let ttl: u64 = ttl.parse().expect("seconds");
+    assert!(
+        (now + 7100..=now + 7300).contains(&ttl),
+        "two hours, API Gateway's limit: {ttl}"
+    );
+
+    // DynamoDB deletes expired items days late: reads must not wait for it.
+    let past = N((now - 1).to_string());
+    client
+        .update_item()
+        .table_name(&table)
+        .key("_idx", S("ws#e1".into()))
+        .update_expression("SET #ttl = :past")
+        .expression_attribute_names("#ttl", "_ttl")
+        .expression_attribute_values(":past", past.clone())
+        .send()
+        .await
+        .expect("aged");
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "e1")).await)["count"],
+        Value::Null
+    );
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "e2")).await)["count"],
+        7
+    );
+
+    let session = session_of(&store, &cookie).await;
+    let index = store.connections(&session).await.expect("listed");
+    assert_eq!(index, ["e1", "e2"]);
+    let items = client
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let index_key = items
+        .iter()
+        .filter_map(|item| match &item["_idx"] {
+            S(key) if key.starts_with("ws-session#") => Some(key.clone()),
+            _ => None,
+        })
+        .next()
+        .expect("the session's connection list");
+    client
+        .update_item()
+        .table_name(&table)
+        .key("_idx", S(index_key))
+        .update_expression("SET #c = :past")
+        .expression_attribute_names("#c", "ws#e2")
+        .expression_attribute_values(":past", past)
+        .send()
+        .await
+        .expect("aged");
+    assert_eq!(store.connections(&session).await.expect("listed"), ["e1"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pushing to connections
+
+/// Every call the stand-in received: method, decoded path, body.
+type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A stand-in management API on loopback: records every call, answers 410 `GoneException`
+/// for the ids in `gone`, 200 otherwise.
+struct ManagementApi {
+    url: String,
+    calls: Calls,
+}
+
+async fn management_api(gone: &[&str]) -> ManagementApi {
+    use axum::extract::State;
+    use axum::response::IntoResponse;
+    let gone: Arc<HashSet<String>> = Arc::new(gone.iter().map(|s| s.to_string()).collect());
+    let calls: Calls = Arc::default();
+    let state = (Arc::clone(&calls), gone);
+    let app = axum::Router::new().fallback(
+        |State((calls, gone)): State<(Calls, Arc<HashSet<String>>)>,
+         method: axum::http::Method,
+         uri: axum::http::Uri,
+         body: String| async move {
+            let path = percent_encoding::percent_decode_str(uri.path())
+                .decode_utf8_lossy()
+                .into_owned();
+            calls
+                .lock()
+                .expect("calls")
+                .push((method.to_string(), path.clone(), body));
+            let id = path.rsplit('/').next().unwrap_or_default();
+            if gone.contains(id) {
+                let gone = [("x-amzn-ErrorType", "GoneException")];
+                (axum::http::StatusCode::GONE, gone, r#"{"message":null}"#).into_response()
+            } else {
+                axum::http::StatusCode::OK.into_response()
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await });
+    ManagementApi { url, calls }
+}
+
+#[tokio::test]
+async fn dynamodb_push_reaches_every_connection_of_the_session_and_forgets_gone_ones() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&["p2"]).await;
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let other = cookie_for(&store, json!({"count": 1})).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    for (cookie, id) in [
+        (&cookie, "p1"),
+        (&cookie, "p2"),
+        (&cookie, "p3"),
+        (&other, "q1"),
+    ] {
+        reply_of(&handler, &connect_with(Some(cookie), id)).await;
+    }
+
+    async fn count(req: http::Request) -> http::Result<http::Response> {
+        let listed = req.connections().await?;
+        let delivered = req.push(json!({"count": 2})).await?;
+        Ok(http::Response::json(
+            &json!({"listed": listed, "delivered": delivered}),
+        ))
+    }
+    // As a deployed function has it: the WebSocket API's URL, `ws://` for the loopback one.
+    let wss_url = api.url.replace("http://", "ws://");
+    let config = config(&[("SESSION_TABLE_NAME", &table), ("ARC_WSS_URL", &wss_url)]);
+    let http = HttpHandler::with_store(Arc::clone(&store), count).with_config(&config);
+    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        e["cookies"] = json!([cookie]);
+    });
+    let reply: Value =
+        serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+    let body: Value = serde_json::from_str(reply["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(body, json!({"listed": ["p1", "p2", "p3"], "delivered": 2}));
+    let mut calls = api.calls.lock().expect("calls").clone();
+    calls.sort();
+    let posted: Vec<_> = calls
+        .iter()
+        .map(|(m, p, b)| (m.as_str(), p.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        posted,
+        [
+            ("POST", "/@connections/p1", r#"{"count":2}"#),
+            ("POST", "/@connections/p2", r#"{"count":2}"#),
+            ("POST", "/@connections/p3", r#"{"count":2}"#),
+        ]
+    );
+    // The gone one is forgotten; the other session's connection was never touched.
+    let session = session_of(&store, &cookie).await;
+    assert_eq!(
+        store.connections(&session).await.expect("listed"),
+        ["p1", "p3"]
+    );
+    let other = session_of(&store, &other).await;
+    assert_eq!(store.connections(&other).await.expect("listed"), ["q1"]);
+}
+
+#[tokio::test]
+async fn dynamodb_send_goes_through_the_events_own_api_and_gone_is_typed() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&["gone-one"]).await;
+    let (store, _, _) = dynamodb_store(&[]).await;
+    async fn fan_out(req: Request) -> ws::Result<Response> {
+        req.send("to myself").await?;
+        ws::send("someone-else", json!({"hello": 1})).await?;
+        let gone = ws::send("gone-one", "anyone?").await;
+        let typed =
+            matches!(&gone, Err(ws::Error::Gone { connection_id }) if connection_id == "gone-one");
+        Ok(Response::ok().reply(json!({"gone is typed": typed})))
+    }
+    let handler = Handler::with_store(store, fan_out);
+    let domain = api.url.trim_start_matches("http://").to_owned();
+    let message = event(MESSAGE, |e| {
+        e["requestContext"]["domainName"] = json!(domain);
+        e["requestContext"]["stage"] = json!("local");
+    });
+    let reply = reply_of(&handler, &message).await;
+    assert_eq!(replied(&reply), json!({"gone is typed": true}));
+    let calls = api.calls.lock().expect("calls").clone();
+    let posted: Vec<_> = calls
+        .iter()
+        .map(|(m, p, b)| (m.as_str(), p.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        posted,
+        [
+            ("POST", "/local/@connections/SOqGjdZioAMCEeg=", "to myself"),
+            ("POST", "/local/@connections/someone-else", r#"{"hello":1}"#),
+            ("POST", "/local/@connections/gone-one", "anyone?"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn push_without_arc_wss_url_says_what_to_set() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    Handler::with_store(Arc::clone(&store), echo)
+        .invoke(&connect_with(Some(&cookie), "w1"))
+        .await
+        .expect("connected");
+    let request = lambda_http::http::Request::builder()
+        .header("cookie", &cookie)
+        .body(lambda_http::Body::Empty)
+        .expect("request");
+    async fn push(req: http::Request) -> http::Result<http::Response> {
+        match req.push("x").await {
+            Err(e @ ws::Error::NoEndpoint) => Ok(http::Response::text(e.to_string())),
+            other => Ok(http::Response::text(format!("unexpected: {other:?}"))),
+        }
+    }
+    let response = HttpHandler::with_store(store, push).handle(request).await;
+    let lambda_http::Body::Text(text) = response.body() else {
+        panic!("text")
+    };
+    assert!(text.contains("ARC_WSS_URL"), "{text}");
+}

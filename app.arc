@@ -7,6 +7,10 @@ get /
 post /count
 post /reset
 
+# Architect's three WebSocket routes, connect, disconnect and default (crates/ws-*): live
+# updates of the count across a session's tabs, in DynamoDB mode.
+@ws
+
 # Used when SESSION_TABLE_NAME names it (DynamoDB sessions); cookie sessions need no table.
 @tables
 session

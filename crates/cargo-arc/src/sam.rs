@@ -398,21 +398,43 @@ fn websocket(routes: &[String], ids: &mut Ids, policies: &Option<Node>) -> Vec<(
             "connect" | "disconnect" | "default" => format!("${route}"),
             custom => custom.to_owned(),
         };
+        // A reply in a handler's answer reaches the sender only through a route response;
+        // API Gateway sends none on `$connect` and `$disconnect`.
+        let answers = !matches!(route.as_str(), "connect" | "disconnect");
+        let mut route_properties = vec![
+            ("ApiId", r("WebSocketApi")),
+            ("RouteKey", s(route_key)),
+            ("AuthorizationType", s("NONE")),
+            ("Target", sub(format!("integrations/${{{integration_id}}}"))),
+        ];
+        if answers {
+            route_properties.push(("RouteResponseSelectionExpression", s("$default")));
+        }
         resources.push((
             route_id.clone(),
             map([
                 ("Type", s("AWS::ApiGatewayV2::Route")),
-                (
-                    "Properties",
-                    map([
-                        ("ApiId", r("WebSocketApi")),
-                        ("RouteKey", s(route_key)),
-                        ("AuthorizationType", s("NONE")),
-                        ("Target", sub(format!("integrations/${{{integration_id}}}"))),
-                    ]),
-                ),
+                ("Properties", map(route_properties)),
             ]),
         ));
+        if answers {
+            let response_id = format!("{base}RouteResponse");
+            resources.push((
+                response_id.clone(),
+                map([
+                    ("Type", s("AWS::ApiGatewayV2::RouteResponse")),
+                    (
+                        "Properties",
+                        map([
+                            ("ApiId", r("WebSocketApi")),
+                            ("RouteId", r(route_id.clone())),
+                            ("RouteResponseKey", s("$default")),
+                        ]),
+                    ),
+                ]),
+            ));
+            route_ids.push(response_id);
+        }
         resources.push((
             format!("{base}Permission"),
             map([

@@ -268,7 +268,7 @@ fn check_catches_a_route_crate_app_arc_does_not_declare_but_not_tooling_crates()
                 .is_file()
         );
     }
-    for name in ["delete-notes-000id", "ws-default"] {
+    for name in ["delete-notes-000id", "ws-chat"] {
         let crate_dir = dir.path().join("crates").join(name);
         fs::create_dir_all(crate_dir.join("src")).expect("mkdir");
         fs::write(crate_dir.join("Cargo.toml"), "[package]\n").expect("write");
@@ -277,23 +277,25 @@ fn check_catches_a_route_crate_app_arc_does_not_declare_but_not_tooling_crates()
         failing_check(dir.path()),
         "- crates/delete-notes-000id is named like a route, but app.arc declares no route whose \
          function is delete-notes-000id: declare the route in app.arc or delete the crate\n\
-         - crates/ws-default is named like a route, but app.arc declares no route whose function \
-         is ws-default: declare the route in app.arc or delete the crate\n"
+         - crates/ws-chat is named like a route, but app.arc declares no route whose function \
+         is ws-chat: declare the route in app.arc or delete the crate\n"
     );
 }
 
 #[test]
-fn check_wants_the_websocket_functions_once_app_arc_has_ws() {
+fn check_wants_every_websocket_function_app_arc_declares() {
     let dir = copy_of_repo();
-    edit(dir.path(), "app.arc", "@tables", "@ws\nchat\n\n@tables");
+    // A custom route beside Architect's three, and one of those three without its crate.
+    edit(dir.path(), "app.arc", "@ws\n", "@ws\nchat\n");
+    fs::remove_dir_all(dir.path().join("crates/ws-disconnect")).expect("rm");
     let printed = failing_check(dir.path());
-    for function in ["ws-connect", "ws-disconnect", "ws-default", "ws-chat"] {
+    for function in ["ws-disconnect", "ws-chat"] {
         assert!(
             printed.contains(&format!("crates/{function}/Cargo.toml does not exist")),
             "{function}: {printed}"
         );
     }
-    assert_eq!(printed.lines().count(), 4, "{printed}");
+    assert_eq!(printed.lines().count(), 2, "{printed}");
 }
 
 #[test]
@@ -523,20 +525,13 @@ fn sam_cookie_mode_has_no_table_and_no_dynamodb_permission() {
     ] {
         assert!(template.contains(expected), "{expected:?} in\n{template}");
     }
-    for absent in [
-        "DynamoDB",
-        "dynamodb:",
-        "Policies",
-        "WebSocketApi",
-        "ApiGatewayV2",
-        "ARC_WSS_URL",
-        "arm64",
-    ] {
+    for absent in ["DynamoDB", "dynamodb:", "arm64"] {
         assert!(!template.contains(absent), "{absent:?} in\n{template}");
     }
+    // The three HTTP routes and app.arc's three `@ws` routes.
     assert_eq!(
         template.matches("Type: AWS::Serverless::Function").count(),
-        3
+        6
     );
 }
 
@@ -561,16 +556,23 @@ fn sam_dynamodb_mode_creates_the_session_table_and_grants_only_it() {
         template
             .matches("Resource: !GetAtt SessionTable.Arn")
             .count(),
-        3
+        6
     );
-    assert_eq!(template.matches("Resource:").count(), 3);
+    // Beside the table, only the WebSocket API's connections (execute-api:ManageConnections).
+    assert_eq!(template.matches("Resource:").count(), 12);
+    assert_eq!(
+        template
+            .matches("Action: execute-api:ManageConnections")
+            .count(),
+        6
+    );
     assert!(!template.contains("dynamodb:*") && !template.contains("dynamodb:Scan"));
 }
 
 #[test]
 fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
     let dir = copy_of_repo();
-    edit(dir.path(), "app.arc", "@tables", "@ws\nchat\n\n@tables");
+    edit(dir.path(), "app.arc", "@ws\n", "@ws\nchat\n");
     let run = cargo_arc(dir.path(), &["sam", "--output", "template.yaml"]);
     assert!(run.ok, "{}", run.stderr);
     assert_eq!(run.stdout, "");
@@ -584,6 +586,9 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
         "RouteKey: chat",
         "Binary: ws-chat",
         "Type: AWS::ApiGatewayV2::Stage",
+        // A handler's reply reaches the sender only on a route with a route response.
+        "RouteResponseSelectionExpression: \"$default\"",
+        "RouteResponseKey: \"$default\"",
         "StageName: !Ref ArcEnv",
         "ARC_WSS_URL: !Sub \"wss://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${ArcEnv}\"",
         "Action: execute-api:ManageConnections",
@@ -591,6 +596,13 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
     ] {
         assert!(template.contains(expected), "{expected:?} in\n{template}");
     }
+    // `$default` and `chat` answer their sender; `$connect` and `$disconnect` cannot.
+    assert_eq!(
+        template
+            .matches("Type: AWS::ApiGatewayV2::RouteResponse\n")
+            .count(),
+        2
+    );
     for kind in ["Integration", "Route", "Permission"] {
         assert_eq!(
             template

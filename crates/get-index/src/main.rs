@@ -10,6 +10,7 @@ async fn home(req: Request) -> http::Result<Response> {
         count,
         &req.url("/count"),
         &req.url("/reset"),
+        req.session_socket_url(),
     )))
 }
 

@@ -1,10 +1,12 @@
-//! `post /reset`: empties the session and goes back home.
+//! `post /reset`: empties the session, tells the session's other tabs, and goes back home.
 
 use arc_functions::http::{self, Request, Response};
 use serde_json::json;
 
 async fn reset(req: Request) -> http::Result<Response> {
-    Ok(Response::redirect(req.url("/")).session(json!({})))
+    Ok(Response::redirect(req.url("/"))
+        .session(json!({}))
+        .push(json!({ "count": 0 })))
 }
 
 #[tokio::main]

@@ -215,9 +215,9 @@ pub struct Config {
     /// helper does: `ARC_ENV` when it is `staging` or `production`, set explicitly, and
     /// `ARC_LOCAL` is not set; else `None`.
     pub stage: Option<String>,
-    /// Where `ws::send` reaches connections outside a WebSocket handler: the management API's
-    /// base URL, from `ARC_WSS_URL` (Architect's variable, the WebSocket API's own URL) with
-    /// `wss://` read as `https://` and `ws://` as `http://`.
+    /// `ARC_WSS_URL`, Architect's variable: the WebSocket API's URL, which browsers open
+    /// (`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`) and through which, read as
+    /// `https://`, `ws::send` reaches connections outside a WebSocket handler.
     pub ws_url: Option<String>,
     /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`: when set, every management API call goes
     /// there, inside WebSocket handlers too (a local emulator, a VPC endpoint).
@@ -314,20 +314,20 @@ pub enum Error {
     EmptyTable,
 }
 
-/// A WebSocket API URL as the management API's base URL: `wss://` is `https://`, `ws://` is
-/// `http://` (a local emulator); an `http(s)://` URL is taken as it is. A trailing `/` goes, as
-/// the SDK adds `/@connections/...` after the stage.
-fn management_url(name: &'static str, value: &str) -> Result<String, Error> {
+/// A WebSocket or HTTP URL with a host, as given but for a trailing `/` (the SDK adds
+/// `/@connections/...` after the stage).
+fn websocket_api_url(name: &'static str, value: &str) -> Result<String, Error> {
     let bad = || Error::WsUrl {
         name,
         value: value.to_owned(),
     };
     let (scheme, rest) = value.split_once("://").ok_or_else(bad)?;
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "wss" | "https" => "https",
-        "ws" | "http" => "http",
-        _ => return Err(bad()),
-    };
+    if !matches!(
+        scheme.to_ascii_lowercase().as_str(),
+        "wss" | "https" | "ws" | "http"
+    ) {
+        return Err(bad());
+    }
     let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
         return Err(bad());
@@ -484,10 +484,10 @@ impl Config {
         };
         let stage = url_stage(arc_env, vars.get("ARC_LOCAL").map(String::as_str));
         let ws_url = get("ARC_WSS_URL")
-            .map(|v| management_url("ARC_WSS_URL", v))
+            .map(|v| websocket_api_url("ARC_WSS_URL", v))
             .transpose()?;
         let ws_endpoint = get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI")
-            .map(|v| management_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v))
+            .map(|v| websocket_api_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v))
             .transpose()?;
 
         let strict = env != ArcEnv::Testing;

@@ -15,7 +15,7 @@ use super::compress::Accepted;
 use super::event::panic_text;
 use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
-use crate::config::Config;
+use crate::config::{Config, Provider};
 use crate::session::{self, SessionStore};
 use crate::ws;
 
@@ -35,6 +35,8 @@ struct Options {
     stage: Option<Arc<str>>,
     /// The WebSocket API requests push through ([`Request::push`]).
     ws: ws::Client,
+    /// [`Request::session_socket_url`].
+    socket_url: Option<Arc<str>>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             compression: true,
             stage: None,
             ws: ws::Client::unset(),
+            socket_url: None,
         }
     }
 }
@@ -218,6 +221,11 @@ where
             compression: config.compression,
             stage: config.stage.as_deref().map(Arc::from),
             ws: ws::Client::from_config(config),
+            // Only a session kept server-side can follow a socket.
+            socket_url: match config.provider {
+                Provider::DynamoDb { .. } => config.ws_url.as_deref().map(Arc::from),
+                _ => None,
+            },
         };
         self
     }
@@ -257,7 +265,12 @@ where
             }
         };
         match store.read_headers(request.headers()).await {
-            Ok(session) => request.attach(Arc::clone(store), session, self.options.ws.clone()),
+            Ok(session) => request.attach(
+                Arc::clone(store),
+                session,
+                self.options.ws.clone(),
+                self.options.socket_url.clone(),
+            ),
             Err(e) => return fault(&e, "reading the session"),
         }
         request.set_stage(self.options.stage.clone());
@@ -290,12 +303,20 @@ where
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
         };
+        // Pushed to the connections of the session the request arrived with, after the write.
+        let push = response.take_push().map(|payload| {
+            let record = origin.as_ref().and_then(|o| o.record.as_ref());
+            (record.map(|r| r.id.clone()), payload)
+        });
         let written = match (response.take_session(), without_flash) {
             (None, Some(without_flash)) => store
                 .write(&without_flash)
                 .await
                 .map_err(|e| (e, "clearing the flash messages")),
-            (None, None) => return response.into_http_or_500(None, accepted),
+            (None, None) => {
+                self.push(push).await;
+                return response.into_http_or_500(None, accepted);
+            }
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
                 session.adopt(origin);
@@ -306,13 +327,29 @@ where
             }
         };
         match written {
-            Ok(cookie) => response.into_http_or_500(Some(&cookie), accepted),
+            Ok(cookie) => {
+                self.push(push).await;
+                response.into_http_or_500(Some(&cookie), accepted)
+            }
             // Another request ended this session meanwhile: answer as if there were none.
             Err((session::Error::Ended, what)) => {
                 tracing::info!("{what} skipped: {}", session::Error::Ended);
                 response.into_http_or_500(None, accepted)
             }
             Err((e, what)) => fault(&e, what),
+        }
+    }
+
+    /// [`Response::push`]: best-effort, so a failure is logged and nothing else.
+    async fn push(&self, push: Option<(Option<String>, ws::Payload)>) {
+        let Some((Some(record), payload)) = push else {
+            return;
+        };
+        match ws::push(&self.store, &self.options.ws, Some(&record), payload).await {
+            Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
+            Err(e) => {
+                tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed")
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::csrf;
 use crate::keys;
-use crate::session::{Session, SessionStore, all_cookies, last_cookie};
+use crate::session::{self, Session, SessionStore, all_cookies, last_cookie};
 use crate::ws;
 
 /// Ordered name/value pairs where a name may repeat: a query string or a form body.
@@ -304,6 +304,8 @@ pub struct Request {
     stage: Option<Arc<str>>,
     /// The WebSocket API [`Request::push`] sends through.
     ws: Option<ws::Client>,
+    /// [`Request::session_socket_url`].
+    socket_url: Option<Arc<str>>,
 }
 
 impl Request {
@@ -348,6 +350,7 @@ impl Request {
             store: None,
             stage: None,
             ws: None,
+            socket_url: None,
         })
     }
 
@@ -529,11 +532,44 @@ impl Request {
         store: Arc<SessionStore>,
         mut session: Session,
         ws: ws::Client,
+        socket_url: Option<Arc<str>>,
     ) {
         self.flash = session.take_flash();
         self.session = session;
         self.store = Some(store);
         self.ws = Some(ws);
+        self.socket_url = socket_url;
+    }
+
+    /// The WebSocket URL a page opens to follow this session live: `ARC_WSS_URL`, when
+    /// sessions are kept in DynamoDB; `None` otherwise, since only a session kept server-side
+    /// can be tied to a socket (see [`ws`](crate::ws)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+    ///
+    /// async fn page(req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text(req.session_socket_url().unwrap_or("no live updates").to_owned()))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let event = || lambda_http::http::Request::builder().body(lambda_http::Body::Empty);
+    /// for (table, expected) in [("jwe", "no live updates"), ("sessions", "wss://ws.example.com/prod")] {
+    ///     let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", table),
+    ///         ("ARC_WSS_URL", "wss://ws.example.com/prod")])?;
+    ///     let store = Arc::new(SessionStore::new(&config));
+    ///     let response = Handler::with_store(store, page).with_config(&config).handle(event()?).await;
+    ///     assert_eq!(response.body(), &lambda_http::Body::from(expected));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn session_socket_url(&self) -> Option<&str> {
+        self.socket_url.as_deref()
     }
 
     /// The open WebSocket connections of this request's session, sorted (DynamoDB mode; see
@@ -588,7 +624,8 @@ impl Request {
             return Ok(0);
         };
         let client = self.ws.clone().unwrap_or_else(ws::Client::unset);
-        ws::push(store, &client, &self.session, payload.into()).await
+        let record = session::record_id(&self.session);
+        ws::push(store, &client, record, payload.into()).await
     }
 
     /// Sets the stage the configuration allows [`Request::url`] to add.

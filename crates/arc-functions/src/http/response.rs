@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::compress::{self, Accepted, Encoding};
 use super::html;
 use crate::session::{self, Session};
+use crate::ws;
 
 /// `cache-control` for pages, JSON and redirects: never cached, as the original does.
 pub(crate) const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
@@ -89,6 +90,8 @@ pub struct Response {
     uncompressed: bool,
     /// Set by [`Response::prefer_encoding`].
     prefer: Option<Encoding>,
+    /// Set by [`Response::push`].
+    push: Option<ws::Payload>,
 }
 
 impl Response {
@@ -432,6 +435,33 @@ impl Response {
     }
 
     /// Takes the session to write, leaving none.
+    /// After the session is written, sends `payload` to every open WebSocket connection of
+    /// the request's session (DynamoDB mode; see [`ws`](crate::ws)), through `ARC_WSS_URL`'s
+    /// API. Live updates are best-effort: a failed push is logged and never changes the
+    /// response, so a click is never lost to a closed tab. Gone connections are forgotten.
+    /// [`Request::push`](super::Request::push) pushes at once and returns what happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Response;
+    /// use serde_json::json;
+    ///
+    /// let response = Response::redirect("/")
+    ///     .session(json!({ "count": 2 }))
+    ///     .push(json!({ "count": 2 }));
+    /// assert_eq!(response.into_http()?.status(), 302);
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
+    /// ```
+    pub fn push(mut self, payload: impl Into<ws::Payload>) -> Self {
+        self.push = Some(payload.into());
+        self
+    }
+
+    pub(crate) fn take_push(&mut self) -> Option<ws::Payload> {
+        self.push.take()
+    }
+
     pub(crate) fn take_session(&mut self) -> Option<Result<Session, session::Error>> {
         self.session.take()
     }

@@ -57,6 +57,11 @@ impl SessionStore {
         }
     }
 
+    /// The open connections of the session stored under `record`.
+    pub(crate) async fn connections_of_record(&self, record: &str) -> Result<Vec<String>, Error> {
+        self.provider().connections(record, keys::now()).await
+    }
+
     /// Records an accepted connection, tied to the session record `session` (`None`: the
     /// browser has no session yet).
     pub(crate) async fn tie(&self, connection: &str, session: Option<&str>) -> Result<(), Error> {

@@ -204,6 +204,34 @@ impl Session {
         self.data.is_empty()
     }
 
+    /// True when no cookie brought this session: a first visit, or a cookie that opened
+    /// nothing (forged, expired, destroyed). A session emptied and written back (a Reset) is
+    /// not new: its cookie still opens it. A WebSocket handler uses this on `$connect` to tell
+    /// a browser with a session to follow from one without.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::{Session, SessionStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// assert!(Session::new().is_new());
+    /// let store = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+    /// let set_cookie = store.write(&Session::new()).await?;
+    /// let request = lambda_http::http::Request::builder()
+    ///     .header("cookie", set_cookie.split(';').next().unwrap_or_default())
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let read = store.read(&request).await?;
+    /// assert!(read.is_empty() && !read.is_new());
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn is_new(&self) -> bool {
+        self.origin.is_none()
+    }
+
     /// The session as a JSON object.
     ///
     /// # Examples

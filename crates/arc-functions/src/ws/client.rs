@@ -181,11 +181,10 @@ impl Client {
     ///
     /// See [`Client`].
     pub fn from_config(config: &Config) -> Self {
-        let fixed = config.ws_endpoint.as_deref().map(Arc::from);
+        let base = |url: &str| Arc::from(management_base(url));
+        let fixed: Option<Arc<str>> = config.ws_endpoint.as_deref().map(base);
         Self {
-            endpoint: fixed
-                .clone()
-                .or_else(|| config.ws_url.as_deref().map(Arc::from)),
+            endpoint: fixed.clone().or_else(|| config.ws_url.as_deref().map(base)),
             fixed,
             sdk: Arc::default(),
         }
@@ -366,6 +365,16 @@ where
     Error::Api {
         operation,
         source: Box::new(e.into()),
+    }
+}
+
+/// The management API behind a WebSocket API's URL: `wss://` is `https://`, `ws://` (a local
+/// emulator) is `http://`.
+fn management_base(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("wss") => format!("https://{rest}"),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => format!("http://{rest}"),
+        _ => url.to_owned(),
     }
 }
 

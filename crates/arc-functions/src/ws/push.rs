@@ -3,18 +3,22 @@
 use futures_util::future::join_all;
 
 use super::{Client, Error, Payload};
-use crate::session::{Session, SessionStore};
+use crate::session::SessionStore;
 
-/// Sends `payload` to every open connection of `session` and returns how many received it.
+/// Sends `payload` to every open connection of the session stored under `record` (none: a
+/// session never stored, so no connections) and returns how many received it.
 /// Connections found gone are forgotten; they are expected (a tab closed without
 /// `$disconnect`), so they are not an error.
 pub(crate) async fn push(
     store: &SessionStore,
     client: &Client,
-    session: &Session,
+    record: Option<&str>,
     payload: Payload,
 ) -> Result<usize, Error> {
-    let connections = store.connections(session).await?;
+    let connections = match record {
+        Some(record) => store.connections_of_record(record).await?,
+        None => return Ok(0),
+    };
     let sends = connections
         .iter()
         .map(|connection| client.send(connection, payload.clone()));

@@ -1,0 +1,17 @@
+//! `@ws connect`: accepts the page's socket when the browser has a session, which the wrapper
+//! then ties the socket to. Without one there is nothing to follow: its first Count gives it
+//! one, and the page reloads with a socket that has.
+
+use arc_functions::ws::{self, Request, Response};
+
+async fn connect(req: Request) -> ws::Result<Response> {
+    if req.session.is_new() {
+        return Ok(Response::status(403));
+    }
+    Ok(Response::ok())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ws::run(ws::async_handler(connect)).await
+}

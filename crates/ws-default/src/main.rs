@@ -1,0 +1,19 @@
+//! `@ws default`: `{"action": "count"}` counts like the Count button and answers the count.
+
+use arc_functions::ws::{self, Request, Response};
+use serde_json::json;
+
+async fn message(req: Request) -> ws::Result<Response> {
+    if req.body.json().and_then(|b| b["action"].as_str()) != Some("count") {
+        return Ok(Response::status(400).reply(json!({ "error": "send {\"action\": \"count\"}" })));
+    }
+    let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+    Ok(Response::ok()
+        .reply(json!({ "count": count }))
+        .session(json!({ "count": count })))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ws::run(ws::async_handler(message)).await
+}

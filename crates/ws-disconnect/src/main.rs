@@ -1,0 +1,12 @@
+//! `@ws disconnect`: the socket closed; the wrapper forgets it.
+
+use arc_functions::ws::{self, Request, Response};
+
+async fn disconnect(_req: Request) -> ws::Result<Response> {
+    Ok(Response::ok())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ws::run(ws::async_handler(disconnect)).await
+}

@@ -3,7 +3,11 @@
 // form POST answered 302 and followed by a GET of the page), and the session cookie has to
 // carry the count across them.
 //
-//   node tests/browser/counter.js BASE_URL SCREENSHOT.png
+//   node tests/browser/counter.js BASE_URL SCREENSHOT.png [--live]
+//
+// With --live (the app keeps sessions in DynamoDB and runs its WebSocket gateway) a second tab
+// of the same browser follows the first: its number changes, without a reload, when the first
+// tab counts or resets. It prints how long that took.
 //
 // tests/tests/browser.rs starts the app with `cargo lambda watch` and runs this. Chromium is
 // Debian's (/usr/bin/chromium, or $CHROMIUM); playwright-core only drives it. Exits 0 and ends
@@ -34,6 +38,37 @@ const CHROMIUM_ARGS = [
 
 class Failure extends Error {}
 
+// A second tab of the same session, its socket open, changes its number when the first tab
+// counts and resets, and is never reloaded for it.
+async function followsInAnotherTab(context, pageUrl, submit, countButton, resetButton) {
+  const second = await context.newPage();
+  second.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const loaded = await second.goto(pageUrl, { waitUntil: 'load' });
+  check(loaded && loaded.status() === 200, `the second tab's GET / answered ${loaded && loaded.status()}`);
+  // `socket` is the page's own top-level binding.
+  await second.waitForFunction(() => typeof socket !== 'undefined' && socket.readyState === WebSocket.OPEN);
+  await second.evaluate(() => { window.notReloaded = true; });
+  const shown = async () => (await second.locator('#count').textContent() || '').trim();
+  const before = await shown();
+  log(`second tab open with its socket connected, showing ${before}`);
+
+  for (const [button, action] of [[countButton, '/count'], [resetButton, '/reset']]) {
+    const first = await countButton.textContent();
+    const started = Date.now();
+    await submit(button, action);
+    const expected = ((await countButton.textContent()) || '').trim();
+    check(expected !== first || action === '/reset', `${action} did not change the first tab`);
+    await second.waitForFunction(
+      (text) => document.getElementById('count').textContent.trim() === text,
+      expected,
+    );
+    const took = Date.now() - started;
+    check(await second.evaluate(() => window.notReloaded === true), `the second tab reloaded after ${action}`);
+    log(`${action} in the first tab: the second tab shows "${expected}" without a reload, ${took} ms after the click`);
+  }
+  await second.close();
+}
+
 function check(condition, message) {
   if (!condition) throw new Failure(message);
 }
@@ -43,11 +78,12 @@ function log(message) {
 }
 
 async function main() {
-  const [base, screenshot] = process.argv.slice(2);
-  if (!base || !screenshot || !/^https?:\/\//.test(base)) {
-    process.stderr.write('usage: node counter.js BASE_URL SCREENSHOT.png\n');
+  const [base, screenshot, mode] = process.argv.slice(2);
+  if (!base || !screenshot || !/^https?:\/\//.test(base) || (mode && mode !== '--live')) {
+    process.stderr.write('usage: node counter.js BASE_URL SCREENSHOT.png [--live]\n');
     return 2;
   }
+  const live = mode === '--live';
   const baseUrl = new URL(base);
   const pageUrl = new URL('/', baseUrl).href;
 
@@ -130,6 +166,15 @@ async function main() {
     await submit(countButton, '/count');
     await expectCount(1, 'a Count click after Reset');
     log('one more Count click shows Count 1');
+
+    if (live) {
+      await followsInAnotherTab(context, pageUrl, submit, countButton, resetButton);
+    } else {
+      const note = await page.content();
+      check(note.includes('scripts/run --dynamodb') && !note.includes('new WebSocket'),
+        'with cookie sessions the page opens no socket and says live updates need --dynamodb');
+      log('cookie sessions: no socket, and the page says live updates need --dynamodb');
+    }
 
     const cookies = await context.cookies(pageUrl);
     const session = cookies.find((cookie) => cookie.name === '_idx');

@@ -22,27 +22,63 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 #[test]
 fn counter_page_in_chromium() {
-    if env::var("ARC_TEST_BROWSER").as_deref() != Ok("1") {
-        // Straight to stderr: the test harness would swallow `eprintln!` from a passing test.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED counter_page_in_chromium: set ARC_TEST_BROWSER=1 with /usr/bin/chromium and \
-             `npm ci --prefix tests/browser` in place (scripts/test does all three)"
-        );
+    if !browser_available("counter_page_in_chromium") {
         return;
     }
     let app = App::start("browser", &[]);
+    drive(&app, "counter.png", None);
+}
 
-    let screenshot = tmp_dir().join("counter.png");
+/// Two tabs of one browser with sessions in DynamoDB: a Count or Reset in one changes the
+/// number in the other, over the page's WebSocket, without a reload.
+#[test]
+fn live_counter_in_two_tabs_of_chromium() {
+    if !browser_available("live_counter_in_two_tabs_of_chromium") {
+        return;
+    }
+    if env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED live_counter_in_two_tabs_of_chromium: needs ARC_TEST_DYNAMODB=1 too"
+        );
+        return;
+    }
+    let app = App::start("browser-live", &[("SESSION_TABLE_NAME", "bigsesh-session")]);
+    let output = drive(&app, "counter-live.png", Some("--live"));
+    for action in ["/count", "/reset"] {
+        assert!(
+            output.contains(&format!("{action} in the first tab: the second tab shows")),
+            "{output}"
+        );
+    }
+}
+
+fn browser_available(test: &str) -> bool {
+    if env::var("ARC_TEST_BROWSER").as_deref() == Ok("1") {
+        return true;
+    }
+    // Straight to stderr: the test harness would swallow `eprintln!` from a passing test.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: set ARC_TEST_BROWSER=1 with /usr/bin/chromium and \
+         `npm ci --prefix tests/browser` in place (scripts/test does all three)"
+    );
+    false
+}
+
+/// Runs counter.js on `app` and checks it passed and left a screenshot; returns its output.
+fn drive(app: &App, screenshot: &str, mode: Option<&str>) -> String {
+    let screenshot = tmp_dir().join(screenshot);
     // A screenshot left by an earlier run must not pass for this one's.
     let _ = fs::remove_file(&screenshot);
-    let log = tmp_dir().join("browser.log");
+    let log = tmp_dir().join(format!("browser{}.log", mode.unwrap_or_default()));
     let log_file = fs::File::create(&log).expect("create the browser log");
     let mut command = Command::new("node");
     command
         .arg(workspace_root().join("tests/browser/counter.js"))
         .arg(app.url("/"))
         .arg(&screenshot)
+        .args(mode)
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("share the browser log"))
@@ -80,4 +116,5 @@ fn counter_page_in_chromium() {
         "{} is an empty {width}x{height} image",
         screenshot.display()
     );
+    output
 }

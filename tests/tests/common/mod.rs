@@ -21,16 +21,29 @@ use nix::{
 use ureq::{Agent, http::Response};
 
 /// At least 32 bytes like staging and production demand, and no commas.
-const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
+pub(crate) const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
 /// The first request may wait on `cargo run` compiling a route.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
 #[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
-const ROUTES: [&str; 3] = ["get-index", "post-count", "post-reset"];
+const ROUTES: [&str; 6] = [
+    "get-index",
+    "post-count",
+    "post-reset",
+    "ws-connect",
+    "ws-disconnect",
+    "ws-default",
+];
 
-/// The example app served by `cargo lambda watch`, stopped with everything it started on drop.
+/// The example app served by `cargo lambda watch`, with its WebSocket gateway, stopped with
+/// everything it started on drop.
 pub(crate) struct App {
     pub(crate) base: String,
+    /// `ws://127.0.0.1:<port>`, what the page opens (`ARC_WSS_URL`), when the gateway runs.
+    #[allow(dead_code, reason = "live.rs and browser.rs only")]
+    pub(crate) ws_base: Option<String>,
+    /// Dropped first: its `$disconnect`s still reach watch.
+    gateway: Option<ProcessTree>,
     /// Dropped before `_one`, so the next app starts only once this one's processes are gone.
     watch: ProcessTree,
     _one: OneAppAtATime,
@@ -63,6 +76,8 @@ impl App {
         ready_path: &str,
     ) -> Self {
         let port = free_port();
+        // The workspace's own app gets the WebSocket gateway; a scaffolded copy has no @ws.
+        let ws_port = target.is_none().then(free_port);
         let log = tmp_dir().join(format!("watch-{label}.log"));
         let log_file = File::create(&log).expect("create the watch log");
 
@@ -89,6 +104,9 @@ impl App {
         // workspace's cargo-lambda configuration gives watch (`ARC_ENV=testing`), and these
         // tests must run with exactly what a developer's bare `cargo lambda watch` gets.
         command.env("ARC_APP_SECRET", TEST_SECRET);
+        if let Some(ws_port) = ws_port {
+            command.env("ARC_WSS_URL", format!("ws://127.0.0.1:{ws_port}"));
+        }
         command.envs(route_env.iter().copied());
         // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
         for (key, default) in [
@@ -115,13 +133,25 @@ impl App {
             "is cargo-lambda installed? scripts/test installs it",
         );
 
+        let gateway = ws_port.map(|ws_port| start_gateway(root, label, port, ws_port));
         let app = Self {
             base: format!("http://127.0.0.1:{port}"),
+            ws_base: ws_port.map(|ws_port| format!("ws://127.0.0.1:{ws_port}")),
+            gateway,
             watch,
             _one: one,
         };
         app.wait_until_serving(ready_path);
         app
+    }
+
+    /// Everything the WebSocket gateway printed so far.
+    #[allow(dead_code, reason = "live.rs only")]
+    pub(crate) fn gateway_log(&self) -> String {
+        self.gateway
+            .as_ref()
+            .map(ProcessTree::log)
+            .unwrap_or_default()
     }
 
     /// Everything watch and the routes printed so far.
@@ -156,6 +186,41 @@ impl App {
             }
         }
     }
+}
+
+/// Starts `arc-ws-gateway` (built by [`build_routes`]) on `ws_port`, invoking the `@ws`
+/// functions of `root`'s app.arc through the watch on `port`, and waits until it listens.
+fn start_gateway(root: &Path, label: &str, port: u16, ws_port: u16) -> ProcessTree {
+    let log = tmp_dir().join(format!("gateway-{label}.log"));
+    let log_file = File::create(&log).expect("create the gateway log");
+    let binary = target_dir().join("debug").join("arc-ws-gateway");
+    let mut command = Command::new(&binary);
+    command
+        .args(["--invoke-url", &format!("http://127.0.0.1:{port}")])
+        .arg("--arc")
+        .arg(root.join("app.arc"))
+        .env("WS_PORT", ws_port.to_string())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("share the gateway log"))
+        .stderr(log_file);
+    let gateway = ProcessTree::spawn(&mut command, log, "arc-ws-gateway", "built by build_routes");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while std::net::TcpStream::connect(("127.0.0.1", ws_port)).is_err() {
+        gateway.assert_running();
+        assert!(
+            Instant::now() < deadline,
+            "arc-ws-gateway not listening on {ws_port}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    gateway
+}
+
+/// The target directory this test was built into (`target/tmp` is inside it).
+fn target_dir() -> &'static Path {
+    tmp_dir()
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR sits in the target directory")
 }
 
 /// One app at a time: each starts its own route processes, and two would fight over the CPU.
@@ -196,6 +261,7 @@ fn build_routes() {
         for route in ROUTES {
             command.args(["--bin", route]);
         }
+        command.args(["--bin", "arc-ws-gateway"]);
         // And the axum example, which the same watch serves at /lambda-url/axum-counter/.
         let mut example = Command::new(cargo());
         example.args(["build", "--bin", "axum-counter"]);

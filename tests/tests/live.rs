@@ -1,0 +1,238 @@
+//! Live updates: the counter's WebSockets through `arc-ws-gateway` and `cargo lambda watch`,
+//! with sessions in DynamoDB (dynalite, as `scripts/test` starts it).
+//!
+//! A blocking WebSocket client stands in for the page's socket and ureq for its forms: a Count
+//! over HTTP reaches the session's socket as `{"count": N}`, a count sent on the socket is
+//! what the page then shows, another browser's session stays apart, a browser without a
+//! session is refused at `$connect`, and `ws::send` to a closed connection is `Gone`.
+
+mod common;
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use std::{env, io::Write as _};
+
+use serde_json::{Value, json};
+use tungstenite::client::IntoClientRequest as _;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+use ureq::Agent;
+
+use common::{App, agent, body};
+
+const SESSION_TABLE: &str = "bigsesh-session";
+/// Long enough for a route's first start under load; a message normally takes milliseconds.
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+#[test]
+fn live_counter_over_websockets_with_dynamodb_sessions() {
+    if env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping live_counter_over_websockets_with_dynamodb_sessions: set \
+             ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB (scripts/test does both)"
+        );
+        return;
+    }
+    let app = App::start("live", &[("SESSION_TABLE_NAME", SESSION_TABLE)]);
+    let ws = app.ws_base.clone().expect("the app runs with its gateway");
+
+    let alice = agent(10);
+    assert_eq!(post(&app, &alice, "/count"), 1);
+    let page = body(alice.get(app.url("/")).call().expect("GET /"));
+    assert!(page.contains(&format!("new WebSocket(\"{ws}\")")), "{page}");
+
+    // No session, nothing to follow: ws-connect's 403 refuses the upgrade itself.
+    match tungstenite::connect(&ws) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!(
+            "a browser without a session was not refused: {:?}",
+            other.map(|_| ())
+        ),
+    }
+
+    let mut alice_socket = open(&ws, &alice);
+    assert_eq!(post(&app, &alice, "/count"), 2);
+    assert_eq!(
+        next(&mut alice_socket),
+        json!({"count": 2}),
+        "a Count reaches the socket"
+    );
+
+    // Counting on the socket answers the sender and is what the page shows next.
+    send(&mut alice_socket, json!({"action": "count"}));
+    assert_eq!(next(&mut alice_socket), json!({"count": 3}));
+    assert_eq!(
+        count_on(&body(alice.get(app.url("/")).call().expect("GET /"))),
+        3
+    );
+
+    // A second browser: its own session, its own socket.
+    let bob = agent(10);
+    assert_eq!(post(&app, &bob, "/count"), 1);
+    let mut bob_socket = open(&ws, &bob);
+    assert_eq!(post(&app, &alice, "/count"), 4);
+    assert_eq!(next(&mut alice_socket), json!({"count": 4}));
+    assert_eq!(post(&app, &bob, "/count"), 2);
+    assert_eq!(
+        next(&mut bob_socket),
+        json!({"count": 2}),
+        "bob's socket saw alice's count first"
+    );
+    // A second tab of alice's gets her updates too.
+    let mut alice_tab = open(&ws, &alice);
+    assert_eq!(post(&app, &alice, "/reset"), 0);
+    assert_eq!(next(&mut alice_socket), json!({"count": 0}));
+    assert_eq!(next(&mut alice_tab), json!({"count": 0}));
+
+    // Something that is not a count is answered, not obeyed.
+    send(&mut bob_socket, json!({"action": "explode"}));
+    assert_eq!(
+        next(&mut bob_socket),
+        json!({"error": "send {\"action\": \"count\"}"})
+    );
+    assert_eq!(
+        count_on(&body(bob.get(app.url("/")).call().expect("GET /"))),
+        2
+    );
+
+    gone_after_close(&ws, &alice, alice_tab);
+    let log = app.gateway_log();
+    assert!(
+        log.contains("$disconnect"),
+        "the gateway logs its disconnects:\n{log}"
+    );
+}
+
+/// `ws::send` to a connection that has closed is `Error::Gone`, through the gateway's real
+/// management API, as the HTTP routes reach it (`ARC_WSS_URL`).
+fn gone_after_close(ws: &str, browser: &Agent, mut socket: Socket) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = arc_functions::ws::Client::new(ws.replace("ws://", "http://"));
+    let connections = |browser: &Agent| {
+        let cookie = session_cookie(browser);
+        runtime.block_on(connections_of(&cookie))
+    };
+    let before = connections(browser);
+    assert_eq!(
+        before.len(),
+        2,
+        "alice's two sockets are recorded: {before:?}"
+    );
+    socket.close(None).expect("close");
+    // Drain until the gateway answers the close.
+    while socket.read().is_ok() {}
+    let deadline = Instant::now() + MESSAGE_TIMEOUT;
+    let closed = loop {
+        let now = connections(browser);
+        if now.len() == 1 {
+            break before
+                .into_iter()
+                .find(|id| !now.contains(id))
+                .expect("one gone");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "$disconnect never removed the connection: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let sent = runtime.block_on(client.send(&closed, "anyone there?"));
+    assert!(
+        matches!(&sent, Err(arc_functions::ws::Error::Gone { connection_id }) if *connection_id == closed),
+        "{sent:?}"
+    );
+}
+
+/// The connections dynalite holds for the session behind `cookie`, read as a function would.
+async fn connections_of(cookie: &str) -> Vec<String> {
+    use arc_functions::config::Config;
+    use arc_functions::http::session::SessionStore;
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", common::TEST_SECRET),
+        ("SESSION_TABLE_NAME", SESSION_TABLE),
+    ])
+    .expect("config");
+    let store = SessionStore::new(&config);
+    let request = lambda_http_request(cookie);
+    let session = store.read(&request).await.expect("read");
+    store.connections(&session).await.expect("listed")
+}
+
+fn lambda_http_request(cookie: &str) -> lambda_http::Request {
+    lambda_http::http::Request::builder()
+        .header("cookie", format!("_idx={cookie}"))
+        .body(lambda_http::Body::Empty)
+        .expect("a request")
+}
+
+/// Submits the form at `path` as the page does and returns the count on the page it lands on.
+fn post(app: &App, browser: &Agent, path: &str) -> u64 {
+    let response = browser
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send("")
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 200, "POST {path}");
+    count_on(&body(response))
+}
+
+/// A socket to the gateway carrying `browser`'s cookies, as the page's `new WebSocket` does.
+fn open(ws: &str, browser: &Agent) -> Socket {
+    let mut request = ws.into_client_request().expect("a WebSocket request");
+    let cookie = format!("_idx={}", session_cookie(browser));
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().expect("a header value"));
+    let (mut socket, response) = tungstenite::connect(request).expect("connected");
+    assert_eq!(response.status(), 101);
+    if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
+        stream
+            .set_read_timeout(Some(MESSAGE_TIMEOUT))
+            .expect("a read timeout");
+    }
+    socket
+}
+
+fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .expect("sent");
+}
+
+/// The next text frame, as JSON.
+fn next(socket: &mut Socket) -> Value {
+    loop {
+        match socket.read().expect("a message before the timeout") {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+fn session_cookie(browser: &Agent) -> String {
+    let jar = browser.cookie_jar_lock();
+    let value = jar
+        .iter()
+        .find(|cookie| cookie.name() == "_idx")
+        .map(|cookie| cookie.value().to_owned());
+    value.expect("the browser holds an _idx cookie")
+}
+
+/// The number in the page's `Count N` button.
+fn count_on(page: &str) -> u64 {
+    let at = page.find("Count ").expect("a Count button") + "Count ".len();
+    page[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a number")
+}

@@ -595,3 +595,39 @@ async fn a_malformed_frame_closes_only_its_connection() {
     assert_eq!(sent.status, StatusCode::OK);
     assert_eq!(receive_text(&mut other).await, "fine");
 }
+
+#[tokio::test]
+async fn connect_picks_the_subprotocol_its_reply_names() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let mut lambda = StandIn::start(script(|invocation| async move {
+        let offered = invocation.event["headers"]["Sec-WebSocket-Protocol"].clone();
+        Answer::Reply(json!({
+            "statusCode": 200,
+            "headers": { "Sec-WebSocket-Protocol": offered.as_str().map(|_| "chat.v2") },
+        }))
+    }))
+    .await;
+    let gateway = Running::start(&[], &lambda.url).await;
+    let mut request = gateway
+        .ws("/")
+        .into_client_request()
+        .unwrap_or_else(|err| panic!("{err}"));
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        http::HeaderValue::from_static("chat.v1, chat.v2"),
+    );
+    let (_socket, response) =
+        support::within("the upgrade", tokio_tungstenite::connect_async(request))
+            .await
+            .unwrap_or_else(|err| panic!("the upgrade failed: {err}"));
+    assert_eq!(
+        response.headers().get("sec-websocket-protocol"),
+        Some(&http::HeaderValue::from_static("chat.v2"))
+    );
+    let connect = lambda.expect("ws-connect").await;
+    assert_eq!(
+        connect.event["headers"]["Sec-WebSocket-Protocol"],
+        "chat.v1, chat.v2"
+    );
+}

@@ -151,7 +151,7 @@ async fn upgrade(
     let connection_id = match ConnectionId::random() {
         Ok(id) => id,
         Err(err) => {
-            warn!("connect refused with 500: no randomness for a connection id: {err}");
+            warn!("$connect refused with 500: no randomness for a connection id: {err}");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
@@ -174,7 +174,7 @@ async fn upgrade(
     let event = match Event::connect(&shared.site, &peer, upgrade) {
         Ok(event) => event.to_json(),
         Err(err) => {
-            warn!("connect {id}: refused with 500: no randomness for a request id: {err}");
+            warn!("$connect {id}: refused with 500: no randomness for a request id: {err}");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
@@ -182,18 +182,18 @@ async fn upgrade(
     let reply = match shared.invoker.invoke(&function, event).await {
         Ok(reply) => reply,
         Err(err) => {
-            warn!("connect {id}: refused with 502: {err}");
+            warn!("$connect {id}: refused with 502: {err}");
             return StatusCode::BAD_GATEWAY.into_response();
         }
     };
     match reply.status_code.map(StatusCode::from_u16) {
         Some(Ok(status)) if status.is_success() => {}
         Some(Ok(status)) => {
-            info!("connect {id}: refused: {function} answered {status}");
+            info!("$connect {id}: refused: {function} answered {status}");
             return status.into_response();
         }
         Some(Err(_)) | None => {
-            warn!("connect {id}: refused with 502: {function} replied without a valid statusCode");
+            warn!("$connect {id}: refused with 502: {function} replied without a valid statusCode");
             return StatusCode::BAD_GATEWAY.into_response();
         }
     }
@@ -205,14 +205,14 @@ async fn upgrade(
 
     let (connection, inbox) = Connection::new(peer);
     if shared.registry.insert(Arc::clone(&connection)).is_err() {
-        info!("connect {id}: refused with 503: shutting down");
+        info!("$connect {id}: refused with 503: shutting down");
         let shared = Arc::clone(&shared);
         shared.tasks.clone().spawn(async move {
             disconnect(&shared, &connection, &Disconnect::going_away()).await;
         });
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    info!("connect {id}: accepted from {}", client.ip());
+    info!("$connect {id}: accepted from {}", client.ip());
 
     // Held until the socket task ends, so shutdown waits for it; dropped with the closure
     // when the upgrade fails.
@@ -221,7 +221,7 @@ async fn upgrade(
         let (shared, connection) = (Arc::clone(&shared), Arc::clone(&connection));
         move |err: axum::Error| {
             shared.registry.remove(connection.id().as_str());
-            warn!("connect {}: the upgrade failed: {err}", connection.id());
+            warn!("$connect {}: the upgrade failed: {err}", connection.id());
             let tasks = shared.tasks.clone();
             tasks.spawn(async move {
                 disconnect(&shared, &connection, &Disconnect::abnormal()).await;
@@ -343,7 +343,7 @@ fn on_message(shared: &Arc<Shared>, connection: &Arc<Connection>, message: Inbou
         let event = match Event::message(&shared.site, &connection.peer, &route, payload) {
             Ok(event) => event,
             Err(err) => {
-                warn!("message {id}: dropped: no randomness for a request id: {err}");
+                warn!("{route} {id}: dropped: no randomness for a request id: {err}");
                 return;
             }
         };
@@ -358,7 +358,7 @@ fn on_message(shared: &Arc<Shared>, connection: &Arc<Connection>, message: Inbou
             }
             // API Gateway tells the client so, in these words, and keeps the connection.
             Err(err) => {
-                warn!("message {id}: {err}");
+                warn!("{route} {id}: {err}");
                 let frame = serde_json::json!({
                     "message": "Internal server error",
                     "connectionId": id.as_str(),
@@ -373,11 +373,11 @@ fn on_message(shared: &Arc<Shared>, connection: &Arc<Connection>, message: Inbou
 /// Invokes `$disconnect`; best effort, as on API Gateway.
 async fn disconnect(shared: &Shared, connection: &Connection, why: &Disconnect) {
     let id = connection.id();
-    info!("disconnect {id}: {} {}", why.code, why.reason);
+    info!("$disconnect {id}: {} {}", why.code, why.reason);
     let event = match Event::disconnect(&shared.site, &connection.peer, why) {
         Ok(event) => event,
         Err(err) => {
-            warn!("disconnect {id}: not sent: no randomness for a request id: {err}");
+            warn!("$disconnect {id}: not sent: no randomness for a request id: {err}");
             return;
         }
     };
@@ -386,6 +386,6 @@ async fn disconnect(shared: &Shared, connection: &Connection, why: &Disconnect) 
         .invoke(&RouteKey::Disconnect.function(), event.to_json())
         .await
     {
-        warn!("disconnect {id}: {err}");
+        warn!("$disconnect {id}: {err}");
     }
 }

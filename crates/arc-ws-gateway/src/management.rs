@@ -87,7 +87,7 @@ pub(crate) async fn delete(
     let Some(connection) = shared.registry.remove(&id) else {
         return gone();
     };
-    tracing::info!("delete {id}: closing it for the management API");
+    tracing::info!("DELETE @connections/{id}: closing it");
     connection.close(Disconnect::deleted()).await;
     StatusCode::NO_CONTENT.into_response()
 }

@@ -134,7 +134,7 @@ async fn serves_the_ws_routes_of_app_arc_until_sigterm() {
 
     let mut socket = open(&format!("ws://{address}/"), &[]).await;
     let id = lambda.expect("ws-connect").await.connection_id();
-    gateway.line_with(&format!("connect {id}: accepted")).await;
+    gateway.line_with(&format!("$connect {id}: accepted")).await;
     socket
         .send(Message::text(r#"{"action":"join-room","room":"lobby"}"#))
         .await
@@ -154,7 +154,7 @@ async fn serves_the_ws_routes_of_app_arc_until_sigterm() {
     assert_eq!(disconnect.connection_id(), id);
     assert_eq!(disconnect.context()["disconnectStatusCode"], 1001);
     gateway
-        .line_with(&format!("disconnect {id}: 1001 Going away"))
+        .line_with(&format!("$disconnect {id}: 1001 Going away"))
         .await;
     let status = gateway.exit().await;
     assert!(status.success(), "{status}");
@@ -183,7 +183,9 @@ async fn refused_and_failed_connects_are_logged() {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
         other => panic!("expected a 401 refusal, got {other:?}"),
     }
-    gateway.line_with("refused: ws-connect answered 401").await;
+    gateway
+        .line_with(": refused: ws-connect answered 401 Unauthorized")
+        .await;
     // A request that is no upgrade is refused without invoking anything, and serving goes on.
     let plain = support::request(http::Method::GET, &format!("http://{address}/"), "").await;
     assert!(plain.status.is_client_error(), "{plain:?}");

@@ -631,3 +631,73 @@ async fn connect_picks_the_subprotocol_its_reply_names() {
         "chat.v1, chat.v2"
     );
 }
+
+#[tokio::test]
+async fn every_event_parses_as_lambdas_websocket_request() {
+    use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start(&["chat"], &lambda.url).await;
+    let mut socket = open(
+        &gateway.ws("/?room=lobby"),
+        &[("Cookie", "_idx=sealed"), ("User-Agent", "arc-test/1.0")],
+    )
+    .await;
+    let mut events = vec![lambda.expect("ws-connect").await];
+    for frame in [
+        Message::text(r#"{"action":"chat"}"#),
+        Message::binary(vec![1_u8, 2]),
+    ] {
+        socket
+            .send(frame)
+            .await
+            .unwrap_or_else(|err| panic!("send: {err}"));
+        events.push(lambda.next().await);
+    }
+    socket
+        .close(None)
+        .await
+        .unwrap_or_else(|err| panic!("close: {err}"));
+    events.push(lambda.expect("ws-disconnect").await);
+
+    let id = events[0].connection_id();
+    let expected = [
+        ("$connect", "CONNECT"),
+        ("chat", "MESSAGE"),
+        ("$default", "MESSAGE"),
+        ("$disconnect", "DISCONNECT"),
+    ];
+    for (invocation, (route_key, event_type)) in events.iter().zip(expected) {
+        let request: ApiGatewayWebsocketProxyRequest =
+            serde_json::from_value(invocation.event.clone())
+                .unwrap_or_else(|err| panic!("{err}: {}", invocation.event));
+        let context = &request.request_context;
+        assert_eq!(context.connection_id.as_deref(), Some(id.as_str()));
+        assert_eq!(context.route_key.as_deref(), Some(route_key));
+        assert_eq!(context.event_type.as_deref(), Some(event_type));
+        assert_eq!(context.stage.as_deref(), Some(arc_ws_gateway::STAGE));
+        assert_eq!(
+            context.domain_name.as_deref(),
+            Some(gateway.address.to_string().as_str())
+        );
+        assert_eq!(context.identity.source_ip.as_deref(), Some("127.0.0.1"));
+        assert!(context.connected_at > 0 && context.request_time_epoch >= context.connected_at);
+    }
+    let connect: ApiGatewayWebsocketProxyRequest =
+        serde_json::from_value(events[0].event.clone()).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        connect.headers.get("cookie").and_then(|v| v.to_str().ok()),
+        Some("_idx=sealed")
+    );
+    assert_eq!(connect.query_string_parameters.first("room"), Some("lobby"));
+    let binary: ApiGatewayWebsocketProxyRequest =
+        serde_json::from_value(events[2].event.clone()).unwrap_or_else(|err| panic!("{err}"));
+    assert!(binary.is_base64_encoded);
+    assert_eq!(binary.body.as_deref(), Some("AQI="));
+    let disconnect: ApiGatewayWebsocketProxyRequest =
+        serde_json::from_value(events[3].event.clone()).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        disconnect.request_context.disconnect_status_code,
+        Some(1005)
+    );
+}

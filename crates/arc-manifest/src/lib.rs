@@ -11,7 +11,9 @@
 //!
 //! `@app`, `@http`, `@tables` and `@ws` are read into typed fields. Every other pragma is kept
 //! as written, in [`Manifest::pragmas`], so a manifest using pragmas this crate does not know
-//! still parses.
+//! still parses. [`ws_routes`] and [`ws_function`] name the WebSocket routes an `@ws` section
+//! gives and their functions, for every tool that needs them (cargo-arc, the local WebSocket
+//! gateway).
 //!
 //! # Examples
 //!
@@ -340,6 +342,56 @@ impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.path)
     }
+}
+
+/// The WebSocket routes API Gateway always has, by the names `@ws` gives them: `$connect`,
+/// `$disconnect` and `$default`.
+pub const WS_DEFAULT_ROUTES: [&str; 3] = ["connect", "disconnect", "default"];
+
+/// Every WebSocket route of an `@ws` section: [`WS_DEFAULT_ROUTES`], then the custom ones of
+/// [`Manifest::ws`] in the order they are declared.
+///
+/// A default route listed under `@ws` is not repeated, because Architect creates those three
+/// whether they are listed or not.
+///
+/// # Examples
+///
+/// ```
+/// use arc_manifest::{Manifest, ws_routes};
+///
+/// let manifest = Manifest::parse("@app\nchat\n@ws\ndefault\nsend-message\n")?;
+/// let custom = manifest.ws.as_deref().expect("app.arc has @ws");
+/// assert_eq!(ws_routes(custom), ["connect", "disconnect", "default", "send-message"]);
+/// # Ok::<(), arc_manifest::Error>(())
+/// ```
+pub fn ws_routes(custom: &[String]) -> Vec<String> {
+    let mut routes: Vec<String> = WS_DEFAULT_ROUTES.map(String::from).to_vec();
+    for route in custom {
+        if !routes.contains(route) {
+            routes.push(route.clone());
+        }
+    }
+    routes
+}
+
+/// The name Architect gives a WebSocket route's function (and its `src/ws/` folder): `ws-`
+/// and the route, with `-` and `.` turned into `_` as for `@http` routes.
+///
+/// # Examples
+///
+/// ```
+/// use arc_manifest::ws_function;
+///
+/// assert_eq!(ws_function("connect"), "ws-connect");
+/// assert_eq!(ws_function("send-message"), "ws-send_message");
+/// assert_eq!(ws_function("v1.join"), "ws-v1_join");
+/// ```
+pub fn ws_function(route: &str) -> String {
+    let name: String = route
+        .chars()
+        .map(|c| if matches!(c, '-' | '.') { '_' } else { c })
+        .collect();
+    format!("ws-{name}")
 }
 
 /// A DynamoDB table declared under `@tables`.
@@ -1190,6 +1242,33 @@ session
         assert_eq!(
             parse("@app\na\n@ws\naction\n").ws,
             Some(vec!["action".into()])
+        );
+    }
+
+    #[test]
+    fn ws_routes_put_the_defaults_first_once() {
+        assert_eq!(ws_routes(&[]), WS_DEFAULT_ROUTES);
+        let custom = ["chat".to_owned(), "connect".to_owned(), "join".to_owned()];
+        assert_eq!(
+            ws_routes(&custom),
+            ["connect", "disconnect", "default", "chat", "join"]
+        );
+    }
+
+    #[test]
+    fn ws_function_names_follow_architect() {
+        let names: Vec<String> = ws_routes(&["send-message".to_owned()])
+            .iter()
+            .map(|route| ws_function(route))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ws-connect",
+                "ws-disconnect",
+                "ws-default",
+                "ws-send_message"
+            ]
         );
     }
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
 
-use arc_manifest::Manifest;
+use arc_manifest::{Manifest, ws_function, ws_routes};
 
 use crate::router;
 use crate::{Error, Workspace};
@@ -172,28 +172,6 @@ pub(crate) fn declared_functions(manifest: &Manifest) -> BTreeMap<String, String
         }
     }
     functions
-}
-
-/// Every WebSocket route: the three API Gateway always has, then the custom ones.
-pub(crate) fn ws_routes(custom: &[String]) -> Vec<String> {
-    let mut routes: Vec<String> = ["connect", "disconnect", "default"]
-        .map(String::from)
-        .to_vec();
-    for route in custom {
-        if !routes.contains(route) {
-            routes.push(route.clone());
-        }
-    }
-    routes
-}
-
-/// Architect's function name for a WebSocket route, e.g. `ws-connect`.
-pub(crate) fn ws_function(route: &str) -> String {
-    let name: String = route
-        .chars()
-        .map(|c| if matches!(c, '-' | '.') { '_' } else { c })
-        .collect();
-    format!("ws-{name}")
 }
 
 /// Every difference between app.arc, the watch router and the crates under `crates/`.

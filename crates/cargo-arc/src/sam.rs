@@ -2,10 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use arc_manifest::{KeyType, Manifest, Method, Route};
+use arc_manifest::{KeyType, Manifest, Method, Route, ws_function, ws_routes};
 
 use crate::Error;
-use crate::check::{ws_function, ws_routes};
 use crate::yaml::{Node, get_att, map, r, s, sub};
 
 /// The CPU the functions run on.

@@ -62,7 +62,7 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
     );
 
     // Counting on the socket answers the sender and is what the page shows next.
-    send(&mut alice_socket, json!({"action": "count"}));
+    send(&mut alice_socket, &json!({"action": "count"}));
     assert_eq!(next(&mut alice_socket), json!({"count": 3}));
     assert_eq!(
         count_on(&body(alice.get(app.url("/")).call().expect("GET /"))),
@@ -88,7 +88,7 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
     assert_eq!(next(&mut alice_tab), json!({"count": 0}));
 
     // Something that is not a count is answered, not obeyed.
-    send(&mut bob_socket, json!({"action": "explode"}));
+    send(&mut bob_socket, &json!({"action": "explode"}));
     assert_eq!(
         next(&mut bob_socket),
         json!({"error": "send {\"action\": \"count\"}"})
@@ -200,7 +200,7 @@ fn open(ws: &str, browser: &Agent) -> Socket {
     socket
 }
 
-fn send(socket: &mut Socket, message: Value) {
+fn send(socket: &mut Socket, message: &Value) {
     socket
         .send(Message::text(message.to_string()))
         .expect("sent");

@@ -592,17 +592,8 @@ async fn dynamodb_connection_records_expire_on_their_own() {
     );
 
     // DynamoDB deletes expired items days late: reads must not wait for it.
-    let past = N((now - 1).to_string());
-    client
-        .update_item()
-        .table_name(&table)
-        .key("_idx", S("ws#e1".into()))
-        .update_expression("SET #ttl = :past")
-        .expression_attribute_names("#ttl", "_ttl")
-        .expression_attribute_values(":past", past.clone())
-        .send()
-        .await
-        .expect("aged");
+    let past = now - 1;
+    set_number(&client, &table, "ws#e1", "_ttl", past).await;
     assert_eq!(
         replied(&reply_of(&handler, &on(MESSAGE, "e1")).await)["count"],
         Value::Null
@@ -631,17 +622,29 @@ async fn dynamodb_connection_records_expire_on_their_own() {
         })
         .next()
         .expect("the session's connection list");
+    set_number(&client, &table, &index_key, "ws#e2", past).await;
+    assert_eq!(store.connections(&session).await.expect("listed"), ["e1"]);
+}
+
+/// Sets the number attribute `name` of the item `key`, as time passing would matter to it.
+async fn set_number(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    name: &str,
+    value: u64,
+) {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     client
         .update_item()
-        .table_name(&table)
-        .key("_idx", S(index_key))
-        .update_expression("SET #c = :past")
-        .expression_attribute_names("#c", "ws#e2")
-        .expression_attribute_values(":past", past)
+        .table_name(table)
+        .key("_idx", S(key.to_owned()))
+        .update_expression("SET #name = :value")
+        .expression_attribute_names("#name", name)
+        .expression_attribute_values(":value", N(value.to_string()))
         .send()
         .await
-        .expect("aged");
-    assert_eq!(store.connections(&session).await.expect("listed"), ["e1"]);
+        .expect("updated");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ use std::time::SystemTime;
 use aws_sdk_apigatewaymanagement::Client as Sdk;
 use aws_sdk_apigatewaymanagement::config::Region;
 use aws_sdk_apigatewaymanagement::error::SdkError;
+use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError;
+use aws_sdk_apigatewaymanagement::operation::get_connection::GetConnectionError;
+use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use serde::Serialize;
 use tokio::sync::OnceCell;
@@ -268,13 +271,13 @@ impl Client {
             .data(data)
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
-                Err(gone(connection_id))
-            }
-            Err(e) => Err(api("PostToConnection", e)),
-        }
+        settle(
+            sent,
+            connection_id,
+            "PostToConnection",
+            PostToConnectionError::is_gone_exception,
+        )
+        .map(drop)
     }
 
     /// Closes a connection (API Gateway then sends `$disconnect`): `arc.ws.close`.
@@ -299,13 +302,13 @@ impl Client {
             .connection_id(connection_id)
             .send()
             .await;
-        match closed {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
-                Err(gone(connection_id))
-            }
-            Err(e) => Err(api("DeleteConnection", e)),
-        }
+        settle(
+            closed,
+            connection_id,
+            "DeleteConnection",
+            DeleteConnectionError::is_gone_exception,
+        )
+        .map(drop)
     }
 
     /// What API Gateway knows of a connection: `arc.ws.info`.
@@ -331,41 +334,47 @@ impl Client {
             .connection_id(connection_id)
             .send()
             .await;
-        match got {
-            Ok(out) => {
-                let time = |t: Option<&aws_sdk_apigatewaymanagement::primitives::DateTime>| {
-                    t.and_then(|t| SystemTime::try_from(*t).ok())
-                };
-                let identity = out.identity();
-                Ok(Info {
-                    connected_at: time(out.connected_at()),
-                    last_active_at: time(out.last_active_at()),
-                    source_ip: identity.and_then(|i| i.source_ip()).map(str::to_owned),
-                    user_agent: identity.and_then(|i| i.user_agent()).map(str::to_owned),
-                })
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_gone_exception()) => {
-                Err(gone(connection_id))
-            }
-            Err(e) => Err(api("GetConnection", e)),
-        }
+        let out = settle(
+            got,
+            connection_id,
+            "GetConnection",
+            GetConnectionError::is_gone_exception,
+        )?;
+        let time = |t: Option<&aws_sdk_apigatewaymanagement::primitives::DateTime>| {
+            t.and_then(|t| SystemTime::try_from(*t).ok())
+        };
+        let identity = out.identity();
+        Ok(Info {
+            connected_at: time(out.connected_at()),
+            last_active_at: time(out.last_active_at()),
+            source_ip: identity.and_then(|i| i.source_ip()).map(str::to_owned),
+            user_agent: identity.and_then(|i| i.user_agent()).map(str::to_owned),
+        })
     }
 }
 
-fn gone(connection_id: &str) -> Error {
-    Error::Gone {
-        connection_id: connection_id.to_owned(),
-    }
-}
-
-fn api<E, R>(operation: &'static str, e: SdkError<E, R>) -> Error
+/// A call's outcome: a closed connection is [`Error::Gone`], any other failure [`Error::Api`].
+fn settle<T, E, R>(
+    outcome: Result<T, SdkError<E, R>>,
+    connection_id: &str,
+    operation: &'static str,
+    is_gone: fn(&E) -> bool,
+) -> Result<T, Error>
 where
     aws_sdk_apigatewaymanagement::Error: From<SdkError<E, R>>,
 {
-    Error::Api {
-        operation,
-        source: Box::new(e.into()),
-    }
+    outcome.map_err(|e| {
+        if e.as_service_error().is_some_and(is_gone) {
+            Error::Gone {
+                connection_id: connection_id.to_owned(),
+            }
+        } else {
+            Error::Api {
+                operation,
+                source: Box::new(e.into()),
+            }
+        }
+    })
 }
 
 /// The management API behind a WebSocket API's URL: `wss://` is `https://`, `ws://` (a local

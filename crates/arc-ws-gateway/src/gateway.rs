@@ -28,6 +28,7 @@ use crate::ids::ConnectionId;
 use crate::invoke::Invoker;
 use crate::management;
 use crate::routes::{RouteKey, Routes};
+use crate::shared::Shared;
 
 /// How long a closing socket waits for the client's close frame before it is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,17 +52,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Gateway {
     routes: Routes,
     invoke_url: Uri,
-}
-
-/// What every handler and socket task shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) routes: Routes,
-    pub(crate) invoker: Invoker,
-    pub(crate) registry: Registry,
-    pub(crate) site: Site,
-    /// Every socket and invocation, so shutdown can wait for the last `$disconnect`.
-    pub(crate) tasks: TaskTracker,
 }
 
 impl Gateway {

@@ -9,6 +9,7 @@ mod ids;
 mod invoke;
 mod management;
 mod routes;
+mod shared;
 
 pub use event::{API_ID, STAGE};
 pub use gateway::Gateway;

@@ -15,7 +15,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Disconnect, Identity};
-use crate::gateway::Shared;
+use crate::shared::Shared;
 
 /// The header the SDK reads an error's type from (before the body's `__type` or `code`).
 const ERROR_TYPE: &str = "x-amzn-ErrorType";

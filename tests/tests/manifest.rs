@@ -35,3 +35,22 @@ fn session_table_is_declared_as_architect_expects() {
     assert_eq!(table.partition_key.name, "_idx");
     assert_eq!(table.ttl.as_deref(), Some("_ttl"));
 }
+
+#[test]
+fn the_websocket_routes_are_architects_three_each_with_its_crate() {
+    let arc = std::fs::read_to_string(root().join("app.arc")).expect("app.arc");
+    let manifest = Manifest::parse(&arc).expect("app.arc parses");
+    let routes = arc_manifest::ws_routes(manifest.ws.as_deref().expect("app.arc has @ws"));
+    assert_eq!(routes, ["connect", "disconnect", "default"]);
+    for route in routes {
+        let function = arc_manifest::ws_function(&route);
+        assert!(
+            root()
+                .join("crates")
+                .join(&function)
+                .join("src/main.rs")
+                .is_file(),
+            "{function} has no crate"
+        );
+    }
+}

@@ -4,7 +4,8 @@
 //! A blocking WebSocket client stands in for the page's socket and ureq for its forms: a Count
 //! over HTTP reaches the session's socket as `{"count": N}`, a count sent on the socket is
 //! what the page then shows, another browser's session stays apart, a browser without a
-//! session is refused at `$connect`, and `ws::send` to a closed connection is `Gone`.
+//! session is refused at `$connect`, and `ws::info`, `ws::close` and `ws::send` reach the
+//! gateway's management API, a closed connection being `Gone`.
 
 mod common;
 
@@ -98,7 +99,7 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
         2
     );
 
-    gone_after_close(&ws, &alice, alice_tab);
+    info_close_and_gone(&ws, &alice, alice_socket, alice_tab);
     let log = app.gateway_log();
     assert!(
         log.contains("$disconnect"),
@@ -106,9 +107,10 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
     );
 }
 
-/// `ws::send` to a connection that has closed is `Error::Gone`, through the gateway's real
-/// management API, as the HTTP routes reach it (`ARC_WSS_URL`).
-fn gone_after_close(ws: &str, browser: &Agent, mut socket: Socket) {
+/// `ws::info`, `ws::close` and `ws::send` through the gateway's real management API, as the
+/// HTTP routes reach it (`ARC_WSS_URL`): a connection's details, a close the socket sees, and
+/// `Error::Gone` for a connection that has closed.
+fn info_close_and_gone(ws: &str, browser: &Agent, mut first: Socket, mut second: Socket) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -124,29 +126,59 @@ fn gone_after_close(ws: &str, browser: &Agent, mut socket: Socket) {
         2,
         "alice's two sockets are recorded: {before:?}"
     );
-    socket.close(None).expect("close");
+    for id in &before {
+        let info = runtime
+            .block_on(client.info(id))
+            .expect("an open connection's info");
+        assert_eq!(info.source_ip.as_deref(), Some("127.0.0.1"), "{info:?}");
+        assert!(info.connected_at.is_some(), "{info:?}");
+    }
+
+    second.close(None).expect("close");
     // Drain until the gateway answers the close.
-    while socket.read().is_ok() {}
-    let deadline = Instant::now() + MESSAGE_TIMEOUT;
-    let closed = loop {
+    while second.read().is_ok() {}
+    let closed = wait_for(|| {
         let now = connections(browser);
-        if now.len() == 1 {
-            break before
-                .into_iter()
-                .find(|id| !now.contains(id))
-                .expect("one gone");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "$disconnect never removed the connection: {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        (now.len() == 1).then(|| before.iter().find(|id| !now.contains(id)).cloned())?
+    });
     let sent = runtime.block_on(client.send(&closed, "anyone there?"));
     assert!(
         matches!(&sent, Err(arc_functions::ws::Error::Gone { connection_id }) if *connection_id == closed),
         "{sent:?}"
     );
+
+    // The other one, closed from the server side: the socket sees the close, and its records go.
+    let open = before
+        .into_iter()
+        .find(|id| *id != closed)
+        .expect("one left");
+    runtime.block_on(client.close(&open)).expect("closed");
+    loop {
+        match first.read() {
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+    wait_for(|| connections(browser).is_empty().then_some(()));
+    assert!(matches!(
+        runtime.block_on(client.info(&open)),
+        Err(arc_functions::ws::Error::Gone { .. })
+    ));
+}
+
+/// Polls `ready` until it has a value: the gateway's `$disconnect` runs after the close.
+fn wait_for<T>(mut ready: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + MESSAGE_TIMEOUT;
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still waiting after {MESSAGE_TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The connections dynalite holds for the session behind `cookie`, read as a function would.

@@ -2,7 +2,7 @@
 //! the stage-aware `url()`, the route key and the raw body.
 
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
@@ -11,6 +11,10 @@ use base64::Engine;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{CONTENT_ENCODING, LOCATION, SET_COOKIE, VARY};
 use serde_json::{Value, json};
+
+mod support;
+
+use support::{capture_logs, logged};
 
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
 const V2_SAM_LOCAL: &str = include_str!("fixtures/apigw_v2_sam_local_request.json");
@@ -82,28 +86,6 @@ fn session_pair(response: &lambda_http::Response<LambdaBody>) -> String {
 fn with_cookie(cookie: &str) -> lambda_http::Request {
     let cookie = cookie.to_owned();
     event(V2, move |e| e["cookies"] = json!([cookie]))
-}
-
-/// Captures what `tracing` logs on this thread while the guard lives.
-fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-    #[derive(Clone)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("log buffer").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Buffer(Arc::clone(&buffer));
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,7 +202,7 @@ async fn an_error_in_the_middle_is_a_generic_500_with_the_cause_logged() {
     assert!(text(&r).contains("500 Internal Server Error"));
     assert!(!text(&r).contains("hunter2"), "the cause stays in the log");
     assert!(session_pair(&r).is_empty(), "no session cookie on a 500");
-    let log = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
+    let log = logged(&logs);
     assert!(
         log.contains("the cart database password is hunter2"),
         "{log}"
@@ -232,7 +214,7 @@ async fn an_error_in_the_middle_is_a_generic_500_with_the_cause_logged() {
     assert_eq!(r.status(), 500);
     assert!(!text(&r).contains("hunter2"));
     assert!(session_pair(&r).is_empty());
-    let log = String::from_utf8_lossy(&logs.lock().expect("logs")).into_owned();
+    let log = logged(&logs);
     assert!(log.contains("a step panicked with hunter2"), "{log}");
     let r = chain.handle(event(V2, |_| {})).await;
     assert_eq!(r.status(), 302, "the chain lives on");

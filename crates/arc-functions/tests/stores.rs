@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 
 mod support;
 
+use support::{capture_logs, logged};
+
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
 const SECRET: &str = "store-suite secret: 32 bytes or more";
 const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
@@ -814,30 +816,6 @@ async fn dynamodb_node_items_with_binary_attributes_read_without_error() {
 // Faults: the client gets a generic 5xx, the log gets the cause, nobody gets a new cookie.
 
 /// Captures what `tracing` logs on this thread while the guard lives.
-fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-    #[derive(Clone)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("log buffer").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let writer = Buffer(Arc::clone(&buffer));
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
-}
-
-fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
-    String::from_utf8_lossy(&buffer.lock().expect("log buffer")).into_owned()
-}
 
 #[tokio::test]
 async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 
 mod support;
 
+use support::{capture_logs, logged};
+
 const CONNECT: &str = include_str!("fixtures/websocket_connect_request.json");
 const CONNECT_WITHOUT_METHOD: &str =
     include_str!("fixtures/websocket_connect_without_method_request.json");
@@ -654,7 +656,8 @@ async fn set_number(
 type Calls = Arc<Mutex<Vec<(String, String, String)>>>;
 
 /// A stand-in management API on loopback: records every call, answers 410 `GoneException`
-/// for the ids in `gone`, 200 otherwise.
+/// for the ids in `gone`, 403 for ids starting `denied` (a role without
+/// `execute-api:ManageConnections`), 200 otherwise.
 struct ManagementApi {
     url: String,
     calls: Calls,
@@ -682,6 +685,14 @@ async fn management_api(gone: &[&str]) -> ManagementApi {
             if gone.contains(id) {
                 let gone = [("x-amzn-ErrorType", "GoneException")];
                 (axum::http::StatusCode::GONE, gone, r#"{"message":null}"#).into_response()
+            } else if id.starts_with("denied") {
+                let denied = [("x-amzn-ErrorType", "ForbiddenException")];
+                (
+                    axum::http::StatusCode::FORBIDDEN,
+                    denied,
+                    r#"{"message":"Forbidden"}"#,
+                )
+                    .into_response()
             } else {
                 axum::http::StatusCode::OK.into_response()
             }
@@ -820,4 +831,148 @@ async fn push_without_arc_wss_url_says_what_to_set() {
         panic!("text")
     };
     assert!(text.contains("ARC_WSS_URL"), "{text}");
+}
+
+#[tokio::test]
+async fn dynamodb_a_failed_push_never_fails_the_click_and_push_now_reports_it() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&[]).await;
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let sockets = Handler::with_store(Arc::clone(&store), echo);
+    for id in ["denied-1", "ok-1"] {
+        sockets
+            .invoke(&connect_with(Some(&cookie), id))
+            .await
+            .expect("connected");
+    }
+    let wss_url = api.url.replace("http://", "ws://");
+    let config = config(&[("SESSION_TABLE_NAME", &table), ("ARC_WSS_URL", &wss_url)]);
+    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        e["cookies"] = json!([cookie]);
+    });
+
+    // After the write, best effort: the response is the handler's, the failure is logged.
+    async fn count(req: http::Request) -> http::Result<http::Response> {
+        let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+        Ok(http::Response::redirect("/")
+            .session(json!({ "count": count }))
+            .push(json!({ "count": count })))
+    }
+    let (logs, _guard) = capture_logs();
+    let http = HttpHandler::with_store(Arc::clone(&store), count).with_config(&config);
+    let reply: Value =
+        serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+    assert_eq!(reply["statusCode"], 302);
+    assert_eq!(
+        session_of(&store, &cookie)
+            .await
+            .get::<u64>("count")
+            .expect("n"),
+        Some(2)
+    );
+    let log = logged(&logs);
+    assert!(
+        log.contains("pushing to the session's WebSocket connections failed"),
+        "{log}"
+    );
+    assert!(log.contains("PostToConnection"), "{log}");
+    let posted: Vec<_> = api
+        .calls
+        .lock()
+        .expect("calls")
+        .iter()
+        .map(|(_, p, b)| (p.clone(), b.clone()))
+        .collect();
+    assert!(
+        posted.contains(&("/@connections/ok-1".into(), r#"{"count":2}"#.into())),
+        "{posted:?}"
+    );
+
+    // Now: the error comes back, the healthy connection still got it, and neither is forgotten.
+    async fn push_now(req: http::Request) -> http::Result<http::Response> {
+        Ok(match req.push("now").await {
+            Err(ws::Error::Api { operation, .. }) => http::Response::text(operation),
+            other => http::Response::text(format!("unexpected: {other:?}")),
+        })
+    }
+    let http = HttpHandler::with_store(Arc::clone(&store), push_now).with_config(&config);
+    let reply: Value =
+        serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+    assert_eq!(reply["body"], "PostToConnection");
+    assert!(
+        api.calls
+            .lock()
+            .expect("calls")
+            .iter()
+            .any(|(_, p, b)| p == "/@connections/ok-1" && b == "now")
+    );
+    let session = session_of(&store, &cookie).await;
+    assert_eq!(
+        store.connections(&session).await.expect("listed"),
+        ["denied-1", "ok-1"]
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_disconnect_after_the_sessions_list_expired_is_quiet() {
+    if !dynamodb_available() {
+        return;
+    }
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let (store, client, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    handler
+        .invoke(&connect_with(Some(&cookie), "x1"))
+        .await
+        .expect("connected");
+    // DynamoDB's TTL deleted the session's connection list, not yet the connection's record.
+    let items = client
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    for item in items {
+        if let Some(S(key)) = item.get("_idx")
+            && key.starts_with("ws-session#")
+        {
+            client
+                .delete_item()
+                .table_name(&table)
+                .key("_idx", S(key.clone()))
+                .send()
+                .await
+                .expect("deleted");
+        }
+    }
+    let (logs, _guard) = capture_logs();
+    assert_eq!(
+        reply_of(&handler, &on(DISCONNECT, "x1")).await["statusCode"],
+        200
+    );
+    let log = logged(&logs);
+    assert!(!log.contains("failed"), "{log}");
+    // And no list item was brought back empty, to outlive its session forever.
+    let items = client
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let keys: Vec<_> = items
+        .iter()
+        .filter_map(|i| match i.get("_idx") {
+            Some(S(k)) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(keys.iter().all(|k| !k.starts_with("ws")), "{keys:?}");
 }

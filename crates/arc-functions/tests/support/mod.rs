@@ -1,4 +1,10 @@
-//! Shared by the DynamoDB tests and the DynamoDB bench (`#[path]`-included there).
+//! Shared by the integration tests and the DynamoDB bench (`#[path]`-included there).
+#![allow(
+    dead_code,
+    reason = "each test binary, and the bench, uses a part of it"
+)]
+
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -51,4 +57,31 @@ pub(crate) async fn create_session_table(client: &Client, table: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("{table} did not become ACTIVE within 10 s");
+}
+
+/// Captures what `tracing` logs on this thread while the guard lives.
+pub(crate) fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = Buffer(Arc::clone(&buffer));
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (buffer, tracing::subscriber::set_default(subscriber))
+}
+
+/// What [`capture_logs`] captured so far.
+pub(crate) fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buffer.lock().expect("log buffer")).into_owned()
 }

@@ -976,3 +976,54 @@ async fn dynamodb_disconnect_after_the_sessions_list_expired_is_quiet() {
         .collect();
     assert!(keys.iter().all(|k| !k.starts_with("ws")), "{keys:?}");
 }
+
+#[tokio::test]
+async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_writes() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 4})).await;
+    async fn gatekeeper(req: Request) -> ws::Result<Response> {
+        match (req.event_type, req.query.get("door")) {
+            // Refused, though the browser has a session.
+            (EventType::Connect, Some("shut")) => Ok(Response::status(401)),
+            // Accepted, starting a session for a browser that had none.
+            (EventType::Connect, Some("new")) => Ok(Response::ok().session(json!({"count": 40}))),
+            _ => echo(req).await,
+        }
+    }
+    let handler = Handler::with_store(Arc::clone(&store), gatekeeper);
+    let knock = |id: &str, cookie: Option<&str>, door: &str| {
+        let connect = connect_with(cookie, id);
+        let mut value: Value = serde_json::from_str(&connect).expect("JSON");
+        value["queryStringParameters"] = json!({ "door": door });
+        value["multiValueQueryStringParameters"] = json!({ "door": [door] });
+        value.to_string()
+    };
+    assert_eq!(
+        reply_of(&handler, &knock("s1", Some(&cookie), "shut")).await["statusCode"],
+        401
+    );
+    let session = session_of(&store, &cookie).await;
+    assert!(
+        store
+            .connections(&session)
+            .await
+            .expect("listed")
+            .is_empty()
+    );
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "s1")).await)["count"],
+        Value::Null
+    );
+
+    assert_eq!(
+        reply_of(&handler, &knock("n1", None, "new")).await["statusCode"],
+        200
+    );
+    assert_eq!(
+        replied(&reply_of(&handler, &on(MESSAGE, "n1")).await)["count"],
+        40
+    );
+}

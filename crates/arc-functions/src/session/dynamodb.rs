@@ -75,7 +75,7 @@ impl DynamoDb {
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                let config = aws_config::load_from_env().await;
+                let config = crate::aws::sdk_config().await;
                 Client::new(&config)
             })
             .await

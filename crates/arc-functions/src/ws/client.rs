@@ -222,7 +222,7 @@ impl Client {
         Ok(self
             .sdk
             .get_or_init(|| async {
-                let aws = aws_config::load_from_env().await;
+                let aws = crate::aws::sdk_config().await;
                 let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
                     .endpoint_url(endpoint);
                 // Requests are signed for the API's own region, which its address names.

@@ -1,0 +1,203 @@
+//! The client against real sockets on loopback: a tiny HTTP server for the round trip, and the
+//! faults a pool meets (refused, closed before an answer, no answer in time), each sorted as the
+//! SDK's retry policy expects.
+
+use super::*;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn connector(read_timeout: Option<Duration>) -> SharedHttpConnector {
+    let mut settings = HttpConnectorSettings::builder().connect_timeout(Duration::from_secs(2));
+    if let Some(limit) = read_timeout {
+        settings = settings.read_timeout(limit);
+    }
+    let components = RuntimeComponentsBuilder::for_tests()
+        .build()
+        .expect("components");
+    client().http_connector(&settings.build(), &components)
+}
+
+fn post(url: &str, body: &'static str) -> HttpRequest {
+    let request = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("x-amz-target", "DynamoDB_20120810.GetItem")
+        .body(SdkBody::from(body))
+        .expect("request");
+    HttpRequest::try_from(request).expect("smithy request")
+}
+
+/// Reads one request's head and body (by its content-length) from the socket.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut buf).await.expect("read");
+        seen.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&seen).to_string();
+        if let Some(head_end) = text.find("\r\n\r\n") {
+            let length = text[..head_end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_owned)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if seen.len() >= head_end + 4 + length {
+                return text;
+            }
+        }
+        assert!(n > 0, "the client closed before sending its request");
+    }
+}
+
+#[tokio::test]
+async fn a_request_and_its_answer_go_through_whole() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let request = read_request(&mut socket).await;
+        socket
+            .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 11\r\n\r\n{\"why\":\"x\"}")
+            .await
+            .expect("write");
+        request
+    });
+
+    let response = connector(None)
+        .call(post(&url, "{\"Key\":1}"))
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.headers().get("content-type"),
+        Some("application/x-amz-json-1.0")
+    );
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(&body[..], b"{\"why\":\"x\"}");
+    let seen = server.await.expect("server");
+    assert!(seen.starts_with("POST / HTTP/1.1\r\n"), "{seen}");
+    assert!(
+        seen.to_ascii_lowercase()
+            .contains("x-amz-target: dynamodb_20120810.getitem"),
+        "{seen}"
+    );
+    assert!(seen.ends_with("{\"Key\":1}"), "{seen}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_io_and_so_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    drop(listener);
+    let error = connector(None)
+        .call(post(&url, "{}"))
+        .await
+        .expect_err("refused");
+    assert!(error.is_io(), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_an_answer_is_transient_and_so_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        read_request(&mut socket).await;
+        drop(socket);
+    });
+    let error = connector(None)
+        .call(post(&url, "{}"))
+        .await
+        .expect_err("closed");
+    assert_eq!(
+        error.as_other(),
+        Some(ErrorKind::TransientError),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_reset_under_the_request_is_io_and_so_retried() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        read_request(&mut socket).await;
+        // Closing with unread data or a zero linger sends RST, not FIN.
+        socket.set_zero_linger().expect("linger");
+        drop(socket);
+    });
+    let error = connector(None)
+        .call(post(&url, "{}"))
+        .await
+        .expect_err("reset");
+    assert!(error.is_io(), "{error:?}");
+}
+
+#[tokio::test]
+async fn no_answer_within_the_read_timeout_is_a_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.expect("accept");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(socket);
+    });
+    let error = connector(Some(Duration::from_millis(200)))
+        .call(post(&url, "{}"))
+        .await
+        .expect_err("timed out");
+    assert!(error.is_timeout(), "{error:?}");
+    held.abort();
+}
+
+#[tokio::test]
+async fn https_is_spoken_to_an_https_address() {
+    // A plain-HTTP server on an https:// address: the client must start a TLS handshake (which
+    // the server cannot answer), never send the request in clear.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut first = [0u8; 3];
+        socket.read_exact(&mut first).await.expect("read");
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .ok();
+        first
+    });
+    let error = connector(None)
+        .call(post(&url, "{}"))
+        .await
+        .expect_err("no TLS server");
+    // A TLS record: a handshake (22), protocol version 3.x.
+    assert_eq!(&server.await.expect("server")[..2], &[22, 3]);
+    assert!(!error.is_timeout(), "{error:?}");
+}
+
+#[test]
+fn the_compiled_in_store_holds_the_roots_aws_endpoints_chain_to() {
+    // DynamoDB's and execute-api's certificates are Amazon Trust Services', which chain to
+    // Amazon Root CA 1 to 4 (and, cross-signed, Starfield Services G2).
+    let subjects: Vec<String> = webpki_roots::TLS_SERVER_ROOTS
+        .iter()
+        .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
+        .collect();
+    for name in [
+        "Amazon Root CA 1",
+        "Amazon Root CA 2",
+        "Amazon Root CA 3",
+        "Amazon Root CA 4",
+    ] {
+        assert!(subjects.iter().any(|s| s.contains(name)), "{name} missing");
+    }
+}

@@ -1,0 +1,74 @@
+//! The AWS SDK configuration both clients share: DynamoDB for sessions and the API Gateway
+//! management API for [`ws::send`](crate::ws::send). Built once per process, on first use or by
+//! [`SessionStore::prepare`](crate::session::SessionStore::prepare) during init.
+//!
+//! `aws_config::load_from_env` is correct everywhere but slow to start: it builds every
+//! credential and region source it might need (an STS client for web identity, an IMDS client)
+//! and its HTTP client reads and decodes every certificate of the system's trust store. On
+//! Lambda the credentials and the region are always in the environment, and the trust store is
+//! a fixed set of public roots, so this skips what cannot be used: about 8 ms of the first
+//! response in DynamoDB mode here (BENCHMARKS.md, "First request in DynamoDB mode").
+
+mod http_client;
+
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// What of the environment decides how the SDK is configured, read once when a client is built.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Sources {
+    /// Both `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set, as on Lambda.
+    env_credentials: bool,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`: the first two places the default chain looks.
+    region: Option<String>,
+    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody chose the trust store, so the SDK's own
+    /// client, which reads them, is kept.
+    custom_trust_store: bool,
+}
+
+impl Sources {
+    fn read(var: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+        Self {
+            env_credentials: set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY"),
+            region: ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                .into_iter()
+                .find_map(|name| var(name).filter(|v| !v.is_empty())),
+            custom_trust_store: set("SSL_CERT_FILE") || set("SSL_CERT_DIR"),
+        }
+    }
+}
+
+/// The shared SDK configuration, as `aws_config::load_from_env` would give it, built faster.
+///
+/// - Credentials: the environment's when it has them. The default chain tries the environment
+///   first and stops there, so naming that provider changes nothing but the cost of building
+///   the rest of the chain. Without them (a profile, SSO, a container), the default chain.
+/// - Region: the environment's when set, for the same reason; else the default chain.
+/// - HTTP: [`http_client::client`], whose trust store is compiled in (the webpki-roots
+///   crate, Mozilla's roots), unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names another.
+///
+/// Everything else (endpoint URLs such as `AWS_ENDPOINT_URL_DYNAMODB`, retries, timeouts,
+/// profiles) is still read by `aws_config`.
+pub(crate) async fn sdk_config() -> SdkConfig {
+    loader(&Sources::read(|name| std::env::var(name).ok()))
+        .load()
+        .await
+}
+
+fn loader(sources: &Sources) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if sources.env_credentials {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    if let Some(region) = &sources.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if !sources.custom_trust_store {
+        loader = loader.http_client(http_client::client());
+    }
+    loader
+}
+
+#[cfg(test)]
+mod tests;

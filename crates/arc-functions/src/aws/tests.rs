@@ -1,0 +1,91 @@
+use super::*;
+
+fn sources(vars: &[(&str, &str)]) -> Sources {
+    Sources::read(|name| {
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+}
+
+#[test]
+fn lambdas_environment_names_credentials_region_and_no_trust_store() {
+    let lambda = sources(&[
+        ("AWS_ACCESS_KEY_ID", "ASIA..."),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+    ]);
+    assert_eq!(
+        lambda,
+        Sources {
+            env_credentials: true,
+            region: Some("eu-west-1".into()),
+            custom_trust_store: false
+        }
+    );
+}
+
+#[test]
+fn half_a_key_pair_or_empty_values_leave_the_default_chains() {
+    assert!(!sources(&[("AWS_ACCESS_KEY_ID", "AKIA...")]).env_credentials);
+    assert!(!sources(&[("AWS_SECRET_ACCESS_KEY", "secret")]).env_credentials);
+    assert!(!sources(&[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "s")]).env_credentials);
+    assert_eq!(sources(&[("AWS_REGION", "")]).region, None);
+    assert_eq!(sources(&[]), Sources::default());
+}
+
+#[test]
+fn aws_region_comes_before_aws_default_region() {
+    let both = sources(&[
+        ("AWS_REGION", "us-west-2"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ]);
+    assert_eq!(both.region.as_deref(), Some("us-west-2"));
+    let default_only = sources(&[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "us-east-1")]);
+    assert_eq!(default_only.region.as_deref(), Some("us-east-1"));
+}
+
+#[test]
+fn either_ssl_variable_keeps_the_sdks_own_trust_store() {
+    assert!(sources(&[("SSL_CERT_FILE", "/etc/corp.pem")]).custom_trust_store);
+    assert!(sources(&[("SSL_CERT_DIR", "/etc/corp")]).custom_trust_store);
+    assert!(!sources(&[("SSL_CERT_FILE", "")]).custom_trust_store);
+}
+
+#[tokio::test]
+async fn the_loader_takes_what_the_environment_gave() {
+    let lambda = Sources {
+        env_credentials: true,
+        region: Some("ap-south-1".into()),
+        custom_trust_store: false,
+    };
+    let config = loader(&lambda).load().await;
+    assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-south-1"));
+    assert!(
+        config.http_client().is_some(),
+        "the compiled-in trust store's client"
+    );
+    let credentials = format!("{:?}", config.credentials_provider().expect("a provider"));
+    assert!(credentials.contains("EnvironmentVariable"), "{credentials}");
+}
+
+#[tokio::test]
+async fn without_them_the_sdks_defaults_stay() {
+    let elsewhere = Sources {
+        env_credentials: false,
+        region: None,
+        custom_trust_store: true,
+    };
+    let config = loader(&elsewhere).load().await;
+    assert!(
+        config.http_client().is_none(),
+        "the SDK picks its own client"
+    );
+    let credentials = format!("{:?}", config.credentials_provider().expect("a provider"));
+    assert!(
+        !credentials.contains("EnvironmentVariable"),
+        "{credentials}"
+    );
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cold start, side by side: the Rust floor, our routes, and Node on @architect/functions.
 
-Under a minimal local Lambda Runtime API, for each run: exec the function, hand it one API
+Under a minimal local Lambda Runtime API, in rounds that start every target once (so a busy
+moment of the machine weighs on all alike), for each run: exec the function, hand it one API
 Gateway v2 event, and record the time from exec to its first /next poll, from exec to its
 response, and its peak RSS (VmHWM, read when it polls again, i.e. after the response). Targets:
 
@@ -224,23 +225,31 @@ def q90(xs):
     return statistics.quantiles(xs, n=10)[8] if len(xs) > 1 else xs[0]
 
 
-def measure(server, target, mode, command, env, body, expect, runs):
-    """`runs` cold starts of one target; prints its row and returns the medians."""
-    polls, responses, handling, rss, cpus = [], [], [], [], []
+def measure(server, cases, runs):
+    """`runs` cold starts of each case, interleaved (one of each per round, so a slow minute of
+    the machine weighs on every target alike); prints a row per case and returns the medians by
+    case key. A case is (key, target, mode label, command, env, event, text the body must hold)."""
+    samples = {case[0]: ([], [], [], [], []) for case in cases}
     for _ in range(runs):
-        poll, resp, hwm, res, cpu = invoke(server, command, body, env)
-        cpus.append(cpu)
-        assert res["statusCode"] == 200 and expect in res["body"], res
-        polls.append(poll)
-        responses.append(resp)
-        handling.append(resp - poll)
-        rss.append(hwm / 1024)
-    print(f"| {target} | {mode} | {statistics.median(polls):.2f} | {q90(polls):.2f} "
-          f"| {statistics.median(responses):.2f} | {q90(responses):.2f} "
-          f"| {statistics.median(handling):.2f} | {statistics.median(cpus):.2f} "
-          f"| {statistics.median(rss):.1f} | {max(rss):.1f} |", flush=True)
-    return {"poll": statistics.median(polls), "response": statistics.median(responses),
-            "response_p90": q90(responses), "cpu": statistics.median(cpus)}
+        for key, _target, _mode, command, env, body, expect in cases:
+            poll, resp, hwm, res, cpu = invoke(server, command, body, env)
+            assert res["statusCode"] == 200 and expect in res["body"], res
+            polls, responses, handling, rss, cpus = samples[key]
+            polls.append(poll)
+            responses.append(resp)
+            handling.append(resp - poll)
+            rss.append(hwm / 1024)
+            cpus.append(cpu)
+    results = {}
+    for key, target, mode, *_ in cases:
+        polls, responses, handling, rss, cpus = samples[key]
+        print(f"| {target} | {mode} | {statistics.median(polls):.2f} | {q90(polls):.2f} "
+              f"| {statistics.median(responses):.2f} | {q90(responses):.2f} "
+              f"| {statistics.median(handling):.2f} | {statistics.median(cpus):.2f} "
+              f"| {statistics.median(rss):.1f} | {max(rss):.1f} |", flush=True)
+        results[key] = {"poll": statistics.median(polls), "response": statistics.median(responses),
+                        "response_p90": q90(responses), "cpu": statistics.median(cpus)}
+    return results
 
 
 class FakeSsm(http.server.BaseHTTPRequestHandler):
@@ -330,24 +339,19 @@ def main():
     label = {"cookie": "cookie", "dynamodb": "DynamoDB"}
     results = {}
     try:
-        print(f"\nCold start, {args.runs} runs each, ms from exec (first response: to the response "
-              f"posted; poll → response: the invocation itself):\n")
-        print("| target | mode | first poll median | p90 | first response median | p90 "
-              "| poll → response median | CPU ms to response median | peak RSS MiB median | max |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        cases, skipped = [], []
         if "floor" in targets:
-            env = lambda_env(port, "floor", home, {})
-            results["floor"] = measure(server, "floor", "none", bootstrap("floor"), env,
-                                       event("GET", "/"), "hello", args.runs)
+            cases.append(("floor", "floor", "none", bootstrap("floor"),
+                          lambda_env(port, "floor", home, {}), event("GET", "/"), "hello"))
         for target in ("get-index", "node"):
             if target not in targets:
                 continue
             if target == "node" and not args.node_modules:
-                print("| node | SKIPPED: no --node-modules or NODE_PATH with @architect/functions |")
+                skipped.append("| node | SKIPPED: no --node-modules or NODE_PATH with @architect/functions |")
                 continue
             for mode in modes:
                 if mode == "dynamodb" and not endpoint:
-                    print(f"| {target} | SKIPPED DynamoDB mode: AWS_ENDPOINT_URL_DYNAMODB is unset |")
+                    skipped.append(f"| {target} | SKIPPED DynamoDB mode: AWS_ENDPOINT_URL_DYNAMODB is unset |")
                     continue
                 if target == "get-index":
                     extra = dynamo if mode == "dynamodb" else {}
@@ -357,9 +361,18 @@ def main():
                     get, post = node("getIndex"), node("postCount")
                 env = lambda_env(port, "get-index", home, extra)
                 cookie = session_cookie(server, post, env)
-                results[(target, mode)] = measure(server, target, label[mode], get, env,
-                                                  event("GET", "/", cookie), "Count 1", args.runs)
                 results[(target, mode, "cookie")] = cookie
+                cases.append(((target, mode), target, label[mode], get, env,
+                              event("GET", "/", cookie), "Count 1"))
+        print(f"\nCold start, {args.runs} runs each, interleaved (each round starts every target "
+              f"once), ms from exec (first response: to the response posted; poll → response: "
+              f"the invocation itself):\n")
+        print("| target | mode | first poll median | p90 | first response median | p90 "
+              "| poll → response median | CPU ms to response median | peak RSS MiB median | max |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        results.update(measure(server, cases, args.runs))
+        for line in skipped:
+            print(line)
 
         floor = results.get("floor")
         if floor:

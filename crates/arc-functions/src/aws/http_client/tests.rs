@@ -4,8 +4,9 @@
 
 use super::*;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+use std::future::Future;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 fn connector(read_timeout: Option<Duration>) -> SharedHttpConnector {
     let mut settings = HttpConnectorSettings::builder().connect_timeout(Duration::from_secs(2));
@@ -29,7 +30,7 @@ fn post(url: &str, body: &'static str) -> HttpRequest {
 }
 
 /// Reads one request's head and body (by its content-length) from the socket.
-async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
+async fn read_request(socket: &mut TcpStream) -> String {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -54,19 +55,37 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> String {
     }
 }
 
+/// A server on loopback that accepts one connection and hands it to `answer`: its address
+/// (`scheme://host:port/`) and the task, whose output is `answer`'s.
+async fn serve_one<F, Fut>(
+    scheme: &str,
+    answer: F,
+) -> (String, tokio::task::JoinHandle<Fut::Output>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("{scheme}://{}/", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.expect("accept");
+        answer(socket).await
+    });
+    (url, task)
+}
+
 #[tokio::test]
 async fn a_request_and_its_answer_go_through_whole() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    let server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.expect("accept");
+    let (url, server) = serve_one("http", |mut socket| async move {
         let request = read_request(&mut socket).await;
         socket
             .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 11\r\n\r\n{\"why\":\"x\"}")
             .await
             .expect("write");
         request
-    });
+    })
+    .await;
 
     let response = connector(None)
         .call(post(&url, "{\"Key\":1}"))
@@ -106,13 +125,11 @@ async fn a_refused_connection_is_io_and_so_retried() {
 
 #[tokio::test]
 async fn a_connection_closed_before_an_answer_is_transient_and_so_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.expect("accept");
+    let (url, _server) = serve_one("http", |mut socket| async move {
         read_request(&mut socket).await;
         drop(socket);
-    });
+    })
+    .await;
     let error = connector(None)
         .call(post(&url, "{}"))
         .await
@@ -126,15 +143,13 @@ async fn a_connection_closed_before_an_answer_is_transient_and_so_retried() {
 
 #[tokio::test]
 async fn a_connection_reset_under_the_request_is_io_and_so_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.expect("accept");
+    let (url, _server) = serve_one("http", |mut socket| async move {
         read_request(&mut socket).await;
-        // Closing with unread data or a zero linger sends RST, not FIN.
+        // A zero linger makes the close a reset (RST), not a FIN.
         socket.set_zero_linger().expect("linger");
         drop(socket);
-    });
+    })
+    .await;
     let error = connector(None)
         .call(post(&url, "{}"))
         .await
@@ -144,13 +159,11 @@ async fn a_connection_reset_under_the_request_is_io_and_so_retried() {
 
 #[tokio::test]
 async fn no_answer_within_the_read_timeout_is_a_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/", listener.local_addr().expect("addr"));
-    let held = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.expect("accept");
+    let (url, held) = serve_one("http", |socket| async move {
         tokio::time::sleep(Duration::from_secs(5)).await;
         drop(socket);
-    });
+    })
+    .await;
     let error = connector(Some(Duration::from_millis(200)))
         .call(post(&url, "{}"))
         .await
@@ -163,10 +176,7 @@ async fn no_answer_within_the_read_timeout_is_a_timeout() {
 async fn https_is_spoken_to_an_https_address() {
     // A plain-HTTP server on an https:// address: the client must start a TLS handshake (which
     // the server cannot answer), never send the request in clear.
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("https://{}/", listener.local_addr().expect("addr"));
-    let server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.expect("accept");
+    let (url, server) = serve_one("https", |mut socket| async move {
         let mut first = [0u8; 3];
         socket.read_exact(&mut first).await.expect("read");
         socket
@@ -174,7 +184,8 @@ async fn https_is_spoken_to_an_https_address() {
             .await
             .ok();
         first
-    });
+    })
+    .await;
     let error = connector(None)
         .call(post(&url, "{}"))
         .await

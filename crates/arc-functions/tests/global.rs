@@ -5,6 +5,8 @@
 
 use std::process::Command;
 
+mod support;
+
 use arc_functions::config::Config;
 use arc_functions::http::session::{self, Error, Session, SessionStore};
 
@@ -115,34 +117,17 @@ fn async_handler_installs_lambdas_log_subscriber_when_the_program_has_none() {
 
 #[test]
 fn async_handler_keeps_the_subscriber_the_program_installed() {
-    use std::sync::{Arc, Mutex};
     if !in_child(
         "async_handler_keeps_the_subscriber_the_program_installed",
         &[("ARC_ENV", "testing")],
     ) {
         return;
     }
-    #[derive(Clone)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("log buffer").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer(Arc::new(Mutex::new(Vec::new())));
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let (buffer, subscriber) = support::buffered_subscriber();
     tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
     // Installing a second global subscriber would panic here.
     let _handler = arc_functions::http::async_handler(hello);
-    let log = String::from_utf8_lossy(&buffer.0.lock().expect("log buffer")).into_owned();
+    let log = support::logged(&buffer);
     assert!(
         log.contains("public development secret"),
         "the program's subscriber got: {log}"

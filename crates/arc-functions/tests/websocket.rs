@@ -343,6 +343,12 @@ async fn session_of(store: &SessionStore, cookie: &str) -> Session {
     store.read(&request).await.expect("read")
 }
 
+/// The connections tied to the session `cookie` brings.
+async fn connections_of(store: &SessionStore, cookie: &str) -> Vec<String> {
+    let session = session_of(store, cookie).await;
+    store.connections(&session).await.expect("listed")
+}
+
 /// Counts over the socket, as the example's `ws-default` does.
 async fn count_over_socket(req: Request) -> ws::Result<Response> {
     match req.event_type {
@@ -372,8 +378,7 @@ async fn dynamodb_a_connection_sees_the_live_session_and_http_sees_what_it_write
         reply_of(&echo, &connect_with(Some(&cookie), "c1")).await["statusCode"],
         200
     );
-    let session = session_of(&store, &cookie).await;
-    assert_eq!(store.connections(&session).await.expect("listed"), ["c1"]);
+    assert_eq!(connections_of(&store, &cookie).await, ["c1"]);
     assert_eq!(
         replied(&reply_of(&echo, &on(MESSAGE, "c1")).await)["count"],
         1
@@ -406,14 +411,7 @@ async fn dynamodb_a_connection_sees_the_live_session_and_http_sees_what_it_write
         reply_of(&echo, &on(DISCONNECT, "c1")).await["statusCode"],
         200
     );
-    let session = session_of(&store, &cookie).await;
-    assert!(
-        store
-            .connections(&session)
-            .await
-            .expect("listed")
-            .is_empty()
-    );
+    assert!(connections_of(&store, &cookie).await.is_empty());
     assert_eq!(
         replied(&reply_of(&echo, &on(MESSAGE, "c1")).await)["count"],
         Value::Null
@@ -450,17 +448,8 @@ async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_k
         403
     );
 
-    let listed = |cookie: String| {
-        let store = Arc::clone(&store);
-        async move {
-            store
-                .connections(&session_of(&store, &cookie).await)
-                .await
-                .expect("listed")
-        }
-    };
-    assert_eq!(listed(alice.clone()).await, ["a1", "a2"]);
-    assert_eq!(listed(bob.clone()).await, ["b1"]);
+    assert_eq!(connections_of(&store, &alice).await, ["a1", "a2"]);
+    assert_eq!(connections_of(&store, &bob).await, ["b1"]);
     assert_eq!(
         replied(&reply_of(&handler, &on(MESSAGE, "a2")).await)["count"],
         10
@@ -476,8 +465,8 @@ async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_k
     );
 
     reply_of(&handler, &on(DISCONNECT, "a1")).await;
-    assert_eq!(listed(alice).await, ["a2"]);
-    assert_eq!(listed(bob).await, ["b1"]);
+    assert_eq!(connections_of(&store, &alice).await, ["a2"]);
+    assert_eq!(connections_of(&store, &bob).await, ["b1"]);
 }
 
 #[tokio::test]
@@ -605,9 +594,7 @@ async fn dynamodb_connection_records_expire_on_their_own() {
         7
     );
 
-    let session = session_of(&store, &cookie).await;
-    let index = store.connections(&session).await.expect("listed");
-    assert_eq!(index, ["e1", "e2"]);
+    assert_eq!(connections_of(&store, &cookie).await, ["e1", "e2"]);
     let items = client
         .scan()
         .table_name(&table)
@@ -625,7 +612,7 @@ async fn dynamodb_connection_records_expire_on_their_own() {
         .next()
         .expect("the session's connection list");
     set_number(&client, &table, &index_key, "ws#e2", past).await;
-    assert_eq!(store.connections(&session).await.expect("listed"), ["e1"]);
+    assert_eq!(connections_of(&store, &cookie).await, ["e1"]);
 }
 
 /// Sets the number attribute `name` of the item `key`, as time passing would matter to it.
@@ -758,13 +745,8 @@ async fn dynamodb_push_reaches_every_connection_of_the_session_and_forgets_gone_
         ]
     );
     // The gone one is forgotten; the other session's connection was never touched.
-    let session = session_of(&store, &cookie).await;
-    assert_eq!(
-        store.connections(&session).await.expect("listed"),
-        ["p1", "p3"]
-    );
-    let other = session_of(&store, &other).await;
-    assert_eq!(store.connections(&other).await.expect("listed"), ["q1"]);
+    assert_eq!(connections_of(&store, &cookie).await, ["p1", "p3"]);
+    assert_eq!(connections_of(&store, &other).await, ["q1"]);
 }
 
 #[tokio::test]
@@ -909,11 +891,7 @@ async fn dynamodb_a_failed_push_never_fails_the_click_and_push_now_reports_it() 
             .iter()
             .any(|(_, p, b)| p == "/@connections/ok-1" && b == "now")
     );
-    let session = session_of(&store, &cookie).await;
-    assert_eq!(
-        store.connections(&session).await.expect("listed"),
-        ["denied-1", "ok-1"]
-    );
+    assert_eq!(connections_of(&store, &cookie).await, ["denied-1", "ok-1"]);
 }
 
 #[tokio::test]
@@ -1005,14 +983,7 @@ async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_write
         reply_of(&handler, &knock("s1", Some(&cookie), "shut")).await["statusCode"],
         401
     );
-    let session = session_of(&store, &cookie).await;
-    assert!(
-        store
-            .connections(&session)
-            .await
-            .expect("listed")
-            .is_empty()
-    );
+    assert!(connections_of(&store, &cookie).await.is_empty());
     assert_eq!(
         replied(&reply_of(&handler, &on(MESSAGE, "s1")).await)["count"],
         Value::Null

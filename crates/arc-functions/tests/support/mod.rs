@@ -59,8 +59,11 @@ pub(crate) async fn create_session_table(client: &Client, table: &str) {
     panic!("{table} did not become ACTIVE within 10 s");
 }
 
-/// Captures what `tracing` logs on this thread while the guard lives.
-pub(crate) fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+/// A `tracing` subscriber that writes plain text into the buffer it returns, for [`logged`].
+pub(crate) fn buffered_subscriber() -> (
+    Arc<Mutex<Vec<u8>>>,
+    impl tracing::Subscriber + Send + Sync + 'static,
+) {
     #[derive(Clone)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Buffer {
@@ -78,6 +81,12 @@ pub(crate) fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::Defau
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    (buffer, subscriber)
+}
+
+/// Captures what `tracing` logs on this thread while the guard lives.
+pub(crate) fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+    let (buffer, subscriber) = buffered_subscriber();
     (buffer, tracing::subscriber::set_default(subscriber))
 }
 

@@ -36,9 +36,10 @@ const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/// Counts DynamoDB calls as they leave the SDK, after its retries would be counted again.
+/// Counts DynamoDB calls as they leave the SDK, after its retries would be counted again, and
+/// keeps each one's HTTP method.
 #[derive(Debug, Default)]
-struct CallCounter(AtomicUsize);
+struct CallCounter(AtomicUsize, std::sync::Mutex<Vec<String>>);
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -47,11 +48,14 @@ impl Intercept for CallCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         self.0.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut methods) = self.1.lock() {
+            methods.push(context.request().method().to_owned());
+        }
         Ok(())
     }
 }
@@ -154,6 +158,9 @@ async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
             let client = sdk_client(None, &calls).await;
             support::create_session_table(&client, &table).await;
             calls.0.store(0, Ordering::SeqCst);
+            if let Ok(mut methods) = calls.1.lock() {
+                methods.clear();
+            }
             let store =
                 SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode");
             Env {
@@ -966,16 +973,22 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
 }
 
 #[tokio::test]
-async fn dynamodb_prepare_opens_the_connection_with_one_read() {
+async fn dynamodb_prepare_opens_the_connection_with_one_health_check() {
     if !dynamodb_available() {
         return;
     }
     let env = env(Provider::DynamoDb, &[]).await;
+    let (logs, _guard) = capture_logs();
     env.store.prepare().await;
     assert_eq!(
         env.calls.0.load(Ordering::SeqCst),
         1,
-        "one GetItem at start-up"
+        "one request at start-up"
+    );
+    let log = logged(&logs);
+    assert!(
+        !log.contains("not reached") && !log.contains("did not answer"),
+        "dynalite answered the health check: {log}"
     );
     let r = call(&env, "inc", None).await;
     assert_eq!(n(&r), Some(1));
@@ -983,6 +996,12 @@ async fn dynamodb_prepare_opens_the_connection_with_one_read() {
         env.calls.0.load(Ordering::SeqCst),
         2,
         "then only the request's PutItem"
+    );
+    let methods = env.calls.1.lock().map(|m| m.clone()).unwrap_or_default();
+    assert_eq!(
+        methods,
+        ["GET", "POST"],
+        "DynamoDB's health check (GET /) at start-up, no table read"
     );
 }
 

@@ -298,6 +298,9 @@ publish.workspace = true
 arc-functions.workspace = true
 lambda_http.workspace = true
 tokio.workspace = true
+# Release builds leave out debug and trace logging, whose call sites the start-up would
+# relocate; the default log level is INFO anyway.
+tracing = {{ workspace = true, features = ["release_max_level_info"] }}
 
 [lints]
 workspace = true

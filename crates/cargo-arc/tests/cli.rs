@@ -421,6 +421,7 @@ fn new_adds_the_route_scaffolds_the_crate_and_syncs_the_router() {
         "arc-functions.workspace = true",
         "lambda_http.workspace = true",
         "tokio.workspace = true",
+        "features = [\"release_max_level_info\"]",
         "[lints]\nworkspace = true",
     ] {
         assert!(cargo.contains(line), "{line} in {cargo}");

@@ -1,5 +1,6 @@
 //! The SDK's HTTP client, on the same hyper, hyper-rustls and rustls (aws-lc-rs) as the SDK's
-//! own, with one difference: its trust anchors are compiled in (webpki-roots).
+//! own, with one difference: unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store, its trust
+//! anchors are compiled in (webpki-roots).
 //!
 //! Why not the SDK's client: it loads the platform's trust store on its first connection,
 //! reading every file of `/etc/ssl/certs` and decoding each PEM certificate with a
@@ -7,7 +8,9 @@
 //! bundle on Lambda's Amazon Linux: a few ms) for a store that holds public roots anyway. The
 //! SDK offers no way to hand its client a parsed store, so this is the glue that
 //! `aws-smithy-http-client` would otherwise be: a request in, a response out, and errors sorted
-//! the way its retry policy reads them.
+//! the way its retry policy reads them. Since every client gets this one, the SDK's is not
+//! built at all (no `default-https-client` feature), which leaves its hyper and h2 code out of
+//! every route.
 
 use std::error::Error as StdError;
 use std::sync::{Arc, OnceLock};
@@ -29,15 +32,30 @@ use hyper_util::rt::TokioExecutor;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// Which certificates the client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TrustStore {
+    /// Mozilla's roots, compiled in: they hold Amazon Root CA 1 to 4, which sign every AWS
+    /// endpoint.
+    CompiledIn,
+    /// What `SSL_CERT_FILE` and `SSL_CERT_DIR` name (a proxy's or a private CA's), read on the
+    /// first connection as the SDK's own client would read them.
+    FromEnvironment,
+}
+
 /// One HTTP client for the SDK: a connection pool shared by every request of every operation.
-pub(super) fn client() -> SharedHttpClient {
-    SharedHttpClient::new(Client::default())
+pub(super) fn client(trust: TrustStore) -> SharedHttpClient {
+    SharedHttpClient::new(Client {
+        trust,
+        pool: Arc::default(),
+    })
 }
 
 /// The pool is built on the first request, with that request's connect timeout: every client
 /// built from one `SdkConfig` has the same timeouts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Client {
+    trust: TrustStore,
     pool: Arc<OnceLock<Hyper<HttpsConnector<Tcp>, SdkBody>>>,
 }
 
@@ -49,7 +67,7 @@ impl HttpClient for Client {
     ) -> SharedHttpConnector {
         let pool = self
             .pool
-            .get_or_init(|| pool(settings.connect_timeout()))
+            .get_or_init(|| pool(settings.connect_timeout(), roots(self.trust)))
             .clone();
         SharedHttpConnector::new(Connector {
             pool,
@@ -58,14 +76,37 @@ impl HttpClient for Client {
     }
 }
 
-fn pool(connect_timeout: Option<Duration>) -> Hyper<HttpsConnector<Tcp>, SdkBody> {
+fn roots(trust: TrustStore) -> rustls::RootCertStore {
+    match trust {
+        TrustStore::CompiledIn => rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+        TrustStore::FromEnvironment => {
+            let found = rustls_native_certs::load_native_certs();
+            for error in &found.errors {
+                tracing::warn!(%error, "a certificate of SSL_CERT_FILE or SSL_CERT_DIR was not read");
+            }
+            let mut roots = rustls::RootCertStore::empty();
+            let (trusted, unusable) = roots.add_parsable_certificates(found.certs);
+            // Once per process: says which store is in force, and what of it was dropped.
+            tracing::info!(
+                trusted,
+                unusable,
+                "the AWS clients trust the certificates of SSL_CERT_FILE and SSL_CERT_DIR"
+            );
+            roots
+        }
+    }
+}
+
+fn pool(
+    connect_timeout: Option<Duration>,
+    roots: rustls::RootCertStore,
+) -> Hyper<HttpsConnector<Tcp>, SdkBody> {
     let mut tcp = Tcp::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
     tcp.set_connect_timeout(connect_timeout);
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))

@@ -21,8 +21,8 @@ struct Sources {
     env_credentials: bool,
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`: the first two places the default chain looks.
     region: Option<String>,
-    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody chose the trust store, so the SDK's own
-    /// client, which reads them, is kept.
+    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody chose the trust store, which is then
+    /// trusted instead of the compiled-in roots.
     custom_trust_store: bool,
 }
 
@@ -46,7 +46,8 @@ impl Sources {
 ///   the rest of the chain. Without them (a profile, SSO, a container), the default chain.
 /// - Region: the environment's when set, for the same reason; else the default chain.
 /// - HTTP: [`http_client::client`], whose trust store is compiled in (the webpki-roots
-///   crate, Mozilla's roots), unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names another.
+///   crate, Mozilla's roots), unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names another, which is
+///   then read as the SDK's own client reads it.
 ///
 /// Everything else (endpoint URLs such as `AWS_ENDPOINT_URL_DYNAMODB`, retries, timeouts,
 /// profiles) is still read by `aws_config`.
@@ -64,10 +65,12 @@ fn loader(sources: &Sources) -> aws_config::ConfigLoader {
     if let Some(region) = &sources.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    if !sources.custom_trust_store {
-        loader = loader.http_client(http_client::client());
-    }
-    loader
+    let trust = if sources.custom_trust_store {
+        http_client::TrustStore::FromEnvironment
+    } else {
+        http_client::TrustStore::CompiledIn
+    };
+    loader.http_client(http_client::client(trust))
 }
 
 #[cfg(test)]

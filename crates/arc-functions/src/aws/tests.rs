@@ -48,7 +48,7 @@ fn aws_region_comes_before_aws_default_region() {
 }
 
 #[test]
-fn either_ssl_variable_keeps_the_sdks_own_trust_store() {
+fn either_ssl_variable_names_the_trust_store() {
     assert!(sources(&[("SSL_CERT_FILE", "/etc/corp.pem")]).custom_trust_store);
     assert!(sources(&[("SSL_CERT_DIR", "/etc/corp")]).custom_trust_store);
     assert!(!sources(&[("SSL_CERT_FILE", "")]).custom_trust_store);
@@ -63,26 +63,22 @@ async fn the_loader_takes_what_the_environment_gave() {
     };
     let config = loader(&lambda).load().await;
     assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-south-1"));
-    assert!(
-        config.http_client().is_some(),
-        "the compiled-in trust store's client"
-    );
+    let client = format!("{:?}", config.http_client().expect("ours"));
+    assert!(client.contains("CompiledIn"), "{client}");
     let credentials = format!("{:?}", config.credentials_provider().expect("a provider"));
     assert!(credentials.contains("EnvironmentVariable"), "{credentials}");
 }
 
 #[tokio::test]
-async fn without_them_the_sdks_defaults_stay() {
+async fn without_them_the_sdks_default_chains_stay() {
     let elsewhere = Sources {
         env_credentials: false,
         region: None,
         custom_trust_store: true,
     };
     let config = loader(&elsewhere).load().await;
-    assert!(
-        config.http_client().is_none(),
-        "the SDK picks its own client"
-    );
+    let client = format!("{:?}", config.http_client().expect("ours, still"));
+    assert!(client.contains("FromEnvironment"), "{client}");
     let credentials = format!("{:?}", config.credentials_provider().expect("a provider"));
     assert!(
         !credentials.contains("EnvironmentVariable"),

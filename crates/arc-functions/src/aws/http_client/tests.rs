@@ -16,7 +16,7 @@ fn connector(read_timeout: Option<Duration>) -> SharedHttpConnector {
     let components = RuntimeComponentsBuilder::for_tests()
         .build()
         .expect("components");
-    client().http_connector(&settings.build(), &components)
+    client(TrustStore::CompiledIn).http_connector(&settings.build(), &components)
 }
 
 fn post(url: &str, body: &'static str) -> HttpRequest {
@@ -199,10 +199,7 @@ async fn https_is_spoken_to_an_https_address() {
 fn the_compiled_in_store_holds_the_roots_aws_endpoints_chain_to() {
     // DynamoDB's and execute-api's certificates are Amazon Trust Services', which chain to
     // Amazon Root CA 1 to 4 (and, cross-signed, Starfield Services G2).
-    let subjects: Vec<String> = webpki_roots::TLS_SERVER_ROOTS
-        .iter()
-        .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
-        .collect();
+    let subjects = subjects(&roots(TrustStore::CompiledIn));
     for name in [
         "Amazon Root CA 1",
         "Amazon Root CA 2",
@@ -211,4 +208,49 @@ fn the_compiled_in_store_holds_the_roots_aws_endpoints_chain_to() {
     ] {
         assert!(subjects.iter().any(|s| s.contains(name)), "{name} missing");
     }
+}
+
+fn subjects(store: &rustls::RootCertStore) -> Vec<String> {
+    store
+        .roots
+        .iter()
+        .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
+        .collect()
+}
+
+/// rustls-native-certs reads `SSL_CERT_FILE` from the process environment, which a test cannot
+/// set (`set_var` is unsafe in this edition and the crate forbids unsafe code), so the test runs
+/// itself again in a child process given the variable, and asserts there.
+#[test]
+fn ssl_cert_file_replaces_the_compiled_in_roots() {
+    const IN_CHILD: &str = "ARC_TEST_TRUST_STORE_CHILD";
+    if std::env::var_os(IN_CHILD).is_some() {
+        let store = roots(TrustStore::FromEnvironment);
+        assert_eq!(
+            subjects(&store).len(),
+            1,
+            "only the named store: {:?}",
+            subjects(&store)
+        );
+        assert!(subjects(&store)[0].contains("arc-functions test root"));
+        return;
+    }
+    let pem = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/private-root.pem"
+    );
+    let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "aws::http_client::tests::ssl_cert_file_replaces_the_compiled_in_roots",
+            "--nocapture",
+        ])
+        .env(IN_CHILD, "1")
+        .env("SSL_CERT_FILE", pem)
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .expect("run the child");
+    let out = String::from_utf8_lossy(&child.stdout);
+    assert!(child.status.success(), "{out}");
+    assert!(out.contains("1 passed"), "the child ran the test: {out}");
 }

@@ -36,10 +36,28 @@ const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/// Counts DynamoDB calls as they leave the SDK, after its retries would be counted again, and
-/// keeps each one's HTTP method.
+/// Records DynamoDB calls as they leave the SDK (after its retries would be counted again): each
+/// one's HTTP method.
 #[derive(Debug, Default)]
-struct CallCounter(AtomicUsize, std::sync::Mutex<Vec<String>>);
+struct CallCounter(std::sync::Mutex<Vec<String>>);
+
+impl CallCounter {
+    fn methods(&self) -> Vec<String> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    fn count(&self) -> usize {
+        self.methods().len()
+    }
+
+    /// The calls so far, forgotten.
+    fn take(&self) -> usize {
+        self.0
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m).len())
+            .unwrap_or_default()
+    }
+}
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -52,8 +70,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut methods) = self.1.lock() {
+        if let Ok(mut methods) = self.0.lock() {
             methods.push(context.request().method().to_owned());
         }
         Ok(())
@@ -157,10 +174,7 @@ async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
             let config = Config::from_vars(all).expect("config");
             let client = sdk_client(None, &calls).await;
             support::create_session_table(&client, &table).await;
-            calls.0.store(0, Ordering::SeqCst);
-            if let Ok(mut methods) = calls.1.lock() {
-                methods.clear();
-            }
+            calls.take();
             let store =
                 SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode");
             Env {
@@ -335,7 +349,7 @@ async fn absolute_expiry(provider: Provider) {
 async fn tampered_cookie(provider: Provider) {
     let env = env(provider, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
-    let calls_before = env.calls.0.load(Ordering::SeqCst);
+    let calls_before = env.calls.count();
     for i in [0, c.len() / 2, c.len() - 1] {
         let mut bytes = c.clone().into_bytes();
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
@@ -344,7 +358,7 @@ async fn tampered_cookie(provider: Provider) {
         assert_eq!((r.status().as_u16(), n(&r)), (200, None), "byte {i}");
     }
     assert_eq!(
-        env.calls.0.load(Ordering::SeqCst),
+        env.calls.count(),
         calls_before,
         "a forged cookie costs no DynamoDB call"
     );
@@ -537,7 +551,7 @@ async fn dynamodb_calls_per_request() {
         return;
     }
     let env = env(Provider::DynamoDb, &[]).await;
-    let calls = || env.calls.0.swap(0, Ordering::SeqCst);
+    let calls = || env.calls.take();
 
     call(&env, "read", None).await;
     assert_eq!(calls(), 0, "a cookieless GET costs nothing");
@@ -980,11 +994,7 @@ async fn dynamodb_prepare_opens_the_connection_with_one_health_check() {
     let env = env(Provider::DynamoDb, &[]).await;
     let (logs, _guard) = capture_logs();
     env.store.prepare().await;
-    assert_eq!(
-        env.calls.0.load(Ordering::SeqCst),
-        1,
-        "one request at start-up"
-    );
+    assert_eq!(env.calls.count(), 1, "one request at start-up");
     let log = logged(&logs);
     assert!(
         !log.contains("not reached") && !log.contains("did not answer"),
@@ -992,14 +1002,9 @@ async fn dynamodb_prepare_opens_the_connection_with_one_health_check() {
     );
     let r = call(&env, "inc", None).await;
     assert_eq!(n(&r), Some(1));
+    assert_eq!(env.calls.count(), 2, "then only the request's PutItem");
     assert_eq!(
-        env.calls.0.load(Ordering::SeqCst),
-        2,
-        "then only the request's PutItem"
-    );
-    let methods = env.calls.1.lock().map(|m| m.clone()).unwrap_or_default();
-    assert_eq!(
-        methods,
+        env.calls.methods(),
         ["GET", "POST"],
         "DynamoDB's health check (GET /) at start-up, no table read"
     );

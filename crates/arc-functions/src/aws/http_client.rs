@@ -33,10 +33,11 @@ use hyper_util::rt::TokioExecutor;
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Which certificates the client trusts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum TrustStore {
     /// Mozilla's roots, compiled in: they hold Amazon Root CA 1 to 4, which sign every AWS
     /// endpoint.
+    #[default]
     CompiledIn,
     /// What `SSL_CERT_FILE` and `SSL_CERT_DIR` name (a proxy's or a private CA's), read on the
     /// first connection as the SDK's own client would read them.

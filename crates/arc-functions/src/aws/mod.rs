@@ -13,6 +13,7 @@ mod http_client;
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use http_client::TrustStore;
 
 /// What of the environment decides how the SDK is configured, read once when a client is built.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -21,9 +22,9 @@ struct Sources {
     env_credentials: bool,
     /// `AWS_REGION`, else `AWS_DEFAULT_REGION`: the first two places the default chain looks.
     region: Option<String>,
-    /// `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody chose the trust store, which is then
-    /// trusted instead of the compiled-in roots.
-    custom_trust_store: bool,
+    /// [`TrustStore::FromEnvironment`] when `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody
+    /// chose the trust store, which is then trusted instead of the compiled-in roots.
+    trust_store: TrustStore,
 }
 
 impl Sources {
@@ -34,7 +35,11 @@ impl Sources {
             region: ["AWS_REGION", "AWS_DEFAULT_REGION"]
                 .into_iter()
                 .find_map(|name| var(name).filter(|v| !v.is_empty())),
-            custom_trust_store: set("SSL_CERT_FILE") || set("SSL_CERT_DIR"),
+            trust_store: if set("SSL_CERT_FILE") || set("SSL_CERT_DIR") {
+                TrustStore::FromEnvironment
+            } else {
+                TrustStore::CompiledIn
+            },
         }
     }
 }
@@ -65,12 +70,7 @@ fn loader(sources: &Sources) -> aws_config::ConfigLoader {
     if let Some(region) = &sources.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let trust = if sources.custom_trust_store {
-        http_client::TrustStore::FromEnvironment
-    } else {
-        http_client::TrustStore::CompiledIn
-    };
-    loader.http_client(http_client::client(trust))
+    loader.http_client(http_client::client(sources.trust_store))
 }
 
 #[cfg(test)]

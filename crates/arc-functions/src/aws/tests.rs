@@ -22,7 +22,7 @@ fn lambdas_environment_names_credentials_region_and_no_trust_store() {
         Sources {
             env_credentials: true,
             region: Some("eu-west-1".into()),
-            custom_trust_store: false
+            trust_store: TrustStore::CompiledIn
         }
     );
 }
@@ -49,9 +49,16 @@ fn aws_region_comes_before_aws_default_region() {
 
 #[test]
 fn either_ssl_variable_names_the_trust_store() {
-    assert!(sources(&[("SSL_CERT_FILE", "/etc/corp.pem")]).custom_trust_store);
-    assert!(sources(&[("SSL_CERT_DIR", "/etc/corp")]).custom_trust_store);
-    assert!(!sources(&[("SSL_CERT_FILE", "")]).custom_trust_store);
+    let chosen = |vars: &[(&str, &str)]| sources(vars).trust_store;
+    assert_eq!(
+        chosen(&[("SSL_CERT_FILE", "/etc/corp.pem")]),
+        TrustStore::FromEnvironment
+    );
+    assert_eq!(
+        chosen(&[("SSL_CERT_DIR", "/etc/corp")]),
+        TrustStore::FromEnvironment
+    );
+    assert_eq!(chosen(&[("SSL_CERT_FILE", "")]), TrustStore::CompiledIn);
 }
 
 #[tokio::test]
@@ -59,7 +66,7 @@ async fn the_loader_takes_what_the_environment_gave() {
     let lambda = Sources {
         env_credentials: true,
         region: Some("ap-south-1".into()),
-        custom_trust_store: false,
+        trust_store: TrustStore::CompiledIn,
     };
     let config = loader(&lambda).load().await;
     assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-south-1"));
@@ -74,7 +81,7 @@ async fn without_them_the_sdks_default_chains_stay() {
     let elsewhere = Sources {
         env_credentials: false,
         region: None,
-        custom_trust_store: true,
+        trust_store: TrustStore::FromEnvironment,
     };
     let config = loader(&elsewhere).load().await;
     let client = format!("{:?}", config.http_client().expect("ours, still"));

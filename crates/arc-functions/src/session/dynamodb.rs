@@ -120,14 +120,12 @@ impl DynamoDb {
                 .await
         };
         match tokio::time::timeout(WARM_UP_LIMIT, asked).await {
-            Ok(Ok(_)) => tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready"),
-            Ok(Err(e)) if e.raw_response().is_some() => {
-                tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready");
-            }
-            Ok(Err(e)) => tracing::info!(
+            // An error with no answer: the request never reached DynamoDB.
+            Ok(Err(e)) if e.raw_response().is_none() => tracing::info!(
                 error = %aws_sdk_dynamodb::Error::from(e),
                 "DynamoDB was not reached at start-up; the first request will try again"
             ),
+            Ok(_) => tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready"),
             Err(_) => tracing::info!(
                 "DynamoDB did not answer within {WARM_UP_LIMIT:?} at start-up; the first request will try again"
             ),

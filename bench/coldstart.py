@@ -7,7 +7,10 @@ Gateway v2 event, and record the time from exec to its first /next poll, from ex
 response, and its peak RSS (VmHWM, read when it polls again, i.e. after the response). Targets:
 
 - `floor`: target/lambda/floor/bootstrap, a hello-world `lambda_http` function (bench/floor)
-  built with the workspace's release profile: the floor for any Rust function;
+  built with the workspace's release profile: the floor for any Rust function, on
+  `#[tokio::main]` as `cargo lambda new` writes it;
+- `floor-one-thread`, when built: the same on a one-thread runtime, as `http::start` runs a
+  route on classic Lambda (the best a Rust function could do; no target is read against it);
 - `get-index`: our route, with a valid session cookie from a first `post-count` of the same
   mode, in cookie mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table
   bigsesh-session, in DynamoDB mode (which loads the AWS configuration, builds the client and
@@ -27,7 +30,7 @@ start-up preparation, also on a cookieless GET).
 Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
 [--targets floor,get-index,node] [--modes cookie,dynamodb] [--node-modules DIR] [--no-strace]
 (after `cargo lambda build --release --compiler cargo --bin get-index --bin post-count
---bin post-reset --bin floor`).
+--bin post-reset --bin floor --bin floor-one-thread`).
 """
 
 import argparse
@@ -47,7 +50,7 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "crates/arc-functions/tests/fixtures/apigw_v2_request.json")
-ROUTES = ["get-index", "post-count", "post-reset", "floor"]
+ROUTES = ["get-index", "post-count", "post-reset", "floor", "floor-one-thread"]
 SECRET = "cold-start benchmark secret: forty-eight bytes!!"  # no comma: it separates rotated secrets
 TABLE = "bigsesh-session"
 API = "/2018-06-01/runtime"
@@ -343,6 +346,11 @@ def main():
         if "floor" in targets:
             cases.append(("floor", "floor", "none", bootstrap("floor"),
                           lambda_env(port, "floor", home, {}), event("GET", "/"), "hello"))
+            if os.path.exists(bootstrap("floor-one-thread")[0]):
+                cases.append(("floor-one-thread", "floor-one-thread", "none", bootstrap("floor-one-thread"),
+                              lambda_env(port, "floor", home, {}), event("GET", "/"), "hello"))
+            else:
+                skipped.append("| floor-one-thread | SKIPPED: not built (--bin floor-one-thread) |")
         for target in ("get-index", "node"):
             if target not in targets:
                 continue
@@ -384,9 +392,12 @@ def main():
                     continue
                 ratio = r["response"] / floor["response"]
                 verdict = f" (target ≤ {bound}x: {'met' if ratio <= bound else 'MISSED'})" if bound else ""
+                one = results.get("floor-one-thread")
+                beside = (f"; {r['response'] / one['response']:.2f}x the one-thread floor's"
+                          if one and target == "get-index" else "")
                 print(f"- {target}, {label[mode]} mode: first response {ratio:.2f}x the floor's "
                       f"(medians {r['response']:.2f} / {floor['response']:.2f} ms){verdict}; "
-                      f"CPU to the response {r['cpu'] / floor['cpu']:.2f}x the floor's")
+                      f"CPU to the response {r['cpu'] / floor['cpu']:.2f}x the floor's{beside}")
 
         if args.no_strace or "get-index" not in targets:
             return

@@ -16,8 +16,9 @@ cd "$ROOT"
 
 # Exact, so every run compares against the same code: the latest 8.x when this was written.
 FUNCTIONS_VERSION="8.1.10"
-# floor: the hello-world lambda_http function (bench/floor) the cold start is compared with.
-ROUTES=(--bin get-index --bin post-count --bin post-reset --bin floor)
+# floor: the hello-world lambda_http function (bench/floor) the cold start is compared with;
+# floor-one-thread: the same on a one-thread runtime, as http::start runs a route.
+ROUTES=(--bin get-index --bin post-count --bin post-reset --bin floor --bin floor-one-thread)
 
 QUICK=0 CALLGRIND=0
 for arg in "$@"; do

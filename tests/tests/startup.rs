@@ -151,23 +151,8 @@ fn good_configuration_polls_the_runtime_api() {
         // An unset ARC_ENV is production: a real secret is all it needs.
         &[("ARC_APP_SECRET", SECRET)][..],
     ] {
-        let api = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let address = api.local_addr().expect("address").to_string();
-        let mut child = function(vars, &address)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the route binary starts");
-        let (mut conn, _) = api
-            .accept()
-            .expect("the function connects to the runtime API");
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let mut request = [0u8; 256];
-        let n = conn.read(&mut request).expect("a request");
-        let line = String::from_utf8_lossy(&request[..n]);
-        let _ = child.kill();
-        let out = child.wait_with_output().expect("output");
+        let (child, line) = first_poll(vars);
+        let out = stop(child);
         assert!(
             line.starts_with("GET /2018-06-01/runtime/invocation/next"),
             "{vars:?}: {line}"
@@ -177,5 +162,81 @@ fn good_configuration_polls_the_runtime_api() {
         let warnings = log.matches("ARC_APP_SECRET is not set").count();
         let development = !vars.iter().any(|(k, _)| *k == "ARC_APP_SECRET");
         assert_eq!(warnings, usize::from(development), "{vars:?}: {log}");
+    }
+}
+
+/// Starts the binary with `vars` against a runtime API of the test's, and returns it with the
+/// first request it made there, once made (its stdout captured, for [`stop`]).
+fn first_poll(vars: &[(&str, &str)]) -> (std::process::Child, String) {
+    let api = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = api.local_addr().expect("address").to_string();
+    let child = function(vars, &address)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the route binary starts");
+    let mut conn = accept_within(&api);
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut request = [0u8; 256];
+    let n = conn.read(&mut request).expect("a request");
+    (child, String::from_utf8_lossy(&request[..n]).into_owned())
+}
+
+/// Kills the binary and returns what it wrote.
+fn stop(mut child: std::process::Child) -> Output {
+    let _ = child.kill();
+    child.wait_with_output().expect("output")
+}
+
+/// The first connection to `api` within ten seconds: a binary that never polls fails the test
+/// instead of hanging it.
+fn accept_within(api: &TcpListener) -> std::net::TcpStream {
+    api.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match api.accept() {
+            Ok((conn, _)) => {
+                conn.set_nonblocking(false).expect("blocking");
+                return conn;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("the function did not poll the runtime API: {e}"),
+        }
+    }
+}
+
+/// The threads of a process, from `/proc` (Linux, as Lambda).
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Threads line")
+}
+
+/// One invocation at a time (classic Lambda) is served from the main thread alone; with
+/// `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (Managed Instances) there are worker threads to share
+/// the cores. Counted while the function waits for its first event.
+#[test]
+fn the_runtime_has_worker_threads_only_when_invocations_are_concurrent() {
+    for (concurrency, concurrent) in [(None, false), (Some("1"), false), (Some("4"), true)] {
+        let mut vars = vec![("ARC_ENV", "testing")];
+        vars.extend(concurrency.map(|n| ("AWS_LAMBDA_MAX_CONCURRENCY", n)));
+        let (child, line) = first_poll(&vars);
+        let count = threads(child.id());
+        stop(child);
+        assert!(
+            line.starts_with("GET /2018-06-01/runtime/invocation/next"),
+            "{concurrency:?}: {line}"
+        );
+        if concurrent {
+            assert!(count > 1, "{concurrency:?}: {count} thread(s)");
+        } else {
+            assert_eq!(count, 1, "{concurrency:?}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The floor for any Rust Lambda function: `lambda_http` answering "hello", nothing else.
-//! `bench/coldstart.py` measures its cold start beside the routes'.
+//! `bench/coldstart.py` measures its cold start beside the routes'. Like `cargo lambda new`'s
+//! template and lambda_http's examples, it runs on `#[tokio::main]`'s multi-thread runtime.
 
 use lambda_http::{Body, Error, Request, Response, service_fn};
 

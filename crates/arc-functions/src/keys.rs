@@ -172,30 +172,10 @@ mod tests {
 
     #[test]
     fn only_a_previous_secret_is_noted_in_the_log() {
-        use std::sync::{Arc, Mutex};
-        #[derive(Clone, Default)]
-        struct Buffer(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Buffer {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().map_or(Ok(0), |mut b| {
-                    b.extend_from_slice(buf);
-                    Ok(buf.len())
-                })
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         let logged = |position: usize| {
-            let buffer = Buffer::default();
-            let writer = buffer.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::DEBUG)
-                .with_writer(move || writer.clone())
-                .finish();
-            tracing::subscriber::with_default(subscriber, || note_previous_secret(position));
-            let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
-            String::from_utf8_lossy(&bytes).into_owned()
+            let log = crate::test_log::Log::capture();
+            note_previous_secret(position);
+            log.text()
         };
         assert_eq!(logged(0), "", "the current secret is not news");
         assert!(logged(1).contains("previous_secret=1"), "{}", logged(1));

@@ -11,3 +11,6 @@ mod keys;
 pub mod session;
 pub mod testing;
 pub mod ws;
+
+#[cfg(test)]
+mod test_log;

@@ -986,8 +986,12 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     );
 }
 
+/// These tests hand the store a client of their own (the SDK's own HTTP client), which sends
+/// the start-up request as DynamoDB's health check; the library's own client only connects
+/// (`dynamodb_prepare_connects_without_a_request_and_the_first_request_uses_it`, in
+/// `src/aws/http_client/tests.rs`).
 #[tokio::test]
-async fn dynamodb_prepare_opens_the_connection_with_one_health_check() {
+async fn dynamodb_prepare_with_a_client_of_the_callers_sends_one_health_check() {
     if !dynamodb_available() {
         return;
     }

@@ -297,7 +297,6 @@ publish.workspace = true
 [dependencies]
 arc-functions.workspace = true
 lambda_http.workspace = true
-tokio.workspace = true
 # Release builds leave out debug and trace logging, whose call sites the start-up would
 # relocate; the default log level is INFO anyway.
 tracing = {{ workspace = true, features = ["release_max_level_info"] }}
@@ -315,9 +314,8 @@ async fn handler(_req: Request) -> http::Result<Response> {{
     Ok(Response::html("<!doctype html><title>{route}</title><p>{route}</p>"))
 }}
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {{
-    http::run(http::async_handler(handler)).await
+fn main() -> Result<(), lambda_http::Error> {{
+    http::start(http::async_handler(handler))
 }}
 "#
     );

@@ -420,7 +420,6 @@ fn new_adds_the_route_scaffolds_the_crate_and_syncs_the_router() {
         "edition.workspace = true",
         "arc-functions.workspace = true",
         "lambda_http.workspace = true",
-        "tokio.workspace = true",
         "features = [\"release_max_level_info\"]",
         "[lints]\nworkspace = true",
     ] {
@@ -429,7 +428,7 @@ fn new_adds_the_route_scaffolds_the_crate_and_syncs_the_router() {
     let main = read(dir.path(), "crates/get-notes-000id/src/main.rs");
     assert!(main.starts_with("//! `get /notes/:id`"), "{main}");
     assert!(
-        main.contains("http::run(http::async_handler(handler)).await"),
+        main.contains("http::start(http::async_handler(handler))"),
         "{main}"
     );
 

@@ -14,7 +14,6 @@ async fn home(req: Request) -> http::Result<Response> {
     )))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    http::run(http::async_handler(home)).await
+fn main() -> Result<(), lambda_http::Error> {
+    http::start(http::async_handler(home))
 }

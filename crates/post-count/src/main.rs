@@ -11,7 +11,6 @@ async fn counter(req: Request) -> http::Result<Response> {
         .push(json!({ "count": count })))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    http::run(http::async_handler(counter)).await
+fn main() -> Result<(), lambda_http::Error> {
+    http::start(http::async_handler(counter))
 }

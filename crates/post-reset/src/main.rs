@@ -9,7 +9,6 @@ async fn reset(req: Request) -> http::Result<Response> {
         .push(json!({ "count": 0 })))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    http::run(http::async_handler(reset)).await
+fn main() -> Result<(), lambda_http::Error> {
+    http::start(http::async_handler(reset))
 }

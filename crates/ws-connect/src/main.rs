@@ -11,7 +11,6 @@ async fn connect(req: Request) -> ws::Result<Response> {
     Ok(Response::ok())
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ws::run(ws::async_handler(connect)).await
+fn main() -> Result<(), lambda_http::Error> {
+    ws::start(ws::async_handler(connect))
 }

@@ -13,7 +13,6 @@ async fn message(req: Request) -> ws::Result<Response> {
         .session(json!({ "count": count })))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ws::run(ws::async_handler(message)).await
+fn main() -> Result<(), lambda_http::Error> {
+    ws::start(ws::async_handler(message))
 }

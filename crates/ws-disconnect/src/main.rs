@@ -6,7 +6,6 @@ async fn disconnect(_req: Request) -> ws::Result<Response> {
     Ok(Response::ok())
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    ws::run(ws::async_handler(disconnect)).await
+fn main() -> Result<(), lambda_http::Error> {
+    ws::start(ws::async_handler(disconnect))
 }

@@ -3,12 +3,10 @@
 use arc_functions::http::{self, csrf};
 use example_login::{app, require_login};
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    http::run(http::async_handler(http::chain((
+fn main() -> Result<(), lambda_http::Error> {
+    http::start(http::async_handler(http::chain((
         csrf::require,
         require_login,
         app,
     ))))
-    .await
 }

@@ -1,6 +1,8 @@
 //! The SDK's HTTP client, on the same hyper, hyper-rustls and rustls (aws-lc-rs) as the SDK's
-//! own, with one difference: unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store, its trust
-//! anchors are compiled in (webpki-roots).
+//! own, with two differences: unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store, its trust
+//! anchors are compiled in (webpki-roots); and a request marked [`CONNECT_ONLY`] only opens a
+//! connection, which the next request to the same endpoint takes (DynamoDB's warm-up at cold
+//! start: the connection without a round trip).
 //!
 //! Why not the SDK's client: it loads the platform's trust store on its first connection,
 //! reading every file of `/etc/ssl/certs` and decoding each PEM certificate with a
@@ -13,8 +15,11 @@
 //! every route.
 
 use std::error::Error as StdError;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -25,12 +30,36 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client as Hyper;
 use hyper_util::client::legacy::connect::HttpConnector as Tcp;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use lambda_http::http::Uri;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
+type Https = HttpsConnector<Tcp>;
+type Stream = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+
+/// A request with this header is never sent: the connector opens a connection to its endpoint
+/// (TCP, and TLS for `https`) and keeps it for the next request there, then fails the request
+/// with [`Connected`]. DynamoDB's start-up preparation uses it, so the connection is open
+/// without a round trip to DynamoDB (the SDK still resolves the endpoint and signs, as for
+/// every request after it).
+pub(crate) const CONNECT_ONLY: &str = "x-arc-functions-connect-only";
+
+/// How long a kept connection may wait for its request. Servers close connections that carry
+/// nothing (Node's, dynalite's, after 60 s); past this a new one is opened instead.
+const KEPT_FOR: Duration = Duration::from_secs(30);
+
+/// How a [`CONNECT_ONLY`] request ends when its connection is open and kept.
+#[derive(Debug, thiserror::Error)]
+#[error("connected; the connection is kept for the next request")]
+pub(crate) struct Connected;
+
+/// Whether an SDK error is a [`CONNECT_ONLY`] request's success.
+pub(crate) fn connected(error: &(dyn StdError + 'static)) -> bool {
+    find::<Connected>(error).is_some()
+}
 
 /// Which certificates the client trusts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,7 +86,14 @@ pub(super) fn client(trust: TrustStore) -> SharedHttpClient {
 #[derive(Debug)]
 struct Client {
     trust: TrustStore,
-    pool: Arc<OnceLock<Hyper<HttpsConnector<Tcp>, SdkBody>>>,
+    pool: Arc<OnceLock<Pool>>,
+}
+
+/// hyper's pool, and the connector under it, which also opens [`CONNECT_ONLY`] connections.
+#[derive(Debug, Clone)]
+struct Pool {
+    hyper: Hyper<Keeping, SdkBody>,
+    connector: Keeping,
 }
 
 impl HttpClient for Client {
@@ -71,7 +107,8 @@ impl HttpClient for Client {
             .get_or_init(|| pool(settings.connect_timeout(), roots(self.trust)))
             .clone();
         SharedHttpConnector::new(Connector {
-            pool,
+            pool: pool.hyper,
+            connector: pool.connector,
             read_timeout: settings.read_timeout(),
         })
     }
@@ -100,10 +137,7 @@ fn roots(trust: TrustStore) -> rustls::RootCertStore {
     }
 }
 
-fn pool(
-    connect_timeout: Option<Duration>,
-    roots: rustls::RootCertStore,
-) -> Hyper<HttpsConnector<Tcp>, SdkBody> {
+fn pool(connect_timeout: Option<Duration>, roots: rustls::RootCertStore) -> Pool {
     let mut tcp = Tcp::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
@@ -121,12 +155,100 @@ fn pool(
         .https_or_http()
         .enable_http1()
         .wrap_connector(tcp);
-    Hyper::builder(TokioExecutor::new()).build(https)
+    let connector = Keeping {
+        https,
+        kept: Arc::default(),
+    };
+    Pool {
+        hyper: Hyper::builder(TokioExecutor::new()).build(connector.clone()),
+        connector,
+    }
+}
+
+/// The TLS connector, handing hyper's pool the connection a [`CONNECT_ONLY`] request opened
+/// when the pool next connects to the same endpoint.
+#[derive(Debug, Clone)]
+struct Keeping {
+    https: Https,
+    kept: Arc<Mutex<Option<Kept>>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    endpoint: String,
+    opened: Instant,
+    stream: Stream,
+}
+
+/// The pool's key for a connection: scheme and authority.
+fn endpoint(uri: &Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or_default(),
+        uri.authority().map_or("", |a| a.as_str())
+    )
+}
+
+impl Keeping {
+    /// Opens a connection to `uri`'s endpoint and keeps it, in place of any kept before.
+    async fn open(&self, uri: Uri) -> Result<(), BoxError> {
+        let endpoint = endpoint(&uri);
+        let mut https = self.https.clone();
+        std::future::poll_fn(|cx| tower_service::Service::poll_ready(&mut https, cx)).await?;
+        let stream = tower_service::Service::call(&mut https, uri).await?;
+        if let Ok(mut kept) = self.kept.lock() {
+            *kept = Some(Kept {
+                endpoint,
+                opened: Instant::now(),
+                stream,
+            });
+        }
+        Ok(())
+    }
+
+    /// The kept connection, when it is to `uri`'s endpoint, young enough and still open. Taken
+    /// either way: one that does not fit is closed.
+    fn take(&self, uri: &Uri) -> Option<Stream> {
+        let mut kept = self.kept.lock().ok()?.take()?;
+        let usable = kept.endpoint == endpoint(uri)
+            && kept.opened.elapsed() < KEPT_FOR
+            && idle(&mut kept.stream);
+        usable.then_some(kept.stream)
+    }
+}
+
+/// A connection that carried no request has nothing to read until it carries one: a read that
+/// does not wait means the server closed it, sent an alert, or sent what nobody asked for.
+/// Read through TLS, not from the socket, so that what TLS 1.3 servers send unasked after the
+/// handshake (session tickets) is taken by rustls and not mistaken for any of those.
+fn idle(stream: &mut Stream) -> bool {
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+    let mut buf = hyper::rt::ReadBuf::uninit(&mut byte);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    hyper::rt::Read::poll_read(Pin::new(stream), &mut cx, buf.unfilled()).is_pending()
+}
+
+impl tower_service::Service<Uri> for Keeping {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.https.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        match self.take(&uri) {
+            Some(stream) => Box::pin(std::future::ready(Ok(stream))),
+            None => self.https.call(uri),
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Connector {
-    pool: Hyper<HttpsConnector<Tcp>, SdkBody>,
+    pool: Hyper<Keeping, SdkBody>,
+    connector: Keeping,
     read_timeout: Option<Duration>,
 }
 
@@ -136,6 +258,14 @@ impl HttpConnector for Connector {
             Ok(request) => request,
             Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
         };
+        if request.headers().contains_key(CONNECT_ONLY) {
+            let connector = self.connector.clone();
+            let uri = request.uri().clone();
+            return HttpConnectorFuture::new(async move {
+                connector.open(uri).await.map_err(classify)?;
+                Err(ConnectorError::other(Box::new(Connected), None))
+            });
+        }
         let sent = self.pool.request(request);
         let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {

@@ -11,6 +11,8 @@
 
 mod http_client;
 
+pub(crate) use http_client::{CONNECT_ONLY, connected};
+
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use http_client::TrustStore;

@@ -152,7 +152,7 @@ pub trait Chain<M> {
 ///     Ok(Response::text(format!("hello, {name}")))
 /// }
 ///
-/// // In main: http::run(http::async_handler(http::chain((require_login, show))))
+/// // In main: http::start(http::async_handler(http::chain((require_login, show))))
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
 /// let app = Handler::with_store(store, http::chain((require_login, show)));

@@ -198,10 +198,9 @@ pub fn verify(req: &Request) -> Result<(), Error> {
 ///     Ok(Response::redirect("/notes"))
 /// }
 ///
-/// #[tokio::main]
-/// async fn main() -> Result<(), lambda_http::Error> {
+/// fn main() -> Result<(), lambda_http::Error> {
 ///     let app = http::chain((csrf::require, require_login, delete_note));
-///     http::run(http::async_handler(app)).await
+///     http::start(http::async_handler(app))
 /// }
 /// ```
 pub async fn require(req: Request) -> super::Result<Flow> {
@@ -233,9 +232,8 @@ pub async fn require(req: Request) -> super::Result<Flow> {
 ///     Ok(Response::redirect("/").session(session))
 /// }
 ///
-/// #[tokio::main]
-/// async fn main() -> Result<(), lambda_http::Error> {
-///     http::run(http::async_handler(csrf::protect(counter))).await
+/// fn main() -> Result<(), lambda_http::Error> {
+///     http::start(http::async_handler(csrf::protect(counter)))
 /// }
 /// ```
 pub fn protect<M>(

@@ -1,5 +1,5 @@
 //! The handler wrapper: [`async_handler`] wraps an `async fn(Request) -> Result<Response, E>`
-//! for [`run`](super::run), reading the session before and writing it after.
+//! for [`start`](super::start), reading the session before and writing it after.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -19,7 +19,7 @@ use crate::config::{Config, Provider};
 use crate::session::{self, SessionStore};
 use crate::ws;
 
-/// The handler wrapper: what [`run`](super::run) serves (also a `tower` service, for
+/// The handler wrapper: what [`start`](super::start) serves (also a `tower` service, for
 /// `lambda_http::run`). Build it with
 /// [`async_handler`].
 pub struct Handler<F> {
@@ -70,7 +70,7 @@ impl<F> std::fmt::Debug for Handler<F> {
     }
 }
 
-/// Wraps `handler` for [`run`](super::run): the architect `arc.http.async`.
+/// Wraps `handler` for [`start`](super::start): the architect `arc.http.async`.
 ///
 /// Before calling `handler` it normalizes the request ([`Request`]) and reads its session;
 /// after, it writes the session back when the [`Response`] sets one and turns the shorthand
@@ -98,9 +98,8 @@ impl<F> std::fmt::Debug for Handler<F> {
 ///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
 /// }
 ///
-/// #[tokio::main]
-/// async fn main() -> Result<(), lambda_http::Error> {
-///     http::run(http::async_handler(counter)).await
+/// fn main() -> Result<(), lambda_http::Error> {
+///     http::start(http::async_handler(counter))
 /// }
 /// ```
 pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
@@ -109,13 +108,13 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
-    start(|| try_async_handler(handler))
+    build_or_exit(|| try_async_handler(handler))
 }
 
 /// What every handler wrapper does at cold start: install lambda_runtime's log subscriber
 /// unless the program installed one, then build; on a configuration error, log it and exit
 /// with status 1, so that the function fails to start with a message saying what to set.
-pub(crate) fn start<T>(build: impl FnOnce() -> Result<T, session::Error>) -> T {
+pub(crate) fn build_or_exit<T>(build: impl FnOnce() -> Result<T, session::Error>) -> T {
     // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
     // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
     if !tracing::dispatcher::has_been_set() {

@@ -18,7 +18,7 @@ pub use crate::session;
 pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
-pub(crate) use handler::start;
+pub(crate) use handler::build_or_exit;
 #[cfg(feature = "axum")]
 pub(crate) use handler::{GENERIC_400, fault};
 pub use handler::{Handler, async_handler, try_async_handler};
@@ -26,9 +26,10 @@ pub use request::{Body, BodyError, Params, Request};
 #[cfg(feature = "axum")]
 pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
 pub use response::{IntoSession, Response, ResponseError};
-pub use run::run;
+pub(crate) use run::block_on;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;
+pub use run::{run, start};
 pub use url::url;
 
 /// The error a handler may return: anything `?` can turn into a boxed error.

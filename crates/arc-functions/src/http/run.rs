@@ -1,4 +1,4 @@
-//! The runtime loop every route runs: [`run`].
+//! The runtime loop every route runs: [`start`], or [`run`] on a runtime of the caller's.
 
 use std::future::Future;
 use std::task::{Context, Poll};
@@ -13,8 +13,96 @@ use super::handler::GENERIC_400;
 use super::response::error_page;
 use super::{Error, Handler, Request, Response};
 
-/// Serves `handler` on the Lambda Runtime API until the process ends: what a route's `main`
-/// runs.
+/// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime
+/// built for how Lambda calls the function: what a route's `main` runs.
+///
+/// - **One invocation at a time** (`AWS_LAMBDA_MAX_CONCURRENCY` unset or 1: classic Lambda):
+///   a runtime on the main thread alone. With one event in flight, worker threads only cost:
+///   starting them, and handing every awaited read (the Runtime API's, DynamoDB's) from the
+///   thread that saw it to the thread waiting for it. On this 2-core machine that is 0.3 ms
+///   of a cookie-mode cold start and 1 ms of a DynamoDB-mode one (BENCHMARKS.md, "One
+///   thread"); a Lambda function below 1,769 MB has less than one vCPU anyway.
+/// - **Several at once** (above 1: Lambda Managed Instances, `cargo lambda watch`): Tokio's
+///   multi-thread runtime, a worker per core, so concurrent invocations share the cores.
+///
+/// Everything else is [`run`]'s, which serves on a runtime of your own instead.
+///
+/// # Errors
+///
+/// When the Runtime API cannot be reached, as [`run`]; when the runtime cannot be built (the
+/// system refused a thread or an epoll instance).
+///
+/// # Panics
+///
+/// When called on a Tokio runtime's thread (inside `#[tokio::main]`): await [`run`] there.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::{self, Request, Response};
+///
+/// async fn home(_req: Request) -> http::Result<Response> {
+///     Ok(Response::html("<p>hi</p>"))
+/// }
+///
+/// fn main() -> Result<(), lambda_http::Error> {
+///     http::start(http::async_handler(home))
+/// }
+/// ```
+pub fn start<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<Error> + 'static,
+{
+    block_on(run(handler))
+}
+
+/// Runs `serving` to its end on the runtime [`Threads::from_env`] calls for: [`start`] and
+/// `ws::start`.
+pub(crate) fn block_on(
+    serving: impl Future<Output = Result<(), lambda_http::Error>>,
+) -> Result<(), lambda_http::Error> {
+    Threads::from_env().runtime()?.block_on(serving)
+}
+
+/// How many threads the runtime gets, from what Lambda says of concurrency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// The main thread only: one invocation at a time.
+    One,
+    /// A worker per core: invocations run concurrently.
+    PerCore,
+}
+
+impl Threads {
+    /// Read once, at cold start, from `AWS_LAMBDA_MAX_CONCURRENCY`.
+    pub(crate) fn from_env() -> Self {
+        Self::of(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())
+    }
+
+    /// Read as `lambda_runtime` reads it, so the two agree: concurrent above 1, anything else
+    /// (unset, 0, 1, not a number) one at a time.
+    pub(crate) fn of(max_concurrency: Option<&str>) -> Self {
+        match max_concurrency.and_then(|v| v.parse::<u32>().ok()) {
+            Some(n) if n > 1 => Self::PerCore,
+            _ => Self::One,
+        }
+    }
+
+    fn runtime(self) -> std::io::Result<tokio::runtime::Runtime> {
+        match self {
+            Self::One => tokio::runtime::Builder::new_current_thread(),
+            Self::PerCore => tokio::runtime::Builder::new_multi_thread(),
+        }
+        .enable_all()
+        .build()
+    }
+}
+
+/// Serves `handler` on the Lambda Runtime API until the process ends, on the Tokio runtime it
+/// is awaited on: for a `main` that does more on its runtime first. [`start`] builds the
+/// runtime that suits Lambda and is what a route's `main` usually runs.
 ///
 /// - **Concurrency.** Invocations run concurrently up to `AWS_LAMBDA_MAX_CONCURRENCY` (set by
 ///   Lambda Managed Instances, and by `cargo lambda watch`), one at a time when it is unset,
@@ -49,6 +137,7 @@ use super::{Error, Handler, Request, Response};
 ///
 /// #[tokio::main]
 /// async fn main() -> Result<(), lambda_http::Error> {
+///     // ...something else of the program's on this runtime first...
 ///     http::run(http::async_handler(home)).await
 /// }
 /// ```

@@ -47,16 +47,24 @@ const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Ids carry 192 random bits: well over the 128 that make guessing hopeless.
 const ID_BYTES: usize = 24;
 
-/// Rewrites a signed-to-be DynamoDB request into `GET /` on the same endpoint: DynamoDB's health
-/// check, answered without a table, an item or an identity. Runs before signing, so the request
-/// is signed as sent.
-fn health_check(request: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) {
+/// Rewrites a signed-to-be DynamoDB request into one that only connects: marked
+/// [`CONNECT_ONLY`], which the library's HTTP client never sends, and in case a client of the
+/// caller's sends it anyway ([`SessionStore::with_dynamodb_client`]), `GET /`: DynamoDB's
+/// health check, answered without a table, an item or an identity. Runs before signing, so the
+/// request is signed as it would be sent.
+///
+/// [`CONNECT_ONLY`]: crate::aws::CONNECT_ONLY
+/// [`SessionStore::with_dynamodb_client`]: super::SessionStore::with_dynamodb_client
+fn connect_only(request: &mut aws_smithy_runtime_api::client::orchestrator::HttpRequest) {
     // "GET" is a valid method: this cannot fail.
     let _ = request.set_method("GET");
     *request.body_mut() = aws_smithy_types::body::SdkBody::empty();
     for header in ["content-length", "content-type", "x-amz-target"] {
         request.headers_mut().remove(header);
     }
+    request
+        .headers_mut()
+        .insert(crate::aws::CONNECT_ONLY, "true");
 }
 
 /// Sessions kept in one DynamoDB table.
@@ -99,12 +107,13 @@ impl DynamoDb {
     /// reach must not stop the function starting, and the first request would meet the same
     /// fault and answer it.
     ///
-    /// The request goes through the SDK as a GetItem, so it is signed, resolves its endpoint
-    /// and takes a connection from the pool exactly as the requests after it will, but
-    /// [`health_check`] sends it as `GET /`: DynamoDB (and dynalite) answer that without
-    /// reading a table, which makes it a third of a GetItem's time here (BENCHMARKS.md). The
-    /// SDK then fails to read the answer as a GetItem's, which is expected: any answer means
-    /// the connection is open.
+    /// The request goes through the SDK as a GetItem, so it resolves its endpoint and is
+    /// signed exactly as the requests after it will be, but [`connect_only`] marks it for the
+    /// library's HTTP client, which opens the connection (TCP, and TLS on AWS), keeps it for
+    /// the next request and sends nothing: no round trip to DynamoDB at start-up
+    /// (BENCHMARKS.md, "Connect only"). A client of the caller's sends it as DynamoDB's health
+    /// check, `GET /`, whose answer the SDK then fails to read as a GetItem's, which is
+    /// expected: any answer means the connection is open.
     async fn warm_up(&self) {
         let started = std::time::Instant::now();
         let asked = async {
@@ -115,11 +124,14 @@ impl DynamoDb {
                 // Ids are 32 base64url characters; this one is shorter, so never a session's.
                 .key(KEY, AttributeValue::S(WARM_UP_ID.to_owned()))
                 .customize()
-                .mutate_request(health_check)
+                .mutate_request(connect_only)
                 .send()
                 .await
         };
         match tokio::time::timeout(WARM_UP_LIMIT, asked).await {
+            Ok(Err(e)) if crate::aws::connected(&e) => {
+                tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready, connected");
+            }
             // An error with no answer: the request never reached DynamoDB.
             Ok(Err(e)) if e.raw_response().is_none() => tracing::info!(
                 error = %aws_sdk_dynamodb::Error::from(e),

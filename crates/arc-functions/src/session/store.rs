@@ -138,13 +138,15 @@ impl SessionStore {
     }
 
     /// Does at cold start what the first request would otherwise wait for. In DynamoDB mode:
-    /// loads the AWS configuration, builds the client and opens its connection (with
-    /// DynamoDB's health check, `GET /`, given at most two seconds). In cookie mode: nothing,
-    /// so cookie mode never loads AWS configuration. Never fails: when DynamoDB is out of reach
-    /// this logs it and returns, and the first request meets the fault itself. [`http::run`] calls it
-    /// before polling for the first event.
+    /// loads the AWS configuration, builds the client and opens its connection (TCP and TLS,
+    /// but no request: the first request takes it; given at most two seconds; a client of the
+    /// caller's sends DynamoDB's health check, `GET /`, instead). In cookie mode: nothing, so
+    /// cookie mode never loads AWS configuration. Never fails: when DynamoDB is out of reach
+    /// this logs it and returns, and the first request meets the fault itself. [`http::run`]
+    /// (and so [`http::start`]) calls it before polling for the first event.
     ///
     /// [`http::run`]: crate::http::run
+    /// [`http::start`]: crate::http::start
     ///
     /// # Examples
     ///

@@ -1,4 +1,5 @@
-//! The WebSocket handler wrapper: [`async_handler`] and the runtime loop [`run`].
+//! The WebSocket handler wrapper: [`async_handler`] and the runtime loop [`start`] ([`run`]
+//! on a runtime of the caller's).
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -17,7 +18,7 @@ use crate::config::Config;
 use crate::http::panic_text;
 use crate::session::{self, SessionStore, record_id};
 
-/// The WebSocket handler wrapper: what [`run`] serves. Build it with [`async_handler`].
+/// The WebSocket handler wrapper: what [`start`] serves. Build it with [`async_handler`].
 pub struct Handler<F> {
     store: Arc<SessionStore>,
     /// The client the configuration names (`ARC_WSS_URL`, or the endpoint override).
@@ -48,7 +49,7 @@ impl<F> std::fmt::Debug for Handler<F> {
     }
 }
 
-/// Wraps `handler` for [`run`]: the WebSocket counterpart of
+/// Wraps `handler` for [`start`] (or [`run`]): the WebSocket counterpart of
 /// [`http::async_handler`](crate::http::async_handler).
 ///
 /// Before calling `handler` it normalizes the event ([`Request`]) and reads the session: from
@@ -74,9 +75,8 @@ impl<F> std::fmt::Debug for Handler<F> {
 ///     Ok(Response::ok())
 /// }
 ///
-/// #[tokio::main]
-/// async fn main() -> Result<(), lambda_http::Error> {
-///     ws::run(ws::async_handler(connect)).await
+/// fn main() -> Result<(), lambda_http::Error> {
+///     ws::start(ws::async_handler(connect))
 /// }
 /// ```
 pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
@@ -85,7 +85,7 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<crate::http::Error>,
 {
-    crate::http::start(|| try_async_handler(handler))
+    crate::http::build_or_exit(|| try_async_handler(handler))
 }
 
 /// [`async_handler`], returning the configuration error instead of exiting.
@@ -331,10 +331,37 @@ fn fault(e: &session::Error, what: &str) -> Reply {
     Reply::failure(if e.is_unavailable() { 503 } else { 500 })
 }
 
-/// Serves `handler` on the Lambda Runtime API until the process ends: what a WebSocket
-/// route's `main` runs. Like [`http::run`](crate::http::run): invocations run concurrently up
-/// to `AWS_LAMBDA_MAX_CONCURRENCY`, DynamoDB is made ready before the first event, and a
-/// payload that is not a WebSocket event (an HTTP one included) fails the invocation.
+/// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime
+/// built for how Lambda calls the function (one thread when invocations come one at a time,
+/// a worker per core when `AWS_LAMBDA_MAX_CONCURRENCY` is above 1): what a WebSocket route's
+/// `main` runs. The WebSocket counterpart of [`http::start`](crate::http::start), which says
+/// why.
+///
+/// # Errors
+///
+/// When the Runtime API cannot be reached, or the runtime cannot be built.
+///
+/// # Panics
+///
+/// When called on a Tokio runtime's thread (inside `#[tokio::main]`): await [`run`] there.
+///
+/// # Examples
+///
+/// See [`async_handler`].
+pub fn start<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, E>> + Send + 'static,
+    E: Into<crate::http::Error> + 'static,
+{
+    crate::http::block_on(run(handler))
+}
+
+/// Serves `handler` on the Lambda Runtime API until the process ends, on the Tokio runtime it
+/// is awaited on ([`start`] builds one that suits Lambda). Like
+/// [`http::run`](crate::http::run): invocations run concurrently up to
+/// `AWS_LAMBDA_MAX_CONCURRENCY`, DynamoDB is made ready before the first event, and a payload
+/// that is not a WebSocket event (an HTTP one included) fails the invocation.
 ///
 /// # Errors
 ///
@@ -342,7 +369,19 @@ fn fault(e: &session::Error, what: &str) -> Reply {
 ///
 /// # Examples
 ///
-/// See [`async_handler`].
+/// ```no_run
+/// use arc_functions::ws::{self, Request, Response};
+///
+/// async fn connect(_req: Request) -> ws::Result<Response> {
+///     Ok(Response::ok())
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_http::Error> {
+///     // ...something else of the program's on this runtime first...
+///     ws::run(ws::async_handler(connect)).await
+/// }
+/// ```
 pub async fn run<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
 where
     F: Fn(Request) -> Fut + Send + Sync + 'static,

@@ -46,7 +46,7 @@ use std::sync::{Arc, OnceLock};
 
 pub use client::{Client, Info, Payload};
 pub use error::Error;
-pub use handler::{Handler, async_handler, run, try_async_handler};
+pub use handler::{Handler, async_handler, run, start, try_async_handler};
 pub(crate) use push::push;
 pub use request::{EventType, Request};
 pub use response::Response;

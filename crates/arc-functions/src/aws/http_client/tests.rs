@@ -75,17 +75,38 @@ where
     (url, task)
 }
 
-#[tokio::test]
-async fn a_request_and_its_answer_go_through_whole() {
-    let (url, server) = serve_one("http", |mut socket| async move {
+/// What a server read must be a DynamoDB GetItem.
+fn assert_get_item(seen: &str) {
+    assert!(seen.starts_with("POST / HTTP/1.1\r\n"), "{seen}");
+    assert!(
+        seen.to_ascii_lowercase()
+            .contains("x-amz-target: dynamodb_20120810.getitem"),
+        "{seen}"
+    );
+}
+
+/// A server on loopback that accepts one connection and holds it for `hold`, never answering.
+async fn serve_silent(hold: Duration) -> (String, tokio::task::JoinHandle<()>) {
+    serve_one("http", move |socket| async move {
+        tokio::time::sleep(hold).await;
+        drop(socket);
+    })
+    .await
+}
+
+/// A server on loopback that answers one request with `answer` and returns the request.
+async fn serve_answer(answer: &'static [u8]) -> (String, tokio::task::JoinHandle<String>) {
+    serve_one("http", move |mut socket| async move {
         let request = read_request(&mut socket).await;
-        socket
-            .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 11\r\n\r\n{\"why\":\"x\"}")
-            .await
-            .expect("write");
+        socket.write_all(answer).await.expect("write");
         request
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_request_and_its_answer_go_through_whole() {
+    let (url, server) = serve_answer(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 11\r\n\r\n{\"why\":\"x\"}").await;
 
     let response = connector(None)
         .call(post(&url, "{\"Key\":1}"))
@@ -102,12 +123,7 @@ async fn a_request_and_its_answer_go_through_whole() {
         .to_bytes();
     assert_eq!(&body[..], b"{\"why\":\"x\"}");
     let seen = server.await.expect("server");
-    assert!(seen.starts_with("POST / HTTP/1.1\r\n"), "{seen}");
-    assert!(
-        seen.to_ascii_lowercase()
-            .contains("x-amz-target: dynamodb_20120810.getitem"),
-        "{seen}"
-    );
+    assert_get_item(&seen);
     assert!(seen.ends_with("{\"Key\":1}"), "{seen}");
 }
 
@@ -159,11 +175,7 @@ async fn a_connection_reset_under_the_request_is_io_and_so_retried() {
 
 #[tokio::test]
 async fn no_answer_within_the_read_timeout_is_a_timeout() {
-    let (url, held) = serve_one("http", |socket| async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        drop(socket);
-    })
-    .await;
+    let (url, held) = serve_silent(Duration::from_secs(5)).await;
     let error = connector(Some(Duration::from_millis(200)))
         .call(post(&url, "{}"))
         .await
@@ -253,4 +265,129 @@ fn ssl_cert_file_replaces_the_compiled_in_roots() {
     let out = String::from_utf8_lossy(&child.stdout);
     assert!(child.status.success(), "{out}");
     assert!(out.contains("1 passed"), "the child ran the test: {out}");
+}
+
+fn connect_only(url: &str) -> HttpRequest {
+    let request = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri(url)
+        .header(CONNECT_ONLY, "true")
+        .body(SdkBody::empty())
+        .expect("request");
+    HttpRequest::try_from(request).expect("smithy request")
+}
+
+const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+
+/// A connect-only request to `url`, which must end as [`Connected`], and not be retried.
+async fn keep(connector: &SharedHttpConnector, url: &str) {
+    let opened = connector
+        .call(connect_only(url))
+        .await
+        .expect_err("a connect-only request is never answered");
+    assert!(connected(&opened), "{opened:?}");
+    assert!(
+        !opened.is_io() && !opened.is_timeout(),
+        "not retried: {opened:?}"
+    );
+}
+
+/// A POST to `url`, which must be answered 200; returns what `server` read, which must be it.
+async fn post_answered(
+    connector: &SharedHttpConnector,
+    url: &str,
+    server: tokio::task::JoinHandle<String>,
+) -> String {
+    let response = connector
+        .call(post(url, "{\"Key\":1}"))
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let seen = server.await.expect("server");
+    assert!(seen.starts_with("POST / HTTP/1.1\r\n"), "{seen}");
+    seen
+}
+
+#[tokio::test]
+async fn a_connect_only_request_sends_nothing_and_the_next_request_takes_its_connection() {
+    // One connection accepted, ever: a second would wait unaccepted and time out. The first
+    // bytes the server reads on it must be the POST's.
+    let (url, server) = serve_answer(ANSWER).await;
+    let connector = connector(Some(Duration::from_secs(5)));
+    keep(&connector, &url).await;
+    let seen = post_answered(&connector, &url, server).await;
+    assert!(!seen.contains(CONNECT_ONLY), "{seen}");
+}
+
+#[tokio::test]
+async fn a_kept_connection_the_server_closed_is_not_used() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        // The kept connection: closed at once, without a byte.
+        drop(listener.accept().await.expect("accept").0);
+        let (mut socket, _) = listener.accept().await.expect("a second connection");
+        let request = read_request(&mut socket).await;
+        socket.write_all(ANSWER).await.expect("write");
+        request
+    });
+    let connector = connector(Some(Duration::from_secs(5)));
+    keep(&connector, &url).await;
+    // Let the close arrive and the runtime see it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    post_answered(&connector, &url, server).await;
+}
+
+#[tokio::test]
+async fn a_connection_kept_for_one_endpoint_is_not_used_for_another() {
+    // Holds the kept connection open, never answering, until the test ends.
+    let (first, _kept) = serve_silent(Duration::from_secs(10)).await;
+    let (second, server) = serve_answer(ANSWER).await;
+    let connector = connector(Some(Duration::from_secs(5)));
+    keep(&connector, &first).await;
+    post_answered(&connector, &second, server).await;
+}
+
+/// The whole path at cold start, with the library's client: `SessionStore::prepare` connects
+/// to DynamoDB without sending anything, and the first DynamoDB request goes out on that
+/// connection.
+#[tokio::test]
+async fn dynamodb_prepare_connects_without_a_request_and_the_first_request_uses_it() {
+    use crate::config::Config;
+    use crate::session::SessionStore;
+    use aws_sdk_dynamodb::config::Credentials;
+
+    let (url, server) = serve_answer(ANSWER).await;
+    let sdk = super::super::loader(&super::super::Sources::default())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+        .endpoint_url(url.trim_end_matches('/'))
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])
+        .expect("config");
+    let store = SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode");
+
+    let log = crate::test_log::Log::capture();
+    let first = tokio::time::timeout(Duration::from_secs(10), async {
+        store.prepare().await;
+        client
+            .get_item()
+            .table_name("sessions")
+            .key(
+                "_idx",
+                aws_sdk_dynamodb::types::AttributeValue::S("an id".into()),
+            )
+            .send()
+            .await
+    })
+    .await
+    .expect("no hang: one connection, accepted once");
+    assert!(first.expect("answered").item().is_none());
+    let log = log.text();
+    assert!(log.contains("DynamoDB client ready, connected"), "{log}");
+    assert!(!log.contains("not reached"), "{log}");
+    let seen = server.await.expect("server");
+    assert_get_item(&seen);
 }

@@ -124,3 +124,46 @@ async fn a_websocket_event_fails_the_invocation() {
         .expect_err("not an HTTP event");
     assert!(error.to_string().contains("a WebSocket event"), "{error}");
 }
+
+#[test]
+fn max_concurrency_above_one_gets_a_worker_per_core_anything_else_one_thread() {
+    use super::Threads;
+    for one in [
+        None,
+        Some("1"),
+        Some("0"),
+        Some(""),
+        Some("-4"),
+        Some("many"),
+        Some(" 4"),
+    ] {
+        assert_eq!(Threads::of(one), Threads::One, "{one:?}");
+    }
+    for many in ["2", "4", "64"] {
+        assert_eq!(Threads::of(Some(many)), Threads::PerCore, "{many}");
+    }
+}
+
+#[test]
+fn each_kind_of_threads_builds_its_own_runtime() {
+    use super::Threads;
+    use tokio::runtime::RuntimeFlavor;
+    let flavor = |threads: Threads| {
+        threads
+            .runtime()
+            .expect("a runtime")
+            .handle()
+            .runtime_flavor()
+    };
+    assert_eq!(flavor(Threads::One), RuntimeFlavor::CurrentThread);
+    assert_eq!(flavor(Threads::PerCore), RuntimeFlavor::MultiThread);
+}
+
+#[test]
+fn block_on_runs_the_serving_future_to_its_end() {
+    let ran = super::block_on(async {
+        tokio::task::yield_now().await;
+        Err::<(), lambda_http::Error>("served".into())
+    });
+    assert_eq!(ran.expect_err("its own result").to_string(), "served");
+}

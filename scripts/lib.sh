@@ -27,6 +27,13 @@ trap _run_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Free space where the build writes, and what target/ holds.
+report_disk() {
+	local target="${CARGO_TARGET_DIR:-$ROOT/target}" used="none"
+	if [[ -d "$target" ]]; then used="$(du -sh "$target" 2>/dev/null | cut -f1)"; fi
+	log "disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free, target/ $used"
+}
+
 # Some machines of this kind come up with /dev/null as a regular file that keeps what is written to
 # it. cargo learns about the target by running `rustc -` with stdin from /dev/null, and rustc then
 # compiles whatever other tools' output landed there ("failed to run `rustc` to learn about

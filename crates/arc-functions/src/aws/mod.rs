@@ -1,6 +1,8 @@
-//! The AWS SDK configuration both clients share: DynamoDB for sessions and the API Gateway
-//! management API for [`ws::send`](crate::ws::send). Built once per process, on first use or by
-//! [`SessionStore::prepare`](crate::session::SessionStore::prepare) during init.
+//! The AWS SDK configuration of both clients: DynamoDB for sessions and the API Gateway
+//! management API for [`ws::send`](crate::ws::send). Each builds its own, once: the session
+//! store on first use or in [`SessionStore::prepare`](crate::session::SessionStore::prepare)
+//! during init, a WebSocket client on its first send to an API. Not shared, since they talk to
+//! different endpoints, so a shared connection pool would hold nothing of the other's.
 //!
 //! `aws_config::load_from_env` is correct everywhere but slow to start: it builds every
 //! credential and region source it might need (an STS client for web identity, an IMDS client)

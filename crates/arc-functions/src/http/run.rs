@@ -68,7 +68,7 @@ pub(crate) fn block_on(
 
 /// How many threads the runtime gets, from what Lambda says of concurrency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Threads {
+enum Threads {
     /// The main thread only: one invocation at a time.
     One,
     /// A worker per core: invocations run concurrently.
@@ -77,13 +77,13 @@ pub(crate) enum Threads {
 
 impl Threads {
     /// Read once, at cold start, from `AWS_LAMBDA_MAX_CONCURRENCY`.
-    pub(crate) fn from_env() -> Self {
+    fn from_env() -> Self {
         Self::of(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())
     }
 
     /// Read as `lambda_runtime` reads it, so the two agree: concurrent above 1, anything else
     /// (unset, 0, 1, not a number) one at a time.
-    pub(crate) fn of(max_concurrency: Option<&str>) -> Self {
+    fn of(max_concurrency: Option<&str>) -> Self {
         match max_concurrency.and_then(|v| v.parse::<u32>().ok()) {
             Some(n) if n > 1 => Self::PerCore,
             _ => Self::One,

@@ -30,7 +30,7 @@ fn post(url: &str, body: &'static str) -> HttpRequest {
 }
 
 /// Reads one request's head and body (by its content-length) from the socket.
-async fn read_request(socket: &mut TcpStream) -> String {
+async fn read_request(socket: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -308,6 +308,18 @@ async fn post_answered(
     seen
 }
 
+/// Keeps a connection to `url`, lets what the server sends on it arrive (a close, TLS session
+/// tickets), then posts to `url` as [`post_answered`] does.
+async fn keep_a_while_then_post(
+    connector: &SharedHttpConnector,
+    url: &str,
+    server: tokio::task::JoinHandle<String>,
+) -> String {
+    keep(connector, url).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    post_answered(connector, url, server).await
+}
+
 #[tokio::test]
 async fn a_connect_only_request_sends_nothing_and_the_next_request_takes_its_connection() {
     // One connection accepted, ever: a second would wait unaccepted and time out. The first
@@ -332,10 +344,7 @@ async fn a_kept_connection_the_server_closed_is_not_used() {
         request
     });
     let connector = connector(Some(Duration::from_secs(5)));
-    keep(&connector, &url).await;
-    // Let the close arrive and the runtime see it.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    post_answered(&connector, &url, server).await;
+    keep_a_while_then_post(&connector, &url, server).await;
 }
 
 #[tokio::test]
@@ -346,6 +355,89 @@ async fn a_connection_kept_for_one_endpoint_is_not_used_for_another() {
     let connector = connector(Some(Duration::from_secs(5)));
     keep(&connector, &first).await;
     post_answered(&connector, &second, server).await;
+}
+
+/// A TLS 1.3 server's side of the loopback certificate in `tests/fixtures` (`127.0.0.1`, signed
+/// by `loopback-root.pem`). rustls sends two session tickets right after the handshake, as most
+/// TLS 1.3 servers do.
+fn loopback_tls() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let fixture = |name: &str| format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let cert = CertificateDer::from_pem_file(fixture("loopback-cert.pem")).expect("cert");
+    let key = PrivateKeyDer::from_pem_file(fixture("loopback-key.pem")).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .expect("TLS 1.3")
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .expect("server config");
+    assert!(config.send_tls13_tickets > 0, "the server sends tickets");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// Completes the TLS handshake on `socket`, answers one request with [`ANSWER`] and returns
+/// the request.
+async fn answer_over_tls(acceptor: tokio_rustls::TlsAcceptor, socket: TcpStream) -> String {
+    let mut tls = acceptor.accept(socket).await.expect("handshake");
+    let request = read_request(&mut tls).await;
+    tls.write_all(ANSWER).await.expect("write");
+    tls.flush().await.expect("flush");
+    request
+}
+
+/// The library's client trusting the loopback root alone.
+fn loopback_connector() -> SharedHttpConnector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let root = CertificateDer::from_pem_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/loopback-root.pem"
+    ))
+    .expect("root");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(root).expect("a usable root");
+    let client = Client {
+        trust: TrustStore::CompiledIn,
+        pool: Arc::new(OnceLock::from(pool(Some(Duration::from_secs(2)), roots))),
+    };
+    let settings = HttpConnectorSettings::builder()
+        .read_timeout(Duration::from_secs(5))
+        .build();
+    let components = RuntimeComponentsBuilder::for_tests()
+        .build()
+        .expect("components");
+    client.http_connector(&settings, &components)
+}
+
+#[tokio::test]
+async fn a_kept_tls_connection_is_used_after_the_session_tickets_the_server_sent_unasked() {
+    // One connection accepted, ever, as in the plain-text test; here the kept connection has
+    // bytes waiting on its socket (the tickets), which TLS takes and which are no answer.
+    let acceptor = loopback_tls();
+    let (url, server) = serve_one("https", move |socket| answer_over_tls(acceptor, socket)).await;
+    let connector = loopback_connector();
+    keep_a_while_then_post(&connector, &url, server).await;
+}
+
+#[tokio::test]
+async fn a_kept_tls_connection_the_server_closed_is_not_used() {
+    let acceptor = loopback_tls();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://{}/", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        // The kept connection: TLS's close_notify right after the handshake, then closed.
+        let (socket, _) = listener.accept().await.expect("accept");
+        let mut kept = acceptor.accept(socket).await.expect("handshake");
+        kept.shutdown().await.expect("close_notify");
+        drop(kept);
+        let (socket, _) = listener.accept().await.expect("a second connection");
+        answer_over_tls(acceptor, socket).await
+    });
+    let connector = loopback_connector();
+    keep_a_while_then_post(&connector, &url, server).await;
 }
 
 /// The whole path at cold start, with the library's client: `SessionStore::prepare` connects

@@ -15,7 +15,8 @@ SAM_CLI_VERSION="1.170.0"
 # The example app's session table (app.arc `@tables`), keyed on `_idx` like Architect's.
 SESSION_TABLE="bigsesh-session"
 
-log() { printf '==> %s\n' "$*" >&2; }
+# The time on each line shows where a long run (CI) spends it.
+log() { printf '==> %s %s\n' "$(date +%T)" "$*" >&2; }
 
 # One EXIT trap for everything a script starts; INT and TERM go through it too.
 _CLEANUP=()

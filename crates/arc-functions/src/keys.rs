@@ -23,6 +23,8 @@ const SEAL_KEY_INFO: &[u8] = b"_idx cookie XC20P key v1";
 const SEAL_ID_INFO: &[u8] = b"_idx cookie key id v1";
 const CSRF_SALT: &[u8] = b"arc-functions csrf";
 const CSRF_KEY_INFO: &[u8] = b"csrf token mac key v1";
+const TICKET_SALT: &[u8] = b"arc-functions socket ticket";
+const TICKET_KEY_INFO: &[u8] = b"socket ticket XC20P key v1";
 
 /// One secret's keys, one per purpose.
 pub(crate) struct Keys {
@@ -32,6 +34,8 @@ pub(crate) struct Keys {
     pub(crate) seal_id: [u8; 9],
     /// The HMAC key of CSRF tokens.
     pub(crate) csrf: [u8; 32],
+    /// The XChaCha20-Poly1305 key that seals socket tickets, and nothing else.
+    pub(crate) ticket: [u8; 32],
     /// The secret itself: `@architect/functions` signs DynamoDB cookie ids with the raw
     /// secret, and sharing a table with Node means doing the same.
     pub(crate) signing: Secret,
@@ -43,6 +47,7 @@ impl Keys {
             seal: derive(secret, SEAL_SALT, SEAL_KEY_INFO),
             seal_id: derive(secret, SEAL_SALT, SEAL_ID_INFO),
             csrf: derive(secret, CSRF_SALT, CSRF_KEY_INFO),
+            ticket: derive(secret, TICKET_SALT, TICKET_KEY_INFO),
             signing: secret.clone(),
         }
     }
@@ -146,6 +151,9 @@ mod tests {
         assert_eq!(r.all()[2].signing, Secret::new("older secret"));
         let k = r.current();
         assert_ne!(k.seal, k.csrf, "purposes never share a key");
+        assert_ne!(k.ticket, k.seal, "purposes never share a key");
+        assert_ne!(k.ticket, k.csrf, "purposes never share a key");
+        assert_ne!(r.all()[1].ticket, k.ticket, "secrets never share a key");
         assert_ne!(&k.seal[..9], &k.seal_id[..]);
         assert_ne!(r.all()[1].seal, k.seal, "secrets never share a key");
         assert_eq!(format!("{r:?}"), "Keyring(3 secrets, REDACTED)");

@@ -81,13 +81,38 @@ fn on(fixture: &str, id: &str) -> String {
     event(fixture, |e| e["requestContext"]["connectionId"] = json!(id))
 }
 
-/// `$connect` for connection `id`, carrying `cookie` as the browser would.
+/// The fixtures' WebSocket API host, and so the socket's own origin.
+const SOCKET_ORIGIN: &str = "https://asdfasdf.execute-api.us-west-2.amazonaws.com";
+
+/// `$connect` for connection `id`, carrying `cookie` as the browser would from a page of the
+/// socket's own origin.
 fn connect_with(cookie: Option<&str>, id: &str) -> String {
+    connect_from(Some(SOCKET_ORIGIN), cookie, None, id)
+}
+
+/// `$connect` for connection `id` from a page of `origin` (none: no `Origin` header), with
+/// `cookie` and a socket `ticket` in the query string.
+fn connect_from(
+    origin: Option<&str>,
+    cookie: Option<&str>,
+    ticket: Option<&str>,
+    id: &str,
+) -> String {
     event(CONNECT_WITHOUT_METHOD, |e| {
         e["requestContext"]["connectionId"] = json!(id);
+        let mut set = |name: &str, value: &str| {
+            e["headers"][name] = json!(value);
+            e["multiValueHeaders"][name] = json!([value]);
+        };
         if let Some(cookie) = cookie {
-            e["headers"]["Cookie"] = json!(cookie);
-            e["multiValueHeaders"]["Cookie"] = json!([cookie]);
+            set("Cookie", cookie);
+        }
+        if let Some(origin) = origin {
+            set("Origin", origin);
+        }
+        if let Some(ticket) = ticket {
+            e["queryStringParameters"] = json!({ "ticket": ticket });
+            e["multiValueQueryStringParameters"] = json!({ "ticket": [ticket] });
         }
     })
 }
@@ -996,5 +1021,440 @@ async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_write
     assert_eq!(
         replied(&reply_of(&handler, &on(MESSAGE, "n1")).await)["count"],
         40
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Socket tickets, Origin, a session's cap, and sockets that follow the session they are about
+
+const PAGE_ORIGIN: &str = "https://app.example.com";
+
+/// The socket URL a page of `PAGE_ORIGIN` gets for the session behind `cookie` (an HTTP
+/// handler's `req.socket_url()`, through an API Gateway v2 event), and its ticket.
+async fn ticket_for(store: &Arc<SessionStore>, table: &str, cookie: &str) -> (String, String) {
+    async fn page(req: http::Request) -> http::Result<http::Response> {
+        Ok(http::Response::text(req.socket_url().unwrap_or_default()))
+    }
+    let config = config(&[
+        ("SESSION_TABLE_NAME", table),
+        ("ARC_WSS_URL", "wss://ws.example.com/production"),
+    ]);
+    let http = HttpHandler::with_store(Arc::clone(store), page).with_config(&config);
+    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        e["cookies"] = json!([cookie]);
+        e["headers"]["host"] = json!("app.example.com");
+        e["headers"]["x-forwarded-proto"] = json!("https");
+    });
+    let reply: Value =
+        serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+    let url = reply["body"].as_str().expect("a body").to_owned();
+    let ticket = url
+        .strip_prefix("wss://ws.example.com/production?ticket=")
+        .unwrap_or_else(|| panic!("a socket URL with a ticket: {url:?}"))
+        .to_owned();
+    (url, ticket)
+}
+
+/// A WebSocket handler whose endpoint is the stand-in management API at `api`.
+fn handler_via<F, Fut>(
+    store: &Arc<SessionStore>,
+    api: &ManagementApi,
+    vars: &[(&str, &str)],
+    f: F,
+) -> Handler<F>
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = ws::Result<Response>>,
+{
+    let vars: Vec<(&str, &str)> = [("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", api.url.as_str())]
+        .into_iter()
+        .chain(vars.iter().copied())
+        .collect();
+    Handler::with_store(Arc::clone(store), f).with_config(&config(&vars))
+}
+
+/// The management API calls received, as (method, path), sorted.
+fn calls_of(api: &ManagementApi) -> Vec<(String, String)> {
+    let mut calls: Vec<_> = api
+        .calls
+        .lock()
+        .expect("calls")
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    calls.sort();
+    calls
+}
+
+fn call(method: &str, connection: &str) -> (String, String) {
+    (method.to_owned(), format!("/@connections/{connection}"))
+}
+
+#[tokio::test]
+async fn dynamodb_a_ticket_ties_the_socket_once_and_only_from_its_origin() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 5})).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    let (logs, _guard) = capture_logs();
+
+    // No cookie reaches the socket's host; the ticket alone names the session.
+    let (url, ticket) = ticket_for(&store, &table, &cookie).await;
+    assert!(
+        ticket.starts_with("t1.") && !ticket.contains(['&', '#', '+', '/']),
+        "{url}"
+    );
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&ticket), "t-1"),
+    )
+    .await;
+    assert_eq!(reply["statusCode"], 200);
+    let seen = replied(&reply);
+    assert_eq!(seen["count"], 5);
+    assert_eq!(
+        seen["query"],
+        Value::Null,
+        "the ticket is not handed to the handler"
+    );
+    assert_eq!(connections_of(&store, &cookie).await, ["t-1"]);
+
+    // Replayed: spent on first use.
+    let replayed = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&ticket), "t-2"),
+    )
+    .await;
+    assert_eq!(replied(&replayed)["count"], Value::Null);
+    assert!(
+        logged(&logs).contains("the ticket was already used"),
+        "{}",
+        logged(&logs)
+    );
+
+    // Another origin, or none: refused, and the ticket is not spent by it.
+    let (_, fresh) = ticket_for(&store, &table, &cookie).await;
+    for origin in [Some("https://evil.example"), None] {
+        let reply = reply_of(&handler, &connect_from(origin, None, Some(&fresh), "t-3")).await;
+        assert_eq!(replied(&reply)["count"], Value::Null, "{origin:?}");
+    }
+    assert!(logged(&logs).contains("the ticket was issued for another origin"));
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&fresh), "t-4"),
+    )
+    .await;
+    assert_eq!(
+        replied(&reply)["count"],
+        5,
+        "the rightful page still connects"
+    );
+
+    // Tampered: one character changed.
+    let (_, another) = ticket_for(&store, &table, &cookie).await;
+    let mut tampered = another.into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ASCII");
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&tampered), "t-5"),
+    )
+    .await;
+    assert_eq!(replied(&reply)["count"], Value::Null);
+
+    // A refused ticket never falls back to the cookie, even a good one of the socket's origin.
+    let other = cookie_for(&store, json!({"count": 9})).await;
+    let (_, bad_origin) = ticket_for(&store, &table, &cookie).await;
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(SOCKET_ORIGIN), Some(&other), Some(&bad_origin), "t-6"),
+    )
+    .await;
+    assert_eq!(replied(&reply)["count"], Value::Null);
+    // A good ticket wins over another session's cookie: the socket follows the ticket's.
+    let (_, good) = ticket_for(&store, &table, &cookie).await;
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), Some(&other), Some(&good), "t-7"),
+    )
+    .await;
+    assert_eq!(replied(&reply)["count"], 5);
+
+    assert_eq!(connections_of(&store, &cookie).await, ["t-1", "t-4", "t-7"]);
+    assert!(connections_of(&store, &other).await.is_empty());
+    let log = logged(&logs);
+    assert!(
+        !log.contains(&ticket) && !log.contains(&fresh),
+        "tickets stay out of logs"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_a_ticket_of_a_session_that_ended_opens_nothing() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let (_, ticket) = ticket_for(&store, &table, &cookie).await;
+    // Logged in meanwhile: the session moved to a new id.
+    let mut session = session_of(&store, &cookie).await;
+    session.regenerate();
+    store.write(&session).await.expect("regenerated");
+    let (logs, _guard) = capture_logs();
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&ticket), "e-1"),
+    )
+    .await;
+    assert_eq!(replied(&reply)["count"], Value::Null);
+    assert!(
+        logged(&logs).contains("the ticket's session has ended"),
+        "{}",
+        logged(&logs)
+    );
+
+    // Cookie sessions: there is no record for a ticket to name.
+    async fn page(req: http::Request) -> http::Result<http::Response> {
+        Ok(http::Response::text(
+            req.socket_url().unwrap_or_else(|| "none".into()),
+        ))
+    }
+    let cookie_config = config(&[("ARC_WSS_URL", "wss://ws.example.com/production")]);
+    let sealed = cookie_store();
+    let sealed_cookie = cookie_for(&sealed, json!({"count": 1})).await;
+    let request = lambda_http::http::Request::builder()
+        .header("cookie", sealed_cookie)
+        .header("host", "app.example.com")
+        .body(lambda_http::Body::Empty)
+        .expect("request");
+    let response = HttpHandler::with_store(sealed, page)
+        .with_config(&cookie_config)
+        .handle(request)
+        .await;
+    assert_eq!(response.body(), &lambda_http::Body::from("none"));
+}
+
+#[tokio::test]
+async fn dynamodb_a_foreign_origin_with_a_valid_cookie_is_never_tied_nor_pushed_to() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&[]).await;
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 3})).await;
+    let (logs, _guard) = capture_logs();
+    let sockets = handler_via(
+        &store,
+        &api,
+        &[("ARC_WS_ORIGINS", "https://app.example.com")],
+        echo,
+    );
+    for (origin, id) in [
+        (Some("https://evil.example"), "f-evil"),
+        (Some("https://app.example.com.evil.example"), "f-lookalike"),
+        (None, "f-none"),
+        (Some(SOCKET_ORIGIN), "f-own"),
+        (Some(PAGE_ORIGIN), "f-listed"),
+    ] {
+        let reply = reply_of(&sockets, &connect_from(origin, Some(&cookie), None, id)).await;
+        let expected = if id == "f-own" || id == "f-listed" {
+            json!(3)
+        } else {
+            Value::Null
+        };
+        assert_eq!(replied(&reply)["count"], expected, "{id}");
+    }
+    assert_eq!(connections_of(&store, &cookie).await, ["f-listed", "f-own"]);
+    let log = logged(&logs);
+    assert!(
+        log.contains("its cookie is not trusted: Origin https://evil.example is neither the socket's own nor one of ARC_WS_ORIGINS"),
+        "{log}"
+    );
+    assert!(
+        log.contains("its cookie is not trusted: the upgrade has no Origin"),
+        "{log}"
+    );
+    assert!(!log.contains(&cookie), "the cookie stays out of logs");
+
+    // A Count pushes to the session's connections: never to the foreign ones.
+    async fn count(_req: http::Request) -> http::Result<http::Response> {
+        Ok(http::Response::redirect("/")
+            .session(json!({ "count": 4 }))
+            .push(json!({ "count": 4 })))
+    }
+    let wss_url = api.url.replace("http://", "ws://");
+    let http = HttpHandler::with_store(Arc::clone(&store), count).with_config(&config(&[
+        ("SESSION_TABLE_NAME", &table),
+        ("ARC_WSS_URL", &wss_url),
+    ]));
+    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        e["cookies"] = json!([cookie]);
+    });
+    http.invoke(&request).await.expect("served");
+    assert_eq!(
+        calls_of(&api),
+        [call("POST", "f-listed"), call("POST", "f-own")]
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_after_regenerate_or_destroy_the_old_sessions_sockets_are_closed_and_hear_nothing()
+{
+    if !dynamodb_available() {
+        return;
+    }
+    for action in ["regenerate", "destroy"] {
+        let api = management_api(&[]).await;
+        let (store, _, table) = dynamodb_store(&[]).await;
+        let cookie = cookie_for(&store, json!({"count": 1})).await;
+        let sockets = handler_via(&store, &api, &[], echo);
+        for id in ["old-1", "old-2"] {
+            reply_of(&sockets, &connect_with(Some(&cookie), id)).await;
+        }
+        assert_eq!(connections_of(&store, &cookie).await, ["old-1", "old-2"]);
+
+        async fn login(mut req: http::Request) -> http::Result<http::Response> {
+            let destroy = req.query.get("action") == Some("destroy");
+            if destroy {
+                req.session.destroy();
+            } else {
+                req.session.regenerate();
+                req.session.insert("user", "ann")?;
+            }
+            // Pushed now: the old session's sockets must not hear it, the new one has none.
+            let now = req.push(json!({"welcome": "ann"})).await?;
+            Ok(http::Response::text(now.to_string())
+                .session(req.session)
+                .push(json!({"count": 0})))
+        }
+        let wss_url = api.url.replace("http://", "ws://");
+        let http = HttpHandler::with_store(Arc::clone(&store), login).with_config(&config(&[
+            ("SESSION_TABLE_NAME", &table),
+            ("ARC_WSS_URL", &wss_url),
+        ]));
+        let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+            e["cookies"] = json!([cookie]);
+            e["rawQueryString"] = json!(format!("action={action}"));
+            e["queryStringParameters"] = json!({ "action": action });
+        });
+        let reply: Value =
+            serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+        assert_eq!(
+            reply["body"], "0",
+            "{action}: nothing pushed to the old session's sockets"
+        );
+        assert_eq!(
+            calls_of(&api),
+            [call("DELETE", "old-1"), call("DELETE", "old-2")],
+            "{action}: the old sockets are closed, and hear nothing"
+        );
+        // Their records are gone: a late event of theirs reads no session.
+        let late = reply_of(&sockets, &on(MESSAGE, "old-1")).await;
+        assert_eq!(replied(&late)["count"], Value::Null, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_a_session_keeps_its_cap_of_connections_closing_the_oldest() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&[]).await;
+    let (store, _, _) = dynamodb_store(&[("ARC_WS_MAX_CONNECTIONS", "2")]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let other = cookie_for(&store, json!({"count": 1})).await;
+    let sockets = handler_via(&store, &api, &[], echo);
+    for id in ["cap-1", "cap-2"] {
+        reply_of(&sockets, &connect_with(Some(&cookie), id)).await;
+    }
+    reply_of(&sockets, &connect_with(Some(&other), "cap-other")).await;
+    assert!(
+        calls_of(&api).is_empty(),
+        "within the cap, nothing is closed"
+    );
+    reply_of(&sockets, &connect_with(Some(&cookie), "cap-3")).await;
+    assert_eq!(calls_of(&api), [call("DELETE", "cap-1")], "the oldest goes");
+    assert_eq!(connections_of(&store, &cookie).await, ["cap-2", "cap-3"]);
+    reply_of(&sockets, &connect_with(Some(&cookie), "cap-4")).await;
+    assert_eq!(
+        calls_of(&api),
+        [call("DELETE", "cap-1"), call("DELETE", "cap-2")]
+    );
+    assert_eq!(connections_of(&store, &cookie).await, ["cap-3", "cap-4"]);
+    assert_eq!(
+        connections_of(&store, &other).await,
+        ["cap-other"],
+        "per session"
+    );
+    let closed = reply_of(&sockets, &on(MESSAGE, "cap-1")).await;
+    assert_eq!(
+        replied(&closed)["count"],
+        Value::Null,
+        "a closed one is forgotten"
+    );
+}
+
+#[tokio::test]
+async fn dynamodb_a_push_from_a_socket_reaches_every_tab_of_the_session() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&[]).await;
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let other = cookie_for(&store, json!({"count": 1})).await;
+    async fn count(req: Request) -> ws::Result<Response> {
+        if req.event_type != EventType::Message {
+            return Ok(Response::ok());
+        }
+        let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+        Ok(Response::ok()
+            .session(json!({ "count": count }))
+            .push(json!({ "count": count })))
+    }
+    let sockets = handler_via(&store, &api, &[], count);
+    for (cookie, id) in [(&cookie, "tab-1"), (&cookie, "tab-2"), (&other, "tab-x")] {
+        reply_of(&sockets, &connect_with(Some(cookie), id)).await;
+    }
+    let sent = event(MESSAGE, |e| {
+        e["requestContext"]["connectionId"] = json!("tab-1");
+        e["body"] = json!(r#"{"action":"count"}"#);
+    });
+    assert_eq!(reply_of(&sockets, &sent).await["statusCode"], 200);
+    let posted: Vec<_> = api
+        .calls
+        .lock()
+        .expect("calls")
+        .iter()
+        .map(|(m, p, b)| (m.clone(), p.clone(), b.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        posted,
+        [
+            (
+                "POST".into(),
+                "/@connections/tab-1".into(),
+                r#"{"count":2}"#.into()
+            ),
+            (
+                "POST".into(),
+                "/@connections/tab-2".into(),
+                r#"{"count":2}"#.into()
+            ),
+        ]
+    );
+    assert_eq!(
+        session_of(&store, &cookie)
+            .await
+            .get::<u64>("count")
+            .expect("n"),
+        Some(2)
     );
 }

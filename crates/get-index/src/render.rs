@@ -4,15 +4,47 @@
 /// routes' URLs, stage included when the app is served from a REST API's own address). With
 /// a `socket` URL (sessions in DynamoDB) the page follows the session live: a Count or Reset
 /// in another tab arrives as `{"count": N}`. The forms work without JavaScript either way.
+///
+/// The socket closes now and then: API Gateway ends idle sockets after 10 minutes and every
+/// socket after 2 hours, and a session that is regenerated (Reset) has its sockets closed.
+/// The page then asks its own URL for JSON, the count now and a fresh socket URL (a socket
+/// ticket opens once), and reconnects, waiting longer after each failure (capped at 30 s,
+/// jittered, and back to short once a socket has stayed up).
 pub(crate) fn render(count: u64, count_url: &str, reset_url: &str, socket: Option<&str>) -> String {
     let live = match socket {
         Some(url) => format!(
             r#"<script>
-const socket = new WebSocket({url});
-socket.onmessage = (event) => {{
-  const {{ count }} = JSON.parse(event.data);
-  document.getElementById('count').textContent = `Count ${{count}}`;
+const show = (count) => {{ document.getElementById('count').textContent = `Count ${{count}}`; }};
+let socket;
+let failures = 0;
+const later = (then) => {{
+  const delay = Math.min(30000, 500 * 2 ** failures) * (0.5 + Math.random() / 2);
+  failures += 1;
+  setTimeout(then, delay);
 }};
+const follow = (url) => {{
+  const opened = Date.now();
+  socket = new WebSocket(url);
+  socket.onmessage = (event) => {{
+    const {{ count }} = JSON.parse(event.data);
+    if (typeof count === 'number') show(count);
+  }};
+  socket.onclose = () => {{
+    if (Date.now() - opened > 30000) failures = 0;
+    later(reconnect);
+  }};
+}};
+const reconnect = async () => {{
+  try {{
+    const response = await fetch(location.href, {{ headers: {{ accept: 'application/json' }}, cache: 'no-store' }});
+    const now = await response.json();
+    show(now.count);
+    if (now.socket) follow(now.socket);
+  }} catch (error) {{
+    later(reconnect);
+  }}
+}};
+follow({url});
 </script>"#,
             url = script_string(url)
         ),
@@ -59,7 +91,9 @@ mod tests {
     #[test]
     fn opens_the_configured_socket_when_sessions_can_follow_it() {
         let page = render(1, "/count", "/reset", Some("wss://ws.example.com/prod"));
-        assert!(page.contains(r#"new WebSocket("wss://ws.example.com/prod")"#));
+        assert!(page.contains(r#"follow("wss://ws.example.com/prod");"#));
+        assert!(page.contains("new WebSocket(url)"));
+        assert!(page.contains("accept: 'application/json'"), "it reconnects");
         assert!(!page.contains("--dynamodb"));
         let hostile = render(
             1,

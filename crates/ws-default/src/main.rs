@@ -1,4 +1,5 @@
-//! `@ws default`: `{"action": "count"}` counts like the Count button and answers the count.
+//! `@ws default`: `{"action": "count"}` counts like the Count button, and every tab of the
+//! session (this one included) hears the new count.
 
 use arc_functions::ws::{self, Request, Response};
 use serde_json::json;
@@ -9,8 +10,8 @@ async fn message(req: Request) -> ws::Result<Response> {
     }
     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
     Ok(Response::ok()
-        .reply(json!({ "count": count }))
-        .session(json!({ "count": count })))
+        .session(json!({ "count": count }))
+        .push(json!({ "count": count })))
 }
 
 fn main() -> Result<(), lambda_http::Error> {

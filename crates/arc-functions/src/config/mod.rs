@@ -222,7 +222,19 @@ pub struct Config {
     /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`: when set, every management API call goes
     /// there, inside WebSocket handlers too (a local emulator, a VPC endpoint).
     pub ws_endpoint: Option<String>,
+    /// `ARC_WS_ORIGINS`: the web origins (`https://app.example.com`) whose pages may open a
+    /// socket that takes its session from the cookie, besides the socket's own origin. A
+    /// socket ticket needs no entry: it is honoured from the origin it was issued for.
+    pub ws_origins: Vec<String>,
+    /// `ARC_WS_MAX_CONNECTIONS`: how many open WebSocket connections one session may have;
+    /// tying one more closes the oldest.
+    pub ws_max_connections: usize,
 }
+
+/// How many WebSocket connections a session keeps when `ARC_WS_MAX_CONNECTIONS` is unset: a
+/// generous number of tabs, and a bound on every push's fan-out and on the session's index
+/// item.
+pub const DEFAULT_WS_MAX_CONNECTIONS: usize = 10;
 
 /// A configuration problem found at cold start. Each names the variable and what it accepts.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
@@ -307,11 +319,33 @@ pub enum Error {
         /// Its value.
         value: String,
     },
+    /// An `ARC_WS_ORIGINS` entry is not a web origin.
+    #[error(
+        "ARC_WS_ORIGINS holds {0:?}; set it to comma-separated origins such as https://app.example.com (scheme and host, no path)"
+    )]
+    WsOrigin(String),
+    /// `ARC_WS_MAX_CONNECTIONS` is not a positive integer.
+    #[error(
+        "ARC_WS_MAX_CONNECTIONS is {0:?}; set it to a positive whole number of connections per session, e.g. 10"
+    )]
+    WsMaxConnections(String),
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"
     )]
     EmptyTable,
+}
+
+/// An `http` or `https` origin with a host and no path, as browsers write it in `Origin`.
+fn web_origin(value: &str) -> Result<String, Error> {
+    let origin = crate::session::normalize_origin(value);
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ', '@']) => Ok(origin),
+        _ => Err(Error::WsOrigin(value.to_owned())),
+    }
 }
 
 /// A WebSocket or HTTP URL with a host, as given but for a trailing `/` (the SDK adds
@@ -490,6 +524,22 @@ impl Config {
             .map(|v| websocket_api_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v))
             .transpose()?;
 
+        let ws_origins = match get("ARC_WS_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(web_origin)
+                .collect::<Result<_, _>>()?,
+        };
+        let ws_max_connections = match get("ARC_WS_MAX_CONNECTIONS") {
+            None => DEFAULT_WS_MAX_CONNECTIONS,
+            Some(raw) => positive(raw)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| Error::WsMaxConnections(raw.into()))?,
+        };
+
         let strict = env != ArcEnv::Testing;
         let check = |name: &'static str, secret: &str| -> Result<Secret, Error> {
             if strict && secret == DEVELOPMENT_SECRET {
@@ -538,6 +588,8 @@ impl Config {
             stage,
             ws_url,
             ws_endpoint,
+            ws_origins,
+            ws_max_connections,
         })
     }
 

@@ -35,7 +35,7 @@ struct Options {
     stage: Option<Arc<str>>,
     /// The WebSocket API requests push through ([`Request::push`]).
     ws: ws::Client,
-    /// [`Request::session_socket_url`].
+    /// `ARC_WSS_URL` when sessions are kept server-side ([`Request::socket_url`]).
     socket_url: Option<Arc<str>>,
 }
 
@@ -273,6 +273,7 @@ where
             Err(e) => return fault(&e, "reading the session"),
         }
         request.set_stage(self.options.stage.clone());
+        let deadline = request.deadline();
         // Read now: the request moves into the handler.
         let accepted = self
             .options
@@ -302,33 +303,35 @@ where
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
         };
-        // Pushed to the connections of the session the request arrived with, after the write.
-        let push = response.take_push().map(|payload| {
-            let record = origin.as_ref().and_then(|o| o.record.as_ref());
-            (record.map(|r| r.id.clone()), payload)
-        });
+        // Pushed after the write, to the session the response leaves behind.
+        let push = response.take_push();
+        let arrived_with = origin
+            .as_ref()
+            .and_then(|o| o.record.as_ref())
+            .map(|r| r.id.clone());
         let written = match (response.take_session(), without_flash) {
             (None, Some(without_flash)) => store
-                .write(&without_flash)
+                .write_tracked(&without_flash)
                 .await
                 .map_err(|e| (e, "clearing the flash messages")),
             (None, None) => {
-                self.push(push).await;
+                self.follow(push, arrived_with, None, deadline).await;
                 return response.into_http_or_500(None, accepted);
             }
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
                 session.adopt(origin);
                 store
-                    .write(&session)
+                    .write_tracked(&session)
                     .await
                     .map_err(|e| (e, "writing the session"))
             }
         };
         match written {
-            Ok(cookie) => {
-                self.push(push).await;
-                response.into_http_or_500(Some(&cookie), accepted)
+            Ok(written) => {
+                self.follow(push, written.record, written.left, deadline)
+                    .await;
+                response.into_http_or_500(Some(&written.set_cookie), accepted)
             }
             // Another request ended this session meanwhile: answer as if there were none.
             Err((session::Error::Ended, what)) => {
@@ -339,12 +342,36 @@ where
         }
     }
 
-    /// [`Response::push`]: best-effort, so a failure is logged and nothing else.
-    async fn push(&self, push: Option<(Option<String>, ws::Payload)>) {
-        let Some((Some(record), payload)) = push else {
+    /// What the session's WebSocket connections learn once the session is written: those of
+    /// a session it `left` (regenerated or destroyed) are closed, so none hears about the new
+    /// one, and [`Response::push`] goes to the connections of the session it is now (`record`).
+    /// Best effort: a failure is logged and nothing else.
+    async fn follow(
+        &self,
+        push: Option<ws::Payload>,
+        record: Option<String>,
+        left: Option<String>,
+        deadline: ws::Deadline,
+    ) {
+        let client = &self.options.ws;
+        if let Some(left) = left
+            && client.endpoint().is_some()
+        {
+            ws::close_session(&self.store, client, &left, None, deadline).await;
+        }
+        let Some(payload) = push else {
             return;
         };
-        match ws::push(&self.store, &self.options.ws, Some(&record), payload).await {
+        match ws::push(
+            &self.store,
+            client,
+            record.as_deref(),
+            None,
+            payload,
+            deadline,
+        )
+        .await
+        {
             Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
             Err(e) => {
                 tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed")

@@ -22,6 +22,7 @@ pub(crate) use handler::build_or_exit;
 #[cfg(feature = "axum")]
 pub(crate) use handler::{GENERIC_400, fault};
 pub use handler::{Handler, async_handler, try_async_handler};
+pub(crate) use request::Redacted;
 pub use request::{Body, BodyError, Params, Request};
 #[cfg(feature = "axum")]
 pub(crate) use response::{GENERIC_500, PRIVATE, error_page};

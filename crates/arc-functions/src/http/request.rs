@@ -48,6 +48,19 @@ impl Params {
         Self(pairs.into_iter().collect())
     }
 
+    /// Takes every value of `name` out, returning the first.
+    pub(crate) fn take(&mut self, name: &str) -> Option<String> {
+        let mut first = None;
+        self.0.retain_mut(|(n, v)| {
+            if n != name {
+                return true;
+            }
+            first.get_or_insert_with(|| std::mem::take(v));
+            false
+        });
+        first
+    }
+
     /// The first value of `name`.
     ///
     /// # Examples
@@ -272,7 +285,6 @@ pub enum BodyError {
 /// assert!(req.session.is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct Request {
     /// The HTTP method.
@@ -304,8 +316,46 @@ pub struct Request {
     stage: Option<Arc<str>>,
     /// The WebSocket API [`Request::push`] sends through.
     ws: Option<ws::Client>,
-    /// [`Request::session_socket_url`].
+    /// `ARC_WSS_URL` when sessions are kept server-side: what [`Request::socket_url`] adds a
+    /// ticket to.
     socket_url: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Request {
+    /// Everything normalized, and the headers with credentials redacted (`Cookie`,
+    /// `Authorization`): a request in a log line must not hand out its session.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("path_parameters", &self.path_parameters)
+            .field("query", &self.query)
+            .field("headers", &Redacted(self.raw.headers()))
+            .field("body", &self.body)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Headers as `Debug` shows them, with the values that carry credentials replaced.
+pub(crate) struct Redacted<'a>(pub(crate) &'a HeaderMap);
+
+impl std::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            let secret = matches!(
+                name.as_str(),
+                "cookie" | "authorization" | "proxy-authorization" | "x-csrf-token"
+            );
+            if secret {
+                map.entry(&name.as_str(), &"REDACTED");
+            } else {
+                map.entry(&name.as_str(), value);
+            }
+        }
+        map.finish()
+    }
 }
 
 impl Request {
@@ -541,9 +591,19 @@ impl Request {
         self.socket_url = socket_url;
     }
 
-    /// The WebSocket URL a page opens to follow this session live: `ARC_WSS_URL`, when
-    /// sessions are kept in DynamoDB; `None` otherwise, since only a session kept server-side
-    /// can be tied to a socket (see [`ws`](crate::ws)).
+    /// The WebSocket URL a page opens to follow this session live: `ARC_WSS_URL` with a socket
+    /// ticket for this session and this page's origin in its query (`?ticket=...`).
+    ///
+    /// Deployed, API Gateway serves the page and the socket on two hosts, and the browser
+    /// sends the session cookie only to the page's: the ticket is how `$connect` finds the
+    /// session ([`ws::async_handler`](crate::ws::async_handler) redeems it). It opens once,
+    /// within [`TICKET_LIFETIME`](crate::session::TICKET_LIFETIME) seconds, and only from this
+    /// page's origin (`X-Forwarded-Proto` and `Host`; `http` for a loopback host without the
+    /// header), so mint it as the page is served, and ask for a fresh one to reconnect.
+    ///
+    /// `None` when there is nothing to follow: sessions sealed in the cookie (only a session
+    /// kept server-side can be tied to a socket, see [`ws`](crate::ws)), no `ARC_WSS_URL`, a
+    /// session never stored, or one this request regenerates or destroys.
     ///
     /// # Examples
     ///
@@ -553,23 +613,55 @@ impl Request {
     /// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
     ///
     /// async fn page(req: Request) -> http::Result<Response> {
-    ///     Ok(Response::text(req.session_socket_url().unwrap_or("no live updates").to_owned()))
+    ///     Ok(Response::text(req.socket_url().unwrap_or_else(|| "no live updates".into())))
     /// }
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-    /// let event = || lambda_http::http::Request::builder().body(lambda_http::Body::Empty);
-    /// for (table, expected) in [("jwe", "no live updates"), ("sessions", "wss://ws.example.com/prod")] {
-    ///     let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", table),
-    ///         ("ARC_WSS_URL", "wss://ws.example.com/prod")])?;
-    ///     let store = Arc::new(SessionStore::new(&config));
-    ///     let response = Handler::with_store(store, page).with_config(&config).handle(event()?).await;
-    ///     assert_eq!(response.body(), &lambda_http::Body::from(expected));
-    /// }
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_WSS_URL", "wss://ws.example.com/prod")])?;
+    /// let store = Arc::new(SessionStore::new(&config));
+    /// let event = lambda_http::http::Request::builder().header("host", "app.example.com")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let response = Handler::with_store(store, page).with_config(&config).handle(event).await;
+    /// // Cookie sessions keep nothing a socket could follow.
+    /// assert_eq!(response.body(), &lambda_http::Body::from("no live updates"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn session_socket_url(&self) -> Option<&str> {
-        self.socket_url.as_deref()
+    pub fn socket_url(&self) -> Option<String> {
+        let base = self.socket_url.as_deref()?;
+        let store = self.store.as_deref()?;
+        let origin = self.page_origin()?;
+        match store.socket_ticket(&self.session, &origin) {
+            Ok(Some(ticket)) => {
+                let separator = if base.contains('?') { '&' } else { '?' };
+                Some(format!("{base}{separator}ticket={ticket}"))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "minting a socket ticket failed");
+                None
+            }
+        }
+    }
+
+    /// The origin this request's page is served from, as the browser will name it in
+    /// `Origin`: `X-Forwarded-Proto` (API Gateway and function URLs set it) or, without it,
+    /// `http` for a loopback host and `https` for any other; and `Host`.
+    pub(crate) fn page_origin(&self) -> Option<String> {
+        let host = self.header("host").filter(|h| !h.is_empty())?;
+        let scheme = match self.header("x-forwarded-proto") {
+            Some(proto) => proto
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            None if is_loopback_host(host) => "http".to_owned(),
+            None => "https".to_owned(),
+        };
+        Some(crate::session::normalize_origin(&format!(
+            "{scheme}://{host}"
+        )))
     }
 
     /// The open WebSocket connections of this request's session, sorted (DynamoDB mode; see
@@ -623,9 +715,27 @@ impl Request {
         let Some(store) = self.store.as_deref() else {
             return Ok(0);
         };
+        // A session this request regenerates or destroys is not the one its sockets follow:
+        // they are closed once the response is written, and the new session has none yet.
+        if self.session.lifecycle() != session::Lifecycle::Kept {
+            return Ok(0);
+        }
         let client = self.ws.clone().unwrap_or_else(ws::Client::unset);
         let record = session::record_id(&self.session);
-        ws::push(store, &client, record, payload.into()).await
+        ws::push(
+            store,
+            &client,
+            record,
+            None,
+            payload.into(),
+            self.deadline(),
+        )
+        .await
+    }
+
+    /// When Lambda needs this invocation's answer, when the request came through the runtime.
+    pub(crate) fn deadline(&self) -> ws::Deadline {
+        ws::Deadline(self.raw.lambda_context_ref().map(|c| c.deadline))
     }
 
     /// Sets the stage the configuration allows [`Request::url`] to add.
@@ -641,6 +751,33 @@ impl Request {
     /// Whether the request arrived with flash messages (now consumed).
     pub(crate) fn had_flash(&self) -> bool {
         !self.flash.is_empty()
+    }
+
+    /// Whether the client asks for JSON before anything else: `Accept` starts with
+    /// `application/json`, as a page's `fetch` sends it, and never a browser's navigation,
+    /// which puts `text/html` first. One URL can then serve a page and its data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let req = |accept: &str| {
+    ///     let event = lambda_http::http::Request::builder()
+    ///         .header("accept", accept)
+    ///         .body(lambda_http::Body::Empty)
+    ///         .expect("a request");
+    ///     arc_functions::http::Request::from_lambda(event).expect("no body to parse")
+    /// };
+    /// assert!(req("application/json").accepts_json());
+    /// assert!(req("Application/JSON; charset=utf-8").accepts_json());
+    /// assert!(!req("text/html,application/xhtml+xml,application/json;q=0.9").accepts_json());
+    /// ```
+    pub fn accepts_json(&self) -> bool {
+        self.header("accept").is_some_and(|accept| {
+            accept
+                .trim_start()
+                .get(..16)
+                .is_some_and(|first| first.eq_ignore_ascii_case("application/json"))
+        })
     }
 
     /// The value of header `name`, when it is text.
@@ -694,4 +831,16 @@ fn parse_body(headers: &HeaderMap, body: &LambdaBody) -> Result<Body, BodyError>
         }),
         Some(_) => Ok(Body::Binary(bytes.to_vec())),
     }
+}
+
+/// Whether `host` (`name[:port]`) names this machine's loopback interface.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
 }

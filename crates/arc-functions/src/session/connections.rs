@@ -5,7 +5,9 @@
 //! live session through that tie (see the DynamoDB provider for the records). A sealed cookie
 //! keeps nothing server-side: there the session is readable on `$connect` only.
 
-use super::{Error, Session, SessionStore};
+use super::store::Moved;
+use super::ticket::Refusal;
+use super::{Error, Lifecycle, Session, SessionStore};
 use crate::keys;
 
 impl SessionStore {
@@ -63,9 +65,85 @@ impl SessionStore {
     }
 
     /// Records an accepted connection, tied to the session record `session` (`None`: the
-    /// browser has no session yet).
-    pub(crate) async fn tie(&self, connection: &str, session: Option<&str>) -> Result<(), Error> {
-        self.provider().tie(connection, session, keys::now()).await
+    /// browser has no session yet). Returns the session's oldest connections past its cap
+    /// (`ARC_WS_MAX_CONNECTIONS`), already off its list, for the caller to close.
+    pub(crate) async fn tie(
+        &self,
+        connection: &str,
+        session: Option<&str>,
+    ) -> Result<Vec<String>, Error> {
+        self.provider()
+            .tie(connection, session, keys::now(), self.max_connections)
+            .await
+    }
+
+    /// A socket ticket for `session`, for a page served from `origin` (`https://host`): what
+    /// the page puts in its WebSocket URL's query string as `ticket`, so that `$connect` finds
+    /// the session on a socket that is on another host than the page (as API Gateway serves
+    /// them), where the cookie does not go. It names the session and the origin, opens for
+    /// [`TICKET_LIFETIME`](super::TICKET_LIFETIME) seconds, and only once.
+    /// [`http::Request::socket_url`](crate::http::Request::socket_url) is the usual way to get
+    /// one.
+    ///
+    /// `None` when there is nothing to follow: sessions sealed in the cookie (no record to
+    /// name), a session never stored, or one this request regenerates or destroys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Random`] when the OS random source fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::session::{Session, SessionStore};
+    ///
+    /// let cookie_mode = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+    /// assert_eq!(cookie_mode.socket_ticket(&Session::new(), "https://app.example.com")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn socket_ticket(&self, session: &Session, origin: &str) -> Result<Option<String>, Error> {
+        let record = record_id(session)
+            .filter(|_| self.keeps_connections() && session.lifecycle() == Lifecycle::Kept);
+        match record {
+            Some(record) => Ok(Some(self.tickets.mint(record, origin, keys::now())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Redeems a socket ticket presented on `$connect` from `origin` (the upgrade's `Origin`):
+    /// the session it names, or why it gives none. Spends it (one conditional write), so a
+    /// second use is [`Refusal::Replayed`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DynamoDb`] when the table cannot be reached.
+    pub(crate) async fn redeem_ticket(
+        &self,
+        ticket: &str,
+        origin: Option<&str>,
+    ) -> Result<Result<Session, Refusal>, Error> {
+        if !self.keeps_connections() {
+            return Ok(Err(Refusal::CookieSessions));
+        }
+        let now = keys::now();
+        let opened = match self.tickets.open(ticket, origin, now) {
+            Ok(opened) => opened,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if !self
+            .provider()
+            .spend_ticket(&opened.id, opened.expires)
+            .await?
+        {
+            return Ok(Err(Refusal::Replayed));
+        }
+        Ok(
+            match self.provider().load_record(&opened.record, now).await? {
+                Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin)),
+                None => Err(Refusal::SessionEnded),
+            },
+        )
     }
 
     /// The live session `connection` is tied to: empty when none (or in cookie mode).
@@ -82,19 +160,15 @@ impl SessionStore {
         )
     }
 
-    /// Writes a session from a WebSocket handler and returns the id of the record it now
-    /// lives in (`None` once destroyed), for the connection to be tied to.
+    /// Writes a session from a WebSocket handler and says which record it now lives in
+    /// (`None` once destroyed), for the connection to be tied to, and which it left.
     ///
     /// [`Error::CookieOverWebSocket`] in cookie mode.
-    pub(crate) async fn save_from_websocket(
-        &self,
-        session: &Session,
-    ) -> Result<Option<String>, Error> {
+    pub(crate) async fn save_from_websocket(&self, session: &Session) -> Result<Moved, Error> {
         if !self.keeps_connections() {
             return Err(Error::CookieOverWebSocket);
         }
-        let value = self.save(session).await?;
-        Ok(value.and_then(|v| self.provider().id_of(&v)))
+        self.save_moved(session).await
     }
 
     /// Forgets `connection`'s records: on `$disconnect`, and when it is gone.

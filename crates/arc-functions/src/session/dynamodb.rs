@@ -388,8 +388,17 @@ impl Provider for DynamoDb {
         connection: &'a str,
         session: Option<&'a str>,
         now: u64,
-    ) -> ProviderFuture<'a, ()> {
-        Box::pin(self.tie_connection(connection, session, now))
+        cap: usize,
+    ) -> ProviderFuture<'a, Vec<String>> {
+        Box::pin(self.tie_connection(connection, session, now, cap))
+    }
+
+    fn load_record<'a>(&'a self, record: &'a str, now: u64) -> ProviderFuture<'a, Option<Loaded>> {
+        Box::pin(self.load_item(record.to_owned(), 0, now))
+    }
+
+    fn spend_ticket<'a>(&'a self, id: &'a str, expires: u64) -> ProviderFuture<'a, bool> {
+        Box::pin(self.spend(id, expires))
     }
 
     fn load_for_connection<'a>(

@@ -21,6 +21,7 @@ mod provider;
 mod sealed_cookie;
 mod session_cookie;
 mod store;
+mod ticket;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -32,6 +33,7 @@ pub use global::{read, write};
 pub(crate) use provider::Origin;
 pub(crate) use session_cookie::{all_cookies, last_cookie};
 pub use store::SessionStore;
+pub use ticket::{Refusal, TICKET_LIFETIME, normalize_origin};
 
 /// The session key under which flash messages wait for the next request.
 pub(crate) const FLASH_KEY: &str = "_flash";

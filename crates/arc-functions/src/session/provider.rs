@@ -45,14 +45,32 @@ pub(crate) trait Provider: Send + Sync {
         None
     }
 
-    /// Records an open connection, tied to the session record `session` (none yet: `None`).
+    /// Records an open connection, tied to the session record `session` (none yet: `None`),
+    /// and untied from any session it was tied to before. Returns the session's oldest
+    /// connections past `cap`, which the caller closes.
     fn tie<'a>(
         &'a self,
         _connection: &'a str,
         _session: Option<&'a str>,
         _now: u64,
-    ) -> ProviderFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
+        _cap: usize,
+    ) -> ProviderFuture<'a, Vec<String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The live session stored under the record id `record` (a socket ticket's, which the
+    /// library sealed, so no signature to check).
+    fn load_record<'a>(
+        &'a self,
+        _record: &'a str,
+        _now: u64,
+    ) -> ProviderFuture<'a, Option<Loaded>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Marks the socket ticket `id` spent, until `expires`; false when it already was.
+    fn spend_ticket<'a>(&'a self, _id: &'a str, _expires: u64) -> ProviderFuture<'a, bool> {
+        Box::pin(async { Ok(false) })
     }
 
     /// The live session a connection is tied to.

@@ -8,7 +8,8 @@ use super::dynamodb::DynamoDb;
 use super::provider::{Lifetime, Provider, Write};
 use super::sealed_cookie::SealedCookie;
 use super::session_cookie::SessionCookie;
-use super::{Error, Lifecycle, Session};
+use super::ticket::Tickets;
+use super::{Error, Lifecycle, Session, record_id};
 use crate::config::{Config, Provider as Configured};
 use crate::keys::{self, Keyring};
 
@@ -43,6 +44,20 @@ pub struct SessionStore {
     cookie: SessionCookie,
     keyring: Keyring,
     lifetime: Lifetime,
+    /// Socket tickets, sealed and opened with keys of their own.
+    pub(super) tickets: Tickets,
+    /// How many WebSocket connections a session keeps (`ARC_WS_MAX_CONNECTIONS`).
+    pub(super) max_connections: usize,
+}
+
+/// What a write did, for the handler wrappers: the `Set-Cookie` value, the record the session
+/// now lives in, and the record it left (`regenerate()`, `destroy()`), whose WebSocket
+/// connections must not hear about the new one.
+#[derive(Debug)]
+pub(crate) struct Written {
+    pub(crate) set_cookie: String,
+    pub(crate) record: Option<String>,
+    pub(crate) left: Option<String>,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -122,8 +137,10 @@ impl SessionStore {
         Self {
             provider,
             cookie: SessionCookie::new(config),
+            tickets: Tickets::new(&keyring),
             keyring,
             lifetime,
+            max_connections: config.ws_max_connections,
         }
     }
 
@@ -178,6 +195,11 @@ impl SessionStore {
         self.read_headers(request.headers()).await
     }
 
+    /// Whether the headers carry a session cookie at all.
+    pub(crate) fn has_session_cookie(&self, headers: &HeaderMap) -> bool {
+        self.cookie.session_value(headers).is_some()
+    }
+
     pub(crate) async fn read_headers(&self, headers: &HeaderMap) -> Result<Session, Error> {
         let Some(value) = self.cookie.session_value(headers) else {
             return Ok(Session::new());
@@ -203,10 +225,37 @@ impl SessionStore {
     ///
     /// See [`SessionStore`].
     pub async fn write(&self, session: &Session) -> Result<String, Error> {
-        match self.save(session).await? {
-            Some(value) => self.cookie.set_cookie(&value),
-            None => Ok(self.cookie.expired()),
-        }
+        Ok(self.write_tracked(session).await?.set_cookie)
+    }
+
+    /// [`SessionStore::write`], saying which record the session now lives in and which it
+    /// left.
+    pub(crate) async fn write_tracked(&self, session: &Session) -> Result<Written, Error> {
+        let moved = self.save_moved(session).await?;
+        let set_cookie = match &moved.value {
+            Some(value) => self.cookie.set_cookie(value)?,
+            None => self.cookie.expired(),
+        };
+        Ok(Written {
+            set_cookie,
+            record: moved.record,
+            left: moved.left,
+        })
+    }
+
+    /// [`SessionStore::save`], with the records it moved between.
+    pub(super) async fn save_moved(&self, session: &Session) -> Result<Moved, Error> {
+        let left = match session.lifecycle() {
+            Lifecycle::Kept => None,
+            Lifecycle::Renewed | Lifecycle::Purged => record_id(session).map(str::to_owned),
+        };
+        let value = self.save(session).await?;
+        let record = value.as_deref().and_then(|v| self.provider.id_of(v));
+        Ok(Moved {
+            value,
+            record,
+            left,
+        })
     }
 
     /// Writes the session and returns the cookie value that now opens it; `None` when it was
@@ -237,6 +286,16 @@ impl SessionStore {
     pub(super) fn provider(&self) -> &dyn Provider {
         &*self.provider
     }
+}
+
+/// A save, and the records it moved between.
+pub(crate) struct Moved {
+    /// The cookie value that now opens the session; `None` once destroyed.
+    pub(crate) value: Option<String>,
+    /// The record the session now lives in (DynamoDB mode).
+    pub(crate) record: Option<String>,
+    /// The record it was read from and left: regenerated or destroyed.
+    pub(crate) left: Option<String>,
 }
 
 #[cfg(test)]

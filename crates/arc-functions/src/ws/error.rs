@@ -29,6 +29,10 @@ pub enum Error {
         #[source]
         source: Box<aws_sdk_apigatewaymanagement::Error>,
     },
+    /// Pushing to a session's connections did not finish within the invocation's time (less
+    /// a margin to answer in); some may have received it.
+    #[error("pushing to the session's connections ran out of the invocation's time")]
+    OutOfTime,
     /// A payload could not be written as JSON.
     #[error("the WebSocket payload cannot be written as JSON: {0}")]
     Json(#[source] serde_json::Error),

@@ -12,11 +12,13 @@ use lambda_http::aws_lambda_events::apigw::{
 };
 use serde_json::value::RawValue;
 
+use super::origin::Origins;
+use super::push::{self, Deadline};
 use super::response::Reply;
 use super::{CURRENT, Client, Error, EventType, Request, Response};
 use crate::config::Config;
 use crate::http::panic_text;
-use crate::session::{self, SessionStore, record_id};
+use crate::session::{self, Session, SessionStore, record_id};
 
 /// The WebSocket handler wrapper: what [`start`] serves. Build it with [`async_handler`].
 pub struct Handler<F> {
@@ -26,6 +28,8 @@ pub struct Handler<F> {
     /// The client of the API the events come from, built on the first event: one per process
     /// in practice, since a function serves one WebSocket API.
     event_client: Arc<OnceLock<Client>>,
+    /// Whose pages may open a socket with the cookie (`ARC_WS_ORIGINS`).
+    origins: Origins,
     handler: Arc<F>,
 }
 
@@ -35,6 +39,7 @@ impl<F> Clone for Handler<F> {
             store: Arc::clone(&self.store),
             client: self.client.clone(),
             event_client: Arc::clone(&self.event_client),
+            origins: self.origins.clone(),
             handler: Arc::clone(&self.handler),
         }
     }
@@ -52,11 +57,18 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// Wraps `handler` for [`start`] (or [`run`]): the WebSocket counterpart of
 /// [`http::async_handler`](crate::http::async_handler).
 ///
-/// Before calling `handler` it normalizes the event ([`Request`]) and reads the session: from
-/// the cookie on `$connect`; on later events, in DynamoDB mode, the live session the
-/// connection was tied to on `$connect` (cookie mode has none after `$connect`). After, it
-/// writes the session the [`Response`] carries, ties an accepted connection to its session,
-/// and on `$disconnect` forgets the connection. An `Err` or a panic is answered 500 without
+/// Before calling `handler` it normalizes the event ([`Request`]) and reads the session. On
+/// `$connect`: from the socket ticket in the query string (`?ticket=`, which
+/// [`http::Request::socket_url`](crate::http::Request::socket_url) mints; redeemed once, from
+/// the origin it was minted for, and taken out of [`Request::query`]), else from the cookie,
+/// when the upgrade's `Origin` is the socket's own or one of `ARC_WS_ORIGINS`. A refused ticket
+/// or an untrusted cookie gives the handler an empty session and logs why, never the ticket or
+/// the cookie. On later events, in DynamoDB mode, the live session the connection was tied to
+/// on `$connect` (cookie mode has none after `$connect`). After, it writes the session the
+/// [`Response`] carries, ties an accepted connection to its session (closing the session's
+/// oldest connections past `ARC_WS_MAX_CONNECTIONS`), closes the other connections of a
+/// session the handler regenerated or destroyed, sends [`Response::push`] to the session's
+/// connections, and on `$disconnect` forgets the connection. An `Err` or a panic is answered 500 without
 /// detail (on `$connect`, a refused connection); the cause goes to the log.
 ///
 /// The configuration is read here, at cold start; when it is invalid this logs the reason and
@@ -145,13 +157,14 @@ where
             store,
             client: Client::unset(),
             event_client: Arc::default(),
+            origins: Origins::default(),
             handler: Arc::new(handler),
         }
     }
 
     /// Takes the management API endpoint settings of `config` (`ARC_WSS_URL`,
-    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`); [`async_handler`] reads them from the
-    /// environment.
+    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`) and the origins it trusts with the cookie
+    /// (`ARC_WS_ORIGINS`); [`async_handler`] reads them from the environment.
     ///
     /// # Examples
     ///
@@ -171,6 +184,7 @@ where
     /// ```
     pub fn with_config(mut self, config: &Config) -> Self {
         self.client = Client::from_config(config);
+        self.origins = Origins::new(&config.ws_origins);
         self
     }
 
@@ -216,11 +230,11 @@ where
     /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     /// ```
     pub async fn invoke(&self, payload: &str) -> Result<String, Error> {
-        let reply = self.reply(payload).await?;
+        let reply = self.reply(payload, Deadline::default()).await?;
         serde_json::to_string(&reply).map_err(Error::Json)
     }
 
-    async fn reply(&self, payload: &str) -> Result<Reply, Error> {
+    async fn reply(&self, payload: &str, deadline: Deadline) -> Result<Reply, Error> {
         // Most fields of every event type are optional, so an HTTP event would parse as a
         // WebSocket one: the connection id, which only WebSocket events carry, decides.
         let probe: Probe = serde_json::from_str(payload)
@@ -238,7 +252,7 @@ where
         let request = Request::from_event(event)?;
         let connection = request.connection_id.clone();
         let disconnect = request.event_type == EventType::Disconnect;
-        let reply = self.respond(request).await;
+        let reply = self.respond(request, deadline).await;
         // Whatever the handler did: the connection is closed.
         if disconnect && let Err(e) = self.store.untie(&connection).await {
             tracing::warn!(error = %e, "forgetting a closed connection failed; its records expire on their own");
@@ -246,13 +260,13 @@ where
         Ok(reply)
     }
 
-    async fn respond(&self, mut request: Request) -> Reply {
+    async fn respond(&self, mut request: Request, deadline: Deadline) -> Reply {
         let store = &self.store;
         let kind = request.event_type;
         let connection = request.connection_id.clone();
         let client = self.client_for(&request.context);
         let session = match kind {
-            EventType::Connect => store.read_headers(&request.headers).await,
+            EventType::Connect => self.connect_session(&mut request).await,
             _ => store.read_connection(&connection).await,
         };
         let session = match session {
@@ -264,10 +278,9 @@ where
         request.attach(client.clone(), session);
 
         let handler = &*self.handler;
-        let call = CURRENT.scope(
-            client,
-            async move { handler(request).await.map_err(Into::into) },
-        );
+        let call = CURRENT.scope(client.clone(), async move {
+            handler(request).await.map_err(Into::into)
+        });
         let mut response = match AssertUnwindSafe(call).catch_unwind().await {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
@@ -284,31 +297,96 @@ where
         // An accepted connection is tied to its session; a later event, only when the
         // handler moved the session to another record.
         let mut tie = (kind == EventType::Connect && accepted).then(|| before.clone());
+        // Pushed to the session the response leaves behind: after a regenerate(), the new one.
+        let mut session_now = before.clone();
         match response.take_session() {
             None => {}
             Some(Err(e)) => return fault(&e, "the response's session"),
             Some(Ok(mut session)) => {
                 session.adopt(origin);
                 match store.save_from_websocket(&session).await {
-                    Ok(after) => {
+                    Ok(moved) => {
                         let open = kind == EventType::Message || accepted;
-                        if after != before && open {
-                            tie = Some(after);
+                        if moved.record != before && open {
+                            tie = Some(moved.record.clone());
                         }
+                        if let Some(left) = &moved.left {
+                            push::close_session(store, &client, left, Some(&connection), deadline)
+                                .await;
+                        }
+                        session_now = moved.record;
                     }
                     Err(session::Error::Ended) => {
                         tracing::info!("writing the session skipped: {}", session::Error::Ended);
+                        session_now = None;
                     }
                     Err(e) => return fault(&e, "writing the session"),
                 }
             }
         }
-        if let Some(session) = tie
-            && let Err(e) = store.tie(&connection, session.as_deref()).await
-        {
-            return fault(&e, "recording the connection");
+        if let Some(session) = tie {
+            match store.tie(&connection, session.as_deref()).await {
+                Ok(oldest) if !oldest.is_empty() => {
+                    tracing::info!(
+                        closed = oldest.len(),
+                        "the session is past ARC_WS_MAX_CONNECTIONS: closing its oldest connections"
+                    );
+                    push::close_all(store, &client, &oldest).await;
+                }
+                Ok(_) => {}
+                Err(e) => return fault(&e, "recording the connection"),
+            }
+        }
+        if let Some(payload) = response.take_push() {
+            // Not to a connection still in `$connect`: it cannot be sent to yet.
+            let except = (kind == EventType::Connect).then_some(connection.as_str());
+            match push::push(
+                store,
+                &client,
+                session_now.as_deref(),
+                except,
+                payload,
+                deadline,
+            )
+            .await
+            {
+                Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed")
+                }
+            }
         }
         response.into_reply()
+    }
+
+    /// The session of a `$connect`: the ticket's, else the cookie's when the page's origin may
+    /// use it. A refusal is an empty session and a log line that says why.
+    async fn connect_session(&self, request: &mut Request) -> Result<Session, session::Error> {
+        let origin = request.header("origin").map(str::to_owned);
+        if let Some(ticket) = request.query.take("ticket") {
+            return Ok(
+                match self.store.redeem_ticket(&ticket, origin.as_deref()).await? {
+                    Ok(session) => session,
+                    Err(refusal) => {
+                        tracing::info!(connection = %request.connection_id, "$connect has no session: {refusal}");
+                        Session::new()
+                    }
+                },
+            );
+        }
+        if !self.store.has_session_cookie(&request.headers) {
+            return Ok(Session::new());
+        }
+        match self
+            .origins
+            .check(origin.as_deref(), request.header("host"))
+        {
+            Ok(()) => self.store.read_headers(&request.headers).await,
+            Err(foreign) => {
+                tracing::warn!(connection = %request.connection_id, "$connect has no session: its cookie is not trusted: {foreign}");
+                Ok(Session::new())
+            }
+        }
     }
 }
 
@@ -393,8 +471,9 @@ where
         lambda_http::lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
             let handler = handler.clone();
             async move {
+                let deadline = Deadline(Some(event.context.deadline));
                 handler
-                    .reply(event.payload.get())
+                    .reply(event.payload.get(), deadline)
                     .await
                     .map_err(lambda_http::Error::from)
             }

@@ -38,6 +38,7 @@
 mod client;
 mod error;
 mod handler;
+mod origin;
 mod push;
 mod request;
 mod response;
@@ -47,7 +48,7 @@ use std::sync::{Arc, OnceLock};
 pub use client::{Client, Info, Payload};
 pub use error::Error;
 pub use handler::{Handler, async_handler, run, start, try_async_handler};
-pub(crate) use push::push;
+pub(crate) use push::{Deadline, close_session, push};
 pub use request::{EventType, Request};
 pub use response::Response;
 

@@ -1,42 +1,180 @@
-//! Pushing to every open connection of a session, for HTTP handlers.
+//! Reaching every open connection of a session from the handler wrappers: pushing to them,
+//! and closing those of a session that ended.
+//!
+//! Both are bounded: at most [`CONCURRENCY`] management API calls at a time (a session has at
+//! most `ARC_WS_MAX_CONNECTIONS` connections anyway), and all of them within the invocation's
+//! remaining time, less a margin to answer in ([`Deadline`]).
 
-use futures_util::future::join_all;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::stream::{self, StreamExt};
 
 use super::{Client, Error, Payload};
 use crate::session::SessionStore;
 
+/// Management API calls in flight at once for one push or close.
+const CONCURRENCY: usize = 8;
+/// Kept back from the invocation's deadline to write the answer.
+const MARGIN: Duration = Duration::from_millis(300);
+/// The budget when the invocation's deadline is unknown (a request built by hand or a test).
+const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_secs(5);
+
+/// When the invocation must have answered: Lambda's deadline for it, in milliseconds since the
+/// Unix epoch (`Context::deadline`), when known.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Deadline(pub(crate) Option<u64>);
+
+impl Deadline {
+    /// The time left for pushes: until the deadline less [`MARGIN`], else
+    /// [`UNKNOWN_DEADLINE_BUDGET`].
+    pub(crate) fn budget(self) -> Duration {
+        // 0 is a context built without a deadline (`Context::default()`), not 1970.
+        let Some(deadline) = self.0.filter(|&d| d > 0) else {
+            return UNKNOWN_DEADLINE_BUDGET;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Duration::from_millis(deadline)
+            .saturating_sub(now)
+            .saturating_sub(MARGIN)
+    }
+}
+
 /// Sends `payload` to every open connection of the session stored under `record` (none: a
-/// session never stored, so no connections) and returns how many received it.
+/// session never stored, so no connections) but `except`, and returns how many received it.
 /// Connections found gone are forgotten; they are expected (a tab closed without
 /// `$disconnect`), so they are not an error.
 pub(crate) async fn push(
     store: &SessionStore,
     client: &Client,
     record: Option<&str>,
+    except: Option<&str>,
     payload: Payload,
+    deadline: Deadline,
 ) -> Result<usize, Error> {
-    let connections = match record {
-        Some(record) => store.connections_of_record(record).await?,
-        None => return Ok(0),
+    let Some(record) = record else {
+        return Ok(0);
     };
-    let sends = connections
-        .iter()
-        .map(|connection| client.send(connection, payload.clone()));
-    let mut delivered = 0;
-    let mut failure = None;
-    for (connection, sent) in connections.iter().zip(join_all(sends).await) {
-        match sent {
-            Ok(()) => delivered += 1,
-            Err(Error::Gone { .. }) => {
-                if let Err(e) = store.untie(connection).await {
-                    tracing::warn!(error = %e, "forgetting a gone connection failed; its records expire on their own");
-                }
+    let sends = async {
+        let mut connections = store.connections_of_record(record).await?;
+        connections.retain(|c| Some(c.as_str()) != except);
+        // Collected first: a stream over a closure trips rustc's check that the future is Send.
+        let sends: Vec<_> = connections
+            .into_iter()
+            .map(|connection| send_one(client, connection, payload.clone()))
+            .collect();
+        let results: Vec<_> = stream::iter(sends)
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut delivered = 0;
+        let mut failure = None;
+        for (connection, sent) in results {
+            match sent {
+                Ok(()) => delivered += 1,
+                Err(Error::Gone { .. }) => forget(store, &connection).await,
+                Err(e) => failure = failure.or(Some(e)),
             }
-            Err(e) => failure = failure.or(Some(e)),
         }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(delivered),
+        }
+    };
+    tokio::time::timeout(deadline.budget(), sends)
+        .await
+        .unwrap_or(Err(Error::OutOfTime))
+}
+
+/// Closes every open connection of the session record `record` but `except` (the connection
+/// whose event is being handled), and forgets them: the session ended (`regenerate()`,
+/// `destroy()`), and its sockets must not hear what comes next. Best effort: a failure is
+/// logged, and the records expire on their own.
+pub(crate) async fn close_session(
+    store: &SessionStore,
+    client: &Client,
+    record: &str,
+    except: Option<&str>,
+    deadline: Deadline,
+) {
+    let closing = async {
+        let connections = match store.connections_of_record(record).await {
+            Ok(connections) => connections,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing an ended session's connections failed; they read no session and expire on their own");
+                return;
+            }
+        };
+        let others: Vec<String> = connections
+            .into_iter()
+            .filter(|c| Some(c.as_str()) != except)
+            .collect();
+        close_all(store, client, &others).await;
+    };
+    if tokio::time::timeout(deadline.budget(), closing)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "closing an ended session's connections ran out of time; they read no session and expire on their own"
+        );
     }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(delivered),
+}
+
+/// Closes `connections` and forgets their records, at most [`CONCURRENCY`] at a time.
+pub(crate) async fn close_all(store: &SessionStore, client: &Client, connections: &[String]) {
+    let closes: Vec<_> = connections
+        .iter()
+        .map(|connection| close_one(store, client, connection.clone()))
+        .collect();
+    stream::iter(closes)
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+async fn send_one(
+    client: &Client,
+    connection: String,
+    payload: Payload,
+) -> (String, Result<(), Error>) {
+    let sent = client.send(&connection, payload).await;
+    (connection, sent)
+}
+
+async fn close_one(store: &SessionStore, client: &Client, connection: String) {
+    match client.close(&connection).await {
+        Ok(()) | Err(Error::Gone { .. }) => {}
+        Err(e) => tracing::warn!(error = %e, "closing a connection failed"),
+    }
+    forget(store, &connection).await;
+}
+
+async fn forget(store: &SessionStore, connection: &str) {
+    if let Err(e) = store.untie(connection).await {
+        tracing::warn!(error = %e, "forgetting a connection failed; its records expire on their own");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_the_time_left_less_a_margin() {
+        assert_eq!(Deadline(None).budget(), UNKNOWN_DEADLINE_BUDGET);
+        assert_eq!(Deadline(Some(0)).budget(), UNKNOWN_DEADLINE_BUDGET);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970");
+        let in_two_seconds = u64::try_from((now + Duration::from_secs(2)).as_millis()).expect("ms");
+        let budget = Deadline(Some(in_two_seconds)).budget();
+        assert!(
+            budget <= Duration::from_secs(2) - MARGIN && budget > Duration::from_secs(1),
+            "{budget:?}"
+        );
+        let passed = u64::try_from(now.as_millis()).expect("ms") - 1000;
+        assert_eq!(Deadline(Some(passed)).budget(), Duration::ZERO);
     }
 }

@@ -8,7 +8,7 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::http::{HeaderMap, HeaderName};
 
 use super::{Client, Error, Payload};
-use crate::http::{Body, Params};
+use crate::http::{Body, Params, Redacted};
 use crate::session::Session;
 
 /// Which of API Gateway's three kinds of WebSocket event arrived.
@@ -65,7 +65,6 @@ impl EventType {
 /// assert_eq!(req.body.json().and_then(|b| b["action"].as_str()), Some("count"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct Request {
     /// The connection's id: what [`send`](super::send) takes.
@@ -89,6 +88,22 @@ pub struct Request {
     /// The whole `requestContext`, for anything not normalized here.
     pub context: ApiGatewayWebsocketProxyRequestContext,
     client: Option<Client>,
+}
+
+impl std::fmt::Debug for Request {
+    /// Everything but the credentials: the `Cookie` header is redacted (a socket ticket never
+    /// reaches [`Request::query`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("connection_id", &self.connection_id)
+            .field("route_key", &self.route_key)
+            .field("event_type", &self.event_type)
+            .field("body", &self.body)
+            .field("headers", &Redacted(&self.headers))
+            .field("query", &self.query)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {

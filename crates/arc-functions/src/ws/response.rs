@@ -27,6 +27,7 @@ pub struct Response {
     status: u16,
     reply: Option<Payload>,
     session: Option<Result<Session, session::Error>>,
+    push: Option<Payload>,
 }
 
 impl Response {
@@ -50,6 +51,7 @@ impl Response {
             status,
             reply: None,
             session: None,
+            push: None,
         }
     }
 
@@ -79,6 +81,30 @@ impl Response {
     pub fn session(mut self, session: impl IntoSession) -> Self {
         self.session = Some(session.into_session());
         self
+    }
+
+    /// Sends `payload` to every open connection of the session, this one included, once the
+    /// session is written (DynamoDB mode; the session the response writes, so after a
+    /// `regenerate()` only connections of the new one): how one tab's action over its socket
+    /// reaches the session's other tabs. Best effort, as
+    /// [`http::Response::push`](crate::http::Response::push): a failure is logged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::ws::Response;
+    /// use serde_json::json;
+    ///
+    /// let counted = Response::ok().session(json!({"count": 2})).push(json!({"count": 2}));
+    /// assert_eq!(counted.status_code(), 200);
+    /// ```
+    pub fn push(mut self, payload: impl Into<Payload>) -> Self {
+        self.push = Some(payload.into());
+        self
+    }
+
+    pub(crate) fn take_push(&mut self) -> Option<Payload> {
+        self.push.take()
     }
 
     /// The status.

@@ -1,14 +1,20 @@
 //! WebSocket connection records, kept in the session table beside the sessions.
 //!
-//! Two kinds of item, so that neither a session write nor a connection ever rewrites the other:
+//! Three kinds of item, so that neither a session write nor a connection ever rewrites the
+//! other:
 //!
 //! - **`ws#<connection id>`**, one per open connection: `_session` (the id of the session it is
 //!   tied to, absent while the browser has none) and `_ttl`. Every event of the connection
 //!   after `$connect` finds its session through it, since API Gateway forwards the cookie only
 //!   on `$connect`.
 //! - **`ws-session#<session id>`**, one per session with open connections: an attribute
-//!   `ws#<connection id>` per connection, holding when it expires, and `_ttl`, the latest of
-//!   those. An HTTP handler lists the connections to push to from it with one read.
+//!   `ws#<connection id>` per connection, holding when it expires (to the millisecond, which
+//!   orders them by age), and `_ttl`, the latest of those. An HTTP handler lists the
+//!   connections to push to from it with one read. Tying a connection returns the whole list,
+//!   so a session past its cap of connections (`ARC_WS_MAX_CONNECTIONS`) learns its oldest
+//!   ones without another read, and the caller closes them.
+//! - **`ticket#<ticket id>`**, one per socket ticket redeemed, until the ticket expires: the
+//!   conditional write that creates it is what makes a ticket single use.
 //!
 //! Sessions are written whole (`PutItem`), so a list kept inside the session item would be
 //! lost to any write racing a `$connect`; the second item takes single-attribute updates that
@@ -28,6 +34,8 @@ const CONNECTION_LIFETIME: u64 = 2 * 60 * 60;
 const SESSION: &str = "_session";
 const CONNECTION_PREFIX: &str = "ws#";
 const INDEX_PREFIX: &str = "ws-session#";
+/// A spent socket ticket: `ticket#<its id>`, kept until the ticket expires.
+const TICKET_PREFIX: &str = "ticket#";
 
 fn connection_key(connection: &str) -> AttributeValue {
     AttributeValue::S(format!("{CONNECTION_PREFIX}{connection}"))
@@ -37,47 +45,159 @@ fn index_key(session: &str) -> AttributeValue {
     AttributeValue::S(format!("{INDEX_PREFIX}{session}"))
 }
 
+/// A number attribute in whole seconds (an index entry holds milliseconds as a fraction).
 fn number(value: Option<&AttributeValue>) -> Option<u64> {
     match value {
-        Some(AttributeValue::N(n)) => n.parse().ok(),
+        Some(AttributeValue::N(n)) => n.parse::<f64>().ok().map(|f| f as u64),
         _ => None,
     }
 }
 
+/// The time in seconds since the Unix epoch, with its fraction: orders connections opened
+/// within one second.
+fn precise_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The live connections of a session index past the first `cap`, oldest first: the ones to
+/// close. `newest` (the connection just tied) is never one of them.
+fn past_cap(
+    index: &std::collections::HashMap<String, AttributeValue>,
+    newest: &str,
+    now: u64,
+    cap: usize,
+) -> Vec<String> {
+    let mut live: Vec<(f64, &str)> = index
+        .iter()
+        .filter_map(|(name, value)| {
+            let id = name.strip_prefix(CONNECTION_PREFIX)?;
+            let AttributeValue::N(expires) = value else {
+                return None;
+            };
+            let expires = expires.parse::<f64>().ok()?;
+            (expires > now as f64).then_some((expires, id))
+        })
+        .collect();
+    let excess = live.len().saturating_sub(cap.max(1));
+    live.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    live.into_iter()
+        .map(|(_, id)| id)
+        .filter(|id| *id != newest)
+        .take(excess)
+        .map(str::to_owned)
+        .collect()
+}
+
 impl DynamoDb {
+    /// Records `connection` as tied to `session` and lists it in the session's index. A
+    /// connection tied before to another session (a WebSocket handler regenerated it) leaves
+    /// that session's index, so the old id's pushes no longer reach it. Returns the session's
+    /// oldest connections past `cap`, for the caller to close and forget.
     pub(super) async fn tie_connection(
         &self,
         connection: &str,
         session: Option<&str>,
         now: u64,
-    ) -> Result<(), Error> {
+        cap: usize,
+    ) -> Result<Vec<String>, Error> {
         let expires = AttributeValue::N((now + CONNECTION_LIFETIME).to_string());
         let client = self.client().await;
         let mut put = client
             .put_item()
             .table_name(&self.table)
             .item(KEY, connection_key(connection))
-            .item(TTL, expires.clone());
+            .item(TTL, expires.clone())
+            .return_values(ReturnValue::AllOld);
         if let Some(session) = session {
             put = put.item(SESSION, AttributeValue::S(session.to_owned()));
         }
-        put.send().await.map_err(|e| self.fault("PutItem", e))?;
+        let old = put.send().await.map_err(|e| self.fault("PutItem", e))?;
+        if let Some(AttributeValue::S(before)) = old.attributes.and_then(|mut a| a.remove(SESSION))
+            && Some(before.as_str()) != session
+        {
+            self.leave_index(&before, connection).await?;
+        }
         let Some(session) = session else {
-            return Ok(());
+            return Ok(Vec::new());
         };
-        // Creates the list when it is the session's first connection.
-        client
+        // Creates the list when it is the session's first connection. Each entry holds when
+        // its connection expires, to the millisecond, which also orders them by age.
+        let opened =
+            AttributeValue::N(format!("{:.3}", precise_now() + CONNECTION_LIFETIME as f64));
+        let index = client
             .update_item()
             .table_name(&self.table)
             .key(KEY, index_key(session))
-            .update_expression("SET #connection = :expires, #ttl = :expires")
+            .update_expression("SET #connection = :opened, #ttl = :expires")
             .expression_attribute_names("#connection", format!("{CONNECTION_PREFIX}{connection}"))
             .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":opened", opened)
             .expression_attribute_values(":expires", expires)
+            .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(|e| self.fault("UpdateItem", e))?;
-        Ok(())
+        Ok(past_cap(
+            &index.attributes.unwrap_or_default(),
+            connection,
+            now,
+            cap,
+        ))
+    }
+
+    /// Spends the socket ticket `id`: a conditional put that fails when it was spent before.
+    /// The marker expires with the ticket.
+    pub(super) async fn spend(&self, id: &str, expires: u64) -> Result<bool, Error> {
+        let put = self
+            .client()
+            .await
+            .put_item()
+            .table_name(&self.table)
+            .item(KEY, AttributeValue::S(format!("{TICKET_PREFIX}{id}")))
+            .item(TTL, AttributeValue::N(expires.to_string()))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", KEY)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.fault("PutItem", e)),
+        }
+    }
+
+    /// Takes `connection` off `session`'s index; an index already gone is not an error.
+    async fn leave_index(&self, session: &str, connection: &str) -> Result<(), Error> {
+        let removed = self
+            .client()
+            .await
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, index_key(session))
+            .update_expression("REMOVE #connection")
+            // Else the update would create an empty list item that never expires.
+            .condition_expression("attribute_exists(#key)")
+            .expression_attribute_names("#connection", format!("{CONNECTION_PREFIX}{connection}"))
+            .expression_attribute_names("#key", KEY)
+            .send()
+            .await;
+        match removed {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.fault("UpdateItem", e)),
+        }
     }
 
     pub(super) async fn load_connection_session(
@@ -122,27 +242,7 @@ impl DynamoDb {
         else {
             return Ok(());
         };
-        let removed = client
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, index_key(&session))
-            .update_expression("REMOVE #connection")
-            // Else the update would create an empty list item that never expires.
-            .condition_expression("attribute_exists(#key)")
-            .expression_attribute_names("#connection", format!("{CONNECTION_PREFIX}{connection}"))
-            .expression_attribute_names("#key", KEY)
-            .send()
-            .await;
-        match removed {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(self.fault("UpdateItem", e)),
-        }
+        self.leave_index(&session, connection).await
     }
 
     pub(super) async fn session_connections(

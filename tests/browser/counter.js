@@ -5,9 +5,10 @@
 //
 //   node tests/browser/counter.js BASE_URL SCREENSHOT.png [--live]
 //
-// With --live (the app keeps sessions in DynamoDB and runs its WebSocket gateway) a second tab
-// of the same browser follows the first: its number changes, without a reload, when the first
-// tab counts or resets. It prints how long that took.
+// With --live (the app keeps sessions in DynamoDB and runs its WebSocket gateway, with a short
+// idle timeout) a second tab of the same browser follows the first: its number changes, without
+// a reload, when the first tab counts or resets, and again after its idle socket was closed and
+// it reconnected. It prints how long that took.
 //
 // tests/tests/browser.rs starts the app with `cargo lambda watch` and runs this. Chromium is
 // Debian's (/usr/bin/chromium, or $CHROMIUM); playwright-core only drives it. Exits 0 and ends
@@ -39,20 +40,28 @@ const CHROMIUM_ARGS = [
 class Failure extends Error {}
 
 // A second tab of the same session, its socket open, changes its number when the first tab
-// counts and resets, and is never reloaded for it.
+// counts and resets, and is never reloaded for it. The socket is on another host name than the
+// page (as API Gateway serves them), so it reaches the session through its ticket, not the
+// cookie. Reset starts the session over (a new id), which closes the old session's sockets: the
+// tab reconnects with a fresh ticket. The gateway closes idle sockets after a few seconds
+// (API Gateway's 10 minutes, shortened): the tab reconnects and still follows.
 async function followsInAnotherTab(context, pageUrl, submit, countButton, resetButton) {
   const second = await context.newPage();
   second.setDefaultTimeout(STEP_TIMEOUT_MS);
   const loaded = await second.goto(pageUrl, { waitUntil: 'load' });
   check(loaded && loaded.status() === 200, `the second tab's GET / answered ${loaded && loaded.status()}`);
   // `socket` is the page's own top-level binding.
-  await second.waitForFunction(() => typeof socket !== 'undefined' && socket.readyState === WebSocket.OPEN);
+  const connected = () => second.waitForFunction(() => typeof socket !== 'undefined' && socket.readyState === WebSocket.OPEN);
+  await connected();
+  const socketHost = await second.evaluate(() => new URL(socket.url).hostname);
+  const pageHost = new URL(pageUrl).hostname;
+  check(socketHost !== pageHost, `the socket (${socketHost}) is on the page's own host (${pageHost})`);
   await second.evaluate(() => { window.notReloaded = true; });
   const shown = async () => (await second.locator('#count').textContent() || '').trim();
   const before = await shown();
-  log(`second tab open with its socket connected, showing ${before}`);
+  log(`second tab open with its socket on ${socketHost} connected (the page is on ${pageHost}), showing ${before}`);
 
-  for (const [button, action] of [[countButton, '/count'], [resetButton, '/reset']]) {
+  const follows = async (button, action) => {
     const first = await countButton.textContent();
     const started = Date.now();
     await submit(button, action);
@@ -64,8 +73,22 @@ async function followsInAnotherTab(context, pageUrl, submit, countButton, resetB
     );
     const took = Date.now() - started;
     check(await second.evaluate(() => window.notReloaded === true), `the second tab reloaded after ${action}`);
+    return [expected, took];
+  };
+  for (const [button, action] of [[countButton, '/count'], [resetButton, '/reset'], [countButton, '/count']]) {
+    const [expected, took] = await follows(button, action);
     log(`${action} in the first tab: the second tab shows "${expected}" without a reload, ${took} ms after the click`);
   }
+
+  // Left idle, the socket is closed by the gateway; the page opens a new one by itself.
+  await second.evaluate(() => { window.idleSocket = socket; });
+  const idleStarted = Date.now();
+  await second.waitForFunction(
+    () => socket !== window.idleSocket && socket.readyState === WebSocket.OPEN && window.idleSocket.readyState === WebSocket.CLOSED,
+  );
+  log(`the idle socket was closed and the page reconnected by itself, ${Date.now() - idleStarted} ms later`);
+  const [expected, took] = await follows(countButton, '/count');
+  log(`after the reconnect, /count in the first tab: the second tab shows "${expected}" without a reload, ${took} ms after the click`);
   await second.close();
 }
 

@@ -29,8 +29,10 @@ fn counter_page_in_chromium() {
     drive(&app, "counter.png", None);
 }
 
-/// Two tabs of one browser with sessions in DynamoDB: a Count or Reset in one changes the
-/// number in the other, over the page's WebSocket, without a reload.
+/// Two tabs of one browser with sessions in DynamoDB, the page on `127.0.0.1` and its socket on
+/// `localhost` (two hosts, as deployed): a Count or Reset in one changes the number in the other,
+/// over the page's WebSocket, without a reload; and after the gateway closes the idle socket
+/// (after 4 s here, API Gateway's 10 minutes shortened) the page reconnects and still follows.
 #[test]
 fn live_counter_in_two_tabs_of_chromium() {
     if !browser_available("live_counter_in_two_tabs_of_chromium") {
@@ -43,7 +45,11 @@ fn live_counter_in_two_tabs_of_chromium() {
         );
         return;
     }
-    let app = App::start("browser-live", &[("SESSION_TABLE_NAME", "bigsesh-session")]);
+    let app = App::start_with_gateway(
+        "browser-live",
+        &[("SESSION_TABLE_NAME", "bigsesh-session")],
+        &[("WS_IDLE_TIMEOUT", "4")],
+    );
     let output = drive(&app, "counter-live.png", Some("--live"));
     for action in ["/count", "/reset"] {
         assert!(
@@ -51,6 +57,19 @@ fn live_counter_in_two_tabs_of_chromium() {
             "{output}"
         );
     }
+    assert!(
+        output.contains("the idle socket was closed and the page reconnected by itself"),
+        "{output}"
+    );
+    assert!(
+        output.contains("after the reconnect, /count in the first tab: the second tab shows"),
+        "{output}"
+    );
+    let gateway = app.gateway_log();
+    assert!(
+        gateway.contains("1001 Going away"),
+        "the gateway closed an idle socket:\n{gateway}"
+    );
 }
 
 fn browser_available(test: &str) -> bool {

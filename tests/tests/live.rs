@@ -1,11 +1,15 @@
 //! Live updates: the counter's WebSockets through `arc-ws-gateway` and `cargo lambda watch`,
 //! with sessions in DynamoDB (dynalite, as `scripts/test` starts it).
 //!
-//! A blocking WebSocket client stands in for the page's socket and ureq for its forms: a Count
-//! over HTTP reaches the session's socket as `{"count": N}`, a count sent on the socket is
-//! what the page then shows, another browser's session stays apart, a browser without a
-//! session is refused at `$connect`, and `ws::info`, `ws::close` and `ws::send` reach the
-//! gateway's management API, a closed connection being `Gone`.
+//! A blocking WebSocket client stands in for the page's socket and ureq for its forms. The page
+//! is on `127.0.0.1` and the socket on `localhost`, two host names as API Gateway has two
+//! hosts, so the page's cookie never reaches the socket: a socket ticket from the page's own
+//! request does. A Count over HTTP reaches the session's sockets as `{"count": N}`, a count
+//! sent on a socket reaches every tab of the session and is what the page then shows, another
+//! browser's session stays apart, a browser without a session, a cookie without a ticket, a
+//! foreign page and a replayed ticket are refused, a Reset closes the old session's sockets,
+//! and `ws::info`, `ws::close` and `ws::send` reach the gateway's management API, a closed
+//! connection being `Gone`.
 
 mod common;
 
@@ -39,22 +43,39 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
     }
     let app = App::start("live", &[("SESSION_TABLE_NAME", SESSION_TABLE)]);
     let ws = app.ws_base.clone().expect("the app runs with its gateway");
+    // As deployed: the page on one host, the socket on another.
+    assert!(app.base.starts_with("http://127.0.0.1:") && ws.starts_with("ws://localhost:"));
+    let page_origin = app.base.clone();
 
     let alice = agent(10);
     assert_eq!(post(&app, &alice, "/count"), 1);
     let page = body(alice.get(app.url("/")).call().expect("GET /"));
-    assert!(page.contains(&format!("new WebSocket(\"{ws}\")")), "{page}");
+    assert!(
+        page.contains(&format!("follow(\"{ws}/?ticket=t1.")),
+        "{page}"
+    );
 
     // No session, nothing to follow: ws-connect's 403 refuses the upgrade itself.
-    match tungstenite::connect(&ws) {
-        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
-        other => panic!(
-            "a browser without a session was not refused: {:?}",
-            other.map(|_| ())
-        ),
-    }
+    assert_refused(&ws, &page_origin, None, 403, "a browser without a session");
+    // The page's cookie is for 127.0.0.1 and never goes to localhost; sent anyway, it is not
+    // trusted from the page's origin, which is not the socket's own: the cookie alone
+    // connects nothing, exactly as on two API Gateway hosts.
+    let cookie = format!("_idx={}", session_cookie(&alice));
+    assert_refused(
+        &ws,
+        &page_origin,
+        Some(&cookie),
+        403,
+        "a cookie without a ticket",
+    );
+    // A page of another origin never reaches $connect: the gateway refuses it first.
+    let (_, url) = state(&app, &alice);
+    let url = url.expect("a socket URL");
+    assert_refused(&url, "https://evil.example", None, 403, "a foreign page");
 
-    let mut alice_socket = open(&ws, &alice);
+    let mut alice_socket = open(&url, &page_origin);
+    // The ticket was spent by that connect: the same URL again opens nothing.
+    assert_refused(&url, &page_origin, None, 403, "a replayed ticket");
     assert_eq!(post(&app, &alice, "/count"), 2);
     assert_eq!(
         next(&mut alice_socket),
@@ -62,31 +83,30 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
         "a Count reaches the socket"
     );
 
-    // Counting on the socket answers the sender and is what the page shows next.
+    // A second tab of alice's follows too, and a count sent on either socket reaches both.
+    let mut alice_tab = open_for(&app, &alice, &page_origin);
     send(&mut alice_socket, &json!({"action": "count"}));
     assert_eq!(next(&mut alice_socket), json!({"count": 3}));
     assert_eq!(
-        count_on(&body(alice.get(app.url("/")).call().expect("GET /"))),
-        3
+        next(&mut alice_tab),
+        json!({"count": 3}),
+        "the other tab hears it"
     );
+    assert_eq!(state(&app, &alice).0, 3, "and it is what the page shows");
 
     // A second browser: its own session, its own socket.
     let bob = agent(10);
     assert_eq!(post(&app, &bob, "/count"), 1);
-    let mut bob_socket = open(&ws, &bob);
+    let mut bob_socket = open_for(&app, &bob, &page_origin);
     assert_eq!(post(&app, &alice, "/count"), 4);
     assert_eq!(next(&mut alice_socket), json!({"count": 4}));
+    assert_eq!(next(&mut alice_tab), json!({"count": 4}));
     assert_eq!(post(&app, &bob, "/count"), 2);
     assert_eq!(
         next(&mut bob_socket),
         json!({"count": 2}),
         "bob's socket saw alice's count first"
     );
-    // A second tab of alice's gets her updates too.
-    let mut alice_tab = open(&ws, &alice);
-    assert_eq!(post(&app, &alice, "/reset"), 0);
-    assert_eq!(next(&mut alice_socket), json!({"count": 0}));
-    assert_eq!(next(&mut alice_tab), json!({"count": 0}));
 
     // Something that is not a count is answered, not obeyed.
     send(&mut bob_socket, &json!({"action": "explode"}));
@@ -94,16 +114,28 @@ fn live_counter_over_websockets_with_dynamodb_sessions() {
         next(&mut bob_socket),
         json!({"error": "send {\"action\": \"count\"}"})
     );
-    assert_eq!(
-        count_on(&body(bob.get(app.url("/")).call().expect("GET /"))),
-        2
-    );
+    assert_eq!(state(&app, &bob).0, 2);
+
+    // Reset starts alice's session over under a new id: her old sockets are closed, hear
+    // nothing of the new session, and a fresh ticket follows the new one.
+    assert_eq!(post(&app, &alice, "/reset"), 0);
+    for socket in [&mut alice_socket, &mut alice_tab] {
+        assert_closed(socket);
+    }
+    let mut alice_socket = open_for(&app, &alice, &page_origin);
+    let alice_tab = open_for(&app, &alice, &page_origin);
+    assert_eq!(post(&app, &alice, "/count"), 1);
+    assert_eq!(next(&mut alice_socket), json!({"count": 1}));
 
     info_close_and_gone(&ws, &alice, alice_socket, alice_tab);
     let log = app.gateway_log();
     assert!(
         log.contains("$disconnect"),
         "the gateway logs its disconnects:\n{log}"
+    );
+    assert!(
+        !log.contains("ticket=t1."),
+        "tickets stay out of the gateway's log:\n{log}"
     );
 }
 
@@ -215,14 +247,46 @@ fn post(app: &App, browser: &Agent, path: &str) -> u64 {
     count_on(&body(response))
 }
 
-/// A socket to the gateway carrying `browser`'s cookies, as the page's `new WebSocket` does.
-fn open(ws: &str, browser: &Agent) -> Socket {
-    let mut request = ws.into_client_request().expect("a WebSocket request");
-    let cookie = format!("_idx={}", session_cookie(browser));
+/// What the page asks its own URL for to reconnect: the count now and a socket URL with a
+/// fresh ticket (none without a session).
+fn state(app: &App, browser: &Agent) -> (u64, Option<String>) {
+    let response = browser
+        .get(app.url("/"))
+        .header("accept", "application/json")
+        .call()
+        .expect("GET / as JSON");
+    let state: Value = serde_json::from_str(&body(response)).expect("JSON");
+    let count = state["count"].as_u64().expect("a count");
+    (count, state["socket"].as_str().map(str::to_owned))
+}
+
+/// A socket for `browser`'s session, opened as the page does: a fresh socket URL, from the
+/// page's origin.
+fn open_for(app: &App, browser: &Agent, origin: &str) -> Socket {
+    let (_, url) = state(app, browser);
+    open(&url.expect("a session has a socket URL"), origin)
+}
+
+/// The upgrade a page of `origin` makes to `url`, with `cookie` when given.
+fn upgrade(
+    url: &str,
+    origin: &str,
+    cookie: Option<&str>,
+) -> tungstenite::handshake::client::Request {
+    let mut request = url.into_client_request().expect("a WebSocket request");
+    let headers = request.headers_mut();
+    headers.insert("origin", origin.parse().expect("a header value"));
+    if let Some(cookie) = cookie {
+        headers.insert("cookie", cookie.parse().expect("a header value"));
+    }
     request
-        .headers_mut()
-        .insert("cookie", cookie.parse().expect("a header value"));
-    let (mut socket, response) = tungstenite::connect(request).expect("connected");
+}
+
+/// A socket to `url` from a page of `origin`, as the page's `new WebSocket(url)` opens it:
+/// no cookie, since the socket is on another host than the page.
+fn open(url: &str, origin: &str) -> Socket {
+    let (mut socket, response) =
+        tungstenite::connect(upgrade(url, origin, None)).expect("connected");
     assert_eq!(response.status(), 101);
     if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
         stream
@@ -230,6 +294,28 @@ fn open(ws: &str, browser: &Agent) -> Socket {
             .expect("a read timeout");
     }
     socket
+}
+
+fn assert_refused(url: &str, origin: &str, cookie: Option<&str>, status: u16, what: &str) {
+    match tungstenite::connect(upgrade(url, origin, cookie)) {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), status, "{what}");
+        }
+        other => panic!("{what} was not refused: {:?}", other.map(|_| ())),
+    }
+}
+
+/// Reads until the server's close frame: the socket was closed from the server side.
+fn assert_closed(socket: &mut Socket) {
+    loop {
+        match socket.read() {
+            Ok(Message::Close(_)) => return,
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(other) => panic!("a closing socket heard {other:?}"),
+            Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => return,
+            Err(e) => panic!("no close frame: {e}"),
+        }
+    }
 }
 
 fn send(socket: &mut Socket, message: &Value) {

@@ -3,12 +3,19 @@
 //! write it back (a `PutItem`). The figure is dominated by dynalite and loopback HTTP, which is
 //! the point: it is compared with `@architect/functions` on the same server.
 //!
+//! `ticket/*`: socket tickets. `mint` is what `req.socket_url()` adds to a page (no I/O);
+//! `connect-without-ticket` and `connect-foreign-origin` are a `$connect` event through
+//! `ws::Handler::invoke` with no ticket, and with a ticket refused for its origin, neither
+//! touching DynamoDB: their difference is what opening a ticket costs. `connect` redeems a
+//! fresh ticket, its four DynamoDB calls included (spend, read, tie, index).
+//!
 //! Needs `AWS_ENDPOINT_URL_DYNAMODB` (`bench/compare.sh` starts dynalite with `scripts/lib.sh`);
 //! without it the bench says so and measures nothing. The table `bigsesh-session` is created
 //! when missing.
 
 use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
+use arc_functions::ws;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -67,8 +74,10 @@ fn roundtrip(c: &mut Criterion) {
             .expect("request")
     };
 
+    let ran = std::cell::Cell::new(false);
     let mut group = c.benchmark_group("roundtrip");
     group.bench_function("dynamodb", |b| {
+        ran.set(true);
         b.iter(|| {
             rt.block_on(async {
                 let mut session = store.read(&request()).await.expect("GetItem");
@@ -80,10 +89,118 @@ fn roundtrip(c: &mut Criterion) {
     });
     group.finish();
 
-    // The loop really read and wrote one item: its count went up on every iteration.
-    let last = rt.block_on(store.read(&request())).expect("GetItem");
-    assert!(last.get::<u64>("count").expect("a number") > Some(1));
+    // The loop really read and wrote one item: its count went up on every iteration (unless a
+    // filter left this bench out).
+    if ran.get() {
+        let last = rt.block_on(store.read(&request())).expect("GetItem");
+        assert!(last.get::<u64>("count").expect("a number") > Some(1));
+    }
 }
 
-criterion_group!(benches, roundtrip);
+async fn connect(req: ws::Request) -> ws::Result<ws::Response> {
+    Ok(ws::Response::status(if req.session.is_new() {
+        403
+    } else {
+        200
+    }))
+}
+
+/// A `$connect` event from a page of `origin`, with `ticket`.
+fn upgrade(origin: &str, ticket: Option<&str>, id: u64) -> String {
+    json!({
+        "headers": {"Host": "ws.example.com", "Origin": origin},
+        "queryStringParameters": ticket.map(|t| json!({"ticket": t})),
+        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+            "connectionId": format!("bench-{id}"), "connectedAt": 1, "requestTimeEpoch": 2,
+            "domainName": "ws.example.com", "stage": "production"}
+    })
+    .to_string()
+}
+
+fn tickets(c: &mut Criterion) {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
+        eprintln!("SKIPPED ticket/*: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let client = client(&endpoint);
+    rt.block_on(support::create_session_table(&client, TABLE));
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", TABLE),
+    ])
+    .expect("valid config");
+    let store: Arc<SessionStore> =
+        Arc::new(SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"));
+    let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
+    let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
+    let request = lambda_http::http::Request::builder()
+        .header("cookie", set_cookie.split(';').next().unwrap_or_default())
+        .body(lambda_http::Body::Empty)
+        .expect("request");
+    let session = rt.block_on(store.read(&request)).expect("GetItem");
+    const PAGE: &str = "https://app.example.com";
+    let mint = || {
+        store
+            .socket_ticket(&session, PAGE)
+            .expect("minted")
+            .expect("a stored session has a ticket")
+    };
+    let handler = ws::Handler::with_store(Arc::clone(&store), connect);
+    let mut next = 0u64;
+
+    let mut group = c.benchmark_group("ticket");
+    group.bench_function("mint", |b| b.iter(|| black_box(mint())));
+    group.bench_function("connect-without-ticket", |b| {
+        b.iter(|| {
+            next += 1;
+            rt.block_on(handler.invoke(&upgrade(PAGE, None, next)))
+                .expect("served")
+        })
+    });
+    let foreign = mint();
+    group.bench_function("connect-foreign-origin", |b| {
+        b.iter(|| {
+            next += 1;
+            let reply = rt
+                .block_on(handler.invoke(&upgrade("https://evil.example", Some(&foreign), next)))
+                .expect("served");
+            assert!(reply.contains("403"), "{reply}");
+        })
+    });
+    // Each iteration a session of its own, made outside the timing: one session would reach
+    // its cap of connections and close the oldest through a management API that is not here.
+    let fresh = || {
+        let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", set_cookie.split(';').next().unwrap_or_default())
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        let session = rt.block_on(store.read(&request)).expect("GetItem");
+        store
+            .socket_ticket(&session, PAGE)
+            .expect("minted")
+            .expect("a stored session has a ticket")
+    };
+    group.bench_function("connect", |b| {
+        b.iter_batched(
+            fresh,
+            |ticket| {
+                next += 1;
+                let reply = rt
+                    .block_on(handler.invoke(&upgrade(PAGE, Some(&ticket), next)))
+                    .expect("served");
+                assert!(reply.contains("200"), "{reply}");
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, roundtrip, tickets);
 criterion_main!(benches);

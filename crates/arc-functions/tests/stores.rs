@@ -564,6 +564,86 @@ async fn dynamodb_calls_per_request() {
 }
 
 #[tokio::test]
+async fn dynamodb_calls_per_socket_ticket() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(
+        Provider::DynamoDb,
+        &[("ARC_WSS_URL", "wss://ws.example.com/production")],
+    )
+    .await;
+    let calls = || env.calls.take();
+    let cookie = idx(&call(&env, "inc", None).await).expect("written");
+    calls();
+
+    // The page: its GET reads the session, and minting the ticket costs nothing more.
+    async fn page(req: Request) -> http::Result<Response> {
+        Ok(Response::text(req.socket_url().unwrap_or_default()))
+    }
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", env.table.as_str()),
+        ("ARC_WSS_URL", "wss://ws.example.com/production"),
+    ])
+    .expect("config");
+    let http = Handler::with_store(Arc::clone(&env.store), page).with_config(&config);
+    let mut request = event(Some(&cookie));
+    request
+        .headers_mut()
+        .insert("host", "app.example.com".parse().expect("a header"));
+    let url = text(&http.handle(request).await);
+    let ticket = url
+        .split_once("?ticket=")
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_else(|| panic!("a ticket in {url:?}"));
+    assert_eq!(calls(), 1, "the page is one GetItem; the ticket is free");
+
+    // $connect: spend the ticket (PutItem), read its session (GetItem), tie the connection
+    // (PutItem) and list it in the session's index (UpdateItem).
+    async fn connect(
+        req: arc_functions::ws::Request,
+    ) -> arc_functions::ws::Result<arc_functions::ws::Response> {
+        let status = if req.session.is_new() { 403 } else { 200 };
+        Ok(arc_functions::ws::Response::status(status))
+    }
+    let sockets = arc_functions::ws::Handler::with_store(Arc::clone(&env.store), connect);
+    let upgrade = |origin: &str, id: &str| {
+        json!({
+            "headers": {"Host": "ws.example.com", "Origin": origin},
+            "queryStringParameters": {"ticket": ticket},
+            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+                "connectionId": id, "connectedAt": 1, "requestTimeEpoch": 2,
+                "domainName": "ws.example.com", "stage": "production"}
+        })
+        .to_string()
+    };
+    let reply = sockets
+        .invoke(&upgrade("https://evil.example", "c-0"))
+        .await
+        .expect("served");
+    assert!(reply.contains("403"), "{reply}");
+    assert_eq!(
+        calls(),
+        0,
+        "a ticket from another origin is refused without a call"
+    );
+    let reply = sockets
+        .invoke(&upgrade("https://app.example.com", "c-1"))
+        .await
+        .expect("served");
+    assert!(reply.contains("200"), "{reply}");
+    assert_eq!(calls(), 4, "PutItem, GetItem, PutItem, UpdateItem");
+    let reply = sockets
+        .invoke(&upgrade("https://app.example.com", "c-2"))
+        .await
+        .expect("served");
+    assert!(reply.contains("403"), "{reply}");
+    assert_eq!(calls(), 1, "a replayed ticket stops at its spent marker");
+}
+
+#[tokio::test]
 async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
     if !dynamodb_available() {
         return;

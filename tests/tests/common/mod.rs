@@ -39,7 +39,9 @@ const ROUTES: [&str; 6] = [
 /// everything it started on drop.
 pub(crate) struct App {
     pub(crate) base: String,
-    /// `ws://127.0.0.1:<port>`, what the page opens (`ARC_WSS_URL`), when the gateway runs.
+    /// `ws://localhost:<port>`, what the page opens (`ARC_WSS_URL`), when the gateway runs: a
+    /// host name of its own, as API Gateway gives the WebSocket API, so the page's cookie for
+    /// `127.0.0.1` never reaches it.
     #[allow(dead_code, reason = "live.rs and browser.rs only")]
     pub(crate) ws_base: Option<String>,
     /// Dropped first: its `$disconnect`s still reach watch.
@@ -54,9 +56,28 @@ impl App {
     /// `GET /` answers. `label` names the log, `target/tmp/watch-<label>.log`.
     #[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
     pub(crate) fn start(label: &str, route_env: &[(&str, &str)]) -> Self {
+        Self::start_with_gateway(label, route_env, &[])
+    }
+
+    /// [`App::start`], with `gateway_env` set for the WebSocket gateway (`WS_IDLE_TIMEOUT`,
+    /// say, to see sockets closed for idleness in seconds rather than ten minutes).
+    #[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
+    pub(crate) fn start_with_gateway(
+        label: &str,
+        route_env: &[(&str, &str)],
+        gateway_env: &[(&str, &str)],
+    ) -> Self {
         let one = OneAppAtATime::lock();
         build_routes();
-        Self::serve(one, workspace_root(), None, label, route_env, "/")
+        Self::serve(
+            one,
+            workspace_root(),
+            None,
+            label,
+            route_env,
+            gateway_env,
+            "/",
+        )
     }
 
     /// Like [`App::start`], for the workspace at `root` building into `target` (its routes
@@ -64,7 +85,7 @@ impl App {
     #[allow(dead_code, reason = "scaffold.rs only")]
     pub(crate) fn start_in(root: &Path, target: &Path, label: &str, ready_path: &str) -> Self {
         let one = OneAppAtATime::lock();
-        Self::serve(one, root, Some(target), label, &[], ready_path)
+        Self::serve(one, root, Some(target), label, &[], &[], ready_path)
     }
 
     fn serve(
@@ -73,6 +94,7 @@ impl App {
         target: Option<&Path>,
         label: &str,
         route_env: &[(&str, &str)],
+        gateway_env: &[(&str, &str)],
         ready_path: &str,
     ) -> Self {
         let port = free_port();
@@ -97,6 +119,9 @@ impl App {
             "ARC_SESSION_DOMAIN",
             "SESSION_DOMAIN",
             "ARC_SESSION_SAME_SITE",
+            "ARC_SESSION_HOST_COOKIE",
+            "ARC_WS_ORIGINS",
+            "ARC_WS_MAX_CONNECTIONS",
         ] {
             command.env_remove(key);
         }
@@ -105,7 +130,7 @@ impl App {
         // tests must run with exactly what a developer's bare `cargo lambda watch` gets.
         command.env("ARC_APP_SECRET", TEST_SECRET);
         if let Some(ws_port) = ws_port {
-            command.env("ARC_WSS_URL", format!("ws://127.0.0.1:{ws_port}"));
+            command.env("ARC_WSS_URL", format!("ws://localhost:{ws_port}"));
         }
         command.envs(route_env.iter().copied());
         // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
@@ -133,10 +158,10 @@ impl App {
             "is cargo-lambda installed? scripts/test installs it",
         );
 
-        let gateway = ws_port.map(|ws_port| start_gateway(root, label, port, ws_port));
+        let gateway = ws_port.map(|ws_port| start_gateway(root, label, port, ws_port, gateway_env));
         let app = Self {
             base: format!("http://127.0.0.1:{port}"),
-            ws_base: ws_port.map(|ws_port| format!("ws://127.0.0.1:{ws_port}")),
+            ws_base: ws_port.map(|ws_port| format!("ws://localhost:{ws_port}")),
             gateway,
             watch,
             _one: one,
@@ -190,7 +215,13 @@ impl App {
 
 /// Starts `arc-ws-gateway` (built by [`build_routes`]) on `ws_port`, invoking the `@ws`
 /// functions of `root`'s app.arc through the watch on `port`, and waits until it listens.
-fn start_gateway(root: &Path, label: &str, port: u16, ws_port: u16) -> ProcessTree {
+fn start_gateway(
+    root: &Path,
+    label: &str,
+    port: u16,
+    ws_port: u16,
+    gateway_env: &[(&str, &str)],
+) -> ProcessTree {
     let log = tmp_dir().join(format!("gateway-{label}.log"));
     let log_file = File::create(&log).expect("create the gateway log");
     let binary = target_dir().join("debug").join("arc-ws-gateway");
@@ -200,6 +231,7 @@ fn start_gateway(root: &Path, label: &str, port: u16, ws_port: u16) -> ProcessTr
         .arg("--arc")
         .arg(root.join("app.arc"))
         .env("WS_PORT", ws_port.to_string())
+        .envs(gateway_env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("share the gateway log"))
         .stderr(log_file);

@@ -633,7 +633,15 @@ impl Request {
         let origin = self.page_origin()?;
         match store.socket_ticket(&self.session, &origin) {
             Ok(Some(ticket)) => {
-                let separator = if base.contains('?') { '&' } else { '?' };
+                // `ws://host:port` has no path: the query goes after `/`, as browsers send it.
+                let authority_only = base
+                    .split_once("://")
+                    .is_some_and(|(_, rest)| !rest.contains(['/', '?']));
+                let separator = match (authority_only, base.contains('?')) {
+                    (true, _) => "/?",
+                    (false, true) => "&",
+                    (false, false) => "?",
+                };
                 Some(format!("{base}{separator}ticket={ticket}"))
             }
             Ok(None) => None,

@@ -31,8 +31,13 @@ pub enum Error {
     },
     /// Pushing to a session's connections did not finish within the invocation's time (less
     /// a margin to answer in); some may have received it.
-    #[error("pushing to the session's connections ran out of the invocation's time")]
-    OutOfTime,
+    #[error(
+        "pushing to the session's connections ran out of the invocation's time ({budget_ms} ms)"
+    )]
+    OutOfTime {
+        /// The time it had, in milliseconds.
+        budget_ms: u128,
+    },
     /// A payload could not be written as JSON.
     #[error("the WebSocket payload cannot be written as JSON: {0}")]
     Json(#[source] serde_json::Error),

@@ -3,27 +3,44 @@
 //!
 //! # Sessions
 //!
-//! API Gateway forwards the browser's cookie once, on `$connect`. So:
+//! API Gateway forwards the browser's headers once, on `$connect`, and deployed the WebSocket
+//! API has a host of its own, so the page's cookie does not even reach that: the browser sends
+//! a cookie only to the host it belongs to. So:
 //!
-//! - **DynamoDB mode** (`SESSION_TABLE_NAME` names a table): `$connect` reads the session
-//!   from the cookie and, when accepted, ties the connection to it. Every later event of the
+//! - **Socket tickets** (DynamoDB mode). The page's own request mints one
+//!   ([`http::Request::socket_url`](crate::http::Request::socket_url): `ARC_WSS_URL` with
+//!   `?ticket=`), and `$connect` redeems it: sealed under a key derived for tickets alone, it
+//!   names the session record and the page's origin, opens for
+//!   [`TICKET_LIFETIME`](crate::session::TICKET_LIFETIME) seconds, only from that origin, and
+//!   once (a conditional write). A refused ticket ([`session::Refusal`]) gives the handler an
+//!   empty session and logs why, never the ticket, which is also taken out of
+//!   [`Request::query`].
+//! - **The cookie** is read on a `$connect` without a ticket only when its `Origin` is the
+//!   socket's own (its `Host`) or one of `ARC_WS_ORIGINS`: browsers send cookies on an upgrade
+//!   whatever page opened it, and `Origin` is what a page cannot forge (cross-site WebSocket
+//!   hijacking).
+//! - **DynamoDB mode**: an accepted connection is tied to its session. Every later event of the
 //!   connection reads the *live* session through that tie (not a copy taken at `$connect`), a
 //!   session a WebSocket handler writes is what the browser's next HTTP request reads, and the
-//!   reverse. An HTTP handler lists its session's connections to push to them
+//!   reverse. Handlers reach the session's connections
 //!   ([`http::Request::connections`](crate::http::Request::connections),
-//!   [`http::Request::push`](crate::http::Request::push)). The records live in the session
-//!   table and expire on their own after two hours (API Gateway's limit on a connection),
-//!   since `$disconnect` is not guaranteed; `$disconnect`, and a send that finds the
-//!   connection gone, remove them sooner. A browser without a session at `$connect` gets its
-//!   connection tied to the first session a WebSocket handler writes for it, which its HTTP
-//!   requests never see (no cookie can be set over a WebSocket): give it a session before
-//!   it connects. A session destroyed or regenerated over HTTP leaves open connections tied
-//!   to the old one (they read an empty session) until they reconnect.
-//! - **Cookie mode**: `$connect` reads the session from the cookie; every later event sees an
-//!   empty session, and writing one fails ([`session::Error::CookieOverWebSocket`]): the
-//!   session lives only in the browser's cookie, which API Gateway does not forward after the
-//!   upgrade, and there is no server-side store to keep a copy in. Pushing to a session's
-//!   connections needs DynamoDB mode too.
+//!   [`http::Request::push`](crate::http::Request::push), [`Response::push`] here and in
+//!   [`http`](crate::http::Response::push)); a push goes to the session the response leaves
+//!   behind, and a session regenerated or destroyed has its other connections closed, so they
+//!   hear nothing of the new one (a page reconnects with a fresh ticket). A session keeps at
+//!   most `ARC_WS_MAX_CONNECTIONS` connections; tying one more closes its oldest. The records
+//!   live in the session table and expire on their own after two hours (API Gateway's limit on
+//!   a connection), since `$disconnect` is not guaranteed; `$disconnect`, and a send that finds
+//!   the connection gone, remove them sooner. A browser without a session at `$connect` gets
+//!   its connection tied to the first session a WebSocket handler writes for it, which its HTTP
+//!   requests never see (no cookie can be set over a WebSocket): give it a session before it
+//!   connects.
+//! - **Cookie mode**: `$connect` reads the session from the cookie (when it arrives, and
+//!   `Origin` passes); every later event sees an empty session, and writing one fails
+//!   ([`session::Error::CookieOverWebSocket`]): the session lives only in the browser's cookie,
+//!   which API Gateway does not forward after the upgrade, and there is no server-side store to
+//!   keep a copy in, nor a record for a ticket to name. Pushing to a session's connections
+//!   needs DynamoDB mode too.
 //!
 //! # Endpoints
 //!
@@ -34,6 +51,7 @@
 //! The function's role needs `execute-api:ManageConnections` on the API.
 //!
 //! [`session::Error::CookieOverWebSocket`]: crate::session::Error::CookieOverWebSocket
+//! [`session::Refusal`]: crate::session::Refusal
 
 mod client;
 mod error;

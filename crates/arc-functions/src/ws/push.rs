@@ -16,6 +16,8 @@ use crate::session::SessionStore;
 const CONCURRENCY: usize = 8;
 /// Kept back from the invocation's deadline to write the answer.
 const MARGIN: Duration = Duration::from_millis(300);
+/// How far from now a deadline can be: Lambda's longest timeout, and a little.
+const PLAUSIBLE: Duration = Duration::from_secs(16 * 60);
 /// The budget when the invocation's deadline is unknown (a request built by hand or a test).
 const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_secs(5);
 
@@ -28,16 +30,21 @@ impl Deadline {
     /// The time left for pushes: until the deadline less [`MARGIN`], else
     /// [`UNKNOWN_DEADLINE_BUDGET`].
     pub(crate) fn budget(self) -> Duration {
-        // 0 is a context built without a deadline (`Context::default()`), not 1970.
-        let Some(deadline) = self.0.filter(|&d| d > 0) else {
-            return UNKNOWN_DEADLINE_BUDGET;
-        };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        Duration::from_millis(deadline)
-            .saturating_sub(now)
-            .saturating_sub(MARGIN)
+        // Lambda runs an invocation at most 15 minutes, so a deadline further than that from
+        // now is no deadline: a context built without one (`Context::default()` has 0), or an
+        // emulator's (`cargo lambda watch` sends its timeout, 600000, not a time).
+        let plausible = now.saturating_sub(PLAUSIBLE)..now + PLAUSIBLE;
+        let Some(deadline) = self
+            .0
+            .map(Duration::from_millis)
+            .filter(|d| plausible.contains(d))
+        else {
+            return UNKNOWN_DEADLINE_BUDGET;
+        };
+        deadline.saturating_sub(now).saturating_sub(MARGIN)
     }
 }
 
@@ -82,9 +89,12 @@ pub(crate) async fn push(
             None => Ok(delivered),
         }
     };
-    tokio::time::timeout(deadline.budget(), sends)
+    let budget = deadline.budget();
+    tokio::time::timeout(budget, sends)
         .await
-        .unwrap_or(Err(Error::OutOfTime))
+        .unwrap_or(Err(Error::OutOfTime {
+            budget_ms: budget.as_millis(),
+        }))
 }
 
 /// Closes every open connection of the session record `record` but `except` (the connection
@@ -165,6 +175,11 @@ mod tests {
     fn the_budget_is_the_time_left_less_a_margin() {
         assert_eq!(Deadline(None).budget(), UNKNOWN_DEADLINE_BUDGET);
         assert_eq!(Deadline(Some(0)).budget(), UNKNOWN_DEADLINE_BUDGET);
+        assert_eq!(
+            Deadline(Some(600_000)).budget(),
+            UNKNOWN_DEADLINE_BUDGET,
+            "cargo lambda watch's"
+        );
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("after 1970");
@@ -176,5 +191,7 @@ mod tests {
         );
         let passed = u64::try_from(now.as_millis()).expect("ms") - 1000;
         assert_eq!(Deadline(Some(passed)).budget(), Duration::ZERO);
+        let next_hour = u64::try_from((now + Duration::from_secs(3600)).as_millis()).expect("ms");
+        assert_eq!(Deadline(Some(next_hour)).budget(), UNKNOWN_DEADLINE_BUDGET);
     }
 }

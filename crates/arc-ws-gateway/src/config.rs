@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use http::Uri;
 
@@ -14,22 +15,39 @@ pub const DEFAULT_WS_PORT: u16 = 9001;
 /// The port `cargo lambda watch` listens on when `PORT` is unset (as `scripts/run` starts it).
 pub const DEFAULT_WATCH_PORT: u16 = 9000;
 
+/// API Gateway closes a connection that sent and received no data for this long.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// API Gateway closes every connection this long after it opened.
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
+
 /// What `--help` prints.
 pub const USAGE: &str = "\
 arc-ws-gateway: a local API Gateway WebSocket API beside `cargo lambda watch`
 
-Usage: arc-ws-gateway [--invoke-url URL] [--arc PATH]
+Usage: arc-ws-gateway [--invoke-url URL] [--arc PATH] [--origin ORIGIN]...
+                      [--idle-timeout SECS] [--max-lifetime SECS]
 
-  --invoke-url URL  watch's invoke address [default: http://127.0.0.1:${PORT:-9000}]
-  --arc PATH        the app.arc whose @ws routes are served [default: ./app.arc]
-  -h, --help        print this help
+  --invoke-url URL      watch's invoke address [default: http://127.0.0.1:${PORT:-9000}]
+  --arc PATH            the app.arc whose @ws routes are served [default: ./app.arc]
+  --origin ORIGIN       a web origin whose pages may open sockets, repeatable
+                        [default: the origin of --invoke-url, where watch serves the pages]
+  --idle-timeout SECS   close a socket without data frames for this long [default: 600]
+  --max-lifetime SECS   close every socket this long after it opened [default: 7200]
+  -h, --help            print this help
 
 Environment:
-  WS_PORT  the port to listen on, on 127.0.0.1 only [default: 9001; 0 picks a free port]
-  PORT     watch's port, when --invoke-url is not given [default: 9000]
+  WS_PORT          the port to listen on, on 127.0.0.1 only [default: 9001; 0 picks a free port]
+  PORT             watch's port, when --invoke-url is not given [default: 9000]
+  WS_ORIGINS       comma-separated origins, when no --origin is given
+  WS_IDLE_TIMEOUT  seconds, when --idle-timeout is not given
+  WS_MAX_LIFETIME  seconds, when --max-lifetime is not given
 
-Clients connect to ws://127.0.0.1:$WS_PORT/ (any path); functions reach the management API
-at http://127.0.0.1:$WS_PORT/@connections/{id} (also under a stage, /{stage}/@connections/{id}).
+Clients connect to ws://localhost:$WS_PORT/ or ws://127.0.0.1:$WS_PORT/ (any path); an upgrade
+with an Origin not listed, or a Host that is not a loopback name, is refused with 403. Frames over
+32 KB and messages over 128 KB close the socket with 1009. Functions reach the management API at
+http://127.0.0.1:$WS_PORT/@connections/{id} (also under a stage, /{stage}/@connections/{id}),
+on a loopback Host only.
 ";
 
 /// What the command line asks for.
@@ -67,6 +85,13 @@ pub struct Config {
     pub invoke_url: Uri,
     /// The app.arc to read the `@ws` routes from (`--arc`).
     pub arc: PathBuf,
+    /// The web origins whose pages may open sockets (`--origin`, `WS_ORIGINS`), as browsers
+    /// write them in `Origin`; by default the origin of [`Config::invoke_url`].
+    pub origins: Vec<String>,
+    /// How long a socket may go without data frames (`--idle-timeout`, `WS_IDLE_TIMEOUT`).
+    pub idle_timeout: Duration,
+    /// How long any socket lives (`--max-lifetime`, `WS_MAX_LIFETIME`).
+    pub max_lifetime: Duration,
 }
 
 /// A flag or variable holding a value it does not accept.
@@ -108,6 +133,24 @@ pub enum ConfigError {
     UnknownArgument {
         /// The argument, lossily decoded.
         arg: String,
+    },
+    /// A duration flag or variable is not a positive number of seconds.
+    #[error("{name}: expected a positive number of seconds such as 600 or 0.5, found `{value}`")]
+    Seconds {
+        /// The flag or variable.
+        name: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// An origin is not `http://` or `https://` and a host.
+    #[error(
+        "{name}: expected a web origin such as http://127.0.0.1:9000 (scheme and host, no path), found `{value}`"
+    )]
+    Origin {
+        /// The flag or variable.
+        name: &'static str,
+        /// The value as given.
+        value: String,
     },
     /// An argument or variable that is not UTF-8.
     #[error("{name}: expected UTF-8, found `{value}`")]
@@ -162,6 +205,9 @@ impl Command {
     {
         let mut invoke_url = None;
         let mut arc = None;
+        let mut origins = Vec::new();
+        let mut idle_timeout = None;
+        let mut max_lifetime = None;
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
             let arg = utf8("argument", arg)?;
@@ -180,17 +226,52 @@ impl Command {
                 "-h" | "--help" if inline.is_none() => return Ok(Self::Help),
                 "--invoke-url" => invoke_url = Some(value("--invoke-url")?),
                 "--arc" => arc = Some(value("--arc")?),
+                "--origin" => origins.push(origin("--origin", &value("--origin")?)?),
+                "--idle-timeout" => {
+                    idle_timeout = Some(seconds("--idle-timeout", &value("--idle-timeout")?)?);
+                }
+                "--max-lifetime" => {
+                    max_lifetime = Some(seconds("--max-lifetime", &value("--max-lifetime")?)?);
+                }
                 _ => return Err(ConfigError::UnknownArgument { arg }),
             }
         }
 
         let mut ws_port = None;
         let mut watch_port = None;
+        let mut env_origins = None;
+        let mut env_idle = None;
+        let mut env_lifetime = None;
         for (name, value) in vars {
             match name.into().to_str() {
                 Some("WS_PORT") => ws_port = Some(utf8("WS_PORT", value.into())?),
                 Some("PORT") => watch_port = Some(utf8("PORT", value.into())?),
+                Some("WS_ORIGINS") => env_origins = Some(utf8("WS_ORIGINS", value.into())?),
+                Some("WS_IDLE_TIMEOUT") => {
+                    env_idle = Some(utf8("WS_IDLE_TIMEOUT", value.into())?);
+                }
+                Some("WS_MAX_LIFETIME") => {
+                    env_lifetime = Some(utf8("WS_MAX_LIFETIME", value.into())?);
+                }
                 _ => {}
+            }
+        }
+        // A flag wins over its variable, which is then not even read.
+        let idle_timeout = match (idle_timeout, env_idle) {
+            (Some(flag), _) => flag,
+            (None, Some(var)) => seconds("WS_IDLE_TIMEOUT", &var)?,
+            (None, None) => DEFAULT_IDLE_TIMEOUT,
+        };
+        let max_lifetime = match (max_lifetime, env_lifetime) {
+            (Some(flag), _) => flag,
+            (None, Some(var)) => seconds("WS_MAX_LIFETIME", &var)?,
+            (None, None) => DEFAULT_MAX_LIFETIME,
+        };
+        if origins.is_empty()
+            && let Some(list) = env_origins
+        {
+            for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                origins.push(origin("WS_ORIGINS", entry)?);
             }
         }
 
@@ -228,10 +309,17 @@ impl Command {
             Some(path) if path.is_empty() => return Err(ConfigError::EmptyArc),
             Some(path) => PathBuf::from(path),
         };
+        if origins.is_empty() {
+            // Watch serves the app's pages on its invoke address.
+            origins.push(normalize_origin(&invoke_url.to_string()));
+        }
         Ok(Self::Serve(Config {
             port,
             invoke_url,
             arc,
+            origins,
+            idle_timeout,
+            max_lifetime,
         }))
     }
 }
@@ -243,6 +331,59 @@ fn utf8(name: &str, value: OsString) -> Result<String, ConfigError> {
             name: name.to_owned(),
             value: value.to_string_lossy().into_owned(),
         })
+}
+
+/// A positive, finite number of seconds.
+fn seconds(name: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| ConfigError::Seconds {
+            name,
+            value: value.to_owned(),
+        })
+}
+
+/// An `http` or `https` origin with a host and nothing after it, normalized.
+fn origin(name: &'static str, value: &str) -> Result<String, ConfigError> {
+    let normalized = normalize_origin(value);
+    let host = normalized
+        .strip_prefix("http://")
+        .or_else(|| normalized.strip_prefix("https://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => {
+            Ok(normalized)
+        }
+        _ => Err(ConfigError::Origin {
+            name,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// An origin as browsers write it in `Origin`: scheme and host in lower case, no default port,
+/// no trailing `/`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_ws_gateway::config::normalize_origin;
+/// assert_eq!(normalize_origin("HTTP://127.0.0.1:9000/"), "http://127.0.0.1:9000");
+/// assert_eq!(normalize_origin("https://app.example.com:443"), "https://app.example.com");
+/// ```
+pub fn normalize_origin(origin: &str) -> String {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme)
+            && let Some(bare) = origin.strip_suffix(port)
+        {
+            return bare.to_owned();
+        }
+    }
+    origin
 }
 
 fn parse_port(var: &'static str, value: &str, accepts: &'static str) -> Result<u16, ConfigError> {
@@ -301,6 +442,77 @@ mod tests {
         assert_eq!(config.port, 9001);
         assert_eq!(config.invoke_url, "http://127.0.0.1:9000");
         assert_eq!(config.arc, PathBuf::from("./app.arc"));
+        assert_eq!(config.origins, ["http://127.0.0.1:9000"], "watch's pages");
+        assert_eq!(config.idle_timeout, Duration::from_secs(600));
+        assert_eq!(config.max_lifetime, Duration::from_secs(7200));
+        let elsewhere = serve(&["--invoke-url", "http://localhost:9300"], &[]);
+        assert_eq!(elsewhere.origins, ["http://localhost:9300"]);
+    }
+
+    #[test]
+    fn origins_and_limits_from_flags_or_variables() {
+        let config = serve(
+            &[
+                "--origin",
+                "HTTPS://App.Example.com:443/",
+                "--origin=http://127.0.0.1:9000",
+                "--idle-timeout",
+                "0.5",
+                "--max-lifetime=30",
+            ],
+            &[
+                ("WS_ORIGINS", "http://ignored.example"),
+                ("WS_IDLE_TIMEOUT", "x"),
+                ("WS_MAX_LIFETIME", "x"),
+            ],
+        );
+        assert_eq!(
+            config.origins,
+            ["https://app.example.com", "http://127.0.0.1:9000"]
+        );
+        assert_eq!(config.idle_timeout, Duration::from_millis(500));
+        assert_eq!(config.max_lifetime, Duration::from_secs(30));
+        let config = serve(
+            &[],
+            &[
+                ("WS_ORIGINS", "http://a.example, https://b.example:8443"),
+                ("WS_IDLE_TIMEOUT", "2"),
+                ("WS_MAX_LIFETIME", "3.5"),
+            ],
+        );
+        assert_eq!(
+            config.origins,
+            ["http://a.example", "https://b.example:8443"]
+        );
+        assert_eq!(config.idle_timeout, Duration::from_secs(2));
+        assert_eq!(config.max_lifetime, Duration::from_millis(3500));
+    }
+
+    #[test]
+    fn bad_origins_and_durations_name_the_flag() {
+        for value in ["0", "-1", "soon", "NaN", "inf"] {
+            assert_eq!(
+                error(&["--idle-timeout", value], &[]),
+                format!(
+                    "--idle-timeout: expected a positive number of seconds such as 600 or 0.5, found `{value}`"
+                )
+            );
+        }
+        assert!(error(&[], &[("WS_MAX_LIFETIME", "0")]).starts_with("WS_MAX_LIFETIME: "));
+        for value in [
+            "example.com",
+            "ws://localhost:9001",
+            "http://",
+            "http://a.example/app",
+        ] {
+            assert_eq!(
+                error(&["--origin", value], &[]),
+                format!(
+                    "--origin: expected a web origin such as http://127.0.0.1:9000 (scheme and host, no path), found `{value}`"
+                )
+            );
+        }
+        assert!(error(&[], &[("WS_ORIGINS", "nope")]).starts_with("WS_ORIGINS: "));
     }
 
     #[test]

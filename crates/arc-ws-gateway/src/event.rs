@@ -86,6 +86,11 @@ impl Disconnect {
         Self::new(1001, "Going away")
     }
 
+    /// A frame or message over API Gateway's limits (32 KB, 128 KB).
+    pub(crate) fn too_big() -> Self {
+        Self::new(1009, "Message too big")
+    }
+
     /// The socket failed or ended without a close frame.
     pub(crate) fn abnormal() -> Self {
         Self::new(1006, "Connection closed abnormally")

@@ -27,6 +27,7 @@ use crate::event::{Disconnect, Event, Identity, Payload, Peer, Site, Upgrade};
 use crate::ids::ConnectionId;
 use crate::invoke::Invoker;
 use crate::management;
+use crate::policy::{MAX_FRAME, MAX_MESSAGE, Policy};
 use crate::routes::{RouteKey, Routes};
 use crate::shared::Shared;
 
@@ -52,13 +53,44 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Gateway {
     routes: Routes,
     invoke_url: Uri,
+    policy: Policy,
 }
 
 impl Gateway {
     /// A gateway for these routes, invoking their functions through watch at `invoke_url`
-    /// (`http://host:port`).
+    /// (`http://host:port`), accepting sockets from pages of that same origin (watch serves
+    /// the app's pages there), with API Gateway's timeouts.
     pub fn new(routes: Routes, invoke_url: Uri) -> Self {
-        Self { routes, invoke_url }
+        let policy = Policy::new(&invoke_url.to_string());
+        Self {
+            routes,
+            invoke_url,
+            policy,
+        }
+    }
+
+    /// The web origins whose pages may open sockets (browsers send `Origin`); an upgrade with
+    /// another `Origin` is refused with 403. Replaces the default, `invoke_url`'s origin.
+    pub fn origins(mut self, origins: &[String]) -> Self {
+        self.policy.origins = origins
+            .iter()
+            .map(|o| crate::config::normalize_origin(o))
+            .collect();
+        self
+    }
+
+    /// Closes a socket that has sent and received no data frame for `timeout` (1001, `Going
+    /// away`): API Gateway's is 10 minutes.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.policy.idle_timeout = timeout;
+        self
+    }
+
+    /// Closes every socket `lifetime` after it opened (1001, `Going away`): API Gateway's is 2
+    /// hours.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.policy.max_lifetime = lifetime;
+        self
     }
 
     /// Serves WebSocket connections on any path of `listener`, and the management API at
@@ -84,6 +116,7 @@ impl Gateway {
                 domain_name: address.to_string(),
                 port: address.port(),
             },
+            policy: self.policy,
             tasks: TaskTracker::new(),
         });
         let management = get(management::get)
@@ -138,6 +171,13 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Before anything reaches a function: the app's pages on a loopback name only.
+    if let Some(why) = shared.policy.refuse_upgrade(&headers, shared.site.port) {
+        warn!("$connect: refused with 403: {why}");
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    // API Gateway's limits: a larger frame or message closes the socket (1009).
+    let ws = ws.max_frame_size(MAX_FRAME).max_message_size(MAX_MESSAGE);
     let connection_id = match ConnectionId::random() {
         Ok(id) => id,
         Err(err) => {
@@ -249,8 +289,12 @@ async fn pump(
 ) -> Disconnect {
     // Set once the gateway sent a close frame: it, not the client's echo, says why.
     let mut closing: Option<(Disconnect, Instant)> = None;
+    let policy = &shared.policy;
+    let end_of_life = Instant::now() + policy.max_lifetime;
     loop {
         let deadline = closing.as_ref().map(|(_, deadline)| *deadline);
+        // The earlier of the lifetime's end and the idle timeout from the last data frame.
+        let limit = end_of_life.min(Instant::now() + idle_left(connection, policy.idle_timeout));
         tokio::select! {
             command = inbox.recv(), if closing.is_none() => match command {
                 Some(Outbound::Frame { message, sent }) => {
@@ -262,11 +306,7 @@ async fn pump(
                     let _ = sent.send(());
                 }
                 Some(Outbound::Close(why)) => {
-                    let frame = CloseFrame {
-                        code: why.code,
-                        reason: Utf8Bytes::from(why.reason.clone()),
-                    };
-                    if socket.send(Message::Close(Some(frame))).await.is_err() {
+                    if send_close(socket, &why).await.is_err() {
                         return why;
                     }
                     closing = Some((why, Instant::now() + CLOSE_TIMEOUT));
@@ -293,6 +333,12 @@ async fn pump(
                     finish_close(socket).await;
                     return why;
                 }
+                Some(Err(err)) if closing.is_none() && too_big(&err) => {
+                    let why = Disconnect::too_big();
+                    info!("{} {}: closing: {err}", RouteKey::Disconnect, connection.id());
+                    let _ = send_close(socket, &why).await;
+                    return why;
+                }
                 Some(Err(_)) | None => {
                     return closing.map_or_else(Disconnect::abnormal, |(why, _)| why);
                 }
@@ -300,8 +346,53 @@ async fn pump(
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 return closing.map_or_else(Disconnect::abnormal, |(why, _)| why);
             }
+            // Woken at the limit: the idle time is measured again, since a frame may have
+            // moved it.
+            () = sleep_until(limit), if closing.is_none() => {
+                let over = Instant::now() >= end_of_life;
+                if over || idle_left(connection, policy.idle_timeout).is_zero() {
+                    let why = Disconnect::going_away();
+                    let what = if over { "its lifetime is over" } else { "idle" };
+                    info!("{} {}: closing: {what}", RouteKey::Disconnect, connection.id());
+                    if send_close(socket, &why).await.is_err() {
+                        return why;
+                    }
+                    closing = Some((why, Instant::now() + CLOSE_TIMEOUT));
+                }
+            }
         }
     }
+}
+
+/// How long until `connection` has been idle for `timeout`, counted from its last data frame:
+/// zero once it has.
+fn idle_left(connection: &Connection, timeout: Duration) -> Duration {
+    let idle_ms = Timestamp::now()
+        .millis()
+        .saturating_sub(connection.last_active().millis());
+    let idle = Duration::from_millis(u64::try_from(idle_ms).unwrap_or(0));
+    timeout.saturating_sub(idle)
+}
+
+/// Sends a close frame saying `why`.
+async fn send_close(socket: &mut WebSocket, why: &Disconnect) -> Result<(), axum::Error> {
+    let frame = CloseFrame {
+        code: why.code,
+        reason: Utf8Bytes::from(why.reason.clone()),
+    };
+    socket.send(Message::Close(Some(frame))).await
+}
+
+/// Whether a read failed on API Gateway's size limits.
+fn too_big(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = e.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Reads on until the socket ends, which sends tungstenite's reply to the client's close frame.

@@ -8,6 +8,7 @@ mod gateway;
 mod ids;
 mod invoke;
 mod management;
+mod policy;
 mod routes;
 mod shared;
 

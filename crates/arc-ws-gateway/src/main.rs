@@ -68,7 +68,10 @@ async fn main() -> ExitCode {
         eprintln!("arc-ws-gateway: second signal, exiting without waiting for $disconnect");
         std::process::exit(130);
     });
-    let gateway = Gateway::new(routes, config.invoke_url);
+    let gateway = Gateway::new(routes, config.invoke_url)
+        .origins(&config.origins)
+        .idle_timeout(config.idle_timeout)
+        .max_lifetime(config.max_lifetime);
     match gateway
         .serve(listener, async {
             let _ = stop.await;

@@ -11,10 +11,11 @@ use axum::extract::ws::Message;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Disconnect, Identity};
+use crate::policy::{MAX_MESSAGE, is_loopback_host};
 use crate::shared::Shared;
 
 /// The header the SDK reads an error's type from (before the body's `__type` or `code`).
@@ -41,8 +42,23 @@ struct ConnectionInfo<'a> {
 pub(crate) async fn post(
     State(shared): State<Arc<Shared>>,
     Path(ConnectionPath { id }): Path<ConnectionPath>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = foreign_host(&shared, &headers) {
+        return refused;
+    }
+    if body.len() > MAX_MESSAGE {
+        tracing::info!(
+            "POST @connections/{id}: refused with 413: {} bytes, over API Gateway's {MAX_MESSAGE}",
+            body.len()
+        );
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLargeException",
+            "Message too long",
+        );
+    }
     let Some(connection) = shared.registry.get(&id) else {
         return gone();
     };
@@ -63,7 +79,11 @@ pub(crate) async fn post(
 pub(crate) async fn get(
     State(shared): State<Arc<Shared>>,
     Path(ConnectionPath { id }): Path<ConnectionPath>,
+    headers: HeaderMap,
 ) -> Response {
+    if let Some(refused) = foreign_host(&shared, &headers) {
+        return refused;
+    }
     let Some(connection) = shared.registry.get(&id) else {
         return gone();
     };
@@ -83,7 +103,11 @@ pub(crate) async fn get(
 pub(crate) async fn delete(
     State(shared): State<Arc<Shared>>,
     Path(ConnectionPath { id }): Path<ConnectionPath>,
+    headers: HeaderMap,
 ) -> Response {
+    if let Some(refused) = foreign_host(&shared, &headers) {
+        return refused;
+    }
     let Some(connection) = shared.registry.remove(&id) else {
         return gone();
     };
@@ -99,6 +123,34 @@ fn gone() -> Response {
     response
         .headers_mut()
         .insert(ERROR_TYPE, HeaderValue::from_static("GoneException"));
+    response
+}
+
+/// A 403 for a request whose `Host` is not a loopback name with the gateway's port: the
+/// management API is unauthenticated, so a page must not reach it by DNS rebinding.
+fn foreign_host(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if is_loopback_host(host, shared.site.port) {
+        return None;
+    }
+    tracing::warn!(
+        "@connections: refused with 403: Host {} is not a loopback name",
+        host.unwrap_or("(none)")
+    );
+    Some(error(
+        StatusCode::FORBIDDEN,
+        "ForbiddenException",
+        "Forbidden",
+    ))
+}
+
+/// An error as API Gateway answers it: its type in `x-amzn-ErrorType`, a message in the body.
+fn error(status: StatusCode, kind: &'static str, message: &str) -> Response {
+    let body = serde_json::to_vec(&serde_json::json!({ "message": message })).unwrap_or_default();
+    let mut response = json(status, body);
+    response
+        .headers_mut()
+        .insert(ERROR_TYPE, HeaderValue::from_static(kind));
     response
 }
 

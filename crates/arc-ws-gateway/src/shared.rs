@@ -6,6 +6,7 @@ use tokio_util::task::TaskTracker;
 use crate::connections::Registry;
 use crate::event::Site;
 use crate::invoke::Invoker;
+use crate::policy::Policy;
 use crate::routes::Routes;
 
 /// What every handler and socket task shares.
@@ -15,6 +16,8 @@ pub(crate) struct Shared {
     pub(crate) invoker: Invoker,
     pub(crate) registry: Registry,
     pub(crate) site: Site,
+    /// API Gateway's limits, and whose pages may connect.
+    pub(crate) policy: Policy,
     /// Every socket and invocation, so shutdown can wait for the last `$disconnect`.
     pub(crate) tasks: TaskTracker,
 }

@@ -186,6 +186,28 @@ async fn refused_and_failed_connects_are_logged() {
     gateway
         .line_with(": refused: ws-connect answered 401 Unauthorized")
         .await;
+    // Another site's page, and a page under a rebound name: refused before ws-connect, and
+    // logged with what was wrong (the query string, where a ticket travels, is not logged).
+    let url = format!("ws://{address}/?ticket=t1.secret");
+    match support::connect(&url, &[("origin", "https://evil.example")]).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected a 403 refusal, got {other:?}"),
+    }
+    let line = gateway
+        .line_with("$connect: refused with 403: Origin https://evil.example is not one of the app's (--origin)")
+        .await;
+    assert!(!line.contains("t1.secret"), "{line}");
+    let port = address.rsplit(':').next().unwrap_or_default();
+    let rebound = format!("rebound.example:{port}");
+    match support::connect(&url, &[("host", &rebound)]).await {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected a 403 refusal, got {other:?}"),
+    }
+    gateway
+        .line_with(&format!(
+            "refused with 403: Host {rebound} is not localhost, 127.0.0.1 or [::1]"
+        ))
+        .await;
     // A request that is no upgrade is refused without invoking anything, and serving goes on.
     let plain = support::request(http::Method::GET, &format!("http://{address}/"), "").await;
     assert!(plain.status.is_client_error(), "{plain:?}");

@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use support::{
-    Answer, Running, StandIn, accept_all, connect, open, receive, receive_text, request, script,
+    Answer, Running, StandIn, accept_all, connect, open, receive, receive_text, request,
+    request_with, script,
 };
 
 /// Every `requestContext` field of a real `$connect` event (see arc-functions' fixtures).
@@ -700,4 +701,247 @@ async fn every_event_parses_as_lambdas_websocket_request() {
         disconnect.request_context.disconnect_status_code,
         Some(1005)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// As strict as API Gateway, and closed to other web pages
+
+/// The close frame the gateway sends, and the `$disconnect` that follows it.
+async fn closed_with(socket: &mut support::Socket, lambda: &mut StandIn, code: u16, reason: &str) {
+    match receive(socket).await {
+        Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), code);
+            assert_eq!(frame.reason.as_str(), reason);
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    support::finish(socket).await;
+    let disconnect = lambda.expect("ws-disconnect").await;
+    assert_eq!(disconnect.context()["disconnectStatusCode"], code);
+    assert_eq!(disconnect.context()["disconnectReason"], reason);
+}
+
+#[tokio::test]
+async fn an_idle_socket_is_closed_and_traffic_keeps_it_open() {
+    let idle = std::time::Duration::from_millis(600);
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start_with(&[], &lambda.url, |g| g.idle_timeout(idle)).await;
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    let id = lambda.expect("ws-connect").await.connection_id();
+    // Traffic both ways, for three idle timeouts: the socket stays open.
+    let started = std::time::Instant::now();
+    let mut round = 0;
+    while started.elapsed() < idle * 3 {
+        round += 1;
+        tokio::time::sleep(idle / 3).await;
+        if round % 2 == 0 {
+            socket
+                .send(Message::text("ping"))
+                .await
+                .unwrap_or_else(|err| panic!("send: {err}"));
+            lambda.expect("ws-default").await;
+        } else {
+            let url = gateway.connection_url(None, &id);
+            assert_eq!(
+                request(Method::POST, &url, "pong").await.status,
+                StatusCode::OK
+            );
+            assert_eq!(receive_text(&mut socket).await, "pong");
+        }
+    }
+    assert!(
+        lambda.try_next().is_none(),
+        "no $disconnect while traffic flows"
+    );
+    // Then nothing: closed as API Gateway closes an idle connection.
+    closed_with(&mut socket, &mut lambda, 1001, "Going away").await;
+    request(Method::GET, &gateway.connection_url(None, &id), "")
+        .await
+        .assert_gone();
+}
+
+#[tokio::test]
+async fn every_socket_is_closed_at_the_end_of_its_lifetime() {
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start_with(&[], &lambda.url, |g| {
+        g.max_lifetime(std::time::Duration::from_millis(800))
+    })
+    .await;
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    let id = lambda.expect("ws-connect").await.connection_id();
+    let url = gateway.connection_url(None, &id);
+    // Busy all along: the lifetime ends it all the same.
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        assert_eq!(
+            request(Method::POST, &url, "busy").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(receive_text(&mut socket).await, "busy");
+    }
+    closed_with(&mut socket, &mut lambda, 1001, "Going away").await;
+}
+
+#[tokio::test]
+async fn frames_over_32_kb_and_messages_over_128_kb_close_the_socket() {
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start(&[], &lambda.url).await;
+
+    // At the limit: delivered.
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    lambda.expect("ws-connect").await;
+    socket
+        .send(Message::text("x".repeat(32 * 1024)))
+        .await
+        .unwrap_or_else(|err| panic!("send: {err}"));
+    let message = lambda.expect("ws-default").await;
+    assert_eq!(
+        message.event["body"].as_str().map(str::len),
+        Some(32 * 1024)
+    );
+    // One byte over in one frame: closed, and no function hears it.
+    socket
+        .send(Message::text("x".repeat(32 * 1024 + 1)))
+        .await
+        .unwrap_or_else(|err| panic!("send: {err}"));
+    closed_with(&mut socket, &mut lambda, 1009, "Message too big").await;
+
+    // A message of many frames, each within 32 KB, over 128 KB in all: closed too.
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    lambda.expect("ws-connect").await;
+    {
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        let chunk = vec![b'y'; 16 * 1024];
+        let frames = 128 / 16 + 1;
+        for i in 0..frames {
+            let opcode = if i == 0 {
+                OpCode::Data(Data::Text)
+            } else {
+                OpCode::Data(Data::Continue)
+            };
+            let frame = Frame::message(chunk.clone(), opcode, i == frames - 1);
+            socket
+                .send(Message::Frame(frame))
+                .await
+                .unwrap_or_else(|err| panic!("send frame {i}: {err}"));
+        }
+    }
+    closed_with(&mut socket, &mut lambda, 1009, "Message too big").await;
+    assert!(lambda.try_next().is_none(), "no function heard either");
+}
+
+#[tokio::test]
+async fn a_post_over_128_kb_is_413_and_sends_nothing() {
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start(&[], &lambda.url).await;
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    let id = lambda.expect("ws-connect").await.connection_id();
+    let url = gateway.connection_url(None, &id);
+    let refused = request(Method::POST, &url, vec![b'z'; 128 * 1024 + 1]).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        refused
+            .headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok()),
+        Some("PayloadTooLargeException")
+    );
+    assert!(refused.json()["message"].is_string());
+    // Nothing reached the socket: the next frame is the one sent after.
+    let fits = request(Method::POST, &url, vec![b'z'; 128 * 1024]).await;
+    assert_eq!(fits.status, StatusCode::OK);
+    assert_eq!(receive_text(&mut socket).await.len(), 128 * 1024);
+}
+
+#[tokio::test]
+async fn only_the_apps_pages_on_a_loopback_host_may_connect() {
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start_with(&[], &lambda.url, |g| {
+        g.origins(&[
+            "http://127.0.0.1:9000".into(),
+            "HTTPS://App.Example.com".into(),
+        ])
+    })
+    .await;
+    let port = gateway.address.port();
+    for origin in ["http://127.0.0.1:9000", "https://app.example.com"] {
+        let mut socket = open(&gateway.ws("/"), &[("origin", origin)]).await;
+        lambda.expect("ws-connect").await;
+        socket
+            .close(None)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        lambda.expect("ws-disconnect").await;
+    }
+    // The loopback name the page's socket URL uses: localhost.
+    let host = format!("localhost:{port}");
+    let mut socket = open(
+        &gateway.ws("/"),
+        &[("host", &host), ("origin", "http://127.0.0.1:9000")],
+    )
+    .await;
+    lambda.expect("ws-connect").await;
+    socket
+        .close(None)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    lambda.expect("ws-disconnect").await;
+
+    let refused = |headers: Vec<(&'static str, String)>| {
+        let url = gateway.ws("/");
+        async move {
+            let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            match connect(&url, &pairs).await {
+                Err(tungstenite::Error::Http(response)) => response.status(),
+                other => panic!("{pairs:?} was not refused: {:?}", other.map(|_| ())),
+            }
+        }
+    };
+    for headers in [
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("origin", "http://127.0.0.1:9001".to_owned())],
+        vec![("origin", "null".to_owned())],
+        vec![("host", format!("attacker.example:{port}"))],
+        vec![("host", format!("127.0.0.1:{}", port.wrapping_add(1)))],
+    ] {
+        assert_eq!(refused(headers).await, StatusCode::FORBIDDEN);
+    }
+    assert!(
+        lambda.try_next().is_none(),
+        "no refused upgrade reached ws-connect"
+    );
+}
+
+#[tokio::test]
+async fn the_management_api_answers_on_loopback_names_only() {
+    let mut lambda = StandIn::start(accept_all()).await;
+    let gateway = Running::start(&[], &lambda.url).await;
+    let mut socket = open(&gateway.ws("/"), &[]).await;
+    let id = lambda.expect("ws-connect").await.connection_id();
+    let url = gateway.connection_url(None, &id);
+    let port = gateway.address.port();
+    for host in [format!("attacker.example:{port}"), "127.0.0.1".to_owned()] {
+        for method in [Method::GET, Method::POST, Method::DELETE] {
+            let reply = request_with(method.clone(), &url, &[("host", &host)], "hello").await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{method} with Host {host}"
+            );
+            assert_eq!(
+                reply
+                    .headers
+                    .get("x-amzn-errortype")
+                    .and_then(|v| v.to_str().ok()),
+                Some("ForbiddenException")
+            );
+        }
+    }
+    // Still open, and nothing was sent to it: the next frame is this one.
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let reply = request_with(Method::POST, &url, &[("host", &host)], host.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(receive_text(&mut socket).await, host);
+    }
 }

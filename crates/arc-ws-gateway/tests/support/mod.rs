@@ -178,6 +178,15 @@ pub struct Running {
 
 impl Running {
     pub async fn start(custom_routes: &[&str], invoke_url: &str) -> Self {
+        Self::start_with(custom_routes, invoke_url, |gateway| gateway).await
+    }
+
+    /// [`Running::start`], with the gateway configured by `configure` (limits, origins).
+    pub async fn start_with(
+        custom_routes: &[&str],
+        invoke_url: &str,
+        configure: impl FnOnce(Gateway) -> Gateway,
+    ) -> Self {
         let routes = Routes::new(
             &custom_routes
                 .iter()
@@ -190,7 +199,8 @@ impl Running {
         let listener = bind().await;
         let address = address(&listener);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(Gateway::new(routes, invoke_url).serve(listener, async {
+        let gateway = configure(Gateway::new(routes, invoke_url));
+        let task = tokio::spawn(gateway.serve(listener, async {
             let _ = stopped.await;
         }));
         Self {
@@ -331,11 +341,23 @@ impl Reply {
 
 /// Sends one HTTP request.
 pub async fn request(method: Method, url: &str, body: impl Into<Bytes>) -> Reply {
+    request_with(method, url, &[], body).await
+}
+
+/// Sends one HTTP request with these extra headers (`Host` replaces the URL's).
+pub async fn request_with(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Reply {
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::builder()
-        .method(method)
-        .uri(url)
+    let mut builder = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder
         .body(Full::new(body.into()))
         .unwrap_or_else(|err| panic!("{url}: {err}"));
     let response = within(url, client.request(request))

@@ -41,18 +41,13 @@ fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-fn roundtrip(c: &mut Criterion) {
-    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
-        eprintln!(
-            "SKIPPED roundtrip/dynamodb: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB (bench/compare.sh starts dynalite)"
-        );
-        return;
-    };
+/// A runtime, and a DynamoDB-mode store on `TABLE` at `endpoint` (created when missing).
+fn dynamodb(endpoint: &str) -> (tokio::runtime::Runtime, Arc<SessionStore>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let client = client(&endpoint);
+    let client = client(endpoint);
     rt.block_on(support::create_session_table(&client, TABLE));
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -60,8 +55,18 @@ fn roundtrip(c: &mut Criterion) {
         ("SESSION_TABLE_NAME", TABLE),
     ])
     .expect("valid config");
-    let store: Arc<SessionStore> =
-        Arc::new(SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"));
+    let store = SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode");
+    (rt, Arc::new(store))
+}
+
+fn roundtrip(c: &mut Criterion) {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
+        eprintln!(
+            "SKIPPED roundtrip/dynamodb: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB (bench/compare.sh starts dynalite)"
+        );
+        return;
+    };
+    let (rt, store) = dynamodb(&endpoint);
 
     // The session every iteration reads: written once, its cookie kept.
     let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
@@ -122,20 +127,7 @@ fn tickets(c: &mut Criterion) {
         eprintln!("SKIPPED ticket/*: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB");
         return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let client = client(&endpoint);
-    rt.block_on(support::create_session_table(&client, TABLE));
-    let config = Config::from_vars([
-        ("ARC_ENV", "testing"),
-        ("ARC_APP_SECRET", SECRET),
-        ("SESSION_TABLE_NAME", TABLE),
-    ])
-    .expect("valid config");
-    let store: Arc<SessionStore> =
-        Arc::new(SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"));
+    let (rt, store) = dynamodb(&endpoint);
     let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
     let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
     let request = lambda_http::http::Request::builder()

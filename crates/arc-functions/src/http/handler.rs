@@ -362,7 +362,7 @@ where
         let Some(payload) = push else {
             return;
         };
-        match ws::push(
+        ws::push_logged(
             &self.store,
             client,
             record.as_deref(),
@@ -370,13 +370,7 @@ where
             payload,
             deadline,
         )
-        .await
-        {
-            Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
-            Err(e) => {
-                tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed")
-            }
-        }
+        .await;
     }
 }
 

@@ -340,7 +340,7 @@ where
         if let Some(payload) = response.take_push() {
             // Not to a connection still in `$connect`: it cannot be sent to yet.
             let except = (kind == EventType::Connect).then_some(connection.as_str());
-            match push::push(
+            push::push_logged(
                 store,
                 &client,
                 session_now.as_deref(),
@@ -348,13 +348,7 @@ where
                 payload,
                 deadline,
             )
-            .await
-            {
-                Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed")
-                }
-            }
+            .await;
         }
         response.into_reply()
     }

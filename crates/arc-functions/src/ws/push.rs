@@ -97,6 +97,23 @@ pub(crate) async fn push(
         }))
 }
 
+/// [`push`] for a response's `push`: best effort, so what happened is logged and nothing else.
+pub(crate) async fn push_logged(
+    store: &SessionStore,
+    client: &Client,
+    record: Option<&str>,
+    except: Option<&str>,
+    payload: Payload,
+    deadline: Deadline,
+) {
+    match push(store, client, record, except, payload, deadline).await {
+        Ok(delivered) => tracing::debug!(delivered, "pushed to the session's connections"),
+        Err(e) => {
+            tracing::warn!(error = %e, "pushing to the session's WebSocket connections failed");
+        }
+    }
+}
+
 /// Closes every open connection of the session record `record` but `except` (the connection
 /// whose event is being handled), and forgets them: the session ended (`regenerate()`,
 /// `destroy()`), and its sockets must not hear what comes next. Best effort: a failure is

@@ -638,6 +638,22 @@ async fn dynamodb_connection_records_expire_on_their_own() {
         .expect("the session's connection list");
     set_number(&client, &table, &index_key, "ws#e2", past).await;
     assert_eq!(connections_of(&store, &cookie).await, ["e1"]);
+
+    // An entry of a connection that ended without $disconnect is cleared from the item by the
+    // next connection tied to the session, so the item does not grow with them.
+    reply_of(&handler, &connect_with(Some(&cookie), "e3")).await;
+    let index = client
+        .get_item()
+        .table_name(&table)
+        .key("_idx", S(index_key.clone()))
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("the index");
+    assert!(!index.contains_key("ws#e2"), "{index:?}");
+    assert!(index.contains_key("ws#e1") && index.contains_key("ws#e3"), "{index:?}");
+    assert_eq!(connections_of(&store, &cookie).await, ["e1", "e3"]);
 }
 
 /// Sets the number attribute `name` of the item `key`, as time passing would matter to it.

@@ -61,6 +61,20 @@ fn precise_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The connections of a session index whose entries have expired: ended without
+/// `$disconnect`, since API Gateway closes every connection within its lifetime.
+fn expired(index: &std::collections::HashMap<String, AttributeValue>, now: u64) -> Vec<String> {
+    let mut ids: Vec<String> = index
+        .iter()
+        .filter(|(name, value)| {
+            name.starts_with(CONNECTION_PREFIX) && number(Some(value)).is_some_and(|at| at <= now)
+        })
+        .filter_map(|(name, _)| name.strip_prefix(CONNECTION_PREFIX).map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// The live connections of a session index past the first `cap`, oldest first: the ones to
 /// close. `newest` (the connection just tied) is never one of them.
 fn past_cap(
@@ -139,12 +153,14 @@ impl DynamoDb {
             .send()
             .await
             .map_err(|e| self.fault("UpdateItem", e))?;
-        Ok(past_cap(
-            &index.attributes.unwrap_or_default(),
-            connection,
-            now,
-            cap,
-        ))
+        let index = index.attributes.unwrap_or_default();
+        // Entries of connections that ended without `$disconnect` would pile up in the item
+        // (DynamoDB's limit is 400 KB): whoever ties the next connection clears them.
+        let stale = expired(&index, now);
+        if !stale.is_empty() {
+            self.leave_index_all(session, &stale).await?;
+        }
+        Ok(past_cap(&index, connection, now, cap))
     }
 
     /// Spends the socket ticket `id`: a conditional put that fails when it was spent before.
@@ -175,19 +191,29 @@ impl DynamoDb {
 
     /// Takes `connection` off `session`'s index; an index already gone is not an error.
     async fn leave_index(&self, session: &str, connection: &str) -> Result<(), Error> {
-        let removed = self
+        self.leave_index_all(session, &[connection.to_owned()])
+            .await
+    }
+
+    /// Takes `connections` off `session`'s index in one update; an index already gone is not
+    /// an error.
+    async fn leave_index_all(&self, session: &str, connections: &[String]) -> Result<(), Error> {
+        let names: Vec<String> = (0..connections.len()).map(|i| format!("#c{i}")).collect();
+        let mut update = self
             .client()
             .await
             .update_item()
             .table_name(&self.table)
             .key(KEY, index_key(session))
-            .update_expression("REMOVE #connection")
+            .update_expression(format!("REMOVE {}", names.join(", ")))
             // Else the update would create an empty list item that never expires.
             .condition_expression("attribute_exists(#key)")
-            .expression_attribute_names("#connection", format!("{CONNECTION_PREFIX}{connection}"))
-            .expression_attribute_names("#key", KEY)
-            .send()
-            .await;
+            .expression_attribute_names("#key", KEY);
+        for (name, connection) in names.iter().zip(connections) {
+            update =
+                update.expression_attribute_names(name, format!("{CONNECTION_PREFIX}{connection}"));
+        }
+        let removed = update.send().await;
         match removed {
             Ok(_) => Ok(()),
             Err(e)

@@ -107,6 +107,14 @@ async fn broken(session: Session) -> Result<String, Error> {
     Err("the database is on fire".into())
 }
 
+async fn public(session: Session) -> Result<impl axum::response::IntoResponse, Error> {
+    session.insert("count", 1)?;
+    Ok((
+        [("cache-control", "public, max-age=600, s-maxage=86400")],
+        "cached?",
+    ))
+}
+
 async fn panics(session: Session) -> String {
     let _ = session.insert("count", 1000);
     panic!("a bug")
@@ -122,7 +130,8 @@ fn app(store: &Arc<SessionStore>) -> Router {
         .route("/api", post(api))
         .route("/logout", post(logout))
         .route("/broken", post(broken))
-        .route("/panics", post(panics));
+        .route("/panics", post(panics))
+        .route("/public", post(public));
     // lambda_http puts a REST API's stage in the path (unless
     // AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true): the test events' stage is `prod`.
     Router::new()
@@ -146,6 +155,10 @@ async fn read_write_and_unchanged(mode: Mode) {
     let r = send(&store, TestRequest::post("/count")).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.header("cache-control"), Some("private, no-store"));
+    // A handler's own Cache-Control is kept within private, as async_handler keeps it.
+    let r = send(&store, TestRequest::post("/public")).await;
+    assert!(r.session_cookie().is_some());
+    assert_eq!(r.header("cache-control"), Some("private, max-age=600"));
     let cookie = r.session_cookie().expect("written");
     assert_eq!(
         r.session(&store)

@@ -512,6 +512,12 @@ async fn a_response_that_sets_the_session_cookie_is_private() {
             Some("own") => Response::css("a{}")
                 .session(json!({ "a": 1 }))
                 .cache_control("max-age=5"),
+            Some("public") => Response::css("a{}")
+                .session(json!({ "a": 1 }))
+                .cache_control("public, max-age=600, s-maxage=86400"),
+            Some("header") => Response::css("a{}")
+                .session(json!({ "a": 1 }))
+                .header("Cache-Control", "public, max-age=600"),
             _ => Response::css("a{}"),
         })
     }
@@ -526,9 +532,18 @@ async fn a_response_that_sets_the_session_cookie_is_private() {
     let r = handler.handle(ask("own")).await;
     assert_eq!(
         header(&r, "cache-control"),
-        "max-age=5",
-        "the handler's own wins"
+        "private, max-age=5",
+        "the handler's own lifetime, kept within private"
     );
+    for with in ["public", "header"] {
+        let r = handler.handle(ask(with)).await;
+        assert_eq!(
+            header(&r, "cache-control"),
+            "private, max-age=600",
+            "{with}: a shared cache never keeps a session cookie"
+        );
+        assert_eq!(set_cookies(&r).len(), 1);
+    }
     let r = handler.handle(ask("none")).await;
     assert_eq!(
         header(&r, "cache-control"),

@@ -652,7 +652,10 @@ async fn dynamodb_connection_records_expire_on_their_own() {
         .item
         .expect("the index");
     assert!(!index.contains_key("ws#e2"), "{index:?}");
-    assert!(index.contains_key("ws#e1") && index.contains_key("ws#e3"), "{index:?}");
+    assert!(
+        index.contains_key("ws#e1") && index.contains_key("ws#e3"),
+        "{index:?}"
+    );
     assert_eq!(connections_of(&store, &cookie).await, ["e1", "e3"]);
 }
 

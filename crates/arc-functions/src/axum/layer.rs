@@ -13,7 +13,7 @@ use lambda_http::http::{HeaderValue, Request, StatusCode};
 
 use super::extract::Shared;
 use super::{into_axum, page};
-use crate::http::{GENERIC_500, PRIVATE, fault, panic_text};
+use crate::http::{GENERIC_500, PRIVATE, fault, panic_text, private_cache_control};
 use crate::session::{self, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
@@ -160,7 +160,12 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
         Ok(value) => {
             let headers = response.headers_mut();
             headers.append(SET_COOKIE, value);
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
+            let chosen = headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok());
+            let private = private_cache_control(chosen);
+            match HeaderValue::from_str(&private) {
+                Ok(private) => headers.insert(CACHE_CONTROL, private),
+                Err(_) => headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE)),
+            };
             response
         }
         Err(e) => {

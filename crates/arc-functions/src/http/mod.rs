@@ -26,7 +26,7 @@ pub(crate) use request::Redacted;
 pub use request::{Body, BodyError, Params, Request};
 #[cfg(feature = "axum")]
 pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
-pub use response::{IntoSession, Response, ResponseError};
+pub use response::{IntoSession, Response, ResponseError, private_cache_control};
 pub(crate) use run::block_on;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;

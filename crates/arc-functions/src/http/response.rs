@@ -538,6 +538,12 @@ impl Response {
         {
             headers.append(SET_COOKIE, value(cookie)?);
         }
+        if session_cookie.is_some() {
+            // Whatever the handler chose: a shared cache must never keep a session cookie.
+            let chosen = headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok());
+            let private = private_cache_control(chosen);
+            headers.insert(CACHE_CONTROL, value(&private)?);
+        }
         let compressible = cfg!(feature = "compression")
             && !self.uncompressed
             && !self.body.is_empty()
@@ -559,6 +565,46 @@ impl Response {
         *response.headers_mut() = headers;
         Ok(response)
     }
+}
+
+/// `cache-control` for a response that carries the session cookie: `private` always, keeping
+/// what the handler chose that still holds for the browser's own cache (`no-store`,
+/// `max-age`, `no-cache`, ...) and dropping what only a shared cache reads (`public`,
+/// `s-maxage`, `proxy-revalidate`). Nothing chosen: `private, no-store`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::private_cache_control;
+/// assert_eq!(private_cache_control(None), "private, no-store");
+/// assert_eq!(private_cache_control(Some("public, max-age=3600, s-maxage=86400")), "private, max-age=3600");
+/// assert_eq!(private_cache_control(Some("no-store")), "private, no-store");
+/// ```
+pub fn private_cache_control(chosen: Option<&str>) -> String {
+    let Some(chosen) = chosen else {
+        return PRIVATE.to_owned();
+    };
+    let kept: Vec<&str> = chosen
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .filter(|d| {
+            let name = d
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            !matches!(
+                name.as_str(),
+                "public" | "private" | "s-maxage" | "proxy-revalidate"
+            )
+        })
+        .collect();
+    if kept.is_empty() {
+        return PRIVATE.to_owned();
+    }
+    format!("private, {}", kept.join(", "))
 }
 
 /// `body` compressed when `accepted` and the body's type and size call for it, with
@@ -729,5 +775,31 @@ impl IntoSession for serde_json::Value {
 impl IntoSession for serde_json::Map<String, serde_json::Value> {
     fn into_session(self) -> Result<Session, session::Error> {
         Ok(Session::from(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::private_cache_control;
+
+    #[test]
+    fn a_session_cookie_is_only_ever_privately_cacheable() {
+        for (chosen, expected) in [
+            (None, "private, no-store"),
+            (Some(""), "private, no-store"),
+            (Some("public"), "private, no-store"),
+            (Some("Private, No-Store"), "private, No-Store"),
+            (
+                Some("no-cache, must-revalidate"),
+                "private, no-cache, must-revalidate",
+            ),
+            (
+                Some("PUBLIC, s-maxage=60, proxy-revalidate, max-age=5"),
+                "private, max-age=5",
+            ),
+            (Some("max-age=0, S-MAXAGE = 9"), "private, max-age=0"),
+        ] {
+            assert_eq!(private_cache_control(chosen), expected, "{chosen:?}");
+        }
     }
 }

@@ -329,6 +329,18 @@ pub enum Error {
         "ARC_WS_MAX_CONNECTIONS is {0:?}; set it to a positive whole number of connections per session, e.g. 10"
     )]
     WsMaxConnections(String),
+    /// `ARC_WSS_URL` or `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` is plain `ws://` or
+    /// `http://` outside `testing`: management calls (and the page's socket) would travel
+    /// unencrypted.
+    #[error(
+        "{name} is {value:?}, which is not encrypted; outside ARC_ENV=testing use wss:// or https:// (plain ws:// and http:// are for a local gateway)"
+    )]
+    PlaintextEndpoint {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"
@@ -349,8 +361,8 @@ fn web_origin(value: &str) -> Result<String, Error> {
 }
 
 /// A WebSocket or HTTP URL with a host, as given but for a trailing `/` (the SDK adds
-/// `/@connections/...` after the stage).
-fn websocket_api_url(name: &'static str, value: &str) -> Result<String, Error> {
+/// `/@connections/...` after the stage); plain `ws://` or `http://` only in `testing`.
+fn websocket_api_url(name: &'static str, value: &str, testing: bool) -> Result<String, Error> {
     let bad = || Error::WsUrl {
         name,
         value: value.to_owned(),
@@ -365,6 +377,12 @@ fn websocket_api_url(name: &'static str, value: &str) -> Result<String, Error> {
     let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.starts_with('/') || rest.chars().any(char::is_whitespace) {
         return Err(bad());
+    }
+    if !testing && matches!(scheme.to_ascii_lowercase().as_str(), "ws" | "http") {
+        return Err(Error::PlaintextEndpoint {
+            name,
+            value: value.to_owned(),
+        });
     }
     Ok(format!("{scheme}://{rest}"))
 }
@@ -517,11 +535,12 @@ impl Config {
             Some(v) => return Err(Error::Compression(v)),
         };
         let stage = url_stage(arc_env, vars.get("ARC_LOCAL").map(String::as_str));
+        let testing = env == ArcEnv::Testing;
         let ws_url = get("ARC_WSS_URL")
-            .map(|v| websocket_api_url("ARC_WSS_URL", v))
+            .map(|v| websocket_api_url("ARC_WSS_URL", v, testing))
             .transpose()?;
         let ws_endpoint = get("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI")
-            .map(|v| websocket_api_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v))
+            .map(|v| websocket_api_url("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", v, testing))
             .transpose()?;
 
         let ws_origins = match get("ARC_WS_ORIGINS") {

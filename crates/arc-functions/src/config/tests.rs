@@ -321,3 +321,103 @@ fn testing_accepts_a_short_secret() {
     assert_eq!(c.secret.as_bytes(), b"dev");
     assert!(!c.development_secret);
 }
+
+#[test]
+fn websocket_urls_are_checked_and_plaintext_is_for_testing_only() {
+    const SECRET: &str = "a production secret of 32 bytes or more";
+    let url = |env: &str, name: &str, value: &str| {
+        Config::from_vars([("ARC_ENV", env), ("ARC_APP_SECRET", SECRET), (name, value)])
+    };
+    for name in ["ARC_WSS_URL", "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] {
+        let prod = url(
+            "production",
+            name,
+            "wss://abc.execute-api.us-east-1.amazonaws.com/prod/",
+        )
+        .expect("wss is fine anywhere");
+        let read = if name == "ARC_WSS_URL" {
+            prod.ws_url
+        } else {
+            prod.ws_endpoint
+        };
+        assert_eq!(
+            read.as_deref(),
+            Some("wss://abc.execute-api.us-east-1.amazonaws.com/prod")
+        );
+        assert!(url("staging", name, "https://vpce.example.com").is_ok());
+        for plain in [
+            "ws://127.0.0.1:9001",
+            "http://localhost:9001",
+            "HTTP://gateway:9001",
+        ] {
+            for env in ["production", "staging"] {
+                let refused = url(env, name, plain).expect_err("plaintext outside testing");
+                assert_eq!(
+                    refused,
+                    Error::PlaintextEndpoint {
+                        name: if name == "ARC_WSS_URL" {
+                            "ARC_WSS_URL"
+                        } else {
+                            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
+                        },
+                        value: plain.to_owned(),
+                    }
+                );
+                assert!(refused.to_string().contains("wss://"), "{refused}");
+            }
+            assert!(url("testing", name, plain).is_ok(), "{plain} in testing");
+        }
+        for bad in [
+            "abc.example.com",
+            "ftp://x",
+            "wss://",
+            "wss:///path",
+            "wss://a b",
+        ] {
+            assert!(
+                matches!(url("testing", name, bad), Err(Error::WsUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+}
+
+#[test]
+fn websocket_origins_and_the_connection_cap() {
+    let config = ok(&[TESTING]);
+    assert!(config.ws_origins.is_empty());
+    assert_eq!(config.ws_max_connections, DEFAULT_WS_MAX_CONNECTIONS);
+    assert_eq!(DEFAULT_WS_MAX_CONNECTIONS, 10);
+    let config = ok(&[
+        TESTING,
+        (
+            "ARC_WS_ORIGINS",
+            " https://App.Example.com:443/ ,, http://127.0.0.1:9000",
+        ),
+        ("ARC_WS_MAX_CONNECTIONS", "3"),
+    ]);
+    assert_eq!(
+        config.ws_origins,
+        ["https://app.example.com", "http://127.0.0.1:9000"]
+    );
+    assert_eq!(config.ws_max_connections, 3);
+    for bad in [
+        "app.example.com",
+        "https://",
+        "https://app.example.com/path",
+        "wss://app.example.com",
+    ] {
+        assert_eq!(
+            err(&[TESTING, ("ARC_WS_ORIGINS", bad)]),
+            Error::WsOrigin(bad.trim().to_owned()).to_string(),
+            "{bad}"
+        );
+    }
+    for bad in ["0", "-1", "ten", "1.5"] {
+        let message = err(&[TESTING, ("ARC_WS_MAX_CONNECTIONS", bad)]);
+        assert!(
+            message.starts_with(&format!("ARC_WS_MAX_CONNECTIONS is {bad:?}")),
+            "{message}"
+        );
+    }
+}

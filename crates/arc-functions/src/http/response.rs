@@ -237,6 +237,31 @@ impl Response {
         Self::new().location(location)
     }
 
+    /// A redirect to `target` when it is a path on this site, else to `fallback`: for a
+    /// `next=` parameter after a login, which an attacker could otherwise point at their own
+    /// site (an open redirect). A local path starts with one `/`, not `//` or `/\` (which
+    /// browsers read as another host), and holds no control character or space; `fallback`
+    /// should be a path of the app's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Response;
+    /// let to = |next: &str| Response::redirect_local(next, "/").into_http().map(|r| r.headers()["location"].clone());
+    /// assert_eq!(to("/account?tab=keys")?, "/account?tab=keys");
+    /// assert_eq!(to("https://evil.example/")?, "/");
+    /// assert_eq!(to("//evil.example")?, "/");
+    /// assert_eq!(to("/\\evil.example")?, "/");
+    /// # Ok::<(), arc_functions::http::ResponseError>(())
+    /// ```
+    pub fn redirect_local(target: &str, fallback: impl Into<String>) -> Self {
+        if is_local_path(target) {
+            Self::redirect(target)
+        } else {
+            Self::redirect(fallback)
+        }
+    }
+
     /// Sets the status code (the shorthand's `status`, `code` or `statusCode`).
     ///
     /// # Examples
@@ -567,6 +592,16 @@ impl Response {
     }
 }
 
+/// Whether `target` is a path on this site: `/` but not `//`, and no control character, space
+/// or backslash anywhere (browsers read `\\` as `/`, so `/\\host` is `//host`).
+fn is_local_path(target: &str) -> bool {
+    target.starts_with('/')
+        && !target.starts_with("//")
+        && !target
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+}
+
 /// `cache-control` for a response that carries the session cookie: `private` always, keeping
 /// what the handler chose that still holds for the browser's own cache (`no-store`,
 /// `max-age`, `no-cache`, ...) and dropping what only a shared cache reads (`public`,
@@ -780,7 +815,36 @@ impl IntoSession for serde_json::Map<String, serde_json::Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::private_cache_control;
+    use super::{is_local_path, private_cache_control};
+
+    #[test]
+    fn only_a_path_of_this_site_is_local() {
+        for local in [
+            "/",
+            "/account",
+            "/a/b?next=//x#f",
+            "/%2F%2Fevil.example",
+            "/café",
+        ] {
+            assert!(is_local_path(local), "{local}");
+        }
+        for foreign in [
+            "",
+            "account",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/a\\b",
+            "https://evil.example",
+            "javascript:alert(1)",
+            " /account",
+            "/\t/evil.example",
+            "/a\r\nSet-Cookie: x=1",
+            "/\u{0}",
+        ] {
+            assert!(!is_local_path(foreign), "{foreign:?}");
+        }
+    }
 
     #[test]
     fn a_session_cookie_is_only_ever_privately_cacheable() {

@@ -401,7 +401,12 @@ fn api_endpoint(domain_name: &str, stage: &str) -> String {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
         _ => domain_name,
     };
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+    // A loopback address, not a name that merely starts like one (`127.evil.example`).
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
     let scheme = if loopback { "http" } else { "https" };
     let stage = stage.trim_matches('/');
     if stage.is_empty() {
@@ -432,6 +437,15 @@ mod tests {
             api_endpoint("localhost.example.com", "prod"),
             "https://localhost.example.com/prod"
         );
+        assert_eq!(
+            api_endpoint("127.evil.example:443", "prod"),
+            "https://127.evil.example:443/prod"
+        );
+        assert_eq!(
+            api_endpoint("127.0.0.1.nip.io", "prod"),
+            "https://127.0.0.1.nip.io/prod"
+        );
+        assert_eq!(api_endpoint("127.0.0.2:9001", ""), "http://127.0.0.2:9001");
     }
 
     #[test]

@@ -128,10 +128,13 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
                 ("Type", s("AWS::Serverless::HttpApi")),
                 (
                     "Properties",
-                    map([(
-                        "Description",
-                        s(format!("{}: the @http routes of app.arc", manifest.app)),
-                    )]),
+                    map([
+                        (
+                            "Description",
+                            s(format!("{}: the @http routes of app.arc", manifest.app)),
+                        ),
+                        ("DefaultRouteSettings", throttling()),
+                    ]),
                 ),
             ]),
         ));
@@ -240,6 +243,30 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
                     ]),
                 ),
                 (
+                    "ThrottlingRateLimit",
+                    map([
+                        ("Type", s("Number")),
+                        ("Default", Node::Raw("100".into())),
+                        ("MinValue", Node::Raw("1".into())),
+                        (
+                            "Description",
+                            s(
+                                "Requests (and WebSocket messages) per second each route accepts at \
+                               steady state, on both APIs' stages",
+                            ),
+                        ),
+                    ]),
+                ),
+                (
+                    "ThrottlingBurstLimit",
+                    map([
+                        ("Type", s("Number")),
+                        ("Default", Node::Raw("200".into())),
+                        ("MinValue", Node::Raw("1".into())),
+                        ("Description", s("Requests each route accepts in a burst")),
+                    ]),
+                ),
+                (
                     "AppSecretName",
                     map([
                         ("Type", s("String")),
@@ -333,7 +360,8 @@ fn policies(session_table: bool, websocket: bool) -> Option<Node> {
             ("Action", s("execute-api:ManageConnections")),
             (
                 "Resource",
-                sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/*"),
+                // The app's own stage only: not another stage of the same API.
+                sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/${ArcEnv}/*"),
             ),
         ]));
     }
@@ -481,11 +509,21 @@ fn websocket(routes: &[String], ids: &mut Ids, policies: &Option<Node>) -> Vec<(
                     ("ApiId", r("WebSocketApi")),
                     ("DeploymentId", r(deployment)),
                     ("StageName", r("ArcEnv")),
+                    ("DefaultRouteSettings", throttling()),
                 ]),
             ),
         ]),
     ));
     resources
+}
+
+/// Every route's default throttling, from the template's parameters: a flood of requests or
+/// connections meets API Gateway's 429 before it reaches (and bills) the functions.
+fn throttling() -> Node {
+    map([
+        ("ThrottlingRateLimit", r("ThrottlingRateLimit")),
+        ("ThrottlingBurstLimit", r("ThrottlingBurstLimit")),
+    ])
 }
 
 fn session_table(table: &arc_manifest::Table) -> Node {

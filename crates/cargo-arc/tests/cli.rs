@@ -592,7 +592,11 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
         "StageName: !Ref ArcEnv",
         "ARC_WSS_URL: !Sub \"wss://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${ArcEnv}\"",
         "Action: execute-api:ManageConnections",
-        "Resource: !Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/*\"",
+        // The app's stage only.
+        "Resource: !Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/${ArcEnv}/*\"",
+        // Both stages throttle every route by default, from the template's parameters.
+        "ThrottlingRateLimit: !Ref ThrottlingRateLimit",
+        "ThrottlingBurstLimit: !Ref ThrottlingBurstLimit",
     ] {
         assert!(template.contains(expected), "{expected:?} in\n{template}");
     }
@@ -627,6 +631,15 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
         7
     );
     assert!(!template.contains("dynamodb"));
+    assert_eq!(
+        template.matches("DefaultRouteSettings:").count(),
+        2,
+        "the HTTP API and the WebSocket stage"
+    );
+    assert!(
+        template.contains("ThrottlingRateLimit:\n    Type: Number\n    Default: 100"),
+        "{template}"
+    );
 }
 
 #[test]

@@ -923,3 +923,40 @@ async fn a_map_given_as_the_session_is_written() {
     let session = r.session(&store).await.expect("read");
     assert_eq!(session.get::<u64>("count").expect("a number"), Some(3));
 }
+
+#[tokio::test]
+async fn a_server_error_writes_no_session_as_in_the_axum_layer() {
+    async fn fails_softly(req: Request) -> http::Result<Response> {
+        let count = req.session.get::<u64>("count")?.unwrap_or(0);
+        let status = req
+            .query
+            .get("status")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
+        Ok(Response::text("half done")
+            .status(status)
+            .session(json!({ "count": count + 100 })))
+    }
+    let handler = Handler::with_store(default_store(), fails_softly);
+    let ask = |status: &str, cookie: Option<String>| {
+        let query = format!("status={status}");
+        event(V2, move |e| {
+            e["rawQueryString"] = json!(query);
+            e["cookies"] = json!(cookie.into_iter().collect::<Vec<_>>());
+        })
+    };
+    // The control: a 200 writes, and a 4xx too (the client's mistake, the session's state).
+    let ok = handler.handle(ask("200", None)).await;
+    assert_eq!(set_cookies(&ok).len(), 1);
+    let cookie = session_pair(&ok);
+    assert_eq!(
+        set_cookies(&handler.handle(ask("404", Some(cookie.clone()))).await).len(),
+        1
+    );
+    for status in ["500", "502", "503", "599"] {
+        let failed = handler.handle(ask(status, Some(cookie.clone()))).await;
+        assert_eq!(failed.status().as_u16().to_string(), status);
+        assert!(set_cookies(&failed).is_empty(), "{status} wrote a session");
+        assert_eq!(body_text(&failed), "half done", "the handler's own answer");
+    }
+}

@@ -303,6 +303,11 @@ where
                 return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
             }
         };
+        // A request that failed changes no session and tells no socket, as in the axum layer:
+        // its half-done work must not become the next request's state.
+        if response.is_server_error() {
+            return response.into_http_or_500(None, accepted);
+        }
         // Pushed after the write, to the session the response leaves behind.
         let push = response.take_push();
         let arrived_with = origin

@@ -483,6 +483,12 @@ impl Response {
         self
     }
 
+    /// Whether the handler answered a server error (5xx).
+    pub(crate) fn is_server_error(&self) -> bool {
+        self.status
+            .is_some_and(|status| (500..600).contains(&status))
+    }
+
     pub(crate) fn take_push(&mut self) -> Option<ws::Payload> {
         self.push.take()
     }

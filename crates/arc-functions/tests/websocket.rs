@@ -1212,6 +1212,25 @@ async fn dynamodb_a_ticket_ties_the_socket_once_and_only_from_its_origin() {
 }
 
 #[tokio::test]
+async fn dynamodb_tickets_work_with_the_host_cookie_that_never_crosses_hosts() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, table) = dynamodb_store(&[("ARC_SESSION_HOST_COOKIE", "true")]).await;
+    let cookie = cookie_for(&store, json!({"count": 4})).await;
+    assert!(cookie.starts_with("__Host-_idx="), "{cookie}");
+    let (_, ticket) = ticket_for(&store, &table, &cookie).await;
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&ticket), "h-1"),
+    )
+    .await;
+    assert_eq!(replied(&reply)["count"], 4);
+    assert_eq!(connections_of(&store, &cookie).await, ["h-1"]);
+}
+
+#[tokio::test]
 async fn dynamodb_a_ticket_of_a_session_that_ended_opens_nothing() {
     if !dynamodb_available() {
         return;

@@ -11,6 +11,8 @@ DYNALITE_VERSION="4.0.0"
 CFN_LINT_VERSION="1.58.0"
 # SAM's own CLI, to build the generated template the way a deploy does.
 SAM_CLI_VERSION="1.170.0"
+# A local Secrets Manager (moto's server mode speaks the real API), for ARC_APP_SECRET_ARN.
+MOTO_VERSION="5.2.5"
 
 # The example app's session table (app.arc `@tables`), keyed on `_idx` like Architect's.
 SESSION_TABLE="bigsesh-session"
@@ -85,6 +87,53 @@ ensure_cfn_lint() {
 SAM_CLI="$TOOLS_DIR/sam/bin/sam"
 ensure_sam_cli() {
 	ensure_pip_tool sam "aws-sam-cli==$SAM_CLI_VERSION" sam "SAM CLI, version $SAM_CLI_VERSION"
+}
+
+MOTO_SERVER="$TOOLS_DIR/moto/bin/moto_server"
+ensure_moto() {
+	if [[ -x "$MOTO_SERVER" ]] && "$TOOLS_DIR/moto/bin/python" -c \
+		"import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+		return
+	fi
+	log "installing moto[server] $MOTO_VERSION from PyPI into .tools/moto"
+	python3 -m venv "$TOOLS_DIR/moto"
+	"$TOOLS_DIR/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+	[[ -x "$MOTO_SERVER" ]]
+}
+
+# start_moto: moto's server on a free loopback port for this script's lifetime, as the local
+# Secrets Manager. Exports AWS_ENDPOINT_URL_SECRETS_MANAGER.
+start_moto() {
+	ensure_moto
+	local port out="$TOOLS_DIR/moto.$$.out"
+	port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+	"$MOTO_SERVER" -H 127.0.0.1 -p "$port" >"$out" 2>&1 &
+	MOTO_PID=$!
+	_CLEANUP+=("stop_moto")
+	local i
+	for ((i = 0; i < 300; i++)); do
+		if python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/moto-api/', timeout=1)" 2>/dev/null; then break; fi
+		if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	if ! kill -0 "$MOTO_PID" 2>/dev/null || ((i == 300)); then
+		cat "$out" >&2
+		echo "moto's server did not start" >&2
+		return 1
+	fi
+	export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
+	export AWS_REGION="${AWS_REGION:-us-east-1}"
+	export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+	log "moto (Secrets Manager) on $AWS_ENDPOINT_URL_SECRETS_MANAGER"
+}
+
+stop_moto() {
+	if [[ -n "${MOTO_PID:-}" ]]; then
+		kill "$MOTO_PID" 2>/dev/null || true
+		wait "$MOTO_PID" 2>/dev/null || true
+		rm -f "$TOOLS_DIR/moto.$$.out"
+		MOTO_PID=""
+	fi
 }
 
 ensure_dynalite() {

@@ -81,10 +81,12 @@ const SESSION_TABLE_ACTIONS: [&str; 4] = [
 /// an HTTP API with one route per `@http` entry, a WebSocket API with `$connect`, `$disconnect`,
 /// `$default` and the custom routes when app.arc has `@ws`, and in
 /// [`Sessions::DynamoDb`] mode the `session` table with TTL. Every function gets `ARC_ENV` and
-/// `SESSION_TABLE_NAME`, `ARC_WSS_URL` with `@ws`, and `ARC_APP_SECRET` resolved by
-/// CloudFormation from the Secrets Manager secret named by the `AppSecretName` parameter.
-/// Permissions are the least the library needs: item reads and writes on the session table,
-/// and `execute-api:ManageConnections` on the WebSocket API.
+/// `SESSION_TABLE_NAME`, `ARC_WSS_URL` with `@ws`, and `ARC_APP_SECRET_ARN`: the name of the
+/// Secrets Manager secret (the `AppSecretName` parameter) each function reads at cold start,
+/// so the secret's value is never in the template nor in the functions' configuration.
+/// Permissions are the least the library needs: `secretsmanager:GetSecretValue` on that one
+/// secret, item reads and writes on the session table, and `execute-api:ManageConnections` on
+/// the WebSocket API's stage.
 ///
 /// # Errors
 ///
@@ -194,10 +196,10 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
             },
         ),
         (
-            "ARC_APP_SECRET",
-            // Resolved by CloudFormation at deploy time: the template and the stack's parameters
-            // hold only the secret's name.
-            sub("{{resolve:secretsmanager:${AppSecretName}:SecretString}}"),
+            // The name, read by each function at cold start: a value resolved here would sit in
+            // every function's configuration for anyone allowed to read the function.
+            "ARC_APP_SECRET_ARN",
+            r("AppSecretName"),
         ),
     ];
     if ws.is_some() {
@@ -275,8 +277,9 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
                         (
                             "Description",
                             s(
-                                "Name or ARN of the Secrets Manager secret whose SecretString \
-                               is ARC_APP_SECRET (32 bytes or more); the name, never the value",
+                                "Name of the Secrets Manager secret whose SecretString is the \
+                               app secret (32 bytes or more), read by each function at cold \
+                               start; the name, never the value",
                             ),
                         ),
                     ]),
@@ -311,12 +314,7 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
 }
 
 /// The function of one route, built by SAM from the workspace root with cargo-lambda.
-fn function_resource(
-    function: &str,
-    route: &str,
-    event: Option<Node>,
-    policies: &Option<Node>,
-) -> Node {
+fn function_resource(function: &str, route: &str, event: Option<Node>, policies: &Node) -> Node {
     let mut properties = vec![
         ("CodeUri".to_owned(), s(".")),
         ("Description".to_owned(), s(route)),
@@ -324,9 +322,7 @@ fn function_resource(
     if let Some(event) = event {
         properties.push(("Events".into(), map([("Http", event)])));
     }
-    if let Some(policies) = policies {
-        properties.push(("Policies".into(), policies.clone()));
-    }
+    properties.push(("Policies".into(), policies.clone()));
     map([
         ("Type", s("AWS::Serverless::Function")),
         (
@@ -341,9 +337,19 @@ fn function_resource(
     ])
 }
 
-/// The statements every function gets, or `None` when the defaults (logs only) are enough.
-fn policies(session_table: bool, websocket: bool) -> Option<Node> {
-    let mut statements = Vec::new();
+/// The statements every function gets beside the defaults (logs).
+fn policies(session_table: bool, websocket: bool) -> Node {
+    let mut statements = vec![map([
+        ("Effect", s("Allow")),
+        ("Action", s("secretsmanager:GetSecretValue")),
+        (
+            "Resource",
+            // Secrets Manager adds six random characters to a secret's name in its ARN.
+            sub(
+                "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AppSecretName}-??????",
+            ),
+        ),
+    ])];
     if session_table {
         statements.push(map([
             ("Effect", s("Allow")),
@@ -365,17 +371,15 @@ fn policies(session_table: bool, websocket: bool) -> Option<Node> {
             ),
         ]));
     }
-    (!statements.is_empty()).then(|| {
-        Node::List(vec![map([
-            ("Version", s("2012-10-17")),
-            ("Statement", Node::List(statements)),
-        ])])
-    })
+    Node::List(vec![map([
+        ("Version", s("2012-10-17")),
+        ("Statement", Node::List(statements)),
+    ])])
 }
 
 /// The WebSocket API: API, one function, integration, route and permission per route, then a
 /// deployment and a stage.
-fn websocket(routes: &[String], ids: &mut Ids, policies: &Option<Node>) -> Vec<(String, Node)> {
+fn websocket(routes: &[String], ids: &mut Ids, policies: &Node) -> Vec<(String, Node)> {
     let mut resources = vec![(
         "WebSocketApi".to_owned(),
         map([

@@ -514,7 +514,10 @@ fn sam_cookie_mode_has_no_table_and_no_dynamodb_permission() {
         "      - x86_64\n",
         "SESSION_TABLE_NAME: jwe",
         "ARC_ENV: !Ref ArcEnv",
-        "ARC_APP_SECRET: !Sub \"{{resolve:secretsmanager:${AppSecretName}:SecretString}}\"",
+        // The secret's name, read at cold start; its value nowhere in the template.
+        "ARC_APP_SECRET_ARN: !Ref AppSecretName",
+        "Action: secretsmanager:GetSecretValue",
+        "Resource: !Sub \"arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AppSecretName}-??????\"",
         "  GetIndexFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      \
          BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: get-index\n",
         "  PostCountFunction:",
@@ -525,7 +528,13 @@ fn sam_cookie_mode_has_no_table_and_no_dynamodb_permission() {
     ] {
         assert!(template.contains(expected), "{expected:?} in\n{template}");
     }
-    for absent in ["DynamoDB", "dynamodb:", "arm64"] {
+    for absent in [
+        "DynamoDB",
+        "dynamodb:",
+        "arm64",
+        "resolve:",
+        "ARC_APP_SECRET:",
+    ] {
         assert!(!template.contains(absent), "{absent:?} in\n{template}");
     }
     // The three HTTP routes and app.arc's three `@ws` routes.
@@ -558,8 +567,15 @@ fn sam_dynamodb_mode_creates_the_session_table_and_grants_only_it() {
             .count(),
         6
     );
-    // Beside the table, only the WebSocket API's connections (execute-api:ManageConnections).
-    assert_eq!(template.matches("Resource:").count(), 12);
+    // Beside the table, only the secret and the WebSocket API's connections
+    // (execute-api:ManageConnections).
+    assert_eq!(template.matches("Resource:").count(), 18);
+    assert_eq!(
+        template
+            .matches("Action: secretsmanager:GetSecretValue")
+            .count(),
+        6
+    );
     assert_eq!(
         template
             .matches("Action: execute-api:ManageConnections")

@@ -12,6 +12,7 @@
 //! response in DynamoDB mode here (BENCHMARKS.md, "First request in DynamoDB mode").
 
 mod http_client;
+pub(crate) mod secrets;
 
 pub(crate) use http_client::{CONNECT_ONLY, connected};
 

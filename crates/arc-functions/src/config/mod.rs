@@ -341,6 +341,21 @@ pub enum Error {
         /// Its value.
         value: String,
     },
+    /// Both `ARC_APP_SECRET_ARN` and `ARC_APP_SECRET` are set: which one holds the secret?
+    #[error(
+        "ARC_APP_SECRET_ARN and ARC_APP_SECRET are both set; keep ARC_APP_SECRET_ARN (the secret read from Secrets Manager) deployed, or ARC_APP_SECRET alone for a local run"
+    )]
+    SecretTwice,
+    /// The secret `ARC_APP_SECRET_ARN` names cannot be read from Secrets Manager.
+    #[error(
+        "ARC_APP_SECRET_ARN names {id:?}, which could not be read from Secrets Manager: {reason}; check the ARN or name, the region, and that the function's role may call secretsmanager:GetSecretValue on it"
+    )]
+    SecretsManager {
+        /// The secret's ARN or name, as given.
+        id: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"
@@ -431,7 +446,79 @@ impl Config {
     /// # }
     /// ```
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_vars(std::env::vars())
+        Self::load(std::env::vars())
+    }
+
+    /// Reads the configuration from `vars` as [`Config::from_vars`] does, after reading the app
+    /// secret from Secrets Manager when `ARC_APP_SECRET_ARN` names one (its ARN or name): the
+    /// `AWSCURRENT` version becomes `ARC_APP_SECRET`, and `AWSPREVIOUS`, when the secret has
+    /// one, the first of `ARC_APP_SECRET_PREVIOUS` (before any given there), so a rotation in
+    /// Secrets Manager signs nobody out. The fetch uses the standard AWS environment
+    /// (credentials, region, `AWS_ENDPOINT_URL_SECRETS_MANAGER`), blocks at most five seconds,
+    /// and happens only here, at cold start; without `ARC_APP_SECRET_ARN` nothing is fetched
+    /// and no AWS configuration is loaded. [`Config::from_env`] is `load` on the process's
+    /// environment.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SecretTwice`] when `ARC_APP_SECRET` is set too; [`Error::SecretsManager`]
+    /// when the secret cannot be read; then whatever [`Config::from_vars`] finds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::{Config, Error};
+    ///
+    /// // Without ARC_APP_SECRET_ARN, exactly from_vars.
+    /// let config = Config::load([("ARC_ENV", "testing")])?;
+    /// assert!(config.development_secret);
+    /// let twice = Config::load([("ARC_APP_SECRET_ARN", "app/secret"), ("ARC_APP_SECRET", "x")]);
+    /// assert!(matches!(twice, Err(Error::SecretTwice)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn load<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut vars: HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let named = vars
+            .get("ARC_APP_SECRET_ARN")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(id) = named {
+            if vars
+                .get("ARC_APP_SECRET")
+                .is_some_and(|v| !v.trim().is_empty())
+            {
+                return Err(Error::SecretTwice);
+            }
+            let failed = |reason: String| Error::SecretsManager {
+                id: id.clone(),
+                reason,
+            };
+            let fetched = crate::aws::secrets::fetch(&id).map_err(failed)?;
+            if fetched.previous.as_deref().is_some_and(|p| p.contains(',')) {
+                return Err(failed(
+                    "its AWSPREVIOUS version contains a comma, which ARC_APP_SECRET_PREVIOUS \
+                     uses to separate secrets"
+                        .to_owned(),
+                ));
+            }
+            vars.insert("ARC_APP_SECRET".into(), fetched.current);
+            if let Some(previous) = fetched.previous {
+                let given = vars.remove("ARC_APP_SECRET_PREVIOUS");
+                let all = match given {
+                    Some(given) if !given.trim().is_empty() => format!("{previous},{given}"),
+                    _ => previous,
+                };
+                vars.insert("ARC_APP_SECRET_PREVIOUS".into(), all);
+            }
+        }
+        Self::from_vars(vars)
     }
 
     /// Reads the configuration from the given variables, as [`Config::from_env`] does from the

@@ -1212,6 +1212,42 @@ async fn dynamodb_a_ticket_ties_the_socket_once_and_only_from_its_origin() {
 }
 
 #[tokio::test]
+async fn dynamodb_a_session_this_request_ends_gets_no_ticket() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    async fn page(mut req: http::Request) -> http::Result<http::Response> {
+        match req.query.get("then") {
+            Some("regenerate") => req.session.regenerate(),
+            Some("destroy") => req.session.destroy(),
+            _ => {}
+        }
+        Ok(http::Response::text(
+            req.socket_url().unwrap_or_else(|| "none".into()),
+        ))
+    }
+    let config = config(&[
+        ("SESSION_TABLE_NAME", &table),
+        ("ARC_WSS_URL", "wss://ws.example.com/production"),
+    ]);
+    let http = HttpHandler::with_store(Arc::clone(&store), page).with_config(&config);
+    for (then, ticket) in [("keep", true), ("regenerate", false), ("destroy", false)] {
+        let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+            e["cookies"] = json!([cookie]);
+            e["headers"]["host"] = json!("app.example.com");
+            e["rawQueryString"] = json!(format!("then={then}"));
+            e["queryStringParameters"] = json!({ "then": then });
+        });
+        let reply: Value =
+            serde_json::from_str(&http.invoke(&request).await.expect("served")).expect("JSON");
+        let body = reply["body"].as_str().expect("a body");
+        assert_eq!(body.contains("?ticket=t1."), ticket, "{then}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn dynamodb_tickets_work_with_the_host_cookie_that_never_crosses_hosts() {
     if !dynamodb_available() {
         return;

@@ -245,3 +245,24 @@ fn merged(mut multi: HeaderMap, single: HeaderMap) -> HeaderMap {
     }
     multi
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Request;
+
+    #[test]
+    fn debug_output_never_shows_the_cookie() {
+        let event = serde_json::from_value(serde_json::json!({
+            "headers": {"Cookie": "_idx=SESSION-COOKIE-VALUE", "Origin": "https://app.example.com"},
+            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+                "connectionId": "a", "connectedAt": 1, "requestTimeEpoch": 2}
+        }))
+        .expect("an event");
+        let shown = format!("{:?}", Request::from_event(event).expect("read"));
+        assert!(!shown.contains("SESSION-COOKIE-VALUE"), "{shown}");
+        assert!(
+            shown.contains("REDACTED") && shown.contains("https://app.example.com"),
+            "{shown}"
+        );
+    }
+}

@@ -11,6 +11,9 @@ DYNALITE_VERSION="4.0.0"
 CFN_LINT_VERSION="1.58.0"
 # SAM's own CLI, to build the generated template the way a deploy does.
 SAM_CLI_VERSION="1.170.0"
+# The dependency policy's checker (deny.toml), built from crates.io: its releases ship no
+# binary the registries carry.
+CARGO_DENY_VERSION="0.20.2"
 # A local Secrets Manager (moto's server mode speaks the real API), for ARC_APP_SECRET_ARN.
 MOTO_VERSION="5.2.5"
 
@@ -87,6 +90,12 @@ ensure_cfn_lint() {
 SAM_CLI="$TOOLS_DIR/sam/bin/sam"
 ensure_sam_cli() {
 	ensure_pip_tool sam "aws-sam-cli==$SAM_CLI_VERSION" sam "SAM CLI, version $SAM_CLI_VERSION"
+}
+
+ensure_cargo_deny() {
+	if [[ "$(cargo deny --version 2>/dev/null)" == "cargo-deny $CARGO_DENY_VERSION" ]]; then return; fi
+	log "installing cargo-deny $CARGO_DENY_VERSION from crates.io (a few minutes, once)"
+	cargo install --quiet --locked --version "$CARGO_DENY_VERSION" cargo-deny
 }
 
 MOTO_SERVER="$TOOLS_DIR/moto/bin/moto_server"

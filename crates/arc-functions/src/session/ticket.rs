@@ -290,6 +290,19 @@ mod tests {
         );
         let slightly = ours().mint(RECORD, ORIGIN, now + 5).expect("minted");
         assert!(ours().open(&slightly, Some(ORIGIN), now).is_ok(), "skew");
+        // The skew allowed, to the second.
+        let edge = ours()
+            .mint(RECORD, ORIGIN, now + CLOCK_SKEW)
+            .expect("minted");
+        assert!(ours().open(&edge, Some(ORIGIN), now).is_ok(), "at the skew");
+        let past_edge = ours()
+            .mint(RECORD, ORIGIN, now + CLOCK_SKEW + 1)
+            .expect("minted");
+        assert_eq!(
+            ours().open(&past_edge, Some(ORIGIN), now),
+            Err(Refusal::Expired),
+            "a second past it"
+        );
     }
 
     #[test]

@@ -128,20 +128,25 @@ fn tickets(c: &mut Criterion) {
         return;
     };
     let (rt, store) = dynamodb(&endpoint);
-    let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
-    let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
-    let request = lambda_http::http::Request::builder()
-        .header("cookie", set_cookie.split(';').next().unwrap_or_default())
-        .body(lambda_http::Body::Empty)
-        .expect("request");
-    let session = rt.block_on(store.read(&request)).expect("GetItem");
     const PAGE: &str = "https://app.example.com";
-    let mint = || {
+    // A session written to the table and read back, as a page's request has it.
+    let stored = || {
+        let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
+        let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
+        let request = lambda_http::http::Request::builder()
+            .header("cookie", set_cookie.split(';').next().unwrap_or_default())
+            .body(lambda_http::Body::Empty)
+            .expect("request");
+        rt.block_on(store.read(&request)).expect("GetItem")
+    };
+    let ticket_for = |session: &Session| {
         store
-            .socket_ticket(&session, PAGE)
+            .socket_ticket(session, PAGE)
             .expect("minted")
             .expect("a stored session has a ticket")
     };
+    let session = stored();
+    let mint = || ticket_for(&session);
     let handler = ws::Handler::with_store(Arc::clone(&store), connect);
     let mut next = 0u64;
 
@@ -166,18 +171,7 @@ fn tickets(c: &mut Criterion) {
     });
     // Each iteration a session of its own, made outside the timing: one session would reach
     // its cap of connections and close the oldest through a management API that is not here.
-    let fresh = || {
-        let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
-        let request = lambda_http::http::Request::builder()
-            .header("cookie", set_cookie.split(';').next().unwrap_or_default())
-            .body(lambda_http::Body::Empty)
-            .expect("request");
-        let session = rt.block_on(store.read(&request)).expect("GetItem");
-        store
-            .socket_ticket(&session, PAGE)
-            .expect("minted")
-            .expect("a stored session has a ticket")
-    };
+    let fresh = || ticket_for(&stored());
     group.bench_function("connect", |b| {
         b.iter_batched(
             fresh,

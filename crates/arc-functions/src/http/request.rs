@@ -700,7 +700,10 @@ impl Request {
     /// Sends `payload` to every open WebSocket connection of this request's session, through
     /// `ARC_WSS_URL`'s API, and returns how many received it. Connections found gone are
     /// forgotten, not an error. The session it reads is the one the request arrived with: a
-    /// session the response writes keeps the same connections, unless it regenerates.
+    /// session the response writes keeps the same connections. After `regenerate()` or
+    /// `destroy()` it sends nothing and returns 0: those connections belong to the session
+    /// that is ending (they are closed once the response is written), and the new one has
+    /// none yet; [`Response::push`](super::Response::push) reaches the new one's.
     ///
     /// # Errors
     ///

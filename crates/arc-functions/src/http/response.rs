@@ -459,11 +459,12 @@ impl Response {
         self
     }
 
-    /// Takes the session to write, leaving none.
     /// After the session is written, sends `payload` to every open WebSocket connection of
-    /// the request's session (DynamoDB mode; see [`ws`](crate::ws)), through `ARC_WSS_URL`'s
-    /// API. Live updates are best-effort: a failed push is logged and never changes the
-    /// response, so a click is never lost to a closed tab. Gone connections are forgotten.
+    /// the session the response leaves behind (DynamoDB mode; see [`ws`](crate::ws)), through
+    /// `ARC_WSS_URL`'s API: after a `regenerate()` the new session's, while the old one's are
+    /// closed; a 5xx response pushes nothing. Live updates are best-effort: a failed push is
+    /// logged and never changes the response, so a click is never lost to a closed tab. Gone
+    /// connections are forgotten.
     /// [`Request::push`](super::Request::push) pushes at once and returns what happened.
     ///
     /// # Examples

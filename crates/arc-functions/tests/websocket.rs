@@ -1532,3 +1532,54 @@ async fn dynamodb_a_push_from_a_socket_reaches_every_tab_of_the_session() {
         Some(2)
     );
 }
+
+#[tokio::test]
+async fn dynamodb_a_server_error_over_the_socket_writes_no_session() {
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&[]).await;
+    let (store, _, _) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    async fn half_done(req: Request) -> ws::Result<Response> {
+        let status = req
+            .body
+            .json()
+            .and_then(|b| b["status"].as_u64())
+            .unwrap_or(200);
+        Ok(Response::status(u16::try_from(status).unwrap_or(200))
+            .session(json!({ "count": 100 }))
+            .push(json!({ "count": 100 })))
+    }
+    let sockets = handler_via(&store, &api, &[], half_done);
+    reply_of(&sockets, &connect_with(Some(&cookie), "x-1")).await;
+    assert_eq!(
+        session_of(&store, &cookie)
+            .await
+            .get::<u64>("count")
+            .expect("n"),
+        Some(100),
+        "the control: $connect's 200 wrote it"
+    );
+    let mut stored = session_of(&store, &cookie).await;
+    stored.clear();
+    stored.insert("count", 1).expect("insert");
+    store.write(&stored).await.expect("written back");
+    api.calls.lock().expect("calls").clear();
+    for status in [500, 503] {
+        let sent = event(MESSAGE, |e| {
+            e["requestContext"]["connectionId"] = json!("x-1");
+            e["body"] = json!(json!({ "status": status }).to_string());
+        });
+        assert_eq!(reply_of(&sockets, &sent).await["statusCode"], status);
+        assert_eq!(
+            session_of(&store, &cookie)
+                .await
+                .get::<u64>("count")
+                .expect("n"),
+            Some(1),
+            "{status} wrote the session"
+        );
+    }
+    assert!(calls_of(&api).is_empty(), "and pushed nothing");
+}

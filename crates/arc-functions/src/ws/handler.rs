@@ -68,7 +68,8 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// [`Response`] carries, ties an accepted connection to its session (closing the session's
 /// oldest connections past `ARC_WS_MAX_CONNECTIONS`), closes the other connections of a
 /// session the handler regenerated or destroyed, sends [`Response::push`] to the session's
-/// connections, and on `$disconnect` forgets the connection. An `Err` or a panic is answered 500 without
+/// connections, and on `$disconnect` forgets the connection. A 5xx answer does none of that:
+/// a failed event changes no session and tells no socket. An `Err` or a panic is answered 500 without
 /// detail (on `$connect`, a refused connection); the cause goes to the log.
 ///
 /// The configuration is read here, at cold start; when it is invalid this logs the reason and
@@ -293,6 +294,10 @@ where
                 return Reply::failure(500);
             }
         };
+        // A failed event changes no session and tells no socket, as over HTTP.
+        if (500..600).contains(&response.status_code()) {
+            return response.into_reply();
+        }
         let accepted = (200..300).contains(&response.status_code());
         // An accepted connection is tied to its session; a later event, only when the
         // handler moved the session to another record.

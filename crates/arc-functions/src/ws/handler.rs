@@ -69,8 +69,8 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// oldest connections past `ARC_WS_MAX_CONNECTIONS`), closes the other connections of a
 /// session the handler regenerated or destroyed, sends [`Response::push`] to the session's
 /// connections, and on `$disconnect` forgets the connection. A 5xx answer does none of that:
-/// a failed event changes no session and tells no socket. An `Err` or a panic is answered 500 without
-/// detail (on `$connect`, a refused connection); the cause goes to the log.
+/// a failed event changes no session and tells no socket. An `Err` or a panic is answered 500
+/// without detail (on `$connect`, a refused connection); the cause goes to the log.
 ///
 /// The configuration is read here, at cold start; when it is invalid this logs the reason and
 /// exits with status 1. Use [`try_async_handler`] to handle that yourself.

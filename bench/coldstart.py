@@ -15,6 +15,9 @@ response, and its peak RSS (VmHWM, read when it polls again, i.e. after the resp
   mode, in cookie mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table
   bigsesh-session, in DynamoDB mode (which loads the AWS configuration, builds the client and
   opens its connection at start-up, before the first poll, then does a GetItem);
+- `get-index` in `secrets` mode: cookie mode with the secret named (`ARC_APP_SECRET_ARN`) rather
+  than given, read at start-up from the Secrets Manager at AWS_ENDPOINT_URL_SECRETS_MANAGER
+  (moto's server: `scripts/lib.sh`'s `start_moto`), which this script gives the secret first;
 - `node`: Node running the same route on @architect/functions (bench/node-routes.js under
   bench/node-runtime.js; --node-modules or NODE_PATH names the node_modules holding it), with a
   cookie from a Node post-count; its DynamoDB mode finds the table through Architect's service
@@ -28,7 +31,7 @@ connection but the Runtime API), against DynamoDB mode as a control that does bo
 start-up preparation, also on a cookieless GET).
 
 Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
-[--targets floor,get-index,node] [--modes cookie,dynamodb] [--node-modules DIR] [--no-strace]
+[--targets floor,get-index,node] [--modes cookie,dynamodb,secrets] [--node-modules DIR] [--no-strace]
 (after `cargo lambda build --release --compiler cargo --bin get-index --bin post-count
 --bin post-reset --bin floor --bin floor-one-thread`).
 """
@@ -46,6 +49,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -167,6 +172,25 @@ def lambda_env(port, route, home, extra):
     }
     env.update(extra)
     return env
+
+
+def put_secret(endpoint, name, value):
+    """Creates (or overwrites) a secret in a local Secrets Manager, which checks no signature."""
+    for target, body in (("CreateSecret", {"Name": name, "SecretString": value}),
+                         ("PutSecretValue", {"SecretId": name, "SecretString": value})):
+        request = urllib.request.Request(endpoint, data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"secretsmanager.{target}",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/secretsmanager/aws4_request, "
+                             "SignedHeaders=host, Signature=0",
+        })
+        try:
+            urllib.request.urlopen(request, timeout=10).read()
+            return
+        except urllib.error.HTTPError as e:
+            if target == "CreateSecret" and e.code == 400:
+                continue  # it exists: put a new current version instead
+            raise
 
 
 def bootstrap(route):
@@ -306,7 +330,7 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--lambda-dir", default=LAMBDA_DIR, help="where <route>/bootstrap are")
     ap.add_argument("--targets", default="floor,get-index,node")
-    ap.add_argument("--modes", default="cookie,dynamodb")
+    ap.add_argument("--modes", default="cookie,dynamodb,secrets")
     ap.add_argument("--node-modules", default=os.environ.get("NODE_PATH"),
                     help="node_modules holding @architect/functions (default: NODE_PATH)")
     ap.add_argument("--no-strace", action="store_true", help="skip the strace check")
@@ -330,6 +354,12 @@ def main():
         "AWS_SECRET_ACCESS_KEY": "local",
     }
     keys = {k: v for k, v in dynamo.items() if k.startswith("AWS_")}
+    secrets_endpoint = os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+    aws = {k: v for k, v in keys.items() if k != "AWS_ENDPOINT_URL_DYNAMODB"}
+    secrets = dict(aws, ARC_APP_SECRET="", ARC_APP_SECRET_ARN="bench/coldstart-secret",
+                   AWS_ENDPOINT_URL_SECRETS_MANAGER=secrets_endpoint or "")
+    if secrets_endpoint and "secrets" in modes:
+        put_secret(secrets_endpoint, "bench/coldstart-secret", SECRET)
     node_env = {"NODE_PATH": args.node_modules or ""}
     node_modes = {
         "cookie": dict(node_env, ARC_SESSION_TABLE_NAME="jwe"),
@@ -339,7 +369,7 @@ def main():
                              "tables": int((endpoint or ":0").rsplit(":", 1)[1]),
                              "_arc": ssm.server_address[1]}})),
     }
-    label = {"cookie": "cookie", "dynamodb": "DynamoDB"}
+    label = {"cookie": "cookie", "dynamodb": "DynamoDB", "secrets": "cookie, secret from Secrets Manager"}
     results = {}
     try:
         cases, skipped = [], []
@@ -361,8 +391,12 @@ def main():
                 if mode == "dynamodb" and not endpoint:
                     skipped.append(f"| {target} | SKIPPED DynamoDB mode: AWS_ENDPOINT_URL_DYNAMODB is unset |")
                     continue
+                if mode == "secrets" and (target != "get-index" or not secrets_endpoint):
+                    if target == "get-index":
+                        skipped.append("| get-index | SKIPPED secrets mode: AWS_ENDPOINT_URL_SECRETS_MANAGER is unset |")
+                    continue
                 if target == "get-index":
-                    extra = dynamo if mode == "dynamodb" else {}
+                    extra = {"dynamodb": dynamo, "secrets": secrets}.get(mode, {})
                     get, post = bootstrap("get-index"), bootstrap("post-count")
                 else:
                     extra = node_modes[mode]
@@ -386,6 +420,7 @@ def main():
         if floor:
             print()
             for (target, mode), bound in [(("get-index", "cookie"), 1.1), (("get-index", "dynamodb"), 2),
+                                          (("get-index", "secrets"), None),
                                           (("node", "cookie"), None), (("node", "dynamodb"), None)]:
                 r = results.get((target, mode))
                 if not r:

@@ -208,6 +208,10 @@ mod tests {
         );
         let passed = u64::try_from(now.as_millis()).expect("ms") - 1000;
         assert_eq!(Deadline(Some(passed)).budget(), Duration::ZERO);
+        // Lambda's longest timeout is 15 minutes: a deadline 14 minutes away is real.
+        let later = u64::try_from((now + Duration::from_secs(14 * 60)).as_millis()).expect("ms");
+        let budget = Deadline(Some(later)).budget();
+        assert!(budget > Duration::from_secs(13 * 60), "{budget:?}");
         let next_hour = u64::try_from((now + Duration::from_secs(3600)).as_millis()).expect("ms");
         assert_eq!(Deadline(Some(next_hour)).budget(), UNKNOWN_DEADLINE_BUDGET);
     }

@@ -530,7 +530,7 @@ async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_t
     if !dynamodb_available() {
         return;
     }
-    let (store, _, _) = dynamodb_store(&[]).await;
+    let (store, client, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     async fn act(req: Request) -> ws::Result<Response> {
         let action = req
@@ -563,8 +563,27 @@ async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_t
         reply_of(&handler, &say("regenerate")).await["statusCode"],
         200
     );
-    // The old cookie opens nothing; the connection follows the session to its new record.
+    // The old cookie opens nothing; the connection follows the session to its new record, and
+    // has left the old session's list, so a push to the old id cannot reach it.
     assert!(session_of(&store, &cookie).await.is_empty());
+    let old_id = cookie
+        .split_once('=')
+        .and_then(|(_, value)| value.split_once('.'))
+        .map(|(id, _)| id.to_owned())
+        .expect("an id.signature cookie");
+    let old_index = client
+        .get_item()
+        .table_name(&table)
+        .key(
+            "_idx",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("ws-session#{old_id}")),
+        )
+        .send()
+        .await
+        .expect("read")
+        .item
+        .unwrap_or_default();
+    assert!(!old_index.contains_key("ws#r1"), "{old_index:?}");
     assert_eq!(replied(&reply_of(&handler, &say("read")).await)["count"], 1);
     assert_eq!(reply_of(&handler, &say("destroy")).await["statusCode"], 200);
     assert_eq!(
@@ -1582,4 +1601,32 @@ async fn dynamodb_a_server_error_over_the_socket_writes_no_session() {
         );
     }
     assert!(calls_of(&api).is_empty(), "and pushed nothing");
+}
+
+#[tokio::test]
+async fn dynamodb_a_ticket_spent_against_an_unreachable_table_is_a_fault_not_a_replay() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, table) = dynamodb_store(&[]).await;
+    let cookie = cookie_for(&store, json!({"count": 1})).await;
+    let (_, ticket) = ticket_for(&store, &table, &cookie).await;
+    // The same secret, a table that does not exist: the spend fails for real.
+    let client = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+    let missing = SessionStore::with_dynamodb_client(
+        &config(&[("SESSION_TABLE_NAME", "no-such-table")]),
+        client,
+    )
+    .expect("DynamoDB mode");
+    let (logs, _guard) = capture_logs();
+    let handler = Handler::with_store(Arc::new(missing), echo);
+    let reply = reply_of(
+        &handler,
+        &connect_from(Some(PAGE_ORIGIN), None, Some(&ticket), "m-1"),
+    )
+    .await;
+    assert_eq!(reply["statusCode"], 500, "{reply}");
+    let log = logged(&logs);
+    assert!(!log.contains("already used"), "{log}");
+    assert!(log.contains("no-such-table"), "{log}");
 }

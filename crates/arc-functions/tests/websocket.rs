@@ -1630,3 +1630,37 @@ async fn dynamodb_a_ticket_spent_against_an_unreachable_table_is_a_fault_not_a_r
     assert!(!log.contains("already used"), "{log}");
     assert!(log.contains("no-such-table"), "{log}");
 }
+
+#[tokio::test]
+async fn dynamodb_a_failure_to_leave_a_sessions_list_is_reported_not_swallowed() {
+    if !dynamodb_available() {
+        return;
+    }
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let (store, client, table) = dynamodb_store(&[]).await;
+    // A connection record naming a session whose list DynamoDB cannot address: its key would
+    // pass the 2,048-byte limit on partition keys, so the update that leaves it fails.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    client
+        .put_item()
+        .table_name(&table)
+        .item("_idx", S("ws#big-1".into()))
+        .item("_session", S("s".repeat(2100)))
+        .item("_ttl", N((now + 600).to_string()))
+        .send()
+        .await
+        .expect("planted");
+    let (logs, _guard) = capture_logs();
+    let handler = Handler::with_store(Arc::clone(&store), echo);
+    // Reading that session fails on the same limit (a 500); the connection is forgotten
+    // whatever the handler answered, and that is what must report its failure.
+    reply_of(&handler, &on(DISCONNECT, "big-1")).await;
+    let log = logged(&logs);
+    assert!(
+        log.contains("forgetting a closed connection failed"),
+        "{log}"
+    );
+}

@@ -13,7 +13,7 @@ use lambda_http::http::{HeaderValue, Request, StatusCode};
 
 use super::extract::Shared;
 use super::{into_axum, page};
-use crate::http::{GENERIC_500, PRIVATE, fault, panic_text, private_cache_control};
+use crate::http::{GENERIC_500, PRIVATE, fault, panic_text, private_cache_control, renew};
 use crate::session::{self, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
@@ -122,6 +122,9 @@ where
                 Ok(session) => session,
                 Err(e) => return Ok(into_axum(fault(&e, "reading the session"))),
             };
+            // Sliding renewal, for a request that changes nothing: decided now, and the session
+            // cloned only then, at most once per half its lifetime.
+            let due = store.renewal_due(&session).then(|| session.clone());
             let shared = Shared::new(Arc::clone(&store), session);
             request.extensions_mut().insert(shared.clone());
             // A panic is answered like an error: the process, and its warm state, live on.
@@ -139,7 +142,13 @@ where
                 return Ok(response);
             }
             let Some(session) = shared.changed() else {
-                return Ok(response);
+                return Ok(match due {
+                    Some(session) => match renew(&store, &session).await {
+                        Some(cookie) => with_cookie(response, &cookie),
+                        None => response,
+                    },
+                    None => response,
+                });
             };
             Ok(match store.write(&session).await {
                 Ok(cookie) => with_cookie(response, &cookie),

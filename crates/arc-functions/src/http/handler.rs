@@ -284,7 +284,12 @@ where
         // Only where it came from is kept for later, unless the flash must be cleared: cloning
         // the whole session on every request would cost more than the rest of the bookkeeping.
         let origin = request.session.origin().cloned();
+        let expiry = request.session.expiry();
         let without_flash = request.had_flash().then(|| request.session.clone());
+        // Sliding renewal, for a response that writes no session: decided now, and the session
+        // cloned only then, which is at most once per half its lifetime.
+        let due = (without_flash.is_none() && store.renewal_due(&request.session))
+            .then(|| request.session.clone());
         // A panic is answered like an error: the process, and its warm state, live on.
         let handler = &*self.handler;
         // Into `Error` at once: `E` need not be `Send`, and the response future must be.
@@ -321,11 +326,15 @@ where
                 .map_err(|e| (e, "clearing the flash messages")),
             (None, None) => {
                 self.follow(push, arrived_with, None, deadline).await;
-                return response.into_http_or_500(None, accepted);
+                let renewed = match due {
+                    Some(session) => renew(store, &session).await,
+                    None => None,
+                };
+                return response.into_http_or_500(renewed.as_deref(), accepted);
             }
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
-                session.adopt(origin);
+                session.adopt(origin, expiry);
                 store
                     .write_tracked(&session)
                     .await
@@ -376,6 +385,20 @@ where
             deadline,
         )
         .await;
+    }
+}
+
+/// Renews a session the response did not write ([`SessionStore::renew`]) and returns the
+/// `Set-Cookie` to send. Best effort: the request already succeeded, so a failure is logged and
+/// the response goes out without the cookie; the next request tries again.
+pub(crate) async fn renew(store: &SessionStore, session: &session::Session) -> Option<String> {
+    match store.renew(session).await {
+        Ok(set_cookie) => set_cookie,
+        Err(session::Error::Ended) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "renewing the session failed; the next request tries again");
+            None
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub use compress::Encoding;
 pub(crate) use event::panic_text;
 pub(crate) use handler::build_or_exit;
 #[cfg(feature = "axum")]
-pub(crate) use handler::{GENERIC_400, fault};
+pub(crate) use handler::{GENERIC_400, fault, renew};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub(crate) use request::Redacted;
 pub use request::{Body, BodyError, Params, Request};

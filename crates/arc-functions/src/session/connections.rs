@@ -140,7 +140,7 @@ impl SessionStore {
         }
         Ok(
             match self.provider().load_record(&opened.record, now).await? {
-                Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin)),
+                Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin, loaded.expiry)),
                 None => Err(Refusal::SessionEnded),
             },
         )
@@ -154,7 +154,7 @@ impl SessionStore {
                 .load_for_connection(connection, keys::now())
                 .await?
             {
-                Some(loaded) => Session::loaded(loaded.data, loaded.origin),
+                Some(loaded) => Session::loaded(loaded.data, loaded.origin, loaded.expiry),
                 None => Session::new(),
             },
         )

@@ -3,7 +3,8 @@
 //! Items: `_idx` (S, the id), `_ttl` (N, epoch seconds, now + `ARC_SESSION_TTL` on every
 //! write), `_iat` (N, the last write, so that lowering `ARC_SESSION_TTL` shortens live
 //! sessions), `_secret` (S, random per session, as @architect/functions writes it), `_created`
-//! (N, for `ARC_SESSION_MAX_AGE`) and every session key as a top-level attribute. The signature
+//! (N, for `ARC_SESSION_MAX_AGE`), `_expiry` (only for a session of its own [`Expiry`]: `S`
+//! `browser`, or `N` seconds of idle lifetime) and every session key as a top-level attribute. The signature
 //! is HMAC-SHA256 of the id under the secret, base64 without `=`: the shape the
 //! `cookie-signature` package that @architect/functions uses writes, so Node and Rust functions
 //! share a table.
@@ -27,8 +28,8 @@ use tokio::sync::OnceCell;
 
 mod connections;
 
-use super::Error;
 use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
+use super::{Error, Expiry};
 use crate::config::Secret;
 use crate::keys::{self, Keyring};
 
@@ -37,6 +38,9 @@ const TTL: &str = "_ttl";
 const SECRET: &str = "_secret";
 const CREATED: &str = "_created";
 const WRITTEN: &str = "_iat";
+const EXPIRY: &str = "_expiry";
+/// `_expiry` of a browser-session cookie.
+const BROWSER: &str = "browser";
 
 /// The id [`DynamoDb::warm_up`] names, were its request ever read as a GetItem: shorter than
 /// every real id.
@@ -223,7 +227,14 @@ impl DynamoDb {
         // An item without `_created` (Node wrote it) begins now: its first write from here
         // records that.
         let created = number(item.remove(CREATED)).unwrap_or(now);
-        if !self.lifetime.is_live(written, created, now) {
+        let expiry = match item.remove(EXPIRY) {
+            Some(AttributeValue::S(s)) if s == BROWSER => Expiry::BrowserSession,
+            Some(AttributeValue::N(n)) => n.parse::<u64>().map_or(Expiry::Default, |secs| {
+                Expiry::Idle(std::time::Duration::from_secs(secs))
+            }),
+            _ => Expiry::Default,
+        };
+        if !self.lifetime.is_live(written, created, now, expiry) {
             return Ok(None);
         }
         let secret = match item.remove(SECRET) {
@@ -236,8 +247,9 @@ impl DynamoDb {
             .collect();
         Ok(Some(Loaded {
             data,
-            origin: Origin::stored(id, secret, created),
+            origin: Origin::stored(id, secret, created, written),
             key_index,
+            expiry,
         }))
     }
 
@@ -250,6 +262,7 @@ impl DynamoDb {
             origin,
             created,
             now,
+            expiry,
         } = write;
         let record = origin.and_then(|o| o.record.as_ref());
         let (id, secret) = match record {
@@ -267,8 +280,18 @@ impl DynamoDb {
         item.insert(KEY.into(), AttributeValue::S(id.clone()));
         item.insert(
             TTL.into(),
-            AttributeValue::N(self.lifetime.expiry(now).to_string()),
+            AttributeValue::N(self.lifetime.expiry_of(expiry, created, now).to_string()),
         );
+        match expiry {
+            Expiry::Default => {}
+            Expiry::BrowserSession => {
+                item.insert(EXPIRY.into(), AttributeValue::S(BROWSER.into()));
+            }
+            Expiry::Idle(_) => {
+                let ttl = self.lifetime.ttl_of(expiry);
+                item.insert(EXPIRY.into(), AttributeValue::N(ttl.to_string()));
+            }
+        }
         item.insert(SECRET.into(), AttributeValue::S(secret));
         item.insert(CREATED.into(), AttributeValue::N(created.to_string()));
         item.insert(WRITTEN.into(), AttributeValue::N(now.to_string()));
@@ -297,6 +320,43 @@ impl DynamoDb {
                 Err(Error::Ended)
             }
             Err(e) => Err(self.fault("PutItem", e)),
+        }
+    }
+
+    /// Sliding renewal: moves the item's `_ttl` and `_iat` on, and nothing else, so a write
+    /// another request made since this one read the session stands. [`Error::Ended`] when the
+    /// item is gone.
+    async fn touch_item(&self, write: Write<'_>) -> Result<String, Error> {
+        let Some(record) = write.origin.and_then(|o| o.record.as_ref()) else {
+            return self.save_item(write).await;
+        };
+        let expires = self
+            .lifetime
+            .expiry_of(write.expiry, write.created, write.now);
+        let updated = self
+            .client()
+            .await
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(record.id.clone()))
+            .update_expression("SET #ttl = :ttl, #iat = :now")
+            .condition_expression("attribute_exists(#idx)")
+            .expression_attribute_names("#idx", KEY)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#iat", WRITTEN)
+            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(write.now.to_string()))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(self.cookie_value(&record.id)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(Error::Ended)
+            }
+            Err(e) => Err(self.fault("UpdateItem", e)),
         }
     }
 
@@ -360,6 +420,10 @@ impl Provider for DynamoDb {
 
     fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
         Box::pin(self.save_item(write))
+    }
+
+    fn touch<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
+        Box::pin(self.touch_item(write))
     }
 
     fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()> {

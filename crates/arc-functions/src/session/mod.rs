@@ -40,6 +40,38 @@ pub(crate) const FLASH_KEY: &str = "_flash";
 /// The session key holding the random value CSRF tokens are bound to.
 pub(crate) const CSRF_BINDING_KEY: &str = "_csrf";
 
+/// How long a session lasts, chosen per session with [`Session::set_expiry`]: the cookie's
+/// `Max-Age` and the server-side expiry both follow it, in either provider, and neither ever
+/// passes `ARC_SESSION_MAX_AGE` from the session's beginning.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use arc_functions::http::session::{Expiry, Session};
+///
+/// let mut session = Session::new();
+/// assert_eq!(session.expiry(), Expiry::Default);
+/// // "Remember me": thirty days after the last visit instead of ARC_SESSION_TTL.
+/// session.set_expiry(Expiry::Idle(Duration::from_secs(30 * 86_400)));
+/// assert_eq!(session.expiry(), Expiry::Idle(Duration::from_secs(2_592_000)));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expiry {
+    /// `ARC_SESSION_TTL` after the last write, and a cookie with the same `Max-Age`.
+    #[default]
+    Default,
+    /// Until the browser closes: a cookie without `Max-Age` or `Expires`. Server-side it still
+    /// lapses `ARC_SESSION_TTL` after the last write. (A browser that restores the previous
+    /// session's tabs restores such cookies too.)
+    BrowserSession,
+    /// Its own idle lifetime, longer or shorter than `ARC_SESSION_TTL` ("remember me"):
+    /// this long after the last write, in the cookie's `Max-Age` and server-side. Whole
+    /// seconds, at least one.
+    Idle(std::time::Duration),
+}
+
 /// What the next write does with the session: keep it, move it to a new id, or end it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Lifecycle {
@@ -75,6 +107,7 @@ pub struct Session {
     /// Where the session was read from; `None` for a new one.
     origin: Option<Origin>,
     lifecycle: Lifecycle,
+    expiry: Expiry,
 }
 
 impl PartialEq for Session {
@@ -89,6 +122,7 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("data", &self.data)
             .field("lifecycle", &self.lifecycle)
+            .field("expiry", &self.expiry)
             .finish_non_exhaustive()
     }
 }
@@ -106,12 +140,45 @@ impl Session {
     }
 
     /// A session a provider loaded.
-    pub(crate) fn loaded(data: Map<String, Value>, origin: Origin) -> Self {
+    pub(crate) fn loaded(data: Map<String, Value>, origin: Origin, expiry: Expiry) -> Self {
         Self {
             data,
             origin: Some(origin),
             lifecycle: Lifecycle::Kept,
+            expiry,
         }
+    }
+
+    /// Chooses how long the session lasts from its next write on: a browser-session cookie,
+    /// or a lifetime of its own ("remember me"). The choice is kept with the session, so
+    /// later writes, and [`regenerate`](Self::regenerate), keep it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::{Expiry, Session};
+    ///
+    /// let mut session = Session::new();
+    /// session.set_expiry(Expiry::BrowserSession);
+    /// session.regenerate();
+    /// assert_eq!(session.expiry(), Expiry::BrowserSession);
+    /// ```
+    pub fn set_expiry(&mut self, expiry: Expiry) {
+        self.expiry = expiry;
+    }
+
+    /// How long the session lasts: what [`set_expiry`](Self::set_expiry) chose, for this
+    /// session or one of its earlier requests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::{Expiry, Session};
+    ///
+    /// assert_eq!(Session::new().expiry(), Expiry::Default);
+    /// ```
+    pub fn expiry(&self) -> Expiry {
+        self.expiry
     }
 
     /// The value under `key`, converted to `T`; `None` when absent or `null` (as JavaScript's
@@ -347,9 +414,12 @@ impl Session {
     /// instead of creating one per write, and `destroy()` or `regenerate()` on it ends the
     /// request's record, so a stolen cookie cannot outlive a logout. The one place that rule
     /// lives; a session that already has an origin keeps its own.
-    pub(crate) fn adopt(&mut self, origin: Option<Origin>) {
+    pub(crate) fn adopt(&mut self, origin: Option<Origin>, expiry: Expiry) {
         if self.origin.is_none() {
             self.origin = origin;
+            if self.expiry == Expiry::Default {
+                self.expiry = expiry;
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use serde_json::{Map, Value};
 
-use super::Error;
+use super::{Error, Expiry};
 use crate::config::Config;
 
 /// The future a provider's operation returns.
@@ -24,6 +24,13 @@ pub(crate) trait Provider: Send + Sync {
 
     /// Saves a session and returns the cookie value to send.
     fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String>;
+
+    /// Renews a session read and not written (sliding expiry): a new expiry from `write.now`,
+    /// its data as they are. Returns the cookie value to send. By default a whole save; a
+    /// provider that keeps records updates only the expiry, so a concurrent write survives.
+    fn touch<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
+        self.save(write)
+    }
 
     /// Forgets the record a session was read from, so its cookie opens nothing any more
     /// (where the provider keeps records: a sealed cookie cannot be recalled).
@@ -101,6 +108,8 @@ pub(crate) struct Write<'a> {
     /// When the session began.
     pub(crate) created: u64,
     pub(crate) now: u64,
+    /// How long this session lasts.
+    pub(crate) expiry: Expiry,
 }
 
 /// A session a provider loaded.
@@ -110,6 +119,8 @@ pub(crate) struct Loaded {
     pub(crate) origin: Origin,
     /// Which secret opened it: 0 is the current one, 1.. the previous ones.
     pub(crate) key_index: usize,
+    /// How long it lasts, as its last write chose.
+    pub(crate) expiry: Expiry,
 }
 
 /// Where a session was read from: when it began and, for a provider that keeps sessions
@@ -118,6 +129,9 @@ pub(crate) struct Loaded {
 pub(crate) struct Origin {
     /// When the session began (epoch seconds), for `ARC_SESSION_MAX_AGE`.
     pub(crate) created: u64,
+    /// When it was last written, when the provider knows (an item Node wrote does not say):
+    /// sliding renewal counts from here.
+    pub(crate) written: Option<u64>,
     pub(crate) record: Option<Record>,
 }
 
@@ -130,17 +144,24 @@ pub(crate) struct Record {
 
 impl Origin {
     /// A session that lives in its cookie only.
-    pub(crate) fn sealed(created: u64) -> Self {
+    pub(crate) fn sealed(created: u64, written: u64) -> Self {
         Self {
             created,
+            written: Some(written),
             record: None,
         }
     }
 
     /// A session kept server-side under `id`.
-    pub(crate) fn stored(id: String, secret: Option<String>, created: u64) -> Self {
+    pub(crate) fn stored(
+        id: String,
+        secret: Option<String>,
+        created: u64,
+        written: Option<u64>,
+    ) -> Self {
         Self {
             created,
+            written,
             record: Some(Record { id, secret }),
         }
     }
@@ -172,31 +193,117 @@ impl Lifetime {
         }
     }
 
-    /// When a session written now expires.
+    /// When something written now with the configured TTL expires (a CSRF token).
     pub(crate) fn expiry(self, now: u64) -> u64 {
         now.saturating_add(self.ttl)
     }
 
+    /// A session's idle lifetime: its own ([`Expiry::Idle`]) or the configured one.
+    pub(crate) fn ttl_of(self, expiry: Expiry) -> u64 {
+        match expiry {
+            Expiry::Idle(ttl) => ttl.as_secs().max(1),
+            Expiry::Default | Expiry::BrowserSession => self.ttl,
+        }
+    }
+
+    /// When a session begun at `created` and written now expires: its idle lifetime from now,
+    /// but never past `ARC_SESSION_MAX_AGE` from its beginning.
+    pub(crate) fn expiry_of(self, expiry: Expiry, created: u64, now: u64) -> u64 {
+        let idle = now.saturating_add(self.ttl_of(expiry));
+        match self.max_age {
+            Some(max) => idle.min(created.saturating_add(max)),
+            None => idle,
+        }
+    }
+
+    /// The cookie's `Max-Age` for a session written now: the seconds to its expiry, or `None`
+    /// for a browser-session cookie, which carries none.
+    pub(crate) fn cookie_max_age(self, expiry: Expiry, created: u64, now: u64) -> Option<u64> {
+        (expiry != Expiry::BrowserSession)
+            .then(|| self.expiry_of(expiry, created, now).saturating_sub(now))
+    }
+
     /// Whether a session last written at `written` (when known) and begun at `created` is
     /// still live under today's settings: a lowered TTL or a new maximum age applies at once.
-    pub(crate) fn is_live(self, written: Option<u64>, created: u64, now: u64) -> bool {
-        written.is_none_or(|written| now < self.expiry(written))
+    pub(crate) fn is_live(
+        self,
+        written: Option<u64>,
+        created: u64,
+        now: u64,
+        expiry: Expiry,
+    ) -> bool {
+        let ttl = self.ttl_of(expiry);
+        written.is_none_or(|written| now < written.saturating_add(ttl))
             && self
                 .max_age
                 .is_none_or(|max| now < created.saturating_add(max))
+    }
+
+    /// Whether a session read now and not written is due for sliding renewal: more than half
+    /// its idle lifetime has passed since its last write (or the provider cannot say when that
+    /// was). So a session someone keeps using never lapses, and renewal costs at most one
+    /// write per half lifetime however many pages are read.
+    pub(crate) fn renewal_due(self, written: Option<u64>, expiry: Expiry, now: u64) -> bool {
+        written.is_none_or(|written| now >= written.saturating_add(self.ttl_of(expiry) / 2))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_session_of_its_own_lifetime_lives_by_it_within_the_maximum_age() {
+        let life = Lifetime {
+            ttl: 100,
+            max_age: Some(1000),
+        };
+        let remember = Expiry::Idle(Duration::from_secs(400));
+        assert_eq!(life.ttl_of(remember), 400);
+        assert_eq!(life.ttl_of(Expiry::BrowserSession), 100);
+        assert_eq!(life.ttl_of(Expiry::Idle(Duration::ZERO)), 1, "never zero");
+        assert!(life.is_live(Some(0), 0, 399, remember));
+        assert!(!life.is_live(Some(0), 0, 400, remember));
+        assert!(!life.is_live(Some(0), 0, 100, Expiry::BrowserSession));
+        assert!(
+            !life.is_live(Some(900), 0, 1000, remember),
+            "the maximum age still ends it"
+        );
+        assert_eq!(life.expiry_of(remember, 0, 10), 410);
+        assert_eq!(life.expiry_of(remember, 0, 800), 1000, "capped at max age");
+        assert_eq!(life.expiry_of(Expiry::Default, 0, 10), 110);
+        assert_eq!(life.cookie_max_age(remember, 0, 10), Some(400));
+        assert_eq!(life.cookie_max_age(remember, 0, 800), Some(200));
+        assert_eq!(life.cookie_max_age(Expiry::Default, 0, 10), Some(100));
+        assert_eq!(life.cookie_max_age(Expiry::BrowserSession, 0, 10), None);
+        let unbounded = Lifetime {
+            ttl: 100,
+            max_age: None,
+        };
+        assert_eq!(unbounded.expiry_of(remember, 0, 10_000), 10_400);
+    }
+
+    #[test]
+    fn renewal_is_due_after_half_the_idle_lifetime() {
+        let life = Lifetime {
+            ttl: 100,
+            max_age: None,
+        };
+        assert!(!life.renewal_due(Some(1000), Expiry::Default, 1049));
+        assert!(life.renewal_due(Some(1000), Expiry::Default, 1050));
+        assert!(life.renewal_due(None, Expiry::Default, 0), "unknown: due");
+        let remember = Expiry::Idle(Duration::from_secs(400));
+        assert!(!life.renewal_due(Some(1000), remember, 1199));
+        assert!(life.renewal_due(Some(1000), remember, 1200));
+    }
 
     #[test]
     fn origin_debug_shows_neither_id_nor_secret() {
-        let stored = Origin::stored("the-id".into(), Some("the-secret".into()), 5);
+        let stored = Origin::stored("the-id".into(), Some("the-secret".into()), 5, None);
         assert_eq!(format!("{stored:?}"), "Origin { created: 5, stored: true }");
         assert_eq!(
-            format!("{:?}", Origin::sealed(7)),
+            format!("{:?}", Origin::sealed(7, 8)),
             "Origin { created: 7, stored: false }"
         );
     }
@@ -207,25 +314,26 @@ mod tests {
             ttl: 100,
             max_age: Some(1000),
         };
+        let d = Expiry::Default;
         assert_eq!(life.expiry(50), 150);
-        assert!(life.is_live(Some(0), 0, 99));
+        assert!(life.is_live(Some(0), 0, 99, d));
         assert!(
-            !life.is_live(Some(0), 0, 100),
+            !life.is_live(Some(0), 0, 100, d),
             "idle TTL over at written + ttl"
         );
         assert!(
-            life.is_live(None, 0, 500),
+            life.is_live(None, 0, 500, d),
             "no last write known: only the age counts"
         );
-        assert!(life.is_live(Some(950), 0, 999));
+        assert!(life.is_live(Some(950), 0, 999, d));
         assert!(
-            !life.is_live(Some(950), 0, 1000),
+            !life.is_live(Some(950), 0, 1000, d),
             "max age over at created + max_age"
         );
         let no_max = Lifetime {
             ttl: 100,
             max_age: None,
         };
-        assert!(no_max.is_live(Some(10_000), 0, 10_050));
+        assert!(no_max.is_live(Some(10_000), 0, 10_050, d));
     }
 }

@@ -12,8 +12,8 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::Error;
 use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
+use super::{Error, Expiry};
 use crate::keys::{self, Keyring, Keys};
 
 /// How far in the future an `iat` may be, in seconds, before the cookie is refused.
@@ -49,6 +49,22 @@ struct Claims {
     #[serde(default)]
     ctm: Option<u64>,
     ses: Map<String, Value>,
+    /// The session's own idle lifetime in seconds ([`Expiry::Idle`]); absent for the default.
+    #[serde(default)]
+    ttl: Option<u64>,
+    /// A browser-session cookie ([`Expiry::BrowserSession`]); absent when not.
+    #[serde(default)]
+    bs: bool,
+}
+
+impl Claims {
+    fn expiry(&self) -> Expiry {
+        match (self.bs, self.ttl) {
+            (true, _) => Expiry::BrowserSession,
+            (false, Some(ttl)) => Expiry::Idle(std::time::Duration::from_secs(ttl)),
+            (false, None) => Expiry::Default,
+        }
+    }
 }
 
 /// Seals and opens sessions. Keys are derived once, when this is built at cold start.
@@ -76,13 +92,25 @@ impl SealedCookie {
     }
 
     /// Seals `data` with the current key and a fresh random nonce.
+    #[cfg(test)]
     pub(crate) fn seal(
         &self,
         data: &Map<String, Value>,
         created: u64,
         now: u64,
     ) -> Result<String, Error> {
-        self.seal_with_nonce(data, created, now, keys::random()?)
+        self.seal_for(data, created, now, Expiry::Default)
+    }
+
+    /// [`SealedCookie::seal`], for a session of its own [`Expiry`].
+    pub(crate) fn seal_for(
+        &self,
+        data: &Map<String, Value>,
+        created: u64,
+        now: u64,
+        expiry: Expiry,
+    ) -> Result<String, Error> {
+        self.seal_with_nonce(data, created, now, expiry, keys::random()?)
     }
 
     /// The seam for known-answer tests: everything but the nonce's source is the real path.
@@ -91,6 +119,7 @@ impl SealedCookie {
         data: &Map<String, Value>,
         created: u64,
         now: u64,
+        expiry: Expiry,
         nonce: [u8; NONCE_LEN],
     ) -> Result<String, Error> {
         #[derive(Serialize)]
@@ -99,13 +128,23 @@ impl SealedCookie {
             exp: u64,
             ctm: u64,
             ses: &'a Map<String, Value>,
+            // Written only when set, so a default session seals exactly as before.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ttl: Option<u64>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            bs: bool,
         }
         let key = &self.keys[0];
         let plaintext = serde_json::to_vec(&ClaimsRef {
             iat: now,
-            exp: self.lifetime.expiry(now),
+            exp: self.lifetime.expiry_of(expiry, created, now),
             ctm: created,
             ses: data,
+            ttl: match expiry {
+                Expiry::Idle(_) => Some(self.lifetime.ttl_of(expiry)),
+                Expiry::Default | Expiry::BrowserSession => None,
+            },
+            bs: expiry == Expiry::BrowserSession,
         })
         .map_err(Error::Json)?;
         let sealed = key
@@ -167,14 +206,18 @@ impl SealedCookie {
             .ok()?;
         let claims: Claims = serde_json::from_slice(&plaintext).ok()?;
         let created = claims.ctm.unwrap_or(claims.iat);
+        let expiry = claims.expiry();
         // `exp` holds the TTL in force when it was sealed; a lower one applies from now on.
         let live = now < claims.exp
             && claims.iat <= now.saturating_add(CLOCK_SKEW)
-            && self.lifetime.is_live(Some(claims.iat), created, now);
+            && self
+                .lifetime
+                .is_live(Some(claims.iat), created, now, expiry);
         live.then_some(Loaded {
             data: claims.ses,
-            origin: Origin::sealed(created),
+            origin: Origin::sealed(created, claims.iat),
             key_index,
+            expiry,
         })
     }
 }
@@ -189,10 +232,11 @@ impl Provider for SealedCookie {
     }
 
     fn save<'a>(&'a self, write: Write<'a>) -> ProviderFuture<'a, String> {
-        Box::pin(std::future::ready(self.seal(
+        Box::pin(std::future::ready(self.seal_for(
             write.data,
             write.created,
             write.now,
+            write.expiry,
         )))
     }
 
@@ -237,7 +281,7 @@ mod tests {
         let s = sealer(&[("ARC_APP_SECRET", SECRET)]);
         let session = data(json!({"user": "ann", "count": 3}));
         let token = s
-            .seal_with_nonce(&session, NOW - 10, NOW, known_nonce())
+            .seal_with_nonce(&session, NOW - 10, NOW, Expiry::Default, known_nonce())
             .expect("seal");
         assert_eq!(token, KNOWN_ANSWER, "the sealed format changed");
         let opened = s.open(KNOWN_ANSWER, NOW + 1).expect("opens");

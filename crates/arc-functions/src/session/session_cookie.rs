@@ -23,7 +23,6 @@ pub(crate) const MAX_SET_COOKIE_BYTES: usize = 4096;
 #[derive(Clone, Debug)]
 pub(crate) struct SessionCookie {
     name: &'static str,
-    max_age: u64,
     same_site: SameSite,
     secure: bool,
     domain: Option<String>,
@@ -33,22 +32,23 @@ impl SessionCookie {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
             name: if config.host_cookie { HOST_NAME } else { NAME },
-            max_age: config.ttl,
             same_site: config.same_site,
             secure: config.secure(),
             domain: config.domain.clone(),
         }
     }
 
-    /// The whole `Set-Cookie` value carrying `value`, refused over 4,096 bytes.
-    pub(crate) fn set_cookie(&self, value: &str) -> Result<String, Error> {
-        let cookie = self
-            .builder(value)
-            .max_age(Duration::seconds(
-                i64::try_from(self.max_age).unwrap_or(i64::MAX),
-            ))
-            .build()
-            .to_string();
+    /// The whole `Set-Cookie` value carrying `value`, refused over 4,096 bytes. `max_age` in
+    /// seconds; `None` makes a browser-session cookie, which carries neither `Max-Age` nor
+    /// `Expires`.
+    pub(crate) fn set_cookie(&self, value: &str, max_age: Option<u64>) -> Result<String, Error> {
+        let mut builder = self.builder(value);
+        if let Some(max_age) = max_age {
+            builder = builder.max_age(Duration::seconds(
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+            ));
+        }
+        let cookie = builder.build().to_string();
         if cookie.len() > MAX_SET_COOKIE_BYTES {
             return Err(Error::TooLarge {
                 size: cookie.len(),
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn attributes_follow_the_config() {
-        let testing = attrs(&[]).set_cookie("abc").expect("small");
+        let testing = attrs(&[]).set_cookie("abc", Some(604_800)).expect("small");
         assert!(testing.starts_with("_idx=abc"), "{testing}");
         for part in ["HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=604800"] {
             assert!(testing.contains(part), "{part} in {testing}");
@@ -149,7 +149,7 @@ mod tests {
             ("ARC_SESSION_DOMAIN", "example.com"),
             ("ARC_SESSION_SAME_SITE", "strict"),
         ])
-        .set_cookie("abc")
+        .set_cookie("abc", Some(60))
         .expect("small");
         for part in [
             "Secure",
@@ -159,6 +159,17 @@ mod tests {
         ] {
             assert!(prod.contains(part), "{part} in {prod}");
         }
+    }
+
+    #[test]
+    fn a_browser_session_cookie_has_no_lifetime() {
+        let set = attrs(&[]).set_cookie("abc", None).expect("small");
+        assert!(set.starts_with("_idx=abc"), "{set}");
+        assert!(
+            !set.contains("Max-Age") && !set.contains("Expires"),
+            "{set}"
+        );
+        assert!(set.contains("HttpOnly") && set.contains("Path=/"), "{set}");
     }
 
     #[test]
@@ -172,14 +183,14 @@ mod tests {
     #[test]
     fn size_limit_is_on_the_whole_set_cookie_value() {
         let a = attrs(&[]);
-        let overhead = a.set_cookie("").expect("empty").len();
+        let overhead = a.set_cookie("", Some(10)).expect("empty").len();
         let fits = "x".repeat(MAX_SET_COOKIE_BYTES - overhead);
         assert_eq!(
-            a.set_cookie(&fits).expect("fits").len(),
+            a.set_cookie(&fits, Some(10)).expect("fits").len(),
             MAX_SET_COOKIE_BYTES
         );
         let over = "x".repeat(MAX_SET_COOKIE_BYTES - overhead + 1);
-        match a.set_cookie(&over) {
+        match a.set_cookie(&over, Some(10)) {
             Err(Error::TooLarge { size, limit }) => {
                 assert_eq!(
                     (size, limit),
@@ -235,7 +246,7 @@ mod tests {
     #[test]
     fn the_host_cookie_has_its_own_name_and_only_it_is_read() {
         let a = attrs(&[("ARC_SESSION_HOST_COOKIE", "true")]);
-        let set = a.set_cookie("abc").expect("small");
+        let set = a.set_cookie("abc", Some(1)).expect("small");
         assert!(set.starts_with("__Host-_idx=abc"), "{set}");
         for part in ["Secure", "Path=/", "HttpOnly"] {
             assert!(set.contains(part), "{part} in {set}");

@@ -207,7 +207,7 @@ impl SessionStore {
         Ok(match self.provider.load(&value, keys::now()).await? {
             Some(loaded) => {
                 keys::note_previous_secret(loaded.key_index);
-                Session::loaded(loaded.data, loaded.origin)
+                Session::loaded(loaded.data, loaded.origin, loaded.expiry)
             }
             None => Session::new(),
         })
@@ -233,7 +233,7 @@ impl SessionStore {
     pub(crate) async fn write_tracked(&self, session: &Session) -> Result<Written, Error> {
         let moved = self.save_moved(session).await?;
         let set_cookie = match &moved.value {
-            Some(value) => self.cookie.set_cookie(value)?,
+            Some(saved) => self.cookie.set_cookie(&saved.value, saved.max_age)?,
             None => self.cookie.expired(),
         };
         Ok(Written {
@@ -250,7 +250,7 @@ impl SessionStore {
             Lifecycle::Renewed | Lifecycle::Purged => record_id(session).map(str::to_owned),
         };
         let value = self.save(session).await?;
-        let record = value.as_deref().and_then(|v| self.provider.id_of(v));
+        let record = value.as_ref().and_then(|v| self.provider.id_of(&v.value));
         Ok(Moved {
             value,
             record,
@@ -260,7 +260,7 @@ impl SessionStore {
 
     /// Writes the session and returns the cookie value that now opens it; `None` when it was
     /// destroyed.
-    pub(super) async fn save(&self, session: &Session) -> Result<Option<String>, Error> {
+    pub(super) async fn save(&self, session: &Session) -> Result<Option<Saved>, Error> {
         let now = keys::now();
         let origin = session.origin();
         let lifecycle = session.lifecycle();
@@ -272,15 +272,59 @@ impl SessionStore {
             Lifecycle::Renewed => (None, now),
             Lifecycle::Kept => (origin, origin.map_or(now, |o| o.created)),
         };
-        self.provider
+        let expiry = session.expiry();
+        let value = self
+            .provider
             .save(Write {
                 data: session.as_map(),
                 origin,
                 created,
                 now,
+                expiry,
             })
-            .await
-            .map(Some)
+            .await?;
+        Ok(Some(Saved {
+            value,
+            max_age: self.lifetime.cookie_max_age(expiry, created, now),
+        }))
+    }
+
+    /// Whether a session read and not written is due for sliding renewal: read from a cookie,
+    /// not regenerated or destroyed, and written more than half its idle lifetime ago.
+    pub(crate) fn renewal_due(&self, session: &Session) -> bool {
+        session.lifecycle() == Lifecycle::Kept
+            && session.origin().is_some_and(|origin| {
+                self.lifetime
+                    .renewal_due(origin.written, session.expiry(), keys::now())
+            })
+    }
+
+    /// Renews a session read and not written: a new expiry server-side and a new `Set-Cookie`
+    /// with it, its data untouched (in DynamoDB mode only `_ttl` and `_iat` are updated, so a
+    /// write another request made meanwhile is never undone). `None` for a session no cookie
+    /// brought.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionStore::write`]; [`Error::Ended`] when the record is gone.
+    pub(crate) async fn renew(&self, session: &Session) -> Result<Option<String>, Error> {
+        let Some(origin) = session.origin() else {
+            return Ok(None);
+        };
+        let now = keys::now();
+        let expiry = session.expiry();
+        let value = self
+            .provider
+            .touch(Write {
+                data: session.as_map(),
+                origin: Some(origin),
+                created: origin.created,
+                now,
+                expiry,
+            })
+            .await?;
+        let max_age = self.lifetime.cookie_max_age(expiry, origin.created, now);
+        self.cookie.set_cookie(&value, max_age).map(Some)
     }
 
     pub(super) fn provider(&self) -> &dyn Provider {
@@ -288,10 +332,17 @@ impl SessionStore {
     }
 }
 
+/// A saved session's cookie value and the `Max-Age` it goes out with.
+pub(crate) struct Saved {
+    pub(crate) value: String,
+    /// `None` for a browser-session cookie.
+    pub(crate) max_age: Option<u64>,
+}
+
 /// A save, and the records it moved between.
 pub(crate) struct Moved {
     /// The cookie value that now opens the session; `None` once destroyed.
-    pub(crate) value: Option<String>,
+    pub(crate) value: Option<Saved>,
     /// The record the session now lives in (DynamoDB mode).
     pub(crate) record: Option<String>,
     /// The record it was read from and left: regenerated or destroyed.
@@ -301,7 +352,7 @@ pub(crate) struct Moved {
 #[cfg(test)]
 mod tests {
     use super::super::provider::Origin;
-    use super::super::sealed_cookie;
+    use super::super::{Expiry, sealed_cookie};
     use super::*;
     use crate::config;
     use crate::keys::now;
@@ -449,7 +500,10 @@ mod tests {
     async fn destroy_expires_the_cookie_and_regenerate_restarts_creation() {
         let store = store();
         let mut session = Session::from(data());
-        session.adopt(Some(Origin::sealed(now() - 100)));
+        session.adopt(
+            Some(Origin::sealed(now() - 100, now() - 100)),
+            Expiry::Default,
+        );
         let kept = store.write(&session).await.expect("write");
         session.regenerate();
         let fresh = store.write(&session).await.expect("write");

@@ -275,6 +275,7 @@ where
             Err(e) => return fault(&e, "reading the session"),
         };
         let origin = session.origin().cloned();
+        let expiry = session.expiry();
         let before = record_id(&session).map(str::to_owned);
         request.attach(client.clone(), session);
 
@@ -308,7 +309,7 @@ where
             None => {}
             Some(Err(e)) => return fault(&e, "the response's session"),
             Some(Ok(mut session)) => {
-                session.adopt(origin);
+                session.adopt(origin, expiry);
                 match store.save_from_websocket(&session).await {
                     Ok(moved) => {
                         let open = kind == EventType::Message || accepted;

@@ -1,0 +1,435 @@
+//! How long sessions last, in both providers: browser-session and remember-me cookies (their
+//! attributes and their server-side expiry) and sliding renewal (renewed when due, not on every
+//! read), through the handler wrapper and the axum layer, on API Gateway v2 events.
+//!
+//! The DynamoDB half needs a local DynamoDB: `scripts/test` starts dynalite and sets
+//! `ARC_TEST_DYNAMODB=1`; without it those runs print that they skipped. The clock is the real
+//! one, with lifetimes of a few seconds.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_functions::config::Config;
+use arc_functions::http::session::{Expiry, SessionStore};
+use arc_functions::http::{self, Handler, Request, Response};
+use arc_functions::testing::{TestRequest, TestResponse};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+
+mod support;
+
+const SECRET: &str = "lifetime-suite secret: 32 bytes or more";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Cookie,
+    DynamoDb,
+}
+
+/// Which DynamoDB operations left the SDK, by their `X-Amz-Target`.
+#[derive(Debug, Default, Clone)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("?")
+            .to_owned();
+        if let Ok(mut calls) = self.0.lock() {
+            calls.push(target);
+        }
+        Ok(())
+    }
+}
+
+struct Env {
+    store: Arc<SessionStore>,
+    calls: Calls,
+    client: Option<(Client, String)>,
+}
+
+fn dynamodb_available() -> bool {
+    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: the DynamoDB half needs a local DynamoDB; run scripts/test");
+    false
+}
+
+fn modes() -> Vec<Mode> {
+    let mut modes = vec![Mode::Cookie];
+    if dynamodb_available() {
+        modes.push(Mode::DynamoDb);
+    }
+    modes
+}
+
+async fn env(mode: Mode, ttl: u64, max_age: Option<u64>) -> Env {
+    let ttl = ttl.to_string();
+    let max_age = max_age.map(|m| m.to_string());
+    let mut vars = vec![
+        ("ARC_ENV".to_owned(), "testing".to_owned()),
+        ("ARC_APP_SECRET".to_owned(), SECRET.to_owned()),
+        ("ARC_SESSION_TTL".to_owned(), ttl),
+    ];
+    if let Some(max_age) = max_age {
+        vars.push(("ARC_SESSION_MAX_AGE".to_owned(), max_age));
+    }
+    let calls = Calls::default();
+    match mode {
+        Mode::Cookie => Env {
+            store: Arc::new(SessionStore::new(&Config::from_vars(vars).expect("config"))),
+            calls,
+            client: None,
+        },
+        Mode::DynamoDb => {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let table = format!(
+                "lifetime-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::SeqCst)
+            );
+            vars.push(("SESSION_TABLE_NAME".to_owned(), table.clone()));
+            let shared = aws_config::load_from_env().await;
+            let sdk = aws_sdk_dynamodb::config::Builder::from(&shared)
+                .interceptor(calls.clone())
+                .build();
+            let client = Client::from_conf(sdk);
+            support::create_session_table(&client, &table).await;
+            calls.take();
+            let config = Config::from_vars(vars).expect("config");
+            let store = SessionStore::with_dynamodb_client(&config, client.clone()).expect("mode");
+            Env {
+                store: Arc::new(store),
+                calls,
+                client: Some((client, table)),
+            }
+        }
+    }
+}
+
+/// `/login?remember=browser|<seconds>` signs in with that expiry; `/count` counts; anything
+/// else reads the session and writes nothing.
+async fn route(req: Request) -> http::Result<Response> {
+    let mut session = req.session.clone();
+    match req.path.as_str() {
+        "/login" => {
+            session.regenerate();
+            session.insert("user", "ann")?;
+            match req.query.get("remember") {
+                Some("browser") => session.set_expiry(Expiry::BrowserSession),
+                Some(secs) => {
+                    let secs = secs.parse::<u64>().map_err(|e| e.to_string())?;
+                    session.set_expiry(Expiry::Idle(Duration::from_secs(secs)));
+                }
+                None => {}
+            }
+            Ok(Response::text("in").session(session))
+        }
+        "/count" => {
+            let n = session.get::<u64>("n")?.unwrap_or(0) + 1;
+            // A fresh object, as the guide's handlers return: the expiry must carry over.
+            Ok(Response::text(n.to_string()).session(json!({ "user": "ann", "n": n })))
+        }
+        _ => Ok(Response::json(&json!({ "session": req.session }))),
+    }
+}
+
+async fn get(env: &Env, path: &str, cookie: Option<&str>) -> TestResponse {
+    let mut request = TestRequest::get(path);
+    if let Some(cookie) = cookie {
+        request = request.cookie(cookie);
+    }
+    let handler = Handler::with_store(Arc::clone(&env.store), route);
+    request.send(&handler).await.expect("served")
+}
+
+fn set_cookie(response: &TestResponse) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("_idx="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn user(response: &TestResponse) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(response.body()).expect("json");
+    body["session"]["user"].as_str().map(str::to_owned)
+}
+
+async fn item_attribute(env: &Env, cookie: &str, name: &str) -> Option<AttributeValue> {
+    let (client, table) = env.client.as_ref()?;
+    let id = cookie.strip_prefix("_idx=")?.split('.').next()?.to_owned();
+    let item = client
+        .get_item()
+        .table_name(table)
+        .key("_idx", AttributeValue::S(id))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("get")
+        .item?;
+    item.get(name).cloned()
+}
+
+fn seconds(value: Option<AttributeValue>) -> u64 {
+    match value {
+        Some(AttributeValue::N(n)) => n.parse().expect("a number"),
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[tokio::test]
+async fn a_browser_session_cookie_has_no_max_age_and_lapses_server_side_at_the_ttl() {
+    for mode in modes() {
+        let env = env(mode, 2, None).await;
+        let login = get(&env, "/login?remember=browser", None).await;
+        let set = set_cookie(&login);
+        assert!(!set.is_empty(), "{mode:?}: signed in");
+        assert!(
+            !set.contains("Max-Age") && !set.contains("Expires"),
+            "{mode:?}: a browser-session cookie: {set}"
+        );
+        let cookie = login.session_cookie().expect("cookie");
+        if mode == Mode::DynamoDb {
+            assert_eq!(
+                item_attribute(&env, &cookie, "_expiry").await,
+                Some(AttributeValue::S("browser".into()))
+            );
+        }
+        // A later write keeps the choice, though the handler built its session afresh.
+        let counted = get(&env, "/count", Some(&cookie)).await;
+        let set = set_cookie(&counted);
+        assert!(
+            !set.is_empty() && !set.contains("Max-Age"),
+            "{mode:?}: {set}"
+        );
+        assert_eq!(
+            user(&get(&env, "/", Some(&cookie)).await).as_deref(),
+            Some("ann")
+        );
+        // Server-side it still ends ARC_SESSION_TTL after the last write: a browser that never
+        // closes does not keep it alive.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(
+            user(&get(&env, "/", Some(&cookie)).await),
+            None,
+            "{mode:?}: lapsed at the TTL"
+        );
+    }
+}
+
+#[tokio::test]
+async fn remember_me_outlives_the_ttl_within_the_maximum_age() {
+    for mode in modes() {
+        // TTL 1 s, remember me for 4 s, at most 3 s in all.
+        let env = env(mode, 1, Some(3)).await;
+        let login = get(&env, "/login?remember=4", None).await;
+        let set = set_cookie(&login);
+        let max_age: u64 = set
+            .split("Max-Age=")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{mode:?}: a Max-Age in {set}"));
+        assert!(
+            (2..=3).contains(&max_age),
+            "{mode:?}: the remaining maximum age, not 4 s: {set}"
+        );
+        let cookie = login.session_cookie().expect("cookie");
+        if mode == Mode::DynamoDb {
+            assert_eq!(
+                item_attribute(&env, &cookie, "_expiry").await,
+                Some(AttributeValue::N("4".into()))
+            );
+            let ttl = seconds(item_attribute(&env, &cookie, "_ttl").await);
+            assert!(ttl <= now() + 3, "_ttl capped at the maximum age: {ttl}");
+        }
+        // Past the configured TTL, the session of its own lifetime is still open.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            user(&get(&env, "/", Some(&cookie)).await).as_deref(),
+            Some("ann"),
+            "{mode:?}: remember me outlives ARC_SESSION_TTL"
+        );
+        // And the maximum age ends it, however it was used.
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        assert_eq!(
+            user(&get(&env, "/", Some(&cookie)).await),
+            None,
+            "{mode:?}: ended at ARC_SESSION_MAX_AGE"
+        );
+
+        // A default session of the same app lapses at the TTL.
+        let plain = get(&env, "/login", None).await;
+        let cookie = plain.session_cookie().expect("cookie");
+        assert!(set_cookie(&plain).contains("Max-Age=1"), "{mode:?}");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(user(&get(&env, "/", Some(&cookie)).await), None, "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn sliding_renewal_renews_when_due_and_not_on_every_read() {
+    for mode in modes() {
+        // Four seconds: the clock counts whole seconds, so a lifetime of n lasts n - 1 to n.
+        let env = env(mode, 4, None).await;
+        let login = get(&env, "/login", None).await;
+        let cookie = login.session_cookie().expect("cookie");
+        env.calls.take();
+        // Fresh: a read writes nothing, and sends no cookie.
+        let read = get(&env, "/", Some(&cookie)).await;
+        assert_eq!(user(&read).as_deref(), Some("ann"));
+        assert!(read.session_cookie().is_none(), "{mode:?}: not due yet");
+        if mode == Mode::DynamoDb {
+            assert_eq!(env.calls.take(), ["GetItem"], "a read costs one call");
+        }
+        // Past half the TTL: the next read renews.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let before = match mode {
+            Mode::DynamoDb => seconds(item_attribute(&env, &cookie, "_ttl").await),
+            Mode::Cookie => 0,
+        };
+        env.calls.take();
+        let read = get(&env, "/", Some(&cookie)).await;
+        let renewed = read.session_cookie().expect("renewed: a new cookie");
+        assert!(set_cookie(&read).contains("Max-Age=4"), "{mode:?}");
+        if mode == Mode::DynamoDb {
+            assert_eq!(
+                env.calls.take(),
+                ["GetItem", "UpdateItem"],
+                "renewal updates the expiry only"
+            );
+            assert_eq!(renewed, cookie, "the same id");
+            let after = seconds(item_attribute(&env, &cookie, "_ttl").await);
+            assert!(after > before, "_ttl moved on: {before} -> {after}");
+        }
+        // Right after, not due again.
+        let again = get(&env, "/", Some(&renewed)).await;
+        assert!(
+            again.session_cookie().is_none(),
+            "{mode:?}: once per half TTL"
+        );
+        // Renewed at ~2.1 s, it outlives the 4 s it had without renewal.
+        tokio::time::sleep(Duration::from_millis(2600)).await;
+        let alive = get(&env, "/", Some(&renewed)).await;
+        assert_eq!(
+            user(&alive).as_deref(),
+            Some("ann"),
+            "{mode:?}: an active session does not lapse"
+        );
+        // Left alone for the whole TTL, it lapses.
+        let last = alive.session_cookie().unwrap_or(renewed);
+        tokio::time::sleep(Duration::from_millis(4100)).await;
+        assert_eq!(user(&get(&env, "/", Some(&last)).await), None, "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn renewal_never_undoes_a_write_made_since_the_read() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Mode::DynamoDb, 2, None).await;
+    let cookie = get(&env, "/login", None)
+        .await
+        .session_cookie()
+        .expect("cookie");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Read (renewal due), and while that request runs, another counts.
+    let store = Arc::clone(&env.store);
+    let stale = TestRequest::get("/").cookie(&cookie);
+    let slow = Handler::with_store(store, move |req: Request| async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok::<_, http::Error>(Response::json(&json!({ "session": req.session })))
+    });
+    let (read, counted) = tokio::join!(stale.send(&slow), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        get(&env, "/count", Some(&cookie)).await
+    });
+    assert!(read.expect("served").session_cookie().is_some(), "renewed");
+    assert_eq!(counted.text(), "1");
+    let body: serde_json::Value =
+        serde_json::from_slice(get(&env, "/", Some(&cookie)).await.body()).expect("json");
+    assert_eq!(body["session"]["n"], 1, "the count survives the renewal");
+}
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn sliding_renewal_through_the_axum_layer() {
+    use arc_functions::axum::{Session, SessionLayer};
+    use axum::Router;
+    use axum::routing::get as on_get;
+
+    async fn read(session: Session) -> String {
+        session
+            .get::<String>("user")
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+    for mode in modes() {
+        let env = env(mode, 2, None).await;
+        let cookie = get(&env, "/login", None)
+            .await
+            .session_cookie()
+            .expect("cookie");
+        let app = Router::new()
+            .route("/", on_get(read))
+            .layer(SessionLayer::new(Arc::clone(&env.store)));
+        let fresh = TestRequest::get("/")
+            .cookie(&cookie)
+            .send_to(app.clone())
+            .await
+            .expect("served");
+        assert_eq!(fresh.text(), "ann");
+        assert!(fresh.session_cookie().is_none(), "{mode:?}: not due");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let due = TestRequest::get("/")
+            .cookie(&cookie)
+            .send_to(app)
+            .await
+            .expect("served");
+        assert!(due.session_cookie().is_some(), "{mode:?}: renewed");
+        assert!(
+            due.header("cache-control")
+                .is_some_and(|c| c.contains("private")),
+            "{mode:?}: a response with a cookie is private"
+        );
+    }
+}

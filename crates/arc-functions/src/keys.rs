@@ -25,6 +25,8 @@ const CSRF_SALT: &[u8] = b"arc-functions csrf";
 const CSRF_KEY_INFO: &[u8] = b"csrf token mac key v1";
 const TICKET_SALT: &[u8] = b"arc-functions socket ticket";
 const TICKET_KEY_INFO: &[u8] = b"socket ticket XC20P key v1";
+const THROTTLE_SALT: &[u8] = b"arc-functions throttle";
+const THROTTLE_KEY_INFO: &[u8] = b"throttle counter id mac key v1";
 
 /// One secret's keys, one per purpose.
 pub(crate) struct Keys {
@@ -36,6 +38,9 @@ pub(crate) struct Keys {
     pub(crate) csrf: [u8; 32],
     /// The XChaCha20-Poly1305 key that seals socket tickets, and nothing else.
     pub(crate) ticket: [u8; 32],
+    /// The HMAC key that turns a user name and an address into a throttle counter's id, so
+    /// neither is stored as it is.
+    pub(crate) throttle: [u8; 32],
     /// The secret itself: `@architect/functions` signs DynamoDB cookie ids with the raw
     /// secret, and sharing a table with Node means doing the same.
     pub(crate) signing: Secret,
@@ -48,6 +53,7 @@ impl Keys {
             seal_id: derive(secret, SEAL_SALT, SEAL_ID_INFO),
             csrf: derive(secret, CSRF_SALT, CSRF_KEY_INFO),
             ticket: derive(secret, TICKET_SALT, TICKET_KEY_INFO),
+            throttle: derive(secret, THROTTLE_SALT, THROTTLE_KEY_INFO),
             signing: secret.clone(),
         }
     }

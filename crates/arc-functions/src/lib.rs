@@ -10,6 +10,7 @@ pub mod http;
 mod keys;
 pub mod session;
 pub mod testing;
+pub mod throttle;
 pub mod ws;
 
 #[cfg(test)]

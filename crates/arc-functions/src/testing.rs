@@ -60,6 +60,9 @@ pub enum Format {
     FunctionUrl,
 }
 
+/// The client address of a [`TestRequest`] unless set: from TEST-NET-1 (RFC 5737).
+const DEFAULT_SOURCE_IP: &str = "192.0.2.1";
+
 /// A request to send through a handler, built as the chosen service would deliver it.
 ///
 /// # Examples
@@ -86,6 +89,7 @@ pub struct TestRequest {
     headers: Vec<(String, String)>,
     cookies: Vec<String>,
     body: Option<String>,
+    source_ip: String,
 }
 
 impl TestRequest {
@@ -100,6 +104,7 @@ impl TestRequest {
             headers: Vec::new(),
             cookies: Vec::new(),
             body: None,
+            source_ip: DEFAULT_SOURCE_IP.to_owned(),
         }
     }
 
@@ -157,6 +162,25 @@ impl TestRequest {
         self
     }
 
+    /// The client's address, where API Gateway puts it in the request context
+    /// ([`Request::source_ip`](crate::http::Request::source_ip)); `192.0.2.1` unless set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// let event = TestRequest::post("/login").source_ip("198.51.100.7").event();
+    /// let event: serde_json::Value = serde_json::from_str(&event)?;
+    /// assert_eq!(event["requestContext"]["http"]["sourceIp"], "198.51.100.7");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[must_use]
+    pub fn source_ip(mut self, address: &str) -> Self {
+        address.clone_into(&mut self.source_ip);
+        self
+    }
+
     /// The event's JSON text, as the service sends it to the function.
     pub fn event(&self) -> String {
         match self.format {
@@ -198,7 +222,7 @@ impl TestRequest {
                     "method": self.method,
                     "path": self.path,
                     "protocol": "HTTP/1.1",
-                    "sourceIp": "192.0.2.1",
+                    "sourceIp": self.source_ip,
                     "userAgent": "arc-functions-testing"
                 },
                 "requestId": "test-request",
@@ -249,7 +273,7 @@ impl TestRequest {
                 "apiId": "abcdef1234",
                 "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
                 "httpMethod": self.method,
-                "identity": { "sourceIp": "192.0.2.1", "userAgent": "arc-functions-testing" },
+                "identity": { "sourceIp": self.source_ip, "userAgent": "arc-functions-testing" },
                 "path": format!("/prod{}", self.path),
                 "protocol": "HTTP/1.1",
                 "requestId": "test-request",

@@ -78,5 +78,29 @@ fn loader(sources: &Sources) -> aws_config::ConfigLoader {
     loader.http_client(http_client::client(sources.trust_store))
 }
 
+/// Whether a failed DynamoDB call may succeed later: throttled, unreachable, timed out or
+/// failing on AWS's side (answered 503), as opposed to a mistake of ours (access, table,
+/// request).
+pub(crate) fn is_unavailable<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    use aws_sdk_dynamodb::error::SdkError;
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+        SdkError::ServiceError(e) => matches!(
+            e.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests;

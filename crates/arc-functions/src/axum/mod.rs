@@ -37,9 +37,11 @@
 
 mod extract;
 mod layer;
+mod throttle;
 
 pub use extract::{CsrfForm, CsrfHeader, CsrfToken, Flash, Rejection, Session};
 pub use layer::{SessionLayer, SessionService};
+pub use throttle::{ThrottleLayer, ThrottleService};
 
 use std::convert::Infallible;
 

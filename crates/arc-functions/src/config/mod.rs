@@ -229,6 +229,11 @@ pub struct Config {
     /// `ARC_WS_MAX_CONNECTIONS`: how many open WebSocket connections one session may have;
     /// tying one more closes the oldest.
     pub ws_max_connections: usize,
+    /// `ARC_THROTTLE_TABLE_NAME`: where [`Throttle`](crate::throttle::Throttle) counts
+    /// sign-in attempts when sessions are sealed in the cookie (a table with the session
+    /// table's key, `_idx`). In DynamoDB mode the session table is used unless this names
+    /// another.
+    pub throttle_table: Option<String>,
 }
 
 /// How many WebSocket connections a session keeps when `ARC_WS_MAX_CONNECTIONS` is unset: a
@@ -646,6 +651,8 @@ impl Config {
                 .ok_or_else(|| Error::WsMaxConnections(raw.into()))?,
         };
 
+        let throttle_table = get("ARC_THROTTLE_TABLE_NAME").map(str::to_owned);
+
         let strict = env != ArcEnv::Testing;
         let check = |name: &'static str, secret: &str| -> Result<Secret, Error> {
             if strict && secret == DEVELOPMENT_SECRET {
@@ -696,6 +703,7 @@ impl Config {
             ws_endpoint,
             ws_origins,
             ws_max_connections,
+            throttle_table,
         })
     }
 

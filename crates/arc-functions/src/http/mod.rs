@@ -23,10 +23,13 @@ pub(crate) use handler::build_or_exit;
 pub(crate) use handler::{GENERIC_400, fault, renew};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub(crate) use request::Redacted;
-pub use request::{Body, BodyError, Params, Request};
 #[cfg(feature = "axum")]
-pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
+pub(crate) use request::source_ip;
+pub use request::{Body, BodyError, Params, Request};
+pub(crate) use response::GENERIC_500;
 pub use response::{IntoSession, Response, ResponseError, private_cache_control};
+#[cfg(feature = "axum")]
+pub(crate) use response::{PRIVATE, error_page};
 pub(crate) use run::block_on;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;

@@ -434,6 +434,25 @@ impl Request {
         self.raw.request_context_ref()
     }
 
+    /// The client's address as API Gateway saw it (`requestContext.http.sourceIp` of an HTTP
+    /// API, `requestContext.identity.sourceIp` of a REST API): the address that opened the
+    /// connection to API Gateway, which no header can forge. `None` for ALB events and
+    /// requests built by hand. `X-Forwarded-For` is deliberately not read: a client writes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = lambda_http::http::Request::builder()
+    ///     .header("x-forwarded-for", "203.0.113.7")
+    ///     .body(lambda_http::Body::Empty)?;
+    /// let req = arc_functions::http::Request::from_lambda(event)?;
+    /// assert_eq!(req.source_ip(), None, "a header is not an address");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn source_ip(&self) -> Option<&str> {
+        source_ip(self.context()?)
+    }
+
     /// The route the request matched, as API Gateway names it: the resource of a REST API
     /// (`/notes/{id}`, `/{proxy+}`), the path of an HTTP API's route key (`/notes/{id}` of
     /// `GET /notes/{id}`), or `$default` for the default route and function URLs. `None` for
@@ -854,6 +873,16 @@ fn is_loopback_host(host: &str) -> bool {
         name.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "[::1]"
     )
+}
+
+/// The client's address in an API Gateway request context; see [`Request::source_ip`].
+pub(crate) fn source_ip(context: &RequestContext) -> Option<&str> {
+    let ip = match context {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
+        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.as_deref(),
+        _ => None,
+    };
+    ip.filter(|ip| !ip.is_empty())
 }
 
 #[cfg(test)]

@@ -380,20 +380,7 @@ impl DynamoDb {
         R: std::fmt::Debug + Send + Sync + 'static,
         aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
     {
-        let unavailable = match &err {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
-            SdkError::ServiceError(e) => matches!(
-                e.err().code(),
-                Some(
-                    "ProvisionedThroughputExceededException"
-                        | "RequestLimitExceeded"
-                        | "ThrottlingException"
-                        | "InternalServerError"
-                        | "ServiceUnavailable"
-                )
-            ),
-            _ => false,
-        };
+        let unavailable = crate::aws::is_unavailable(&err);
         Error::DynamoDb {
             operation,
             table: self.table.clone(),

@@ -1,0 +1,181 @@
+//! [`ThrottleLayer`]: sign-in throttling for an axum route, as
+//! [`Throttle::step`](crate::throttle::Throttle::step) is for a chain.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum_core::body::Body;
+use axum_core::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::http::{Request, StatusCode};
+use lambda_http::request::RequestContext;
+
+use super::{into_axum, page};
+use crate::http::GENERIC_500;
+use crate::throttle::{Admission, Throttle};
+
+/// The largest sign-in body read to find the user name; a larger one is refused with 413.
+const MAX_BODY: usize = 64 * 1024;
+
+/// A tower layer that counts each request to the route it wraps as a sign-in attempt, keyed by
+/// the form or JSON field it names and API Gateway's client address: a locked count is
+/// answered `429` with `Retry-After` and the handler never runs; an attempt let through
+/// reaches the handler with its [`Attempt`](crate::throttle::Attempt) as an extension, for
+/// [`succeeded`](crate::throttle::Attempt::succeeded) when the password is right. Put it on the
+/// sign-in route alone, with `route_layer`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::ThrottleLayer;
+/// use arc_functions::config::Config;
+/// use arc_functions::throttle::{Attempt, Throttle};
+/// use axum::{Extension, Form, Router, response::Redirect, routing::post};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Login { user: String, password: String }
+///
+/// async fn login(
+///     Extension(attempt): Extension<Attempt>,
+///     Form(login): Form<Login>,
+/// ) -> Result<Redirect, arc_functions::axum::Error> {
+///     if login.user == "ann" && login.password == "correct horse" {
+///         attempt.succeeded().await?;
+///         return Ok(Redirect::to("/"));
+///     }
+///     Ok(Redirect::to("/login"))
+/// }
+///
+/// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "s")])?;
+/// let throttle = Throttle::new(&config)?;
+/// let app: Router = Router::new()
+///     .route("/login", post(login).route_layer(ThrottleLayer::new(throttle, "user")));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ThrottleLayer {
+    throttle: Throttle,
+    user_field: String,
+}
+
+impl ThrottleLayer {
+    /// Counts attempts with `throttle`, keyed by the body's field `user_field`.
+    pub fn new(throttle: Throttle, user_field: &str) -> Self {
+        Self {
+            throttle,
+            user_field: user_field.to_owned(),
+        }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for ThrottleLayer {
+    type Service = ThrottleService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ThrottleService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`ThrottleLayer`] wraps around a route.
+#[derive(Clone, Debug)]
+pub struct ThrottleService<S> {
+    inner: S,
+    layer: ThrottleLayer,
+}
+
+impl<S> tower_service::Service<Request<Body>> for ThrottleService<S>
+where
+    S: tower_service::Service<Request<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            let bytes = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(_) => return Ok(page(StatusCode::PAYLOAD_TOO_LARGE, GENERIC_500)),
+            };
+            let form = parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+            let user = user_in(&bytes, form, &layer.user_field);
+            let address = parts
+                .extensions
+                .get::<RequestContext>()
+                .and_then(crate::http::source_ip)
+                .map(str::to_owned);
+            match layer.throttle.attempt(&user, address.as_deref()).await {
+                Ok(Admission::Allowed(attempt)) => {
+                    parts.extensions.insert(attempt);
+                    let request = Request::from_parts(parts, Body::from(bytes));
+                    let Ok(response) = inner.call(request).await;
+                    Ok(response.into_response())
+                }
+                Ok(Admission::Locked(locked)) => Ok(match locked.response().into_http() {
+                    Ok(response) => into_axum(response),
+                    Err(_) => page(StatusCode::TOO_MANY_REQUESTS, GENERIC_500),
+                }),
+                Err(e) => {
+                    tracing::error!(error = %e, "counting a sign-in attempt failed");
+                    let status = if e.is_unavailable() {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    };
+                    Ok(page(status, GENERIC_500))
+                }
+            }
+        })
+    }
+}
+
+/// The user name in a sign-in body: the form field, or the JSON object's string field.
+fn user_in(body: &[u8], form: bool, field: &str) -> String {
+    if form {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        return pairs
+            .into_iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value)
+            .unwrap_or_default();
+    }
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|json| json.get(field)?.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_in;
+
+    #[test]
+    fn the_user_comes_from_the_form_or_the_json_body() {
+        assert_eq!(user_in(b"user=ann&password=x", true, "user"), "ann");
+        assert_eq!(user_in(b"user=a%20b", true, "user"), "a b");
+        assert_eq!(user_in(b"password=x", true, "user"), "");
+        assert_eq!(user_in(br#"{"user":"ann"}"#, false, "user"), "ann");
+        assert_eq!(user_in(br#"{"user":1}"#, false, "user"), "");
+        assert_eq!(user_in(b"user=ann", false, "user"), "", "not JSON");
+    }
+}

@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::{env, io::Write as _, thread, time::Duration, time::Instant};
+use std::{env, io::Write as _};
 
-use serde_json::json;
 use ureq::{Agent, ResponseExt as _, http::Response};
 
 use common::{App, agent, body};
@@ -37,7 +36,7 @@ fn counter_with_dynamodb_sessions() {
     }
     let endpoint = env::var("AWS_ENDPOINT_URL_DYNAMODB")
         .expect("ARC_TEST_DYNAMODB=1 promises a local DynamoDB in AWS_ENDPOINT_URL_DYNAMODB");
-    create_session_table(&endpoint);
+    common::create_table(&endpoint, SESSION_TABLE);
     let app = App::start("dynamodb", &[("SESSION_TABLE_NAME", SESSION_TABLE)]);
     counter_scenario(&app);
 }
@@ -235,58 +234,4 @@ impl App {
             .call()
             .expect("GET / with a cookie")
     }
-}
-
-/// Creates the session table unless it exists, and waits until it is ACTIVE.
-///
-/// Raw DynamoDB JSON rather than the AWS SDK: local servers (dynalite, DynamoDB Local) accept any
-/// signature, and the SDK would bring an async runtime into an otherwise blocking test.
-fn create_session_table(endpoint: &str) {
-    let (status, answer) = dynamodb(
-        endpoint,
-        "CreateTable",
-        &json!({
-            "TableName": SESSION_TABLE,
-            "AttributeDefinitions": [{ "AttributeName": "_idx", "AttributeType": "S" }],
-            "KeySchema": [{ "AttributeName": "_idx", "KeyType": "HASH" }],
-            "BillingMode": "PAY_PER_REQUEST",
-        }),
-    );
-    assert!(
-        status == 200 || answer.contains("ResourceInUseException"),
-        "CreateTable {SESSION_TABLE} at {endpoint}: {status} {answer}"
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, answer) = dynamodb(
-            endpoint,
-            "DescribeTable",
-            &json!({ "TableName": SESSION_TABLE }),
-        );
-        let table: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-        if table["Table"]["TableStatus"] == "ACTIVE" {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{SESSION_TABLE} never became ACTIVE: {answer}"
-        );
-        thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn dynamodb(endpoint: &str, operation: &str, request: &serde_json::Value) -> (u16, String) {
-    let response = agent(0)
-        .post(endpoint)
-        .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
-        .header("x-amz-date", "20240101T000000Z")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, \
-             SignedHeaders=host;x-amz-date, Signature=0",
-        )
-        .send(request.to_string())
-        .unwrap_or_else(|error| panic!("{operation} at {endpoint}: {error}"));
-    (response.status().as_u16(), body(response))
 }

@@ -3,17 +3,27 @@
 //! - `GET /` greets the signed-in user, or links to the login page;
 //! - `GET /login` shows the form, with a CSRF token and the last error as a flash message;
 //! - `POST /login` checks the password, then regenerates the session (no fixation) and
-//!   remembers the user, or flashes an error and shows the form again;
+//!   remembers the user, for 30 days when "remember me" is ticked and until the browser closes
+//!   when not, or flashes an error and shows the form again; attempts are throttled (`main`
+//!   puts [`Throttle::step`](arc_functions::throttle::Throttle::step) before it), and a
+//!   sign-in clears the count;
 //! - `GET /account` is for signed-in users only ([`require_login`] sends others to the login
 //!   page);
 //! - `POST /logout` destroys the session.
 //!
-//! `main` chains the steps: the CSRF check ([`arc_functions::http::csrf::require`]), then
-//! [`require_login`], then [`app`]. Links, forms and redirects go through `req.url`, so they
+//! `main` chains the steps: the CSRF check ([`arc_functions::http::csrf::require`]), the
+//! sign-in throttle, then [`require_login`], then [`app`]. Links, forms and redirects go through `req.url`, so they
 //! keep the stage when the app is served from a REST API's execute-api address.
 
+use std::time::Duration;
+
 use arc_functions::http::html::escape;
+use arc_functions::http::session::Expiry;
 use arc_functions::http::{self, Flow, Request, Response};
+use arc_functions::throttle::Attempt;
+
+/// How long "remember me" keeps a user signed in without a visit.
+const REMEMBER: Duration = Duration::from_secs(30 * 86_400);
 
 /// Stands in for a user database.
 const USERS: &[(&str, &str)] = &[("ann", "correct horse")];
@@ -102,7 +112,7 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
             let error = req.flash::<String>("error").unwrap_or_default();
             let token = req.csrf_token()?;
             Ok(Response::html(page(&format!(
-                "<p class=error>{}</p><form method=post action={}><input type=hidden name=_csrf value=\"{token}\"><input name=user><input name=password type=password><button>Log in</button></form>",
+                "<p class=error>{}</p><form method=post action={}><input type=hidden name=_csrf value=\"{token}\"><input name=user><input name=password type=password><label><input type=checkbox name=remember value=1> Remember me</label><button>Log in</button></form>",
                 escape(&error),
                 req.url("/login")
             )))
@@ -114,8 +124,18 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
             let password = form.and_then(|f| f.get("password")).unwrap_or_default();
             if USERS.contains(&(user, password)) {
                 let user = user.to_owned();
+                let remember = form.and_then(|f| f.get("remember")).is_some();
+                // A right password starts the throttle's count afresh.
+                if let Some(attempt) = req.extensions.get::<Attempt>() {
+                    attempt.succeeded().await?;
+                }
                 // A new id after login: an id planted before it is now worthless.
                 req.session.regenerate();
+                req.session.set_expiry(if remember {
+                    Expiry::Idle(REMEMBER)
+                } else {
+                    Expiry::BrowserSession
+                });
                 req.session.insert("user", user)?;
                 Ok(Response::redirect(req.url("/")).session(req.session))
             } else {

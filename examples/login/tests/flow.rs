@@ -41,6 +41,17 @@ fn cookie(r: &lambda_http::Response<LambdaBody>, keep: &str) -> String {
         .map_or_else(|| keep.to_owned(), str::to_owned)
 }
 
+/// The whole `Set-Cookie` of the session cookie.
+fn set_cookie(r: &lambda_http::Response<LambdaBody>) -> String {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("_idx="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn token(page: &str) -> String {
     let start = page.find("name=_csrf value=\"").expect("a CSRF field") + 18;
     page[start..].split('"').next().expect("quoted").to_owned()
@@ -134,6 +145,11 @@ async fn login_flash_regenerate_and_logout() {
     );
     let signed_in = cookie(&r, "");
     assert!(!signed_in.is_empty() && signed_in != c);
+    assert!(
+        !set_cookie(&r).contains("Max-Age"),
+        "without remember me, a browser-session cookie: {}",
+        set_cookie(&r)
+    );
 
     // The token of the login form was issued to the session before the login: regenerate()
     // dropped its binding, so it is refused now.
@@ -156,4 +172,32 @@ async fn login_flash_regenerate_and_logout() {
     assert_eq!(cookie(&r, "kept"), "_idx=", "logout expires the cookie");
     let r = app.handle(event("GET", "/", "_idx=", "")).await;
     assert!(text(&r).contains("Log in"));
+}
+
+#[tokio::test]
+async fn remember_me_keeps_the_cookie_for_thirty_days() {
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
+    ])
+    .expect("config");
+    let store = Arc::new(SessionStore::new(&config));
+    let app = Handler::with_store(store, http::chain((csrf::require, require_login, app)));
+    let r = app.handle(event("GET", "/login", "", "")).await;
+    assert!(text(&r).contains("name=remember"), "the form offers it");
+    let (c, t) = (cookie(&r, ""), token(&text(&r)));
+    let r = app
+        .handle(event(
+            "POST",
+            "/login",
+            &c,
+            &format!("_csrf={t}&user=ann&password=correct+horse&remember=1"),
+        ))
+        .await;
+    assert_eq!(r.status(), 302);
+    assert!(
+        set_cookie(&r).contains("Max-Age=2592000"),
+        "{}",
+        set_cookie(&r)
+    );
 }

@@ -18,6 +18,7 @@ use nix::{
     sys::signal::{Signal, killpg},
     unistd::{Pid, getpgrp},
 };
+use serde_json::json;
 use ureq::{Agent, http::Response};
 
 /// At least 32 bytes like staging and production demand, and no commas.
@@ -100,63 +101,7 @@ impl App {
         let port = free_port();
         // The workspace's own app gets the WebSocket gateway; a scaffolded copy has no @ws.
         let ws_port = target.is_none().then(free_port);
-        let log = tmp_dir().join(format!("watch-{label}.log"));
-        let log_file = File::create(&log).expect("create the watch log");
-
-        let mut command = Command::new(cargo());
-        command
-            .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
-            .args(["--invoke-port", &port.to_string()])
-            // Edits made while the test runs must not restart the routes under it.
-            .arg("--ignore-changes");
-        // The routes inherit this environment: keep the developer's session settings out of it,
-        // so the scenario always meets the defaults (testing, one week, Lax, cookie sessions).
-        for key in [
-            "ARC_ENV",
-            "SESSION_TABLE_NAME",
-            "ARC_SESSION_TABLE_NAME",
-            "ARC_SESSION_TTL",
-            "ARC_SESSION_DOMAIN",
-            "SESSION_DOMAIN",
-            "ARC_SESSION_SAME_SITE",
-            "ARC_SESSION_HOST_COOKIE",
-            "ARC_WS_ORIGINS",
-            "ARC_WS_MAX_CONNECTIONS",
-        ] {
-            command.env_remove(key);
-        }
-        // Inherited by the routes. Not `--env-var`: flags replace the environment the
-        // workspace's cargo-lambda configuration gives watch (`ARC_ENV=testing`), and these
-        // tests must run with exactly what a developer's bare `cargo lambda watch` gets.
-        command.env("ARC_APP_SECRET", TEST_SECRET);
-        if let Some(ws_port) = ws_port {
-            command.env("ARC_WSS_URL", format!("ws://localhost:{ws_port}"));
-        }
-        command.envs(route_env.iter().copied());
-        // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
-        for (key, default) in [
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-        ] {
-            if env::var_os(key).is_none() {
-                command.env(key, default);
-            }
-        }
-        if let Some(target) = target {
-            command.env("CARGO_TARGET_DIR", target);
-        }
-        command
-            .current_dir(root)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("share the watch log"))
-            .stderr(log_file);
-        let watch = ProcessTree::spawn(
-            &mut command,
-            log,
-            "`cargo lambda watch`",
-            "is cargo-lambda installed? scripts/test installs it",
-        );
+        let watch = start_watch(root, target, port, ws_port, label, route_env);
 
         let gateway = ws_port.map(|ws_port| start_gateway(root, label, port, ws_port, gateway_env));
         let app = Self {
@@ -213,6 +158,144 @@ impl App {
     }
 }
 
+/// Starts `cargo lambda watch` for the workspace at `root` on `port`, the routes getting
+/// `route_env` on top of a clean session environment (and `ARC_WSS_URL` for a gateway on
+/// `ws_port`). `label` names the log, `target/tmp/watch-<label>.log`.
+fn start_watch(
+    root: &Path,
+    target: Option<&Path>,
+    port: u16,
+    ws_port: Option<u16>,
+    label: &str,
+    route_env: &[(&str, &str)],
+) -> ProcessTree {
+    let log = tmp_dir().join(format!("watch-{label}.log"));
+    let log_file = File::create(&log).expect("create the watch log");
+
+    let mut command = Command::new(cargo());
+    command
+        .args(["lambda", "watch", "--invoke-address", "127.0.0.1"])
+        .args(["--invoke-port", &port.to_string()])
+        // Edits made while the test runs must not restart the routes under it.
+        .arg("--ignore-changes");
+    // The routes inherit this environment: keep the developer's session settings out of it,
+    // so the scenario always meets the defaults (testing, one week, Lax, cookie sessions).
+    for key in [
+        "ARC_ENV",
+        "SESSION_TABLE_NAME",
+        "ARC_SESSION_TABLE_NAME",
+        "ARC_SESSION_TTL",
+        "ARC_SESSION_DOMAIN",
+        "SESSION_DOMAIN",
+        "ARC_SESSION_SAME_SITE",
+        "ARC_SESSION_HOST_COOKIE",
+        "ARC_WS_ORIGINS",
+        "ARC_WS_MAX_CONNECTIONS",
+    ] {
+        command.env_remove(key);
+    }
+    // Inherited by the routes. Not `--env-var`: flags replace the environment the
+    // workspace's cargo-lambda configuration gives watch (`ARC_ENV=testing`), and these
+    // tests must run with exactly what a developer's bare `cargo lambda watch` gets.
+    command.env("ARC_APP_SECRET", TEST_SECRET);
+    if let Some(ws_port) = ws_port {
+        command.env("ARC_WSS_URL", format!("ws://localhost:{ws_port}"));
+    }
+    command.envs(route_env.iter().copied());
+    // A local DynamoDB ignores these, but the AWS SDK will not sign a request without them.
+    for (key, default) in [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+    ] {
+        if env::var_os(key).is_none() {
+            command.env(key, default);
+        }
+    }
+    if let Some(target) = target {
+        command.env("CARGO_TARGET_DIR", target);
+    }
+    command
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("share the watch log"))
+        .stderr(log_file);
+    ProcessTree::spawn(
+        &mut command,
+        log,
+        "`cargo lambda watch`",
+        "is cargo-lambda installed? scripts/test installs it",
+    )
+}
+
+/// Functions served by `cargo lambda watch` alone, without a gateway, invoked by name through
+/// its Lambda Invoke API with the API Gateway events a test writes (so the test chooses, say,
+/// the client address). Each one runs function processes of its own.
+#[allow(dead_code, reason = "throttle.rs only")]
+pub(crate) struct Functions {
+    base: String,
+    watch: ProcessTree,
+}
+
+#[allow(dead_code, reason = "throttle.rs only")]
+impl Functions {
+    /// Builds `binaries`, then starts watch with `route_env` for them and waits until it
+    /// listens. Take [`one_app_at_a_time`] first.
+    pub(crate) fn start(label: &str, route_env: &[(&str, &str)], binaries: &[&str]) -> Self {
+        let mut build = Command::new(cargo());
+        build.arg("build");
+        for binary in binaries {
+            build.args(["--bin", binary]);
+        }
+        let output = build
+            .current_dir(workspace_root())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cargo build");
+        assert!(
+            output.status.success(),
+            "building {binaries:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let port = free_port();
+        let watch = start_watch(workspace_root(), None, port, None, label, route_env);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            watch.assert_running();
+            assert!(Instant::now() < deadline, "watch not listening on {port}");
+            thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            watch,
+        }
+    }
+
+    /// Invokes `function` with `event` (its JSON text) and returns what it answered.
+    pub(crate) fn invoke(&self, function: &str, event: &str) -> serde_json::Value {
+        let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base);
+        let response = agent(0)
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(event)
+            .unwrap_or_else(|error| panic!("invoke {function}: {error}\n{}", self.watch.log()));
+        let text = body(response);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{function} answered {text:?}: {e}"))
+    }
+
+    /// Everything watch and the functions printed so far.
+    pub(crate) fn log(&self) -> String {
+        self.watch.log()
+    }
+}
+
+/// Holds off every other app of this crate's tests until dropped: each starts processes of its
+/// own, and two at once would fight over the CPU.
+#[allow(dead_code, reason = "throttle.rs only")]
+pub(crate) fn one_app_at_a_time() -> OneAppAtATime {
+    OneAppAtATime::lock()
+}
+
 /// Starts `arc-ws-gateway` (built by [`build_routes`]) on `ws_port`, invoking the `@ws`
 /// functions of `root`'s app.arc through the watch on `port`, and waits until it listens.
 fn start_gateway(
@@ -260,7 +343,7 @@ fn target_dir() -> &'static Path {
 /// A lock on a file in `target/tmp`, so it orders the tests of one binary (each takes it through
 /// a descriptor of its own) and the test binaries of this crate too, should a runner start them
 /// side by side (`cargo test` runs them one after another; nextest would not).
-struct OneAppAtATime {
+pub(crate) struct OneAppAtATime {
     /// Closing it on drop releases the lock.
     _file: File,
 }
@@ -514,4 +597,62 @@ pub(crate) fn workspace_root() -> &'static Path {
 /// The cargo running this test, so nested builds use the same toolchain.
 pub(crate) fn cargo() -> OsString {
     env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// Creates a table keyed like Architect's session table (`_idx` string) in the local DynamoDB
+/// at `endpoint`, unless it exists, and waits until it is ACTIVE.
+///
+/// Raw DynamoDB JSON rather than the AWS SDK: local servers (dynalite, DynamoDB Local) accept any
+/// signature, and the SDK would bring an async runtime into an otherwise blocking test.
+#[allow(dead_code, reason = "counter.rs and throttle.rs only")]
+pub(crate) fn create_table(endpoint: &str, table: &str) {
+    let (status, answer) = dynamodb(
+        endpoint,
+        "CreateTable",
+        &json!({
+            "TableName": table,
+            "AttributeDefinitions": [{ "AttributeName": "_idx", "AttributeType": "S" }],
+            "KeySchema": [{ "AttributeName": "_idx", "KeyType": "HASH" }],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    );
+    assert!(
+        status == 200 || answer.contains("ResourceInUseException"),
+        "CreateTable {table} at {endpoint}: {status} {answer}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, answer) = dynamodb(endpoint, "DescribeTable", &json!({ "TableName": table }));
+        let table: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        if table["Table"]["TableStatus"] == "ACTIVE" {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{table} never became ACTIVE: {answer}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Calls the local DynamoDB at `endpoint`, which takes any signature: the status and body.
+#[allow(dead_code, reason = "counter.rs and throttle.rs only")]
+pub(crate) fn dynamodb(
+    endpoint: &str,
+    operation: &str,
+    request: &serde_json::Value,
+) -> (u16, String) {
+    let response = agent(0)
+        .post(endpoint)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
+        .header("x-amz-date", "20240101T000000Z")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, \
+             SignedHeaders=host;x-amz-date, Signature=0",
+        )
+        .send(request.to_string())
+        .unwrap_or_else(|error| panic!("{operation} at {endpoint}: {error}"));
+    (response.status().as_u16(), body(response))
 }

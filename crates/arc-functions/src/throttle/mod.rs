@@ -362,14 +362,19 @@ impl Throttle {
         Self::build(config, None)
     }
 
-    /// [`Throttle::new`] with the configuration read from the environment, as the handler
-    /// wrapper reads it.
+    /// [`Throttle::new`] with the configuration the handler wrapper reads from the environment:
+    /// the same value, read once per process (a secret in Secrets Manager is fetched once).
     ///
     /// # Errors
     ///
     /// [`Error::Config`] for an invalid environment; [`Error::NoTable`] as in [`Throttle::new`].
     pub fn from_env() -> Result<Self, Error> {
-        Self::new(&Config::from_env()?)
+        match crate::session::SessionStore::global_with_config() {
+            Ok((_, config)) => Self::new(&config),
+            Err(crate::session::Error::Config(e)) => Err(Error::Config(e)),
+            // Building the global store fails only on its configuration.
+            Err(_) => Self::new(&Config::from_env()?),
+        }
     }
 
     /// [`Throttle::new`] with a DynamoDB client you built (a local endpoint, say).

@@ -9,12 +9,24 @@
 //! touching DynamoDB: their difference is what opening a ticket costs. `connect` redeems a
 //! fresh ticket, its four DynamoDB calls included (spend, read, tie, index).
 //!
+//! `throttle/*`: sign-in throttling. `attempt` is one attempt let through and then cleared as a
+//! success (a consistent `GetItem`, the conditional `PutItem`, the `DeleteItem`); `refused` an
+//! attempt on a locked count (one `GetItem`).
+//!
+//! `renewal/*`: a page view through `http::Handler::invoke` whose handler only reads the
+//! session. `read` is not due for renewal (a `GetItem`); `renewed` is due on every request (its
+//! item's `_iat` is removed before each, outside the timing, as in an item Node wrote, which is
+//! always due), so it adds the `UpdateItem` of `_ttl` and `_iat` and the `Set-Cookie`.
+//!
 //! Needs `AWS_ENDPOINT_URL_DYNAMODB` (`bench/compare.sh` starts dynalite with `scripts/lib.sh`);
 //! without it the bench says so and measures nothing. The table `bigsesh-session` is created
 //! when missing.
 
 use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
+use arc_functions::http::{self, Handler, Request, Response};
+use arc_functions::testing::TestRequest;
+use arc_functions::throttle::{Admission, Throttle};
 use arc_functions::ws;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -188,5 +200,108 @@ fn tickets(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, roundtrip, tickets);
+fn throttle(c: &mut Criterion) {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
+        eprintln!("SKIPPED throttle/*: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB");
+        return;
+    };
+    let (rt, _) = dynamodb(&endpoint);
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", TABLE),
+    ])
+    .expect("valid config");
+    let throttle = Throttle::with_dynamodb_client(&config, client(&endpoint)).expect("a table");
+    let mut group = c.benchmark_group("throttle");
+    group.bench_function("attempt", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                match throttle.attempt("ann", Some("192.0.2.1")).await {
+                    Ok(Admission::Allowed(attempt)) => attempt.succeeded().await.expect("cleared"),
+                    other => panic!("let through and cleared each time: {other:?}"),
+                }
+            })
+        })
+    });
+    // A count locked for the next hour and more.
+    rt.block_on(async {
+        while let Admission::Allowed(_) = throttle
+            .attempt("bob", Some("198.51.100.7"))
+            .await
+            .expect("counted")
+        {}
+    });
+    group.bench_function("refused", |b| {
+        b.iter(|| {
+            let refused = rt.block_on(throttle.attempt("bob", Some("198.51.100.7")));
+            assert!(matches!(refused, Ok(Admission::Locked(_))));
+        })
+    });
+    group.finish();
+}
+
+async fn page(req: Request) -> http::Result<Response> {
+    Ok(Response::text(
+        req.session.get::<String>("user")?.unwrap_or_default(),
+    ))
+}
+
+fn renewal(c: &mut Criterion) {
+    let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
+        eprintln!("SKIPPED renewal/*: set AWS_ENDPOINT_URL_DYNAMODB to a local DynamoDB");
+        return;
+    };
+    let (rt, store) = dynamodb(&endpoint);
+    let first = Session::try_from(json!({"user": "ann"})).expect("an object");
+    let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    let id = cookie
+        .trim_start_matches("_idx=")
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let event = TestRequest::get("/").cookie(&cookie).event();
+    let handler = Handler::with_store(store, page);
+    let client = client(&endpoint);
+    let forget_last_write = || {
+        rt.block_on(
+            client
+                .update_item()
+                .table_name(TABLE)
+                .key(
+                    "_idx",
+                    aws_sdk_dynamodb::types::AttributeValue::S(id.clone()),
+                )
+                .update_expression("REMOVE #iat")
+                .expression_attribute_names("#iat", "_iat")
+                .send(),
+        )
+        .expect("UpdateItem");
+    };
+    let mut group = c.benchmark_group("renewal");
+    for (name, due) in [("read", false), ("renewed", true)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    if due {
+                        forget_last_write();
+                    }
+                },
+                |()| {
+                    let reply = rt.block_on(handler.invoke(&event)).expect("served");
+                    // Only a renewal answers with a cookie; both still see the user.
+                    assert_eq!(reply.contains("_idx="), due, "{reply}");
+                    assert!(reply.contains("ann"), "{reply}");
+                },
+                // One setup per run: a batch would forget the last write once for many reads.
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, roundtrip, tickets, throttle, renewal);
 criterion_main!(benches);

@@ -433,3 +433,46 @@ async fn sliding_renewal_through_the_axum_layer() {
         );
     }
 }
+
+/// The write budget, measured: reads every 50 ms for 6 s with `ARC_SESSION_TTL=2` renew at
+/// most once per second (half the TTL), so about 50 writes per 1,000 reads here; at the
+/// default week, a read a minute costs 1000 × 60 s / 3.5 days ≈ 0.2 writes per 1,000 reads.
+#[tokio::test]
+async fn renewal_writes_stay_within_one_per_half_ttl() {
+    for mode in modes() {
+        let env = env(mode, 2, None).await;
+        let mut cookie = get(&env, "/login", None)
+            .await
+            .session_cookie()
+            .expect("cookie");
+        env.calls.take();
+        let started = std::time::Instant::now();
+        let (mut reads, mut renewals) = (0u32, 0u32);
+        while started.elapsed() < Duration::from_secs(6) {
+            let read = get(&env, "/", Some(&cookie)).await;
+            assert_eq!(
+                user(&read).as_deref(),
+                Some("ann"),
+                "{mode:?}: never lapses"
+            );
+            reads += 1;
+            if let Some(renewed) = read.session_cookie() {
+                renewals += 1;
+                cookie = renewed;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if mode == Mode::DynamoDb {
+            let calls = env.calls.take();
+            let updates = calls.iter().filter(|c| *c == "UpdateItem").count();
+            assert_eq!(updates, renewals as usize, "one UpdateItem per renewal");
+            assert_eq!(calls.len(), (reads + renewals) as usize, "{calls:?}");
+        }
+        // Whole seconds: at most one renewal per second boundary crossed, plus one.
+        assert!((5..=8).contains(&renewals), "{mode:?}: {renewals} renewals");
+        eprintln!(
+            "{mode:?}: {reads} reads, {renewals} renewals: {:.0} writes per 1,000 reads",
+            f64::from(renewals) * 1000.0 / f64::from(reads)
+        );
+    }
+}

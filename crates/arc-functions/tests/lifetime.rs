@@ -6,8 +6,8 @@
 //! `ARC_TEST_DYNAMODB=1`; without it those runs print that they skipped. The clock is the real
 //! one, with lifetimes of a few seconds.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_functions::config::Config;
@@ -15,12 +15,12 @@ use arc_functions::http::session::{Expiry, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
 use arc_functions::testing::{TestRequest, TestResponse};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 mod support;
+
+use support::Calls;
 
 const SECRET: &str = "lifetime-suite secret: 32 bytes or more";
 
@@ -28,44 +28,6 @@ const SECRET: &str = "lifetime-suite secret: 32 bytes or more";
 enum Mode {
     Cookie,
     DynamoDb,
-}
-
-/// Which DynamoDB operations left the SDK, by their `X-Amz-Target`.
-#[derive(Debug, Default, Clone)]
-struct Calls(Arc<Mutex<Vec<String>>>);
-
-impl Calls {
-    fn take(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default()
-    }
-}
-
-impl Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "Calls"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        if let Ok(mut calls) = self.0.lock() {
-            calls.push(target);
-        }
-        Ok(())
-    }
 }
 
 struct Env {
@@ -365,12 +327,13 @@ async fn renewal_never_undoes_a_write_made_since_the_read() {
     if !dynamodb_available() {
         return;
     }
-    let env = env(Mode::DynamoDb, 2, None).await;
+    let env = env(Mode::DynamoDb, 4, None).await;
     let cookie = get(&env, "/login", None)
         .await
         .session_cookie()
         .expect("cookie");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Due (two seconds of four gone) and surely alive: the clock counts whole seconds.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     // Read (renewal due), and while that request runs, another counts.
     let store = Arc::clone(&env.store);
     let stale = TestRequest::get("/").cookie(&cookie);
@@ -404,7 +367,7 @@ async fn sliding_renewal_through_the_axum_layer() {
             .unwrap_or_default()
     }
     for mode in modes() {
-        let env = env(mode, 2, None).await;
+        let env = env(mode, 4, None).await;
         let cookie = get(&env, "/login", None)
             .await
             .session_cookie()
@@ -419,7 +382,8 @@ async fn sliding_renewal_through_the_axum_layer() {
             .expect("served");
         assert_eq!(fresh.text(), "ann");
         assert!(fresh.session_cookie().is_none(), "{mode:?}: not due");
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Due (two seconds of four gone) and surely alive: the clock counts whole seconds.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
         let due = TestRequest::get("/")
             .cookie(&cookie)
             .send_to(app)

@@ -4,8 +4,8 @@
 //! Two separate function processes sharing one table: `tests/tests/throttle.rs` at the
 //! workspace root.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_functions::config::Config;
@@ -14,52 +14,14 @@ use arc_functions::http::{self, Handler, Request, Response};
 use arc_functions::testing::TestRequest;
 use arc_functions::throttle::{Admission, Attempt, Key, Rule, Throttle};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 mod support;
 
+use support::Calls;
+
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
-
-/// Which DynamoDB operations left the SDK.
-#[derive(Debug, Default, Clone)]
-struct Calls(Arc<Mutex<Vec<String>>>);
-
-impl Calls {
-    fn take(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default()
-    }
-}
-
-impl Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "Calls"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        if let Ok(mut calls) = self.0.lock() {
-            calls.push(target);
-        }
-        Ok(())
-    }
-}
 
 fn available() -> bool {
     if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {

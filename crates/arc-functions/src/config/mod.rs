@@ -169,6 +169,10 @@ impl fmt::Debug for Secret {
 /// | `ARC_SESSION_HOST_COOKIE` | `true`: name the cookie `__Host-_idx` (always `Secure`, no `Domain`) | `false` |
 /// | `ARC_HTTP_COMPRESSION` | `on` or `off` (also `true`/`false`, `1`/`0`): compress responses the request accepts compressed | `on` |
 /// | `ARC_LOCAL` | any non-empty value: running locally, so [`url`](crate::http::url()) adds no stage | unset |
+/// | `ARC_WSS_URL` | the WebSocket API's URL | none |
+/// | `ARC_WS_ORIGINS` | origins whose pages may open a socket with the cookie | none |
+/// | `ARC_WS_MAX_CONNECTIONS` | open WebSocket connections per session | 10 |
+/// | `ARC_THROTTLE_TABLE_NAME` | where [`Throttle`](crate::throttle::Throttle) counts attempts | the session table |
 ///
 /// # Examples
 ///

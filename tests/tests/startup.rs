@@ -17,18 +17,23 @@ fn workspace_root() -> &'static Path {
 
 /// `get-index`, built like `cargo lambda watch` builds it (`--bin` without `-p`).
 fn binary() -> PathBuf {
+    binary_named("get-index")
+}
+
+/// The binary `name`, built like `cargo lambda watch` builds it.
+fn binary_named(name: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--bin", "get-index"])
+        .args(["build", "--bin", name])
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .status()
         .expect("cargo build");
-    assert!(status.success(), "building get-index failed");
+    assert!(status.success(), "building {name} failed");
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
-    target.join("debug/get-index")
+    target.join("debug").join(name)
 }
 
 /// The binary with only `vars` and what the Lambda runtime sets, polling `runtime_api`.
@@ -105,6 +110,34 @@ fn bad_configuration_stops_the_function_naming_the_variable() {
     refused(
         &[("ARC_ENV", "testing"), ("ARC_SESSION_SAME_SITE", "None")],
         "ARC_SESSION_SAME_SITE",
+    );
+}
+
+/// The login example throttles sign-ins in DynamoDB: with sessions in the cookie and no
+/// `ARC_THROTTLE_TABLE_NAME`, it stops at cold start saying what to set.
+#[test]
+fn a_throttle_without_a_table_stops_the_function_naming_the_variable() {
+    let mut child = Command::new(binary_named("login"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "login")
+        .env("ARC_ENV", "testing")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the login binary starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "login did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start") && stderr.contains("ARC_THROTTLE_TABLE_NAME"),
+        "{stderr}"
     );
 }
 

@@ -114,7 +114,7 @@ where
 /// What every handler wrapper does at cold start: install lambda_runtime's log subscriber
 /// unless the program installed one, then build; on a configuration error, log it and exit
 /// with status 1, so that the function fails to start with a message saying what to set.
-pub(crate) fn build_or_exit<T>(build: impl FnOnce() -> Result<T, session::Error>) -> T {
+pub(crate) fn build_or_exit<T, E: std::fmt::Display>(build: impl FnOnce() -> Result<T, E>) -> T {
     // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
     // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
     if !tracing::dispatcher::has_been_set() {

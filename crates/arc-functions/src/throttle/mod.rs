@@ -377,6 +377,21 @@ impl Throttle {
         }
     }
 
+    /// [`Throttle::from_env`] for a function's `main`, as
+    /// [`async_handler`](crate::http::async_handler) reads its configuration: on an error it
+    /// logs it and exits the process with status 1, so the function fails to start with a
+    /// message saying what to set (in cookie mode without `ARC_THROTTLE_TABLE_NAME`, say).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let throttle = arc_functions::throttle::Throttle::from_env_or_exit();
+    /// # drop(throttle);
+    /// ```
+    pub fn from_env_or_exit() -> Self {
+        crate::http::build_or_exit(Self::from_env)
+    }
+
     /// [`Throttle::new`] with a DynamoDB client you built (a local endpoint, say).
     ///
     /// # Errors

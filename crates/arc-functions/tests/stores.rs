@@ -18,8 +18,6 @@ use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::SET_COOKIE;
@@ -27,7 +25,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{capture_logs, logged};
+use support::{Calls, capture_logs, logged};
 
 const V2: &str = include_str!("fixtures/apigw_v2_request.json");
 const SECRET: &str = "store-suite secret: 32 bytes or more";
@@ -35,47 +33,6 @@ const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
 
 // ---------------------------------------------------------------------------------------------
 // Harness
-
-/// Records DynamoDB calls as they leave the SDK (after its retries would be counted again): each
-/// one's HTTP method.
-#[derive(Debug, Default)]
-struct CallCounter(std::sync::Mutex<Vec<String>>);
-
-impl CallCounter {
-    fn methods(&self) -> Vec<String> {
-        self.0.lock().map(|m| m.clone()).unwrap_or_default()
-    }
-
-    fn count(&self) -> usize {
-        self.methods().len()
-    }
-
-    /// The calls so far, forgotten.
-    fn take(&self) -> usize {
-        self.0
-            .lock()
-            .map(|mut m| std::mem::take(&mut *m).len())
-            .unwrap_or_default()
-    }
-}
-
-impl Intercept for CallCounter {
-    fn name(&self) -> &'static str {
-        "CallCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        if let Ok(mut methods) = self.0.lock() {
-            methods.push(context.request().method().to_owned());
-        }
-        Ok(())
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Provider {
@@ -86,7 +43,7 @@ enum Provider {
 /// A store of one provider with extra environment, plus what the DynamoDB tests inspect.
 struct Env {
     store: Arc<SessionStore>,
-    calls: Arc<CallCounter>,
+    calls: Calls,
     client: Option<Client>,
     table: String,
 }
@@ -101,12 +58,11 @@ fn dynamodb_available() -> bool {
 
 /// A client counting its calls; with `endpoint` (a dynalite the test will stop) it fails fast
 /// instead of retrying for seconds, else it keeps the SDK's defaults.
-async fn sdk_client(endpoint: Option<&str>, calls: &Arc<CallCounter>) -> Client {
+async fn sdk_client(endpoint: Option<&str>, calls: &Calls) -> Client {
     // The wrapper logs each failure's cause; print it when a test fails.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let shared = aws_config::load_from_env().await;
-    let mut builder = aws_sdk_dynamodb::config::Builder::from(&shared)
-        .interceptor(SharedCounter(Arc::clone(calls)));
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone());
     if let Some(endpoint) = endpoint {
         builder = builder
             .endpoint_url(endpoint)
@@ -122,26 +78,6 @@ async fn sdk_client(endpoint: Option<&str>, calls: &Arc<CallCounter>) -> Client 
     Client::from_conf(builder.build())
 }
 
-/// The interceptor must be `'static`; this shares one counter with the test.
-#[derive(Debug)]
-struct SharedCounter(Arc<CallCounter>);
-
-impl Intercept for SharedCounter {
-    fn name(&self) -> &'static str {
-        "SharedCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        self.0
-            .read_before_transmit(context, runtime_components, cfg)
-    }
-}
-
 fn unique_table() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     format!(
@@ -152,7 +88,7 @@ fn unique_table() -> String {
 }
 
 async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
-    let calls = Arc::new(CallCounter::default());
+    let calls = Calls::default();
     let mut all: Vec<(String, String)> = vec![
         ("ARC_ENV".into(), "testing".into()),
         ("ARC_APP_SECRET".into(), SECRET.into()),
@@ -426,7 +362,7 @@ async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> En
     };
     Env {
         store: Arc::new(store),
-        calls: Arc::clone(&old.calls),
+        calls: old.calls.clone(),
         client: old.client.clone(),
         table: old.table.clone(),
     }
@@ -551,7 +487,7 @@ async fn dynamodb_calls_per_request() {
         return;
     }
     let env = env(Provider::DynamoDb, &[]).await;
-    let calls = || env.calls.take();
+    let calls = || env.calls.take().len();
 
     call(&env, "read", None).await;
     assert_eq!(calls(), 0, "a cookieless GET costs nothing");
@@ -573,7 +509,7 @@ async fn dynamodb_calls_per_socket_ticket() {
         &[("ARC_WSS_URL", "wss://ws.example.com/production")],
     )
     .await;
-    let calls = || env.calls.take();
+    let calls = || env.calls.take().len();
     let cookie = idx(&call(&env, "inc", None).await).expect("written");
     calls();
 
@@ -923,7 +859,7 @@ async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
     if !dynamodb_available() {
         return;
     }
-    let calls = Arc::new(CallCounter::default());
+    let calls = Calls::default();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", SECRET),
@@ -990,7 +926,7 @@ impl Drop for OwnDynalite {
 async fn own_dynalite_env() -> (OwnDynalite, Env) {
     let table = unique_table();
     let (dynalite, endpoint) = OwnDynalite::start(&table);
-    let calls = Arc::new(CallCounter::default());
+    let calls = Calls::default();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", SECRET),
@@ -1088,8 +1024,8 @@ async fn dynamodb_prepare_with_a_client_of_the_callers_sends_one_health_check() 
     assert_eq!(n(&r), Some(1));
     assert_eq!(env.calls.count(), 2, "then only the request's PutItem");
     assert_eq!(
-        env.calls.methods(),
-        ["GET", "POST"],
+        env.calls.names(),
+        ["GET", "PutItem"],
         "DynamoDB's health check (GET /) at start-up, no table read"
     );
 }

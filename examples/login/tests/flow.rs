@@ -57,15 +57,26 @@ fn token(page: &str) -> String {
     page[start..].split('"').next().expect("quoted").to_owned()
 }
 
-#[tokio::test]
-async fn login_flash_regenerate_and_logout() {
+/// What `http::chain` returns: one handler function for the whole chain.
+type Chained = std::pin::Pin<
+    Box<dyn std::future::Future<Output = http::Result<arc_functions::http::Response>> + Send>,
+>;
+
+/// The example's chain without the throttle, which needs DynamoDB (`tests/tests/throttle.rs`
+/// at the workspace root runs it), in cookie mode.
+fn login_app() -> Handler<impl Fn(arc_functions::http::Request) -> Chained> {
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
     ])
     .expect("config");
     let store = Arc::new(SessionStore::new(&config));
-    let app = Handler::with_store(store, http::chain((csrf::require, require_login, app)));
+    Handler::with_store(store, http::chain((csrf::require, require_login, app)))
+}
+
+#[tokio::test]
+async fn login_flash_regenerate_and_logout() {
+    let app = login_app();
 
     let r = app.handle(event("GET", "/", "", "")).await;
     assert!(text(&r).contains("<a href=/login>Log in</a>"));
@@ -176,13 +187,7 @@ async fn login_flash_regenerate_and_logout() {
 
 #[tokio::test]
 async fn remember_me_keeps_the_cookie_for_thirty_days() {
-    let config = Config::from_vars([
-        ("ARC_ENV", "testing"),
-        ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
-    ])
-    .expect("config");
-    let store = Arc::new(SessionStore::new(&config));
-    let app = Handler::with_store(store, http::chain((csrf::require, require_login, app)));
+    let app = login_app();
     let r = app.handle(event("GET", "/login", "", "")).await;
     assert!(text(&r).contains("name=remember"), "the form offers it");
     let (c, t) = (cookie(&r, ""), token(&text(&r)));

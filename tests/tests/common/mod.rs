@@ -242,21 +242,13 @@ impl Functions {
     /// Builds `binaries`, then starts watch with `route_env` for them and waits until it
     /// listens. Take [`one_app_at_a_time`] first.
     pub(crate) fn start(label: &str, route_env: &[(&str, &str)], binaries: &[&str]) -> Self {
-        let mut build = Command::new(cargo());
-        build.arg("build");
+        let mut args = Vec::new();
         for binary in binaries {
-            build.args(["--bin", binary]);
+            args.extend(["--bin", binary]);
         }
-        let output = build
-            .current_dir(workspace_root())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run cargo build");
-        assert!(
-            output.status.success(),
-            "building {binaries:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        if !args.is_empty() {
+            cargo_build(&args);
+        }
         let port = free_port();
         let watch = start_watch(workspace_root(), None, port, None, label, route_env);
         let deadline = Instant::now() + STARTUP_TIMEOUT;
@@ -371,28 +363,30 @@ impl OneAppAtATime {
 fn build_routes() {
     static BUILT: Once = Once::new();
     BUILT.call_once(|| {
-        let mut command = Command::new(cargo());
-        command.arg("build");
+        let mut args = vec!["--bin", "arc-ws-gateway"];
         for route in ROUTES {
-            command.args(["--bin", route]);
+            args.extend(["--bin", route]);
         }
-        command.args(["--bin", "arc-ws-gateway"]);
+        cargo_build(&args);
         // And the axum example, which the same watch serves at /lambda-url/axum-counter/.
-        let mut example = Command::new(cargo());
-        example.args(["build", "--bin", "axum-counter"]);
-        for command in [&mut command, &mut example] {
-            let output = command
-                .current_dir(workspace_root())
-                .stdin(Stdio::null())
-                .output()
-                .expect("run cargo build");
-            assert!(
-                output.status.success(),
-                "building the routes failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        cargo_build(&["--bin", "axum-counter"]);
     });
+}
+
+/// Runs `cargo build` with `args` in the workspace; fails the test with cargo's words.
+fn cargo_build(args: &[&str]) {
+    let output = Command::new(cargo())
+        .arg("build")
+        .args(args)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cargo build");
+    assert!(
+        output.status.success(),
+        "cargo build {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A child process in a process group of its own, with everything it starts. Dropping it, also

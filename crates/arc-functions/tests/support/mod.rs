@@ -97,17 +97,29 @@ pub(crate) fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
     String::from_utf8_lossy(&buffer.lock().expect("log buffer")).into_owned()
 }
 
-/// Which DynamoDB operations left the SDK, by their `X-Amz-Target`: share it with a client
-/// as its interceptor, then `take` what was called.
+/// Which DynamoDB operations left the SDK (after its retries would be counted again), by their
+/// `X-Amz-Target` (`GetItem`), or by HTTP method for a request without one (the health check,
+/// `GET`): share it with a client as its interceptor, then look at what was called.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Calls(Arc<Mutex<Vec<String>>>);
 
 impl Calls {
+    /// The calls so far, forgotten.
     pub(crate) fn take(&self) -> Vec<String> {
         self.0
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default()
+    }
+
+    /// The calls so far.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.0.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// How many calls so far.
+    pub(crate) fn count(&self) -> usize {
+        self.names().len()
     }
 }
 
@@ -122,12 +134,12 @@ impl Intercept for Calls {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
+        let request = context.request();
+        let target = request
             .headers()
             .get("x-amz-target")
             .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
+            .unwrap_or(request.method())
             .to_owned();
         if let Ok(mut calls) = self.0.lock() {
             calls.push(target);

@@ -367,3 +367,52 @@ async fn the_axum_layer_throttles_its_route() {
         .expect("served");
     assert_eq!((r.status(), r.text().as_str()), (200, "signed in"));
 }
+
+#[tokio::test]
+async fn a_missing_table_is_a_500_not_a_503() {
+    if !available() {
+        return;
+    }
+    let env = env().await;
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_THROTTLE_TABLE_NAME", "no-such-throttle-table"),
+    ])
+    .expect("config");
+    let throttle = Throttle::with_dynamodb_client(&config, env.client.clone()).expect("named");
+    let e = throttle
+        .attempt("ann", Some(OWNER))
+        .await
+        .expect_err("no table");
+    assert!(!e.is_unavailable(), "retrying will not make a table: {e}");
+    assert!(e.to_string().contains("no-such-throttle-table"), "{e}");
+    let store = Arc::new(SessionStore::new(&config));
+    let handler = Handler::with_store(store, http::chain((throttle.step("/login", "user"), login)));
+    let r = sign_in(OWNER, "correct horse")
+        .send(&handler)
+        .await
+        .expect("served");
+    assert_eq!(r.status(), 500);
+}
+
+/// The address the throttle keys on, as each API Gateway format delivers it.
+#[tokio::test]
+async fn the_client_address_comes_from_the_request_context_of_either_api() {
+    use arc_functions::testing::Format;
+
+    async fn address(req: Request) -> http::Result<Response> {
+        Ok(Response::text(req.source_ip().unwrap_or("none").to_owned()))
+    }
+    let config = Config::from_vars([("ARC_ENV", "testing")]).expect("config");
+    let handler = Handler::with_store(Arc::new(SessionStore::new(&config)), address);
+    for format in [Format::HttpApi, Format::RestApi, Format::FunctionUrl] {
+        let r = TestRequest::get("/")
+            .format(format)
+            .source_ip(OWNER)
+            .header("x-forwarded-for", ATTACKER)
+            .send(&handler)
+            .await
+            .expect("served");
+        assert_eq!(r.text(), OWNER, "{format:?}");
+    }
+}

@@ -494,16 +494,11 @@ impl Inner {
                 .await
                 .map_err(|e| self.fault("GetItem", e))?
                 .item;
-            let stored = item.as_ref().map(|item| number(item, ATTEMPTS));
-            // DynamoDB deletes expired items late: one past its `_ttl` counts from zero.
-            let live = item.as_ref().filter(|item| number(item, TTL) > now);
-            let attempts = live.map_or(0, |item| number(item, ATTEMPTS));
-            let locked_until = live.map_or(0, |item| number(item, LOCKED_UNTIL));
-            if now < locked_until {
-                return Ok(Admission::Locked(Locked {
-                    retry_after: Duration::from_secs(locked_until - now),
-                }));
+            let read = Count::read(item.as_ref(), now);
+            if let Some(retry_after) = read.locked(now) {
+                return Ok(Admission::Locked(Locked { retry_after }));
             }
+            let (stored, attempts) = (read.stored, read.attempts);
             let number = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX);
             let lockout = self.rule.lockout_after(number);
             let locked_until = if lockout > 0 { now + lockout } else { 0 };
@@ -559,6 +554,32 @@ impl Inner {
             unavailable: crate::aws::is_unavailable(&err),
             source: Box::new(aws_sdk_dynamodb::Error::from(err)),
         }
+    }
+}
+
+/// A count as read at some moment.
+#[derive(Debug, PartialEq, Eq)]
+struct Count {
+    /// `attempts` as stored, for the conditional write; `None` when there is no item.
+    stored: Option<u64>,
+    /// Attempts so far: zero for an item past its `_ttl`, which DynamoDB deletes late.
+    attempts: u64,
+    locked_until: u64,
+}
+
+impl Count {
+    fn read(item: Option<&HashMap<String, AttributeValue>>, now: u64) -> Self {
+        let live = item.filter(|item| number(item, TTL) > now);
+        Self {
+            stored: item.map(|item| number(item, ATTEMPTS)),
+            attempts: live.map_or(0, |item| number(item, ATTEMPTS)),
+            locked_until: live.map_or(0, |item| number(item, LOCKED_UNTIL)),
+        }
+    }
+
+    /// How long until the next attempt when the count is locked at `now`.
+    fn locked(&self, now: u64) -> Option<Duration> {
+        (now < self.locked_until).then(|| Duration::from_secs(self.locked_until - now))
     }
 }
 

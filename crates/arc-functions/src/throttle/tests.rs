@@ -9,6 +9,16 @@ fn lockouts_double_past_the_limit_up_to_the_cap() {
     );
     assert_eq!(rule.lockout_after(11), 3600, "capped at an hour");
     assert_eq!(rule.lockout_after(u32::MAX), 3600, "no overflow");
+    let short = Rule::default()
+        .attempts(1)
+        .lockout(Duration::from_secs(10))
+        .max_lockout(Duration::from_secs(25));
+    assert_eq!(
+        (1..=4).map(|n| short.lockout_after(n)).collect::<Vec<_>>(),
+        [10, 20, 25, 25],
+        "capped at the chosen maximum"
+    );
+    assert_eq!(Rule::default().attempts_allowed(), 5);
     let one = Rule::default().attempts(0).lockout(Duration::ZERO);
     assert_eq!(one.attempts_allowed(), 1);
     assert_eq!(one.lockout_after(1), 1);
@@ -97,4 +107,73 @@ fn a_locked_answer_is_429_with_retry_after() {
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "120");
     assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+fn item(attempts: u64, locked_until: u64, ttl: u64) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (ATTEMPTS.to_owned(), n(attempts)),
+        (LOCKED_UNTIL.to_owned(), n(locked_until)),
+        (TTL.to_owned(), n(ttl)),
+    ])
+}
+
+#[test]
+fn a_count_expires_at_its_ttl_and_a_lockout_ends_at_its_second() {
+    let live = item(7, 100, 200);
+    assert_eq!(
+        Count::read(Some(&live), 199),
+        Count {
+            stored: Some(7),
+            attempts: 7,
+            locked_until: 100
+        }
+    );
+    assert_eq!(
+        Count::read(Some(&live), 200),
+        Count {
+            stored: Some(7),
+            attempts: 0,
+            locked_until: 0
+        },
+        "at its _ttl the count is over, though the item is still there"
+    );
+    assert_eq!(
+        Count::read(None, 5),
+        Count {
+            stored: None,
+            attempts: 0,
+            locked_until: 0
+        }
+    );
+    let count = Count::read(Some(&live), 50);
+    assert_eq!(count.locked(99), Some(Duration::from_secs(1)));
+    assert_eq!(count.locked(100), None, "over at locked_until");
+    assert_eq!(count.locked(30), Some(Duration::from_secs(70)));
+}
+
+#[test]
+fn debug_shows_the_rule_and_the_number_never_the_id() {
+    let throttle = throttle(Key::User);
+    let shown = format!("{throttle:?}");
+    assert!(
+        shown.starts_with("Throttle {") && shown.contains("table: \"t\""),
+        "{shown}"
+    );
+    assert!(shown.contains("key: User"), "{shown}");
+    let attempt = Attempt {
+        inner: Arc::clone(&throttle.inner),
+        id: "throttle#secret-id".into(),
+        number: 3,
+    };
+    let shown = format!("{attempt:?}");
+    assert!(
+        shown.contains("number: 3") && !shown.contains("secret-id"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn only_a_fault_that_may_pass_is_unavailable() {
+    assert!(!Error::NoTable.is_unavailable());
+    assert!(!Error::Config(config::Error::EmptyTable).is_unavailable());
 }

@@ -154,7 +154,7 @@ async fn the_lockout_ends_and_doubles() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_attempts_never_check_more_passwords_than_the_limit() {
     if !available() {
         return;
@@ -415,4 +415,54 @@ async fn the_client_address_comes_from_the_request_context_of_either_api() {
             .expect("served");
         assert_eq!(r.text(), OWNER, "{format:?}");
     }
+}
+
+/// Fails every `PutItem` before it is sent: a write fault dynalite cannot be made to give
+/// while its reads go on working.
+#[derive(Debug)]
+struct FailPuts;
+
+impl aws_sdk_dynamodb::config::Intercept for FailPuts {
+    fn name(&self) -> &'static str {
+        "FailPuts"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        if target.is_some_and(|t| t.ends_with(".PutItem")) {
+            return Err("the write fault of this test".into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_is_an_error_not_a_race_lost() {
+    if !available() {
+        return;
+    }
+    let env = env().await;
+    let failing = Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)
+            .interceptor(FailPuts)
+            .interceptor(env.calls.clone())
+            .build(),
+    );
+    let throttle = Throttle::with_dynamodb_client(&env.config, failing).expect("table");
+    env.calls.take();
+    let e = throttle
+        .attempt("ann", Some(OWNER))
+        .await
+        .expect_err("the write failed");
+    assert!(e.to_string().contains("PutItem"), "{e}");
+    assert_eq!(
+        env.calls.take(),
+        ["GetItem", "PutItem"],
+        "tried once, not read again as after a lost race"
+    );
 }

@@ -500,8 +500,8 @@ impl Inner {
             }
             let (stored, attempts) = (read.stored, read.attempts);
             let number = u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX);
-            let lockout = self.rule.lockout_after(number);
-            let locked_until = if lockout > 0 { now + lockout } else { 0 };
+            // `now` itself when no lockout follows: a count locked until now is not locked.
+            let locked_until = now + self.rule.lockout_after(number);
             let expires = now.max(locked_until) + self.rule.forget_after.as_secs();
             let mut put = client
                 .put_item()

@@ -278,6 +278,24 @@ async fn the_chain_step_answers_429_and_lets_the_owner_in() {
         .await
         .expect("served");
     assert_eq!((r.status(), r.text().as_str()), (200, "signed in"));
+    // The user comes from the body, a form's field or a JSON string: another account at the
+    // locked address is counted apart.
+    let bob = TestRequest::post("/login")
+        .source_ip(ATTACKER)
+        .json(&serde_json::json!({ "user": "bob", "password": "guess" }));
+    assert_eq!(
+        bob.send(&handler).await.expect("served").status(),
+        401,
+        "bob is not locked"
+    );
+    let ann = TestRequest::post("/login")
+        .source_ip(ATTACKER)
+        .json(&serde_json::json!({ "user": "ann", "password": "guess" }));
+    assert_eq!(
+        ann.send(&handler).await.expect("served").status(),
+        429,
+        "ann is, in JSON too"
+    );
     // Other paths and methods pass untouched and uncounted.
     env.calls.take();
     let r = TestRequest::get("/login")
@@ -362,10 +380,26 @@ async fn the_axum_layer_throttles_its_route() {
     assert_eq!(r.status(), 429);
     assert!(r.header("retry-after").is_some());
     let r = sign_in(OWNER, "correct horse")
-        .send_to(app)
+        .send_to(app.clone())
         .await
         .expect("served");
     assert_eq!((r.status(), r.text().as_str()), (200, "signed in"));
+    // A long form still reaches the handler whole; one past 64 KiB is refused unread.
+    let padding = "x".repeat(8 * 1024);
+    let long = TestRequest::post("/login").source_ip(OWNER).form(&[
+        ("user", "ann"),
+        ("password", "correct horse"),
+        ("padding", padding.as_str()),
+    ]);
+    let r = long.send_to(app.clone()).await.expect("served");
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let padding = "x".repeat(64 * 1024);
+    let huge = TestRequest::post("/login").source_ip(OWNER).form(&[
+        ("user", "ann"),
+        ("password", "correct horse"),
+        ("padding", padding.as_str()),
+    ]);
+    assert_eq!(huge.send_to(app).await.expect("served").status(), 413);
 }
 
 #[tokio::test]

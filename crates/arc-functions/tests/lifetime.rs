@@ -440,3 +440,162 @@ async fn renewal_writes_stay_within_one_per_half_ttl() {
         );
     }
 }
+
+/// Fails every `UpdateItem` before it is sent: a renewal fault dynalite cannot be made to give
+/// while reads go on working.
+#[derive(Debug)]
+struct FailUpdates;
+
+impl aws_sdk_dynamodb::config::Intercept for FailUpdates {
+    fn name(&self) -> &'static str {
+        "FailUpdates"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        if target.is_some_and(|t| t.ends_with(".UpdateItem")) {
+            return Err("the renewal fault of this test".into());
+        }
+        Ok(())
+    }
+}
+
+/// A renewal that finds its session ended says nothing and sends no cookie; one that fails
+/// logs why, and the page is served all the same, without the cookie.
+#[tokio::test]
+async fn a_renewal_that_cannot_happen_never_fails_the_page() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Mode::DynamoDb, 4, None).await;
+    let (client, table) = env.client.clone().expect("DynamoDB mode");
+    let cookie = get(&env, "/login", None)
+        .await
+        .session_cookie()
+        .expect("cookie");
+    // Due, and surely alive, as above.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // The item is deleted while the request runs (a sign-out elsewhere).
+    let id = cookie
+        .trim_start_matches("_idx=")
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let deleting = Handler::with_store(Arc::clone(&env.store), move |req: Request| {
+        let (client, table, id) = (client.clone(), table.clone(), id.clone());
+        async move {
+            client
+                .delete_item()
+                .table_name(table)
+                .key("_idx", AttributeValue::S(id))
+                .send()
+                .await?;
+            Ok::<_, http::Error>(Response::text(
+                req.session.get::<String>("user")?.unwrap_or_default(),
+            ))
+        }
+    });
+    let (logs, guard) = support::capture_logs();
+    let r = TestRequest::get("/")
+        .cookie(&cookie)
+        .send(&deleting)
+        .await
+        .expect("served");
+    assert_eq!((r.status(), r.text().as_str()), (200, "ann"));
+    assert!(
+        r.session_cookie().is_none(),
+        "an ended session is not renewed"
+    );
+    assert!(
+        !support::logged(&logs).contains("renewing the session failed"),
+        "an ended session is no fault: {}",
+        support::logged(&logs)
+    );
+    drop(guard);
+
+    // A fresh session, renewed through a client whose updates fail.
+    let cookie = get(&env, "/login", None)
+        .await
+        .session_cookie()
+        .expect("cookie");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (client, table) = env.client.clone().expect("DynamoDB mode");
+    let failing = Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .interceptor(FailUpdates)
+            .build(),
+    );
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("ARC_SESSION_TTL", "4"),
+        ("SESSION_TABLE_NAME", table.as_str()),
+    ])
+    .expect("config");
+    let store = SessionStore::with_dynamodb_client(&config, failing).expect("DynamoDB mode");
+    let (logs, _guard) = support::capture_logs();
+    let r = TestRequest::get("/")
+        .cookie(&cookie)
+        .send(&Handler::with_store(Arc::new(store), route))
+        .await
+        .expect("served");
+    assert_eq!(r.status(), 200);
+    assert_eq!(user(&r).as_deref(), Some("ann"));
+    assert!(r.session_cookie().is_none(), "not renewed");
+    assert!(
+        support::logged(&logs).contains("renewing the session failed"),
+        "{}",
+        support::logged(&logs)
+    );
+}
+
+/// `_expiry` holds `browser` or a number of seconds; anything else (written by hand, or by a
+/// later version) is the default lifetime, not a browser-session cookie.
+#[tokio::test]
+async fn an_unknown_expiry_attribute_reads_as_the_default() {
+    if !dynamodb_available() {
+        return;
+    }
+    let env = env(Mode::DynamoDb, 600, None).await;
+    let (client, table) = env.client.clone().expect("DynamoDB mode");
+    for (stored, max_age) in [
+        (AttributeValue::S("weekly".into()), Some("Max-Age=600")),
+        (AttributeValue::S("browser".into()), None),
+        (AttributeValue::N("900".into()), Some("Max-Age=900")),
+    ] {
+        let cookie = get(&env, "/login", None)
+            .await
+            .session_cookie()
+            .expect("cookie");
+        let id = cookie
+            .trim_start_matches("_idx=")
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        client
+            .update_item()
+            .table_name(&table)
+            .key("_idx", AttributeValue::S(id))
+            .update_expression("SET #e = :e")
+            .expression_attribute_names("#e", "_expiry")
+            .expression_attribute_values(":e", stored.clone())
+            .send()
+            .await
+            .expect("set _expiry");
+        let written = set_cookie(&get(&env, "/count", Some(&cookie)).await);
+        match max_age {
+            Some(max_age) => assert!(written.contains(max_age), "{stored:?}: {written}"),
+            None => assert!(!written.contains("Max-Age"), "{stored:?}: {written}"),
+        }
+    }
+}

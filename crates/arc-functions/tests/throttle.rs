@@ -161,10 +161,13 @@ async fn racing_attempts_never_check_more_passwords_than_the_limit() {
     }
     let env = env().await;
     let throttle = env.throttle(Rule::default());
-    let attempts = (0..24).map(|_| {
-        let throttle = throttle.clone();
-        tokio::spawn(async move { allowed(&throttle, "ann", ATTACKER).await })
-    });
+    // All spawned before any is awaited, so they run at once.
+    let attempts: Vec<_> = (0..24)
+        .map(|_| {
+            let throttle = throttle.clone();
+            tokio::spawn(async move { allowed(&throttle, "ann", ATTACKER).await })
+        })
+        .collect();
     let mut numbers = Vec::new();
     for attempt in attempts {
         if let Some(attempt) = attempt.await.expect("joined") {
@@ -176,6 +179,12 @@ async fn racing_attempts_never_check_more_passwords_than_the_limit() {
         numbers,
         [1, 2, 3, 4, 5],
         "each number once, none past the limit"
+    );
+    let calls = env.calls.take();
+    let puts = calls.iter().filter(|c| *c == "PutItem").count();
+    assert!(
+        puts > 5,
+        "some writes lost a race and their attempts read again: {calls:?}"
     );
 }
 

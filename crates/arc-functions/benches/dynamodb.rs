@@ -256,12 +256,7 @@ fn renewal(c: &mut Criterion) {
     let first = Session::try_from(json!({"user": "ann"})).expect("an object");
     let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
     let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
-    let id = cookie
-        .trim_start_matches("_idx=")
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = support::item_id(&cookie);
     let event = TestRequest::get("/").cookie(&cookie).event();
     let handler = Handler::with_store(store, page);
     let client = client(&endpoint);

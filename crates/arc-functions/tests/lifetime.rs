@@ -150,7 +150,7 @@ fn user(response: &TestResponse) -> Option<String> {
 
 async fn item_attribute(env: &Env, cookie: &str, name: &str) -> Option<AttributeValue> {
     let (client, table) = env.client.as_ref()?;
-    let id = cookie.strip_prefix("_idx=")?.split('.').next()?.to_owned();
+    let id = support::item_id(cookie);
     let item = client
         .get_item()
         .table_name(table)
@@ -441,30 +441,6 @@ async fn renewal_writes_stay_within_one_per_half_ttl() {
     }
 }
 
-/// Fails every `UpdateItem` before it is sent: a renewal fault dynalite cannot be made to give
-/// while reads go on working.
-#[derive(Debug)]
-struct FailUpdates;
-
-impl aws_sdk_dynamodb::config::Intercept for FailUpdates {
-    fn name(&self) -> &'static str {
-        "FailUpdates"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context.request().headers().get("x-amz-target");
-        if target.is_some_and(|t| t.ends_with(".UpdateItem")) {
-            return Err("the renewal fault of this test".into());
-        }
-        Ok(())
-    }
-}
-
 /// A renewal that finds its session ended says nothing and sends no cookie; one that fails
 /// logs why, and the page is served all the same, without the cookie.
 #[tokio::test]
@@ -482,12 +458,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
 
     // The item is deleted while the request runs (a sign-out elsewhere).
-    let id = cookie
-        .trim_start_matches("_idx=")
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let id = support::item_id(&cookie);
     let deleting = Handler::with_store(Arc::clone(&env.store), move |req: Request| {
         let (client, table, id) = (client.clone(), table.clone(), id.clone());
         async move {
@@ -531,7 +502,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
         client
             .config()
             .to_builder()
-            .interceptor(FailUpdates)
+            .interceptor(support::Fail("UpdateItem"))
             .build(),
     );
     let config = Config::from_vars([
@@ -576,12 +547,7 @@ async fn an_unknown_expiry_attribute_reads_as_the_default() {
             .await
             .session_cookie()
             .expect("cookie");
-        let id = cookie
-            .trim_start_matches("_idx=")
-            .split('.')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let id = support::item_id(&cookie);
         client
             .update_item()
             .table_name(&table)

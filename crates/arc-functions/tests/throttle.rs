@@ -460,30 +460,6 @@ async fn the_client_address_comes_from_the_request_context_of_either_api() {
     }
 }
 
-/// Fails every `PutItem` before it is sent: a write fault dynalite cannot be made to give
-/// while its reads go on working.
-#[derive(Debug)]
-struct FailPuts;
-
-impl aws_sdk_dynamodb::config::Intercept for FailPuts {
-    fn name(&self) -> &'static str {
-        "FailPuts"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context.request().headers().get("x-amz-target");
-        if target.is_some_and(|t| t.ends_with(".PutItem")) {
-            return Err("the write fault of this test".into());
-        }
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_failed_write_is_an_error_not_a_race_lost() {
     if !available() {
@@ -492,7 +468,7 @@ async fn a_failed_write_is_an_error_not_a_race_lost() {
     let env = env().await;
     let failing = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)
-            .interceptor(FailPuts)
+            .interceptor(support::Fail("PutItem"))
             .interceptor(env.calls.clone())
             .build(),
     );

@@ -147,3 +147,37 @@ impl Intercept for Calls {
         Ok(())
     }
 }
+
+/// Fails every call of one DynamoDB operation (`PutItem`) before it is sent: a fault dynalite
+/// cannot be made to give for one operation while the others go on working.
+#[derive(Debug)]
+pub(crate) struct Fail(pub(crate) &'static str);
+
+impl Intercept for Fail {
+    fn name(&self) -> &'static str {
+        "Fail"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        if target.is_some_and(|t| t.rsplit('.').next() == Some(self.0)) {
+            return Err(format!("the {} fault of this test", self.0).into());
+        }
+        Ok(())
+    }
+}
+
+/// The DynamoDB item id in a session cookie's `_idx=<id>.<signature>`.
+pub(crate) fn item_id(cookie: &str) -> String {
+    cookie
+        .trim_start_matches("_idx=")
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

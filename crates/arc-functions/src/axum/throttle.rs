@@ -9,13 +9,13 @@ use std::task::{Context, Poll};
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::Body as LambdaBody;
 use lambda_http::http::{Request, StatusCode};
 use lambda_http::request::RequestContext;
 
 use super::{into_axum, page};
-use crate::http::GENERIC_500;
-use crate::throttle::{Admission, Throttle};
+use crate::http::{GENERIC_500, fault_reply, parse_body};
+use crate::throttle::{Admission, Throttle, user_of};
 
 /// The largest sign-in body read to find the user name; a larger one is refused with 413.
 const MAX_BODY: usize = 64 * 1024;
@@ -113,12 +113,11 @@ where
                 Ok(collected) => collected.to_bytes(),
                 Err(_) => return Ok(page(StatusCode::PAYLOAD_TOO_LARGE, GENERIC_500)),
             };
-            let form = parts
-                .headers
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-            let user = user_in(&bytes, form, &layer.user_field);
+            // Read as a handler reads it, by its content type; a body that does not parse
+            // names no user.
+            let parsed = parse_body(&parts.headers, &LambdaBody::Binary(bytes.to_vec()))
+                .unwrap_or(crate::http::Body::Empty);
+            let user = user_of(&parsed, &layer.user_field);
             let address = parts
                 .extensions
                 .get::<RequestContext>()
@@ -137,45 +136,43 @@ where
                 }),
                 Err(e) => {
                     tracing::error!(error = %e, "counting a sign-in attempt failed");
-                    let status = if e.is_unavailable() {
-                        StatusCode::SERVICE_UNAVAILABLE
-                    } else {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    };
-                    Ok(page(status, GENERIC_500))
+                    let (status, message) = fault_reply(e.is_unavailable());
+                    Ok(page(status, message))
                 }
             }
         })
     }
 }
 
-/// The user name in a sign-in body: the form field, or the JSON object's string field.
-fn user_in(body: &[u8], form: bool, field: &str) -> String {
-    if form {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-        return pairs
-            .into_iter()
-            .find(|(name, _)| name == field)
-            .map(|(_, value)| value)
-            .unwrap_or_default();
-    }
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|json| json.get(field)?.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::user_in;
+    use lambda_http::http::header::CONTENT_TYPE;
+    use lambda_http::http::{HeaderMap, HeaderValue};
+
+    use crate::http::parse_body;
+    use crate::throttle::user_of;
+
+    /// The user the layer finds in `body` sent as `content_type`.
+    fn user_in(body: &[u8], content_type: &'static str, field: &str) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let body = lambda_http::Body::Binary(body.to_vec());
+        user_of(
+            &parse_body(&headers, &body).unwrap_or(crate::http::Body::Empty),
+            field,
+        )
+    }
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+    const JSON: &str = "application/json; charset=utf-8";
 
     #[test]
     fn the_user_comes_from_the_form_or_the_json_body() {
-        assert_eq!(user_in(b"user=ann&password=x", true, "user"), "ann");
-        assert_eq!(user_in(b"user=a%20b", true, "user"), "a b");
-        assert_eq!(user_in(b"password=x", true, "user"), "");
-        assert_eq!(user_in(br#"{"user":"ann"}"#, false, "user"), "ann");
-        assert_eq!(user_in(br#"{"user":1}"#, false, "user"), "");
-        assert_eq!(user_in(b"user=ann", false, "user"), "", "not JSON");
+        assert_eq!(user_in(b"user=ann&password=x", FORM, "user"), "ann");
+        assert_eq!(user_in(b"user=a%20b", FORM, "user"), "a b");
+        assert_eq!(user_in(b"password=x", FORM, "user"), "");
+        assert_eq!(user_in(br#"{"user":"ann"}"#, JSON, "user"), "ann");
+        assert_eq!(user_in(br#"{"user":1}"#, JSON, "user"), "");
+        assert_eq!(user_in(b"user=ann", JSON, "user"), "", "not JSON");
     }
 }

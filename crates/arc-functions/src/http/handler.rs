@@ -408,10 +408,16 @@ const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 /// Logs a session fault and answers it without detail: 503 when retrying may help.
 pub(crate) fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
     tracing::error!(error = %e, "{what} failed");
-    if e.is_unavailable() {
-        error_page(StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)
+    let (status, message) = fault_reply(e.is_unavailable());
+    error_page(status, message)
+}
+
+/// How a fault is answered, without detail: 503 when retrying may help, else 500.
+pub(crate) fn fault_reply(unavailable: bool) -> (StatusCode, &'static str) {
+    if unavailable {
+        (StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)
     } else {
-        error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
+        (StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
     }
 }
 

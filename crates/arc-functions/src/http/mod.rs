@@ -18,18 +18,18 @@ pub use crate::session;
 pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
-pub(crate) use handler::build_or_exit;
 #[cfg(feature = "axum")]
 pub(crate) use handler::{GENERIC_400, fault, renew};
 pub use handler::{Handler, async_handler, try_async_handler};
+pub(crate) use handler::{build_or_exit, fault_reply};
 pub(crate) use request::Redacted;
-#[cfg(feature = "axum")]
-pub(crate) use request::source_ip;
 pub use request::{Body, BodyError, Params, Request};
-pub(crate) use response::GENERIC_500;
-pub use response::{IntoSession, Response, ResponseError, private_cache_control};
 #[cfg(feature = "axum")]
-pub(crate) use response::{PRIVATE, error_page};
+pub(crate) use request::{parse_body, source_ip};
+#[cfg(feature = "axum")]
+pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
+pub use response::{IntoSession, Response, ResponseError, private_cache_control};
+pub(crate) use response::{NO_CACHE, error_body};
 pub(crate) use run::block_on;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;

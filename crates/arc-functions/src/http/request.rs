@@ -827,7 +827,9 @@ impl Request {
     }
 }
 
-fn parse_body(headers: &HeaderMap, body: &LambdaBody) -> Result<Body, BodyError> {
+/// The body as its `Content-Type` says: JSON, a form, text or bytes (what
+/// [`Request::body`] holds), for the axum layers too.
+pub(crate) fn parse_body(headers: &HeaderMap, body: &LambdaBody) -> Result<Body, BodyError> {
     let bytes: &[u8] = match body {
         LambdaBody::Empty => return Ok(Body::Empty),
         LambdaBody::Text(t) => t.as_bytes(),

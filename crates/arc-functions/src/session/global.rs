@@ -21,13 +21,17 @@ impl SessionStore {
 
     /// [`SessionStore::global`] and the configuration read with it.
     pub(crate) fn global_with_config() -> Result<Global, Error> {
+        Self::global_parts().map_err(Error::Config)
+    }
+
+    /// [`SessionStore::global_with_config`], its only error the configuration's.
+    pub(crate) fn global_parts() -> Result<Global, config::Error> {
         GLOBAL
             .get_or_init(|| {
                 let config = Config::from_env()?;
                 Ok((Arc::new(Self::announced(&config)), Arc::new(config)))
             })
             .clone()
-            .map_err(Error::Config)
     }
 
     /// A store for `config`, announcing the development secret (once per store, so once per

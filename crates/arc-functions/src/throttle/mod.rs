@@ -72,6 +72,8 @@ use tokio::sync::OnceCell;
 use crate::config::{self, Config, Provider};
 use crate::keys::{self, Keyring};
 
+#[cfg(feature = "axum")]
+pub(crate) use step::user_of;
 pub use step::{Guard, GuardStep};
 
 const ID: &str = "_idx";
@@ -369,12 +371,8 @@ impl Throttle {
     ///
     /// [`Error::Config`] for an invalid environment; [`Error::NoTable`] as in [`Throttle::new`].
     pub fn from_env() -> Result<Self, Error> {
-        match crate::session::SessionStore::global_with_config() {
-            Ok((_, config)) => Self::new(&config),
-            Err(crate::session::Error::Config(e)) => Err(Error::Config(e)),
-            // Building the global store fails only on its configuration.
-            Err(_) => Self::new(&Config::from_env()?),
-        }
+        let (_, config) = crate::session::SessionStore::global_parts()?;
+        Self::new(&config)
     }
 
     /// [`Throttle::from_env`] for a function's `main`, as

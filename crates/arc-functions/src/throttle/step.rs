@@ -1,7 +1,7 @@
 //! The throttle as a [`chain`](crate::http::chain()) step, for per-route handlers.
 
 use crate::http::chain::Step;
-use crate::http::{Error as HttpError, Flow, Request};
+use crate::http::{Body, Error as HttpError, Flow, NO_CACHE, Request, error_body, fault_reply};
 
 use super::{Admission, Throttle};
 
@@ -68,7 +68,7 @@ impl Guard {
         if req.method != "POST" || req.path != self.path {
             return Flow::Continue(req);
         }
-        let user = user_of(&req, &self.user_field);
+        let user = user_of(&req.body, &self.user_field);
         let address = req.source_ip().map(str::to_owned);
         match self.throttle.attempt(&user, address.as_deref()).await {
             Ok(Admission::Allowed(attempt)) => {
@@ -81,11 +81,11 @@ impl Guard {
             }
             Err(e) => {
                 tracing::error!(error = %e, "counting a sign-in attempt failed");
-                let status = if e.is_unavailable() { 503 } else { 500 };
+                let (status, message) = fault_reply(e.is_unavailable());
                 Flow::Break(
-                    crate::http::Response::html(crate::http::GENERIC_500.to_owned())
-                        .status(status)
-                        .cache_control("no-store"),
+                    crate::http::Response::html(error_body(status, message))
+                        .status(status.as_u16())
+                        .cache_control(NO_CACHE),
                 )
             }
         }
@@ -99,12 +99,11 @@ impl Step<GuardStep> for Guard {
 }
 
 /// The user name a sign-in names: the form field, or the JSON body's string field.
-pub(crate) fn user_of(req: &Request, field: &str) -> String {
-    if let Some(form) = req.body.form() {
+pub(crate) fn user_of(body: &Body, field: &str) -> String {
+    if let Some(form) = body.form() {
         return form.get(field).unwrap_or_default().to_owned();
     }
-    req.body
-        .json()
+    body.json()
         .and_then(|json| json.get(field))
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()

@@ -6,6 +6,7 @@ mod aws;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod config;
+mod deadline;
 pub mod http;
 mod keys;
 pub mod session;

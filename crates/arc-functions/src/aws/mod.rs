@@ -17,6 +17,10 @@ pub(crate) mod secrets;
 pub(crate) use http_client::{CONNECT_ONLY, connected};
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use http_client::TrustStore;
 
@@ -30,6 +34,9 @@ struct Sources {
     /// [`TrustStore::FromEnvironment`] when `SSL_CERT_FILE` or `SSL_CERT_DIR` is set: somebody
     /// chose the trust store, which is then trusted instead of the compiled-in roots.
     trust_store: TrustStore,
+    /// `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` is set: somebody chose how calls are retried,
+    /// which then stands instead of [`retries`].
+    retries_chosen: bool,
 }
 
 impl Sources {
@@ -45,6 +52,7 @@ impl Sources {
             } else {
                 TrustStore::CompiledIn
             },
+            retries_chosen: set("AWS_MAX_ATTEMPTS") || set("AWS_RETRY_MODE"),
         }
     }
 }
@@ -59,8 +67,12 @@ impl Sources {
 ///   crate, Mozilla's roots), unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names another, which is
 ///   then read as the SDK's own client reads it.
 ///
-/// Everything else (endpoint URLs such as `AWS_ENDPOINT_URL_DYNAMODB`, retries, timeouts,
-/// profiles) is still read by `aws_config`.
+/// - Retries and timeouts: [`retries`] and [`timeouts`], made for a function that has seconds
+///   to answer; retries as `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` say when either is set.
+///
+/// Everything else (endpoint URLs such as `AWS_ENDPOINT_URL_DYNAMODB`, profiles) is still read
+/// by `aws_config`. Whatever the settings, no call outlives the invocation's deadline
+/// ([`crate::deadline`]).
 pub(crate) async fn sdk_config() -> SdkConfig {
     loader(&Sources::read(|name| std::env::var(name).ok()))
         .load()
@@ -75,7 +87,42 @@ fn loader(sources: &Sources) -> aws_config::ConfigLoader {
     if let Some(region) = &sources.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    loader.http_client(http_client::client(sources.trust_store))
+    if !sources.retries_chosen {
+        loader = loader.retry_config(retries());
+    }
+    loader
+        .timeout_config(timeouts())
+        .http_client(http_client::client(sources.trust_store))
+}
+
+/// How a failed call is retried. The SDK's default suits a batch job: three attempts, and
+/// after a throttling error a first wait of up to a second, doubling, where a function has
+/// seconds in all. DynamoDB answers in milliseconds and throttles a partition for moments, so,
+/// as the other AWS SDKs do for DynamoDB, waits start at 25 ms (with full jitter, doubling to
+/// at most a second) and more attempts fit: up to ten, always cut short by the invocation's
+/// deadline ([`crate::deadline`]), which is the real bound.
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_secs(1))
+}
+
+/// At most this many attempts per call.
+const MAX_ATTEMPTS: u32 = 10;
+
+/// How long one attempt (connecting included) may take before it is abandoned and retried on
+/// a new connection. A DynamoDB call takes milliseconds, and a new TLS connection tens of
+/// them, so an attempt still unanswered after a second is stalled: waiting it out would spend
+/// the invocation's time on the one connection least likely to answer. The SDK sets no limit
+/// by default.
+pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(ATTEMPT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
 }
 
 /// Whether a failed DynamoDB call may succeed later: throttled, unreachable, timed out or

@@ -22,7 +22,8 @@ fn lambdas_environment_names_credentials_region_and_no_trust_store() {
         Sources {
             env_credentials: true,
             region: Some("eu-west-1".into()),
-            trust_store: TrustStore::CompiledIn
+            trust_store: TrustStore::CompiledIn,
+            retries_chosen: false,
         }
     );
 }
@@ -67,6 +68,7 @@ async fn the_loader_takes_what_the_environment_gave() {
         env_credentials: true,
         region: Some("ap-south-1".into()),
         trust_store: TrustStore::CompiledIn,
+        retries_chosen: false,
     };
     let config = loader(&lambda).load().await;
     assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-south-1"));
@@ -82,6 +84,7 @@ async fn without_them_the_sdks_default_chains_stay() {
         env_credentials: false,
         region: None,
         trust_store: TrustStore::FromEnvironment,
+        retries_chosen: true,
     };
     let config = loader(&elsewhere).load().await;
     let client = format!("{:?}", config.http_client().expect("ours, still"));
@@ -91,4 +94,38 @@ async fn without_them_the_sdks_default_chains_stay() {
         !credentials.contains("EnvironmentVariable"),
         "{credentials}"
     );
+}
+
+#[tokio::test]
+async fn calls_are_retried_quickly_and_attempts_are_cut_short_unless_retries_were_chosen() {
+    let ours = loader(&Sources::default()).load().await;
+    let retry = ours.retry_config().expect("set");
+    assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+    assert_eq!(retry.initial_backoff(), Duration::from_millis(25));
+    assert_eq!(retry.max_backoff(), Duration::from_secs(1));
+    let timeouts = ours.timeout_config().expect("set");
+    assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+    assert_eq!(timeouts.connect_timeout(), Some(ATTEMPT_TIMEOUT));
+
+    // AWS_MAX_ATTEMPTS or AWS_RETRY_MODE: the SDK reads them, and this leaves it to.
+    let chosen = Sources {
+        retries_chosen: true,
+        ..Sources::default()
+    };
+    let theirs = loader(&chosen).load().await;
+    let retry = theirs.retry_config().expect("the SDK's");
+    assert_ne!(retry.max_attempts(), MAX_ATTEMPTS);
+    assert_eq!(
+        theirs
+            .timeout_config()
+            .and_then(|t| t.operation_attempt_timeout()),
+        Some(ATTEMPT_TIMEOUT)
+    );
+}
+
+#[test]
+fn either_retry_variable_means_retries_were_chosen() {
+    assert!(sources(&[("AWS_MAX_ATTEMPTS", "2")]).retries_chosen);
+    assert!(sources(&[("AWS_RETRY_MODE", "adaptive")]).retries_chosen);
+    assert!(!sources(&[("AWS_MAX_ATTEMPTS", "")]).retries_chosen);
 }

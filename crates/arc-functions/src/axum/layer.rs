@@ -13,7 +13,10 @@ use lambda_http::http::{HeaderValue, Request, StatusCode};
 
 use super::extract::Shared;
 use super::{into_axum, page};
-use crate::http::{GENERIC_500, PRIVATE, fault, panic_text, private_cache_control, renew};
+use crate::deadline::Deadline;
+use crate::http::{
+    GENERIC_500, PRIVATE, conflict, fault, panic_text, private_cache_control, renew,
+};
 use crate::session::{self, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
@@ -117,7 +120,10 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let store = Arc::clone(&self.store);
-        Box::pin(async move {
+        // Every AWS call of the turn is bounded by the invocation's deadline, when the request
+        // came with Lambda's context.
+        let deadline = Deadline::of(&request);
+        Box::pin(deadline.scope(async move {
             let session = match store.read_headers(request.headers()).await {
                 Ok(session) => session,
                 Err(e) => return Ok(into_axum(fault(&e, "reading the session"))),
@@ -157,9 +163,13 @@ where
                     tracing::info!("writing the session skipped: {}", session::Error::Ended);
                     response
                 }
+                Err(e @ session::Error::Conflict) => {
+                    tracing::info!("writing the session refused: {e}");
+                    into_axum(conflict())
+                }
                 Err(e) => into_axum(fault(&e, "writing the session")),
             })
-        })
+        }))
     }
 }
 

@@ -16,6 +16,7 @@ use super::event::panic_text;
 use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
 use crate::config::{Config, Provider};
+use crate::deadline::Deadline;
 use crate::session::{self, SessionStore};
 use crate::ws;
 
@@ -254,6 +255,12 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn handle(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
+        // Every AWS call of the turn is bounded by the invocation's deadline, when the event
+        // came with Lambda's context.
+        Deadline::of(&event).scope(self.turn(event)).await
+    }
+
+    async fn turn(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
         let store = &self.store;
         let mut request = match Request::from_lambda(event) {
             Ok(request) => request,
@@ -319,6 +326,7 @@ where
             .as_ref()
             .and_then(|o| o.record.as_ref())
             .map(|r| r.id.clone());
+        let clearing_flash = without_flash.is_some();
         let written = match (response.take_session(), without_flash) {
             (None, Some(without_flash)) => store
                 .write_tracked(&without_flash)
@@ -347,10 +355,17 @@ where
                     .await;
                 response.into_http_or_500(Some(&written.set_cookie), accepted)
             }
-            // Another request ended this session meanwhile: answer as if there were none.
-            Err((session::Error::Ended, what)) => {
-                tracing::info!("{what} skipped: {}", session::Error::Ended);
+            // Another request ended this session meanwhile: answer as if there were none. One
+            // that wrote it meanwhile wins over clearing the flash (which may then show again).
+            Err((e @ (session::Error::Ended | session::Error::Conflict), what))
+                if clearing_flash || matches!(e, session::Error::Ended) =>
+            {
+                tracing::info!("{what} skipped: {e}");
                 response.into_http_or_500(None, accepted)
+            }
+            Err((e @ session::Error::Conflict, what)) => {
+                tracing::info!("{what} refused: {e}");
+                conflict()
             }
             Err((e, what)) => fault(&e, what),
         }
@@ -365,7 +380,7 @@ where
         push: Option<ws::Payload>,
         record: Option<String>,
         left: Option<String>,
-        deadline: ws::Deadline,
+        deadline: Deadline,
     ) {
         let client = &self.options.ws;
         if let Some(left) = left
@@ -403,6 +418,14 @@ pub(crate) async fn renew(store: &SessionStore, session: &session::Session) -> O
 }
 
 pub(crate) const GENERIC_400: &str = "The request could not be read.";
+const GENERIC_409: &str =
+    "Another request changed this at the same moment, so nothing was saved. Please try again.";
+
+/// The answer to a request whose session write lost to another request's
+/// ([`session::Error::Conflict`]): nothing of it was saved or pushed.
+pub(crate) fn conflict() -> lambda_http::Response<LambdaBody> {
+    error_page(StatusCode::CONFLICT, GENERIC_409)
+}
 const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 
 /// Logs a session fault and answers it without detail: 503 when retrying may help.

@@ -764,8 +764,8 @@ impl Request {
     }
 
     /// When Lambda needs this invocation's answer, when the request came through the runtime.
-    pub(crate) fn deadline(&self) -> ws::Deadline {
-        ws::Deadline(self.raw.lambda_context_ref().map(|c| c.deadline))
+    pub(crate) fn deadline(&self) -> crate::deadline::Deadline {
+        crate::deadline::Deadline::of(&self.raw)
     }
 
     /// Sets the stage the configuration allows [`Request::url`] to add.

@@ -135,11 +135,15 @@ pub(crate) struct Origin {
     pub(crate) record: Option<Record>,
 }
 
-/// A session kept server-side: its id and the random per-record secret stored beside it.
+/// A session kept server-side: its id, the random per-record secret stored beside it, and the
+/// version it was read at.
 #[derive(Clone)]
 pub(crate) struct Record {
     pub(crate) id: String,
     pub(crate) secret: Option<String>,
+    /// The record's version when read: a write replaces it only while it is still this one
+    /// (`None`: a record no version was written to, as Node's).
+    pub(crate) version: Option<String>,
 }
 
 impl Origin {
@@ -162,8 +166,20 @@ impl Origin {
         Self {
             created,
             written,
-            record: Some(Record { id, secret }),
+            record: Some(Record {
+                id,
+                secret,
+                version: None,
+            }),
         }
+    }
+
+    /// This, read at `version` of its record.
+    pub(crate) fn at_version(mut self, version: Option<String>) -> Self {
+        if let Some(record) = &mut self.record {
+            record.version = version;
+        }
+        self
     }
 }
 

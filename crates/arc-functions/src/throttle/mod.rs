@@ -56,6 +56,7 @@
 
 mod step;
 
+use crate::deadline::Bounded as _;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -333,6 +334,7 @@ impl Attempt {
             .table_name(&self.inner.table)
             .key(ID, AttributeValue::S(self.id.clone()))
             .send()
+            .bounded()
             .await
             .map_err(|e| self.inner.fault("DeleteItem", e))?;
         Ok(())
@@ -489,6 +491,7 @@ impl Inner {
                 .key(ID, AttributeValue::S(id.clone()))
                 .consistent_read(true)
                 .send()
+                .bounded()
                 .await
                 .map_err(|e| self.fault("GetItem", e))?
                 .item;
@@ -519,7 +522,7 @@ impl Inner {
                     .condition_expression("attribute_not_exists(#idx)")
                     .expression_attribute_names("#idx", ID),
             };
-            match put.send().await {
+            match put.send().bounded().await {
                 Ok(_) => {
                     return Ok(Admission::Allowed(Attempt {
                         inner: Arc::clone(self),

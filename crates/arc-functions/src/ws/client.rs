@@ -1,5 +1,6 @@
 //! The management API client: `POST`, `GET` and `DELETE /@connections/{id}`.
 
+use crate::deadline::Bounded as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -270,6 +271,7 @@ impl Client {
             .connection_id(connection_id)
             .data(data)
             .send()
+            .bounded()
             .await;
         settle(
             sent,
@@ -301,6 +303,7 @@ impl Client {
             .delete_connection()
             .connection_id(connection_id)
             .send()
+            .bounded()
             .await;
         settle(
             closed,
@@ -333,6 +336,7 @@ impl Client {
             .get_connection()
             .connection_id(connection_id)
             .send()
+            .bounded()
             .await;
         let out = settle(
             got,

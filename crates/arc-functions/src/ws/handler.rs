@@ -13,10 +13,11 @@ use lambda_http::aws_lambda_events::apigw::{
 use serde_json::value::RawValue;
 
 use super::origin::Origins;
-use super::push::{self, Deadline};
+use super::push;
 use super::response::Reply;
 use super::{CURRENT, Client, Error, EventType, Request, Response};
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::http::panic_text;
 use crate::session::{self, Session, SessionStore, record_id};
 
@@ -253,9 +254,10 @@ where
         let request = Request::from_event(event)?;
         let connection = request.connection_id.clone();
         let disconnect = request.event_type == EventType::Disconnect;
-        let reply = self.respond(request, deadline).await;
+        // Every AWS call of the turn is bounded by the invocation's deadline.
+        let reply = deadline.scope(self.respond(request, deadline)).await;
         // Whatever the handler did: the connection is closed.
-        if disconnect && let Err(e) = self.store.untie(&connection).await {
+        if disconnect && let Err(e) = deadline.scope(self.store.untie(&connection)).await {
             tracing::warn!(error = %e, "forgetting a closed connection failed; its records expire on their own");
         }
         Ok(reply)
@@ -325,6 +327,10 @@ where
                     Err(session::Error::Ended) => {
                         tracing::info!("writing the session skipped: {}", session::Error::Ended);
                         session_now = None;
+                    }
+                    Err(e @ session::Error::Conflict) => {
+                        tracing::info!("writing the session refused: {e}");
+                        return Reply::failure(409);
                     }
                     Err(e) => return fault(&e, "writing the session"),
                 }
@@ -471,9 +477,8 @@ where
         lambda_http::lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
             let handler = handler.clone();
             async move {
-                let deadline = Deadline(Some(event.context.deadline));
                 handler
-                    .reply(event.payload.get(), deadline)
+                    .reply(event.payload.get(), Deadline(Some(event.context.deadline)))
                     .await
                     .map_err(lambda_http::Error::from)
             }

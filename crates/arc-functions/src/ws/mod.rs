@@ -66,7 +66,7 @@ use std::sync::{Arc, OnceLock};
 pub use client::{Client, Info, Payload};
 pub use error::Error;
 pub use handler::{Handler, async_handler, run, start, try_async_handler};
-pub(crate) use push::{Deadline, close_session, push, push_logged};
+pub(crate) use push::{close_session, push, push_logged};
 pub use request::{EventType, Request};
 pub use response::Response;
 

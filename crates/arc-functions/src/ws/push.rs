@@ -5,49 +5,14 @@
 //! most `ARC_WS_MAX_CONNECTIONS` connections anyway), and all of them within the invocation's
 //! remaining time, less a margin to answer in ([`Deadline`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use futures_util::stream::{self, StreamExt};
 
 use super::{Client, Error, Payload};
+use crate::deadline::Deadline;
 use crate::session::SessionStore;
 
 /// Management API calls in flight at once for one push or close.
 const CONCURRENCY: usize = 8;
-/// Kept back from the invocation's deadline to write the answer.
-const MARGIN: Duration = Duration::from_millis(300);
-/// How far from now a deadline can be: Lambda's longest timeout, and a little.
-const PLAUSIBLE: Duration = Duration::from_secs(16 * 60);
-/// The budget when the invocation's deadline is unknown (a request built by hand or a test).
-const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_secs(5);
-
-/// When the invocation must have answered: Lambda's deadline for it, in milliseconds since the
-/// Unix epoch (`Context::deadline`), when known.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Deadline(pub(crate) Option<u64>);
-
-impl Deadline {
-    /// The time left for pushes: until the deadline less [`MARGIN`], else
-    /// [`UNKNOWN_DEADLINE_BUDGET`].
-    pub(crate) fn budget(self) -> Duration {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        // Lambda runs an invocation at most 15 minutes, so a deadline further than that from
-        // now is no deadline: a context built without one (`Context::default()` has 0), or an
-        // emulator's (`cargo lambda watch` sends its timeout, 600000, not a time).
-        let plausible = now.saturating_sub(PLAUSIBLE)..now + PLAUSIBLE;
-        let Some(deadline) = self
-            .0
-            .map(Duration::from_millis)
-            .filter(|d| plausible.contains(d))
-        else {
-            return UNKNOWN_DEADLINE_BUDGET;
-        };
-        deadline.saturating_sub(now).saturating_sub(MARGIN)
-    }
-}
-
 /// Sends `payload` to every open connection of the session stored under `record` (none: a
 /// session never stored, so no connections) but `except`, and returns how many received it.
 /// Connections found gone are forgotten; they are expected (a tab closed without
@@ -181,38 +146,5 @@ async fn close_one(store: &SessionStore, client: &Client, connection: String) {
 async fn forget(store: &SessionStore, connection: &str) {
     if let Err(e) = store.untie(connection).await {
         tracing::warn!(error = %e, "forgetting a connection failed; its records expire on their own");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_budget_is_the_time_left_less_a_margin() {
-        assert_eq!(Deadline(None).budget(), UNKNOWN_DEADLINE_BUDGET);
-        assert_eq!(Deadline(Some(0)).budget(), UNKNOWN_DEADLINE_BUDGET);
-        assert_eq!(
-            Deadline(Some(600_000)).budget(),
-            UNKNOWN_DEADLINE_BUDGET,
-            "cargo lambda watch's"
-        );
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("after 1970");
-        let in_two_seconds = u64::try_from((now + Duration::from_secs(2)).as_millis()).expect("ms");
-        let budget = Deadline(Some(in_two_seconds)).budget();
-        assert!(
-            budget <= Duration::from_secs(2) - MARGIN && budget > Duration::from_secs(1),
-            "{budget:?}"
-        );
-        let passed = u64::try_from(now.as_millis()).expect("ms") - 1000;
-        assert_eq!(Deadline(Some(passed)).budget(), Duration::ZERO);
-        // Lambda's longest timeout is 15 minutes: a deadline 14 minutes away is real.
-        let later = u64::try_from((now + Duration::from_secs(14 * 60)).as_millis()).expect("ms");
-        let budget = Deadline(Some(later)).budget();
-        assert!(budget > Duration::from_secs(13 * 60), "{budget:?}");
-        let next_hour = u64::try_from((now + Duration::from_secs(3600)).as_millis()).expect("ms");
-        assert_eq!(Deadline(Some(next_hour)).budget(), UNKNOWN_DEADLINE_BUDGET);
     }
 }

@@ -7,7 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
@@ -168,6 +170,79 @@ impl Intercept for Fail {
         if target.is_some_and(|t| t.rsplit('.').next() == Some(self.0)) {
             return Err(format!("the {} fault of this test", self.0).into());
         }
+        Ok(())
+    }
+}
+
+/// Loses DynamoDB's answer to the first `times` calls of one operation (`PutItem`): each is
+/// applied, and its answer replaced by a `500 InternalServerError`, which the SDK retries. An
+/// answer lost on the way back, as a stalled connection the SDK gave up on loses it; dynalite
+/// cannot be made to lose one. For one call at a time.
+#[derive(Debug, Clone)]
+pub(crate) struct LoseAnswer {
+    operation: &'static str,
+    /// How many answers are still to lose; shared by the clones, so a test can [arm] again.
+    ///
+    /// [arm]: LoseAnswer::arm
+    times: Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether the request in flight is one to lose the answer of: the answer no longer says.
+    losing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LoseAnswer {
+    pub(crate) fn new(operation: &'static str, times: usize) -> Self {
+        Self {
+            operation,
+            times: Arc::new(std::sync::atomic::AtomicUsize::new(times)),
+            losing: Arc::default(),
+        }
+    }
+
+    /// Loses the next `times` answers.
+    pub(crate) fn arm(&self, times: usize) {
+        self.times.store(times, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Intercept for LoseAnswer {
+    fn name(&self) -> &'static str {
+        "LoseAnswer"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        use std::sync::atomic::Ordering;
+        let target = context.request().headers().get("x-amz-target");
+        let losing = target.is_some_and(|t| t.rsplit('.').next() == Some(self.operation))
+            && self
+                .times
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        self.losing.store(losing, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        if !self.losing.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        let response = context.response_mut();
+        *response.status_mut() = 500.try_into().expect("a status");
+        response
+            .headers_mut()
+            .insert("x-amzn-errortype", "InternalServerError");
+        *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"the answer was lost"}"#,
+        );
         Ok(())
     }
 }

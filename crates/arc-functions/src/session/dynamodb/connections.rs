@@ -22,6 +22,7 @@
 //! `$disconnect` is not guaranteed, so every record expires on its own: `_ttl` lets DynamoDB
 //! delete it, and reads skip what has expired, since DynamoDB deletes days late.
 
+use crate::deadline::Bounded as _;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{DynamoDb, KEY, TTL};
@@ -127,7 +128,11 @@ impl DynamoDb {
         if let Some(session) = session {
             put = put.item(SESSION, AttributeValue::S(session.to_owned()));
         }
-        let old = put.send().await.map_err(|e| self.fault("PutItem", e))?;
+        let old = put
+            .send()
+            .bounded()
+            .await
+            .map_err(|e| self.fault("PutItem", e))?;
         if let Some(AttributeValue::S(before)) = old.attributes.and_then(|mut a| a.remove(SESSION))
             && Some(before.as_str()) != session
         {
@@ -151,6 +156,7 @@ impl DynamoDb {
             .expression_attribute_values(":expires", expires)
             .return_values(ReturnValue::AllNew)
             .send()
+            .bounded()
             .await
             .map_err(|e| self.fault("UpdateItem", e))?;
         let index = index.attributes.unwrap_or_default();
@@ -176,6 +182,7 @@ impl DynamoDb {
             .condition_expression("attribute_not_exists(#key)")
             .expression_attribute_names("#key", KEY)
             .send()
+            .bounded()
             .await;
         match put {
             Ok(_) => Ok(true),
@@ -213,7 +220,7 @@ impl DynamoDb {
             update =
                 update.expression_attribute_names(name, format!("{CONNECTION_PREFIX}{connection}"));
         }
-        let removed = update.send().await;
+        let removed = update.send().bounded().await;
         match removed {
             Ok(_) => Ok(()),
             Err(e)
@@ -239,6 +246,7 @@ impl DynamoDb {
             .key(KEY, connection_key(connection))
             .consistent_read(true)
             .send()
+            .bounded()
             .await
             .map_err(|e| self.fault("GetItem", e))?;
         let Some(item) = out.item else {
@@ -262,6 +270,7 @@ impl DynamoDb {
             .key(KEY, connection_key(connection))
             .return_values(ReturnValue::AllOld)
             .send()
+            .bounded()
             .await
             .map_err(|e| self.fault("DeleteItem", e))?;
         let Some(AttributeValue::S(session)) = old.attributes.and_then(|mut a| a.remove(SESSION))
@@ -284,6 +293,7 @@ impl DynamoDb {
             .key(KEY, index_key(session))
             .consistent_read(true)
             .send()
+            .bounded()
             .await
             .map_err(|e| self.fault("GetItem", e))?;
         let mut connections: Vec<String> = out

@@ -231,13 +231,13 @@ fn start_watch(
 /// Functions served by `cargo lambda watch` alone, without a gateway, invoked by name through
 /// its Lambda Invoke API with the API Gateway events a test writes (so the test chooses, say,
 /// the client address). Each one runs function processes of its own.
-#[allow(dead_code, reason = "throttle.rs only")]
+#[allow(dead_code, reason = "throttle.rs and races.rs only")]
 pub(crate) struct Functions {
     base: String,
     watch: ProcessTree,
 }
 
-#[allow(dead_code, reason = "throttle.rs only")]
+#[allow(dead_code, reason = "throttle.rs and races.rs only")]
 impl Functions {
     /// Builds `binaries`, then starts watch with `route_env` for them and waits until it
     /// listens. Take [`one_app_at_a_time`] first.
@@ -283,7 +283,7 @@ impl Functions {
 
 /// Holds off every other app of this crate's tests until dropped: each starts processes of its
 /// own, and two at once would fight over the CPU.
-#[allow(dead_code, reason = "throttle.rs only")]
+#[allow(dead_code, reason = "throttle.rs and races.rs only")]
 pub(crate) fn one_app_at_a_time() -> OneAppAtATime {
     OneAppAtATime::lock()
 }

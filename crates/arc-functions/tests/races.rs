@@ -304,6 +304,65 @@ async fn the_axum_layer_answers_the_loser_409() {
     assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
+    use arc_functions::ws;
+    if !dynamodb_available() {
+        return;
+    }
+    let d = dynamo("ws", None).await;
+    let cookie = started(&d.store, 1).await;
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let gate = Arc::new(tokio::sync::Barrier::new(2));
+    let handler = ws::Handler::with_store(Arc::clone(&d.store), move |req: ws::Request| {
+        let gate = Arc::clone(&gate);
+        async move {
+            if req.event_type != ws::EventType::Message {
+                return Ok::<_, ws::Error>(ws::Response::ok());
+            }
+            let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
+            gate.wait().await;
+            let mut session = req.session;
+            session.insert("count", count)?;
+            Ok(ws::Response::ok().session(session))
+        }
+    });
+    let event = |fixture: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut value: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
+        value["requestContext"]["connectionId"] = json!("c1");
+        edit(&mut value);
+        value.to_string()
+    };
+    let connect = event(
+        include_str!("fixtures/websocket_connect_without_method_request.json"),
+        &|e| {
+            // As a browser sends it from a page of the socket's own origin.
+            let origin = "https://asdfasdf.execute-api.us-west-2.amazonaws.com";
+            for (name, value) in [("Cookie", pair.as_str()), ("Origin", origin)] {
+                e["headers"][name] = json!(value);
+                e["multiValueHeaders"][name] = json!([value]);
+            }
+        },
+    );
+    let reply: serde_json::Value =
+        serde_json::from_str(&handler.invoke(&connect).await.expect("connect")).expect("JSON");
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let message = event(
+        include_str!("fixtures/websocket_message_request.json"),
+        &|_| {},
+    );
+    let (a, b) = tokio::join!(handler.invoke(&message), handler.invoke(&message));
+    let status = |text: Result<String, ws::Error>| -> u64 {
+        let reply: serde_json::Value = serde_json::from_str(&text.expect("a reply")).expect("JSON");
+        reply["statusCode"].as_u64().expect("a status")
+    };
+    let mut statuses = [status(a), status(b)];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let now = d.store.read(&with_cookie(&cookie)).await.expect("read");
+    assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
+}
+
 /// A DynamoDB endpoint that accepts connections and never answers: a stall longer than any
 /// invocation.
 async fn silent_endpoint() -> (String, tokio::task::JoinHandle<()>) {

@@ -149,6 +149,17 @@ mod tests {
         assert_eq!(Deadline(Some(next_hour)).budget(), UNKNOWN_DEADLINE_BUDGET);
     }
 
+    #[test]
+    fn a_requests_deadline_is_its_lambda_contexts() {
+        use lambda_http::RequestExt;
+        let bare = lambda_http::Request::default();
+        assert_eq!(Deadline::of(&bare), Deadline(None));
+        let mut context = lambda_http::Context::default();
+        context.deadline = 1_795_780_800_000;
+        let invoked = lambda_http::Request::default().with_lambda_context(context);
+        assert_eq!(Deadline::of(&invoked), Deadline(Some(1_795_780_800_000)));
+    }
+
     #[tokio::test]
     async fn the_deadline_is_the_scoped_invocations_and_unknown_outside() {
         assert_eq!(Deadline::current(), Deadline(None));

@@ -15,9 +15,9 @@ use super::extract::Shared;
 use super::{into_axum, page};
 use crate::deadline::Deadline;
 use crate::http::{
-    GENERIC_500, PRIVATE, conflict, fault, panic_text, private_cache_control, renew,
+    GENERIC_500, PRIVATE, conflict, failure, fault, panic_text, private_cache_control, renew,
 };
-use crate::session::{self, SessionStore};
+use crate::session::{self, Outcome, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
 /// the handler, written back after it only when a handler changed it. See the [module
@@ -156,19 +156,15 @@ where
                     None => response,
                 });
             };
-            Ok(match store.write(&session).await {
-                Ok(cookie) => with_cookie(response, &cookie),
-                // Another request ended this session meanwhile: answer as if there were none.
-                Err(session::Error::Ended) => {
-                    tracing::info!("writing the session skipped: {}", session::Error::Ended);
-                    response
-                }
-                Err(e @ session::Error::Conflict) => {
-                    tracing::info!("writing the session refused: {e}");
-                    into_axum(conflict())
-                }
-                Err(e) => into_axum(fault(&e, "writing the session")),
-            })
+            Ok(
+                match Outcome::of(store.write(&session).await, "writing the session") {
+                    Outcome::Written(cookie) => with_cookie(response, &cookie),
+                    // Another request ended this session meanwhile: answer as if there were none.
+                    Outcome::Ended => response,
+                    Outcome::Conflict => into_axum(conflict()),
+                    Outcome::Failed { unavailable } => into_axum(failure(unavailable)),
+                },
+            )
         }))
     }
 }

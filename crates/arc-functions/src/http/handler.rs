@@ -17,7 +17,7 @@ use super::response::{GENERIC_500, error_page};
 use super::{Error, Request, Response};
 use crate::config::{Config, Provider};
 use crate::deadline::Deadline;
-use crate::session::{self, SessionStore};
+use crate::session::{self, Outcome, SessionStore};
 use crate::ws;
 
 /// The handler wrapper: what [`start`](super::start) serves (also a `tower` service, for
@@ -327,11 +327,11 @@ where
             .and_then(|o| o.record.as_ref())
             .map(|r| r.id.clone());
         let clearing_flash = without_flash.is_some();
-        let written = match (response.take_session(), without_flash) {
-            (None, Some(without_flash)) => store
-                .write_tracked(&without_flash)
-                .await
-                .map_err(|e| (e, "clearing the flash messages")),
+        let (written, what) = match (response.take_session(), without_flash) {
+            (None, Some(without_flash)) => (
+                store.write_tracked(&without_flash).await,
+                "clearing the flash messages",
+            ),
             (None, None) => {
                 self.follow(push, arrived_with, None, deadline).await;
                 let renewed = match due {
@@ -343,31 +343,21 @@ where
             (Some(Err(e)), _) => return fault(&e, "the response's session"),
             (Some(Ok(mut session)), _) => {
                 session.adopt(origin, expiry);
-                store
-                    .write_tracked(&session)
-                    .await
-                    .map_err(|e| (e, "writing the session"))
+                (store.write_tracked(&session).await, "writing the session")
             }
         };
-        match written {
-            Ok(written) => {
+        match Outcome::of(written, what) {
+            Outcome::Written(written) => {
                 self.follow(push, written.record, written.left, deadline)
                     .await;
                 response.into_http_or_500(Some(&written.set_cookie), accepted)
             }
-            // Another request ended this session meanwhile: answer as if there were none. One
+            // Another request ended the session meanwhile: answer as if there were none. One
             // that wrote it meanwhile wins over clearing the flash (which may then show again).
-            Err((e @ (session::Error::Ended | session::Error::Conflict), what))
-                if clearing_flash || matches!(e, session::Error::Ended) =>
-            {
-                tracing::info!("{what} skipped: {e}");
-                response.into_http_or_500(None, accepted)
-            }
-            Err((e @ session::Error::Conflict, what)) => {
-                tracing::info!("{what} refused: {e}");
-                conflict()
-            }
-            Err((e, what)) => fault(&e, what),
+            Outcome::Ended => response.into_http_or_500(None, accepted),
+            Outcome::Conflict if clearing_flash => response.into_http_or_500(None, accepted),
+            Outcome::Conflict => conflict(),
+            Outcome::Failed { unavailable } => failure(unavailable),
         }
     }
 
@@ -431,7 +421,12 @@ const GENERIC_503: &str = "The service is busy; please try again in a moment.";
 /// Logs a session fault and answers it without detail: 503 when retrying may help.
 pub(crate) fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
     tracing::error!(error = %e, "{what} failed");
-    let (status, message) = fault_reply(e.is_unavailable());
+    failure(e.is_unavailable())
+}
+
+/// A fault already logged, answered without detail: 503 when retrying may help, else 500.
+pub(crate) fn failure(unavailable: bool) -> lambda_http::Response<LambdaBody> {
+    let (status, message) = fault_reply(unavailable);
     error_page(status, message)
 }
 

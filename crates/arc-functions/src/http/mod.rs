@@ -19,7 +19,7 @@ pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
 #[cfg(feature = "axum")]
-pub(crate) use handler::{GENERIC_400, conflict, fault, renew};
+pub(crate) use handler::{GENERIC_400, conflict, failure, fault, renew};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub(crate) use handler::{build_or_exit, fault_reply};
 pub(crate) use request::Redacted;

@@ -32,6 +32,7 @@ pub use error::Error;
 pub use global::{read, write};
 pub(crate) use provider::Origin;
 pub(crate) use session_cookie::{all_cookies, last_cookie};
+pub(crate) use store::Outcome;
 pub use store::SessionStore;
 pub use ticket::{Refusal, TICKET_LIFETIME, normalize_origin};
 

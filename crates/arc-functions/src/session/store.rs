@@ -332,6 +332,47 @@ impl SessionStore {
     }
 }
 
+/// What became of a handler's session write, by the one rule every wrapper answers by.
+#[derive(Debug)]
+pub(crate) enum Outcome<T> {
+    /// Written: send what the write gave.
+    Written(T),
+    /// The session ended meanwhile (another request destroyed or regenerated it): answer as if
+    /// there were none, without a cookie.
+    Ended,
+    /// Another request wrote it since this one read it: nothing was written, answer `409`.
+    Conflict,
+    /// The write failed: `503` when retrying may help, else `500`.
+    Failed {
+        /// DynamoDB throttled, unreachable or out of the invocation's time.
+        unavailable: bool,
+    },
+}
+
+impl<T> Outcome<T> {
+    /// Sorts a write's result, and logs what was not written: an ended session or a lost race
+    /// as information (both are expected), a failure as an error with its cause.
+    pub(crate) fn of(written: Result<T, Error>, what: &str) -> Self {
+        match written {
+            Ok(written) => Self::Written(written),
+            Err(e @ Error::Ended) => {
+                tracing::info!("{what} skipped: {e}");
+                Self::Ended
+            }
+            Err(e @ Error::Conflict) => {
+                tracing::info!("{what} refused: {e}");
+                Self::Conflict
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "{what} failed");
+                Self::Failed {
+                    unavailable: e.is_unavailable(),
+                }
+            }
+        }
+    }
+}
+
 /// A saved session's cookie value and the `Max-Age` it goes out with.
 pub(crate) struct Saved {
     pub(crate) value: String,

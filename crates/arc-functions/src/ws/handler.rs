@@ -19,7 +19,7 @@ use super::{CURRENT, Client, Error, EventType, Request, Response};
 use crate::config::Config;
 use crate::deadline::Deadline;
 use crate::http::panic_text;
-use crate::session::{self, Session, SessionStore, record_id};
+use crate::session::{self, Outcome, Session, SessionStore, record_id};
 
 /// The WebSocket handler wrapper: what [`start`] serves. Build it with [`async_handler`].
 pub struct Handler<F> {
@@ -312,8 +312,9 @@ where
             Some(Err(e)) => return fault(&e, "the response's session"),
             Some(Ok(mut session)) => {
                 session.adopt(origin, expiry);
-                match store.save_from_websocket(&session).await {
-                    Ok(moved) => {
+                let saved = store.save_from_websocket(&session).await;
+                match Outcome::of(saved, "writing the session") {
+                    Outcome::Written(moved) => {
                         let open = kind == EventType::Message || accepted;
                         if moved.record != before && open {
                             tie = Some(moved.record.clone());
@@ -324,15 +325,9 @@ where
                         }
                         session_now = moved.record;
                     }
-                    Err(session::Error::Ended) => {
-                        tracing::info!("writing the session skipped: {}", session::Error::Ended);
-                        session_now = None;
-                    }
-                    Err(e @ session::Error::Conflict) => {
-                        tracing::info!("writing the session refused: {e}");
-                        return Reply::failure(409);
-                    }
-                    Err(e) => return fault(&e, "writing the session"),
+                    Outcome::Ended => session_now = None,
+                    Outcome::Conflict => return Reply::failure(409),
+                    Outcome::Failed { unavailable } => return failure(unavailable),
                 }
             }
         }
@@ -412,7 +407,12 @@ struct ProbeContext {
 /// Logs a session fault and answers it without detail: 503 when retrying may help.
 fn fault(e: &session::Error, what: &str) -> Reply {
     tracing::error!(error = %e, "{what} failed");
-    Reply::failure(if e.is_unavailable() { 503 } else { 500 })
+    failure(e.is_unavailable())
+}
+
+/// A fault already logged: 503 when retrying may help, else 500.
+fn failure(unavailable: bool) -> Reply {
+    Reply::failure(if unavailable { 503 } else { 500 })
 }
 
 /// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime

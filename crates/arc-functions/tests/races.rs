@@ -261,6 +261,61 @@ async fn the_handler_answers_the_loser_409_and_saves_nothing_of_it() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_flash_clearing_loses_to_a_write_is_served_all_the_same() {
+    if !dynamodb_available() {
+        return;
+    }
+    let d = dynamo("flash", None).await;
+    let mut session = Session::new();
+    session.insert("count", 1).expect("insert");
+    session.flash("notice", "saved").expect("flash");
+    let cookie = d.store.write(&session).await.expect("written");
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    // The page reads the session (consuming its flash), then waits while a write lands.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let waiting = Arc::clone(&release);
+    let page = Handler::with_store(Arc::clone(&d.store), move |req: Request| {
+        let waiting = Arc::clone(&waiting);
+        async move {
+            let notice: Option<String> = req.flash("notice");
+            waiting.notified().await;
+            Ok::<_, http::Error>(Response::text(notice.unwrap_or_default()))
+        }
+    });
+    let reading = tokio::spawn({
+        let pair = pair.clone();
+        async move { TestRequest::get("/").cookie(&pair).send(&page).await }
+    });
+    // Until the page has read the session, a write could land before its read.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while d.calls.names().iter().filter(|c| *c == "GetItem").count() < 1 {
+        assert!(Instant::now() < deadline, "the page never read the session");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let writer = Handler::with_store(
+        Arc::clone(&d.store),
+        counter(Arc::new(tokio::sync::Barrier::new(1))),
+    );
+    let wrote = TestRequest::post("/count")
+        .cookie(&pair)
+        .send(&writer)
+        .await
+        .expect("answered");
+    assert_eq!(wrote.status(), 302, "{}", wrote.text());
+    release.notify_one();
+    let page = reading.await.expect("joined").expect("answered");
+    assert_eq!(page.status(), 200, "the page is served: {}", page.text());
+    assert_eq!(page.text(), "saved");
+    assert_eq!(
+        page.session_cookie(),
+        None,
+        "and writes nothing over the count"
+    );
+    let now = wrote.session(&d.store).await.expect("read");
+    assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
+}
+
 #[cfg(feature = "axum")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_axum_layer_answers_the_loser_409() {

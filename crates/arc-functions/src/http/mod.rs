@@ -3,6 +3,7 @@
 //! the request allows), middleware [`chain()`]s, CSRF tokens, the stage-aware [`url()`], and the
 //! sessions they carry.
 
+mod body;
 pub mod chain;
 mod compress;
 pub mod csrf;
@@ -15,6 +16,10 @@ mod run;
 mod url;
 
 pub use crate::session;
+pub(crate) use body::Redacted;
+#[cfg(feature = "axum")]
+pub(crate) use body::parse_body;
+pub use body::{Body, BodyError, Params};
 pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
@@ -22,10 +27,8 @@ pub(crate) use event::panic_text;
 pub(crate) use handler::{GENERIC_400, conflict, failure, fault, renew};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub(crate) use handler::{build_or_exit, fault_reply};
-pub(crate) use request::Redacted;
-pub use request::{Body, BodyError, Params, Request};
-#[cfg(feature = "axum")]
-pub(crate) use request::{parse_body, source_ip};
+pub use request::Request;
+pub(crate) use request::source_ip;
 #[cfg(feature = "axum")]
 pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
 pub use response::{IntoSession, Response, ResponseError, private_cache_control};

@@ -30,7 +30,7 @@ use hmac::Mac;
 use lambda_http::http::Method;
 
 use super::chain::Endpoint;
-use super::response::error_body;
+use super::fault::error_body;
 use super::{Flow, Request, Response};
 use crate::keys::{self, HmacSha256};
 use crate::session::{CSRF_BINDING_KEY, Session, SessionStore};

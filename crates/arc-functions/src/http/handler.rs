@@ -13,7 +13,7 @@ use lambda_http::http::StatusCode;
 
 use super::compress::Accepted;
 use super::event::panic_text;
-use super::response::{GENERIC_500, error_page};
+use super::fault::{GENERIC_400, GENERIC_500, conflict, error_page, failure, fault};
 use super::{Error, Request, Response};
 use crate::config::{Config, Provider};
 use crate::deadline::Deadline;
@@ -404,38 +404,6 @@ pub(crate) async fn renew(store: &SessionStore, session: &session::Session) -> O
             tracing::warn!(error = %e, "renewing the session failed; the next request tries again");
             None
         }
-    }
-}
-
-pub(crate) const GENERIC_400: &str = "The request could not be read.";
-const GENERIC_409: &str =
-    "Another request changed this at the same moment, so nothing was saved. Please try again.";
-
-/// The answer to a request whose session write lost to another request's
-/// ([`session::Error::Conflict`]): nothing of it was saved or pushed.
-pub(crate) fn conflict() -> lambda_http::Response<LambdaBody> {
-    error_page(StatusCode::CONFLICT, GENERIC_409)
-}
-const GENERIC_503: &str = "The service is busy; please try again in a moment.";
-
-/// Logs a session fault and answers it without detail: 503 when retrying may help.
-pub(crate) fn fault(e: &session::Error, what: &str) -> lambda_http::Response<LambdaBody> {
-    tracing::error!(error = %e, "{what} failed");
-    failure(e.is_unavailable())
-}
-
-/// A fault already logged, answered without detail: 503 when retrying may help, else 500.
-pub(crate) fn failure(unavailable: bool) -> lambda_http::Response<LambdaBody> {
-    let (status, message) = fault_reply(unavailable);
-    error_page(status, message)
-}
-
-/// How a fault is answered, without detail: 503 when retrying may help, else 500.
-pub(crate) fn fault_reply(unavailable: bool) -> (StatusCode, &'static str) {
-    if unavailable {
-        (StatusCode::SERVICE_UNAVAILABLE, GENERIC_503)
-    } else {
-        (StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500)
     }
 }
 

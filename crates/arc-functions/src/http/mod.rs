@@ -8,6 +8,7 @@ pub mod chain;
 mod compress;
 pub mod csrf;
 mod event;
+mod fault;
 mod handler;
 pub mod html;
 mod request;
@@ -24,15 +25,18 @@ pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
 #[cfg(feature = "axum")]
-pub(crate) use handler::{GENERIC_400, conflict, failure, fault, renew};
+pub(crate) use fault::{
+    GENERIC_400, GENERIC_500, conflict, error_body, error_page, failure, fault, fault_reply,
+};
+pub(crate) use handler::build_or_exit;
+pub(crate) use handler::renew;
 pub use handler::{Handler, async_handler, try_async_handler};
-pub(crate) use handler::{build_or_exit, fault_reply};
 pub use request::Request;
 pub(crate) use request::source_ip;
+pub(crate) use response::NO_CACHE;
 #[cfg(feature = "axum")]
-pub(crate) use response::{GENERIC_500, PRIVATE, error_page};
+pub(crate) use response::PRIVATE;
 pub use response::{IntoSession, Response, ResponseError, private_cache_control};
-pub(crate) use response::{NO_CACHE, error_body};
 pub(crate) use run::block_on;
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;

@@ -9,8 +9,7 @@ use lambda_http::{BoxFuture, LambdaEvent, RequestExt};
 use serde_json::value::RawValue;
 
 use super::event::{self, Reply};
-use super::handler::GENERIC_400;
-use super::response::error_page;
+use super::fault::{GENERIC_400, error_page};
 use super::{Error, Handler, Request, Response};
 
 /// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime

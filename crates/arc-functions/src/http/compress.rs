@@ -69,9 +69,11 @@ pub(crate) const MIN_SIZE: usize = 1024;
 
 /// Brotli quality for dynamic responses: 11 (Node's default) costs tens of milliseconds on a
 /// 100 KB body for a few percent more saving.
+#[cfg(feature = "compression")]
 const BROTLI_QUALITY: u32 = 5;
 
 /// gzip level: zlib's default, as Node's `gzipSync` uses.
+#[cfg(feature = "compression")]
 const GZIP_LEVEL: u32 = 6;
 
 /// A q-value in thousandths (RFC 9110 allows three decimals), so ranks compare exactly.

@@ -25,13 +25,14 @@ pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::panic_text;
 #[cfg(feature = "axum")]
-pub(crate) use fault::{
-    GENERIC_400, GENERIC_500, conflict, error_body, error_page, failure, fault, fault_reply,
-};
+pub(crate) use fault::{GENERIC_400, GENERIC_500, conflict, error_page, failure, fault};
+pub(crate) use fault::{error_body, fault_reply};
 pub(crate) use handler::build_or_exit;
+#[cfg(feature = "axum")]
 pub(crate) use handler::renew;
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::Request;
+#[cfg(feature = "axum")]
 pub(crate) use request::source_ip;
 pub(crate) use response::NO_CACHE;
 #[cfg(feature = "axum")]

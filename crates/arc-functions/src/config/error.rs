@@ -9,9 +9,14 @@ pub enum Error {
         "ARC_ENV is {0:?}; set it to testing, staging or production (unset is treated as production)"
     )]
     Env(String),
-    /// `ARC_SESSION_TTL` is not a positive integer.
-    #[error("ARC_SESSION_TTL is {0:?}; set it to a positive whole number of seconds, e.g. 604800")]
-    Ttl(String),
+    /// `ARC_SESSION_TTL` (or Architect's `SESSION_TTL`) is not a positive integer.
+    #[error("{name} is {value:?}; set it to a positive whole number of seconds, e.g. 604800")]
+    Ttl {
+        /// The variable that holds it.
+        name: &'static str,
+        /// What it holds.
+        value: String,
+    },
     /// `ARC_SESSION_MAX_AGE` is not a positive integer.
     #[error(
         "ARC_SESSION_MAX_AGE is {0:?}; set it to a positive whole number of seconds, or unset it"

@@ -124,7 +124,7 @@ impl fmt::Display for SameSite {
 /// | `ARC_APP_SECRET` | keys the cookie seal and the DynamoDB cookie signature | required, but for the development secret in `testing` |
 /// | `ARC_APP_SECRET_PREVIOUS` | older secrets, comma-separated, that still open cookies | none |
 /// | `ARC_ENV` | `testing`, `staging` or `production` | unset: treated as `production` |
-/// | `ARC_SESSION_TTL` | idle lifetime in seconds | 604800 |
+/// | `ARC_SESSION_TTL` (alias `SESSION_TTL`, as Architect sets it) | idle lifetime in seconds | 604800 |
 /// | `ARC_SESSION_MAX_AGE` | absolute lifetime in seconds since the session was created | none |
 /// | `ARC_SESSION_DOMAIN` (alias `SESSION_DOMAIN`) | cookie `Domain` | none |
 /// | `ARC_SESSION_SAME_SITE` | `Strict`, `Lax` or `None`, any case | `Lax` |
@@ -413,9 +413,16 @@ impl Config {
         };
 
         let positive = |raw: &str| raw.parse::<u64>().ok().filter(|n| *n > 0);
-        let ttl = match get("ARC_SESSION_TTL") {
+        // Architect's functions read `ARC_SESSION_TTL || SESSION_TTL`: the same order here.
+        let ttl = match ["ARC_SESSION_TTL", "SESSION_TTL"]
+            .into_iter()
+            .find_map(|name| get(name).map(|raw| (name, raw)))
+        {
             None => DEFAULT_TTL,
-            Some(raw) => positive(raw).ok_or_else(|| Error::Ttl(raw.into()))?,
+            Some((name, raw)) => positive(raw).ok_or_else(|| Error::Ttl {
+                name,
+                value: raw.into(),
+            })?,
         };
         let max_age = match get("ARC_SESSION_MAX_AGE") {
             None => None,

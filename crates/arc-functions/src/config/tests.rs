@@ -110,6 +110,7 @@ fn bad_values_name_their_variable() {
             "{ttl}"
         );
     }
+    assert!(err(&[TESTING, ("SESSION_TTL", "week")]).starts_with("SESSION_TTL is \"week\""));
     assert!(err(&[TESTING, ("ARC_SESSION_MAX_AGE", "0")]).starts_with("ARC_SESSION_MAX_AGE is"));
     assert!(
         err(&[TESTING, ("ARC_SESSION_SAME_SITE", "sometimes")])
@@ -420,4 +421,17 @@ fn websocket_origins_and_the_connection_cap() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn architects_session_ttl_is_read_after_arc_session_ttl() {
+    let ttl = |vars: &[(&str, &str)]| {
+        Config::from_vars([TESTING].iter().chain(vars).copied())
+            .expect("valid")
+            .ttl
+    };
+    assert_eq!(ttl(&[("SESSION_TTL", "3600")]), 3600);
+    assert_eq!(ttl(&[("ARC_SESSION_TTL", "60"), ("SESSION_TTL", "3600")]), 60);
+    assert_eq!(ttl(&[("SESSION_TTL", " ")]), DEFAULT_TTL);
+    assert_eq!(ttl(&[]), DEFAULT_TTL);
 }

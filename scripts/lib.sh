@@ -111,7 +111,7 @@ ensure_moto() {
 }
 
 # start_moto: moto's server on a free loopback port for this script's lifetime, as the local
-# Secrets Manager. Exports AWS_ENDPOINT_URL_SECRETS_MANAGER.
+# Secrets Manager and SSM. Exports AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_SSM.
 start_moto() {
 	ensure_moto
 	local port out="$TOOLS_DIR/moto.$$.out"
@@ -131,9 +131,10 @@ start_moto() {
 		return 1
 	fi
 	export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
+	export AWS_ENDPOINT_URL_SSM="http://127.0.0.1:$port"
 	export AWS_REGION="${AWS_REGION:-us-east-1}"
 	export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
-	log "moto (Secrets Manager) on $AWS_ENDPOINT_URL_SECRETS_MANAGER"
+	log "moto (Secrets Manager, SSM) on $AWS_ENDPOINT_URL_SECRETS_MANAGER"
 }
 
 stop_moto() {

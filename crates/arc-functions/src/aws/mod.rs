@@ -11,6 +11,7 @@
 //! a fixed set of public roots, so this skips what cannot be used: about 8 ms of the first
 //! response in DynamoDB mode here (BENCHMARKS.md, "First request in DynamoDB mode").
 
+pub(crate) mod discovery;
 mod http_client;
 pub(crate) mod secrets;
 
@@ -123,6 +124,34 @@ fn timeouts() -> TimeoutConfig {
         .connect_timeout(ATTEMPT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .build()
+}
+
+/// Runs what the configuration needs from AWS at cold start (the secret, Architect's table
+/// names) to its end, in at most `limit`. Blocks the calling thread: the configuration is read
+/// before any runtime of the function's runs, or inside one that must not be blocked, so the
+/// calls run on a thread and runtime of their own.
+pub(crate) fn at_cold_start<T, F, Fut>(limit: std::time::Duration, calls: F) -> Result<T, String>
+where
+    T: Send,
+    F: FnOnce() -> Fut + Send,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("no runtime for the calls: {e}"))?;
+                runtime.block_on(async {
+                    tokio::time::timeout(limit, calls())
+                        .await
+                        .map_err(|_| format!("no answer within {limit:?}"))?
+                })
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the calls panicked".to_owned()))
+    })
 }
 
 /// Whether a failed DynamoDB call may succeed later: throttled, unreachable, timed out or

@@ -23,27 +23,10 @@ pub(crate) struct Versions {
     pub(crate) previous: Option<String>,
 }
 
-/// Reads both versions of `secret_id` (a name or an ARN). Blocks the calling thread: the
-/// configuration is read before any runtime of the function's runs, or inside one that must
-/// not be blocked, so the calls run on a thread and runtime of their own.
+/// Reads both versions of `secret_id` (a name or an ARN), at cold start
+/// ([`super::at_cold_start`]).
 pub(crate) fn fetch(secret_id: &str) -> Result<Versions, String> {
-    let secret_id = secret_id.to_owned();
-    std::thread::scope(|scope| {
-        scope
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("no runtime for the fetch: {e}"))?;
-                runtime.block_on(async {
-                    tokio::time::timeout(FETCH_LIMIT, versions(&secret_id))
-                        .await
-                        .map_err(|_| format!("no answer within {FETCH_LIMIT:?}"))?
-                })
-            })
-            .join()
-            .unwrap_or_else(|_| Err("the fetch panicked".to_owned()))
-    })
+    super::at_cold_start(FETCH_LIMIT, || versions(secret_id))
 }
 
 async fn versions(secret_id: &str) -> Result<Versions, String> {

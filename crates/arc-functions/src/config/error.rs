@@ -125,6 +125,32 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// `ARC_STACK_NAME` says Architect deployed the function, and its tables could not be read
+    /// from SSM (Architect's service discovery).
+    #[error(
+        "ARC_STACK_NAME is {stack:?}, so table names are Architect's, but the stack's tables could not be read from SSM: {reason}; check the region and that the function's role may call ssm:GetParametersByPath on /{stack}"
+    )]
+    Discovery {
+        /// The stack, from `ARC_STACK_NAME`.
+        stack: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A table variable names no table of the Architect stack, by logical or physical name.
+    #[error(
+        "{variable} is {name:?}, which is neither a table of stack {stack:?} (its @tables: {}) nor the physical name of one",
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+    )]
+    UnknownTable {
+        /// The variable, e.g. `ARC_SESSION_TABLE_NAME`.
+        variable: &'static str,
+        /// The name it holds.
+        name: String,
+        /// The stack, from `ARC_STACK_NAME`.
+        stack: String,
+        /// The stack's tables, by logical name.
+        known: Vec<String>,
+    },
     /// `SESSION_TABLE_NAME` is set but empty.
     #[error(
         "SESSION_TABLE_NAME is empty; unset it or set it to jwe for cookie sessions, or to a DynamoDB table name"

@@ -135,6 +135,7 @@ impl fmt::Display for SameSite {
 /// | `ARC_WS_ORIGINS` | origins whose pages may open a socket with the cookie | none |
 /// | `ARC_WS_MAX_CONNECTIONS` | open WebSocket connections per session | 10 |
 /// | `ARC_THROTTLE_TABLE_NAME` | where [`Throttle`](crate::throttle::Throttle) counts attempts | the session table |
+/// | `ARC_STACK_NAME` | Architect's stack: table names may be logical, resolved through SSM by [`Config::load`] | unset |
 ///
 /// # Examples
 ///
@@ -206,6 +207,54 @@ pub struct Config {
 /// generous number of tabs, and a bound on every push's fan-out and on the session's index
 /// item.
 pub const DEFAULT_WS_MAX_CONNECTIONS: usize = 10;
+
+/// The variables that name a DynamoDB table, in the order [`Config::from_vars`] reads them.
+const TABLE_VARIABLES: [&str; 3] = [
+    "SESSION_TABLE_NAME",
+    "ARC_SESSION_TABLE_NAME",
+    "ARC_THROTTLE_TABLE_NAME",
+];
+
+/// Architect's environment: a function Architect deployed (`ARC_STACK_NAME` set) is given its
+/// tables by their logical names (`session`), which this replaces with the physical names its
+/// service discovery holds in SSM. A physical name is kept. Nothing is read without
+/// `ARC_STACK_NAME`, nor when no variable names a table.
+fn resolve_tables(vars: &mut HashMap<String, String>) -> Result<(), Error> {
+    let Some(stack) = vars
+        .get("ARC_STACK_NAME")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(());
+    };
+    let named: Vec<(&'static str, String)> = TABLE_VARIABLES
+        .into_iter()
+        .filter_map(|variable| {
+            let name = vars.get(variable)?.trim();
+            (!name.is_empty() && name != "jwe").then(|| (variable, name.to_owned()))
+        })
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let tables = crate::aws::discovery::tables(&stack).map_err(|reason| Error::Discovery {
+        stack: stack.clone(),
+        reason,
+    })?;
+    for (variable, name) in named {
+        let Some(physical) = crate::aws::discovery::resolve(&name, &tables) else {
+            return Err(Error::UnknownTable {
+                variable,
+                name,
+                stack,
+                known: tables.keys().cloned().collect(),
+            });
+        };
+        let physical = physical.to_owned();
+        vars.insert(variable.to_owned(), physical);
+    }
+    Ok(())
+}
 
 /// An `http` or `https` origin with a host and no path, as browsers write it in `Origin`.
 fn web_origin(value: &str) -> Result<String, Error> {
@@ -298,10 +347,19 @@ impl Config {
     /// and no AWS configuration is loaded. [`Config::from_env`] is `load` on the process's
     /// environment.
     ///
+    /// **Architect's environment.** When `ARC_STACK_NAME` is set (Architect deploys every
+    /// function with it), a table variable (`SESSION_TABLE_NAME`, `ARC_SESSION_TABLE_NAME`,
+    /// `ARC_THROTTLE_TABLE_NAME`) may hold the table's logical name from `app.arc`: it is
+    /// resolved once, here, through the SSM parameters `/<stack>/tables/<name>` that Architect
+    /// writes, as `@architect/functions` 8 resolves it (`AWS_ENDPOINT_URL_SSM` for a local
+    /// SSM). A physical name is kept as it is.
+    ///
     /// # Errors
     ///
     /// [`Error::SecretTwice`] when `ARC_APP_SECRET` is set too; [`Error::SecretsManager`]
-    /// when the secret cannot be read; then whatever [`Config::from_vars`] finds.
+    /// when the secret cannot be read; [`Error::Discovery`] when Architect's tables cannot be
+    /// read, [`Error::UnknownTable`] when a table variable names none of them; then whatever
+    /// [`Config::from_vars`] finds.
     ///
     /// # Examples
     ///
@@ -357,6 +415,7 @@ impl Config {
                 vars.insert("ARC_APP_SECRET_PREVIOUS".into(), all);
             }
         }
+        resolve_tables(&mut vars)?;
         Self::from_vars(vars)
     }
 

@@ -431,7 +431,10 @@ fn architects_session_ttl_is_read_after_arc_session_ttl() {
             .ttl
     };
     assert_eq!(ttl(&[("SESSION_TTL", "3600")]), 3600);
-    assert_eq!(ttl(&[("ARC_SESSION_TTL", "60"), ("SESSION_TTL", "3600")]), 60);
+    assert_eq!(
+        ttl(&[("ARC_SESSION_TTL", "60"), ("SESSION_TTL", "3600")]),
+        60
+    );
     assert_eq!(ttl(&[("SESSION_TTL", " ")]), DEFAULT_TTL);
     assert_eq!(ttl(&[]), DEFAULT_TTL);
 }

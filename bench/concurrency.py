@@ -14,7 +14,8 @@ latency from handing an event out to its response being posted.
 Modes: `null` (bench/null-function.js, a Node function that answers at once: the harness's own
 ceiling on this machine), `cookie`, `dynamodb` (AWS_ENDPOINT_URL_DYNAMODB, a dynalite with table
 bigsesh-session, as scripts/lib.sh's start_dynalite gives) and `dynamodb+5ms` (the same through
-bench/delay-proxy.js, which waits 5 ms before forwarding each DynamoDB request). Issue 14's
+bench/fault-proxy.js with `--delay-ms 5` and no faults: it waits 5 ms before forwarding each
+DynamoDB request). Issue 14's
 target, with the delay: 16 concurrent serve at least 8x the requests per second of 1.
 
 Also checks each process's stderr: a route must not say "concurrency-tokio feature is not
@@ -88,6 +89,14 @@ class ConcurrentApi:
         self.in_flight[rid] = (k, time.perf_counter_ns())
         return rid, body
 
+    def poll(self, conn):
+        """Answers a poll of the function's at once: every poll gets an event until the end."""
+        got = self.next()
+        if got is None:
+            conn.close_when(self.closed)
+        else:
+            conn.deliver(*got, deadline_ms=int(time.time() * 1000) + 30_000)
+
     def respond(self, rid, body):
         t = time.perf_counter_ns()
         k, t_out = self.in_flight.pop(rid)
@@ -117,12 +126,17 @@ class ConcurrentApi:
 class Connection(asyncio.Protocol):
     """One keep-alive connection of the function's runtime client; HTTP/1.1 parsed by hand
     (a Protocol, not asyncio streams: this harness's own cost per request is what limits the
-    cookie mode's figures)."""
+    cookie mode's figures).
+
+    `api` decides what the function gets: `api.poll(conn)` for each `/next`, which answers with
+    `conn.deliver` (at once or later: the poll waits meanwhile) or gives up on it with
+    `conn.close_when`; `api.respond(rid, body)` and `api.error(path, body)` for what the
+    function posts."""
 
     def __init__(self, api):
         self.api = api
         self.buf = b""
-        self.parked = False  # a poll that gets no event: the run is over
+        self.parked = False  # a poll waiting for its event
 
     def connection_made(self, transport):
         self.transport = transport
@@ -168,21 +182,8 @@ class Connection(asyncio.Protocol):
     def handle(self, method, path, body):
         write = self.transport.write
         if method == "GET" and path == NEXT:
-            got = self.api.next()
-            if got is None:
-                self.parked = True
-                self.api.closed.add_done_callback(lambda _: self.transport.close())
-                return
-            rid, event = got
-            deadline = int(time.time() * 1000) + 30_000
-            write(reply(200, event, [
-                ("Content-Type", "application/json"),
-                ("Lambda-Runtime-Aws-Request-Id", rid),
-                ("Lambda-Runtime-Deadline-Ms", str(deadline)),
-                ("Lambda-Runtime-Invoked-Function-Arn",
-                 "arn:aws:lambda:us-east-1:123456789012:function:bench"),
-                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
-            ]))
+            self.parked = True
+            self.api.poll(self)
         elif method == "POST" and path.endswith("/response"):
             self.api.respond(path.split("/")[-2], body)
             write(reply(202, b'{"status":"OK"}'))
@@ -191,6 +192,25 @@ class Connection(asyncio.Protocol):
             write(reply(202, b'{"status":"OK"}'))
         else:
             write(reply(404))
+
+
+    def deliver(self, rid, event, deadline_ms):
+        """Answers this connection's poll with an event due by `deadline_ms` (epoch ms)."""
+        self.parked = False
+        self.transport.write(reply(200, event, [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Aws-Request-Id", rid),
+            ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn",
+             "arn:aws:lambda:us-east-1:123456789012:function:bench"),
+            ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+        ]))
+        # Whatever the runtime client sent meanwhile (nothing, unless it pipelines).
+        self.data_received(b"")
+
+    def close_when(self, future):
+        """This poll gets no event: the run is over; the connection closes once `future` is done."""
+        future.add_done_callback(lambda _: self.transport.close())
 
 
 def reply(status, body=b"", headers=()):
@@ -280,15 +300,17 @@ async def run_level(mode, command, extra, level, args, home):
     return row
 
 
-async def start_delay_proxy(endpoint):
+async def start_fault_proxy(endpoint, *options, stderr=None):
+    """bench/fault-proxy.js in front of `endpoint` with `options` (its flags): the process and
+    its URL. Stop it with SIGTERM to have its counts on `stderr`."""
     proc = await asyncio.create_subprocess_exec(
-        "node", os.path.join(ROOT, "bench/delay-proxy.js"), endpoint, str(DELAY_MS),
-        stdout=asyncio.subprocess.PIPE)
+        "node", os.path.join(ROOT, "bench/fault-proxy.js"), endpoint, *map(str, options),
+        stdout=asyncio.subprocess.PIPE, stderr=stderr)
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     m = re.match(rb"READY (\d+)", line)
     if not m:
         proc.kill()
-        sys.exit(f"bench/delay-proxy.js did not start: {line!r}")
+        sys.exit(f"bench/fault-proxy.js did not start: {line!r}")
     return proc, f"http://127.0.0.1:{int(m.group(1))}"
 
 
@@ -326,7 +348,7 @@ async def main_async(args):
                 command, extra = [bootstrap], dynamo(endpoint)
             elif mode == "dynamodb+5ms":
                 if proxy is None:
-                    proxy, proxied = await start_delay_proxy(endpoint)
+                    proxy, proxied = await start_fault_proxy(endpoint, "--delay-ms", DELAY_MS)
                 command, extra = [bootstrap], dynamo(proxied)
             else:
                 sys.exit(f"unknown mode {mode}")

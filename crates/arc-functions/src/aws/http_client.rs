@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use aws_smithy_runtime_api::client::connection::{CaptureSmithyConnection, ConnectionMetadata};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -40,6 +41,7 @@ use aws_smithy_types::retry::ErrorKind;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client as Hyper;
 use hyper_util::client::legacy::connect::HttpConnector as Tcp;
+use hyper_util::client::legacy::connect::{CaptureConnection, HttpInfo, capture_connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use lambda_http::http::Uri;
 
@@ -273,6 +275,16 @@ impl HttpConnector for Connector {
                 Err(ConnectorError::other(Box::new(Connected), None))
             });
         }
+        let mut request = request;
+        // The SDK's retry policy closes a connection after a transient error (a 5xx, a
+        // timeout), so the retry takes a fresh one rather than the connection that just
+        // failed: it asks the connector for the connection through this, as the SDK's own
+        // client answers it. Without it every 5xx would log that no connection was found, and
+        // the failed connection would go back to the pool.
+        let captured = capture_connection(&mut request);
+        if let Some(capture) = request.extensions().get::<CaptureSmithyConnection>() {
+            capture.set_connection_retriever(move || connection_of(&captured));
+        }
         let sent = self.pool.request(request);
         let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {
@@ -287,6 +299,28 @@ impl HttpConnector for Connector {
                 .map_err(|e| ConnectorError::other(e.into(), None))
         })
     }
+}
+
+/// The connection a request went out on, as the SDK's retry policy asks for it: to close it
+/// (`poison`) after a transient error.
+fn connection_of(captured: &CaptureConnection) -> Option<ConnectionMetadata> {
+    let metadata = captured.connection_metadata();
+    let connected = metadata.as_ref()?;
+    let mut extras = lambda_http::http::Extensions::new();
+    connected.get_extras(&mut extras);
+    let info = extras.get::<HttpInfo>();
+    let captured = captured.clone();
+    let mut builder = ConnectionMetadata::builder()
+        .proxied(connected.is_proxied())
+        .poison_fn(move || {
+            if let Some(connected) = captured.connection_metadata().as_ref() {
+                connected.poison();
+            }
+        });
+    builder
+        .set_local_addr(info.map(HttpInfo::local_addr))
+        .set_remote_addr(info.map(HttpInfo::remote_addr));
+    Some(builder.build())
 }
 
 /// Sorts a failed request the way the SDK's retry policy reads it, as the SDK's own client

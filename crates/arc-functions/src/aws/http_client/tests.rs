@@ -483,3 +483,81 @@ async fn dynamodb_prepare_connects_without_a_request_and_the_first_request_uses_
     let seen = server.await.expect("server");
     assert_get_item(&seen);
 }
+
+/// A server on loopback that answers the first request of its first connection `500
+/// InternalServerError` and keeps that connection open, and every other request `200 {}`:
+/// its address, and how many connections it has accepted.
+async fn serve_a_500_then_ok() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+            tokio::spawn(async move {
+                let mut answered = 0;
+                loop {
+                    let seen = read_request(&mut socket).await;
+                    assert_get_item(&seen);
+                    let (status, body) = if first && answered == 0 {
+                        (
+                            "500 Internal Server Error",
+                            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"m"}"#,
+                        )
+                    } else {
+                        ("200 OK", "{}")
+                    };
+                    answered += 1;
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, accepted)
+}
+
+#[tokio::test]
+async fn after_a_5xx_the_retry_takes_a_new_connection_and_nothing_is_logged_amiss() {
+    let log = crate::test_log::Log::capture();
+    let (url, accepted) = serve_a_500_then_ok().await;
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "id", "secret", None, None, "test",
+        ))
+        .endpoint_url(url)
+        .http_client(client(TrustStore::CompiledIn))
+        .retry_config(
+            aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+        .build();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
+    let got = dynamodb
+        .get_item()
+        .table_name("t")
+        .key(
+            "_idx",
+            aws_sdk_dynamodb::types::AttributeValue::S("a".into()),
+        )
+        .send()
+        .await;
+    assert!(got.is_ok(), "{got:?}");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the connection that answered 500 was closed, the retry opened its own"
+    );
+    let text = log.text();
+    assert!(!text.contains("no connection was found"), "{text}");
+}

@@ -1,7 +1,9 @@
 //! Architect's environment: a function deployed by Architect is given `ARC_STACK_NAME` and its
 //! tables by their logical names, which `Config::load` resolves through the SSM parameters
 //! Architect writes, here moto's SSM (`scripts/test` starts it, exports `AWS_ENDPOINT_URL_SSM`
-//! and sets `ARC_TEST_SECRETS_MANAGER=1`; without it these tests say they skipped).
+//! and sets `ARC_TEST_SECRETS_MANAGER=1`; without it these tests say they skipped). Built with
+//! the `architect` feature only (`scripts/test` runs them so).
+#![cfg(feature = "architect")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -11,6 +11,7 @@
 //! a fixed set of public roots, so this skips what cannot be used: about 8 ms of the first
 //! response in DynamoDB mode here (BENCHMARKS.md, "First request in DynamoDB mode").
 
+#[cfg(feature = "architect")]
 pub(crate) mod discovery;
 mod http_client;
 pub(crate) mod secrets;

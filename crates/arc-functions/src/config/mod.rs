@@ -237,8 +237,18 @@ fn resolve_tables(vars: &mut HashMap<String, String>) -> Result<(), Error> {
     if named.is_empty() {
         return Ok(());
     }
-    let tables = crate::aws::discovery::tables(&stack).map_err(|reason| Error::Discovery {
-        stack: stack.clone(),
+    resolve_named(vars, &stack, named)
+}
+
+/// Replaces each named table by its physical name, from the stack's SSM parameters.
+#[cfg(feature = "architect")]
+fn resolve_named(
+    vars: &mut HashMap<String, String>,
+    stack: &str,
+    named: Vec<(&'static str, String)>,
+) -> Result<(), Error> {
+    let tables = crate::aws::discovery::tables(stack).map_err(|reason| Error::Discovery {
+        stack: stack.to_owned(),
         reason,
     })?;
     for (variable, name) in named {
@@ -246,12 +256,35 @@ fn resolve_tables(vars: &mut HashMap<String, String>) -> Result<(), Error> {
             return Err(Error::UnknownTable {
                 variable,
                 name,
-                stack,
+                stack: stack.to_owned(),
                 known: tables.keys().cloned().collect(),
             });
         };
         let physical = physical.to_owned();
         vars.insert(variable.to_owned(), physical);
+    }
+    Ok(())
+}
+
+/// Without the `architect` feature a name is taken as physical. Architect's physical names
+/// (`Stack-SessionTable-1AB2`) hold capitals; a name without any is likely `app.arc`'s logical
+/// one, which DynamoDB will not find: said once, at cold start, with what to do.
+#[cfg(not(feature = "architect"))]
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as with the feature, which can fail"
+)]
+fn resolve_named(
+    _vars: &mut HashMap<String, String>,
+    stack: &str,
+    named: Vec<(&'static str, String)>,
+) -> Result<(), Error> {
+    for (variable, name) in named {
+        if !name.chars().any(|c| c.is_ascii_uppercase()) {
+            tracing::warn!(
+                "ARC_STACK_NAME is {stack:?}, so {variable} ({name:?}) may be app.arc's logical name; this build takes it as the table's physical name: enable arc-functions' `architect` feature to resolve it through SSM, or give the physical name"
+            );
+        }
     }
     Ok(())
 }
@@ -347,12 +380,13 @@ impl Config {
     /// and no AWS configuration is loaded. [`Config::from_env`] is `load` on the process's
     /// environment.
     ///
-    /// **Architect's environment.** When `ARC_STACK_NAME` is set (Architect deploys every
-    /// function with it), a table variable (`SESSION_TABLE_NAME`, `ARC_SESSION_TABLE_NAME`,
+    /// **Architect's environment** (feature `architect`). When `ARC_STACK_NAME` is set
+    /// (Architect deploys every function with it), a table variable (`SESSION_TABLE_NAME`, `ARC_SESSION_TABLE_NAME`,
     /// `ARC_THROTTLE_TABLE_NAME`) may hold the table's logical name from `app.arc`: it is
     /// resolved once, here, through the SSM parameters `/<stack>/tables/<name>` that Architect
     /// writes, as `@architect/functions` 8 resolves it (`AWS_ENDPOINT_URL_SSM` for a local
-    /// SSM). A physical name is kept as it is.
+    /// SSM). A physical name is kept as it is. Without the feature every name is taken as
+    /// physical, and one that looks logical (no capitals) is warned about at cold start.
     ///
     /// # Errors
     ///

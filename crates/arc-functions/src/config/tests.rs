@@ -438,3 +438,37 @@ fn architects_session_ttl_is_read_after_arc_session_ttl() {
     assert_eq!(ttl(&[("SESSION_TTL", " ")]), DEFAULT_TTL);
     assert_eq!(ttl(&[]), DEFAULT_TTL);
 }
+
+#[cfg(not(feature = "architect"))]
+#[test]
+fn without_the_architect_feature_a_name_is_physical_and_a_logical_looking_one_is_warned_of() {
+    let log = crate::test_log::Log::capture();
+    let load = |name: &str| {
+        Config::load([
+            TESTING,
+            ("ARC_STACK_NAME", "BigseshStaging"),
+            ("ARC_SESSION_TABLE_NAME", name),
+        ])
+        .expect("taken as it is")
+        .provider
+    };
+    assert_eq!(
+        load("BigseshStaging-SessionTable-1AB2"),
+        Provider::DynamoDb {
+            table: "BigseshStaging-SessionTable-1AB2".into()
+        }
+    );
+    assert!(!log.text().contains("logical name"), "{}", log.text());
+    assert_eq!(
+        load("session"),
+        Provider::DynamoDb {
+            table: "session".into()
+        }
+    );
+    let text = log.text();
+    assert!(
+        text.contains("ARC_SESSION_TABLE_NAME (\"session\") may be app.arc's logical name")
+            && text.contains("`architect` feature"),
+        "{text}"
+    );
+}

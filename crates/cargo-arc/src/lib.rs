@@ -2,6 +2,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
+//! | `cargo arc init <dir> [--path CHECKOUT]` | a new app in `dir`: `app.arc` with `get /`, its crate, a README and a `.gitignore` ([`init`]) |
 //! | `cargo arc check` | app.arc, the watch router in Cargo.toml and the route crates agree; prints each difference and fails on any ([`check`]) |
 //! | `cargo arc sync` | writes the watch router from app.arc, leaving the rest of Cargo.toml as it is ([`sync`]) |
 //! | `cargo arc new <method> <path>` | adds the route to app.arc, scaffolds its crate and syncs the router ([`new_route`]) |
@@ -29,6 +30,7 @@
 //! ```
 
 mod check;
+mod init;
 mod new;
 mod router;
 mod sam;
@@ -40,6 +42,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use check::{Drift, check};
+pub use init::{LIBRARY_VERSION, Library, init};
 pub use new::{NewRoute, new_route};
 pub use sam::{Architecture, SamOptions, Sessions, sam_template};
 pub use sync::{Synced, sync};
@@ -98,6 +101,15 @@ pub enum Error {
         /// The parser's error.
         #[source]
         source: Box<toml_edit::TomlError>,
+    },
+    /// `init` was pointed at a directory that holds something.
+    #[error(
+        "{} is not empty: `cargo arc init` makes a new app only in an empty or new directory",
+        dir.display()
+    )]
+    NotEmpty {
+        /// The directory.
+        dir: PathBuf,
     },
     /// The command line is not one `cargo arc` understands.
     #[error("{0}\n\n{USAGE}")]
@@ -163,6 +175,8 @@ pub enum Error {
 const USAGE: &str = "usage: cargo arc [--root DIR] <command>
 
 commands:
+  init <dir> [--path CHECKOUT]
+                              a new app in <dir> (arc-functions from crates.io, or a checkout)
   check                       app.arc, the watch router and the route crates agree
   sync                        write the watch router in Cargo.toml from app.arc
   new <method> <path>         add a route to app.arc, scaffold its crate, sync the router
@@ -224,6 +238,35 @@ where
 
     match rest.as_slice() {
         [] | ["help" | "--help" | "-h"] => print(out, USAGE),
+        ["init", dir, flags @ ..] => {
+            let library = match flags {
+                [] => Library::Version(LIBRARY_VERSION.to_owned()),
+                ["--path", checkout] => Library::Checkout(
+                    std::path::absolute(cwd.join(checkout)).map_err(|source| Error::Io {
+                        path: cwd.join(checkout),
+                        source,
+                    })?,
+                ),
+                _ => {
+                    return Err(Error::Usage(
+                        "init takes a directory and, optionally, --path to a checkout of arc-functions"
+                            .into(),
+                    ));
+                }
+            };
+            let app = init(&cwd.join(dir), &library)?;
+            print(
+                out,
+                &format!(
+                    "made the app `{}` in {}: `cd` there and run `cargo lambda watch`",
+                    app.manifest()?.app,
+                    app.root().display()
+                ),
+            )
+        }
+        ["init", ..] => Err(Error::Usage(
+            "init takes the new app's directory, e.g. `cargo arc init notes`".into(),
+        )),
         ["check"] => {
             let drift = check(&workspace()?)?;
             for difference in &drift {

@@ -281,6 +281,21 @@ impl Functions {
     }
 }
 
+/// `cargo lambda watch` serving the app at `root` (another workspace than this one), built
+/// into `target`, until dropped: its base URL and the process. Take [`one_app_at_a_time`] first.
+#[allow(dead_code, reason = "init.rs only")]
+pub(crate) fn watch_app(root: &Path, target: &Path, label: &str) -> (String, ProcessTree) {
+    let port = free_port();
+    let watch = start_watch(root, Some(target), port, None, label, &[]);
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        watch.assert_running();
+        assert!(Instant::now() < deadline, "watch not listening on {port}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    (format!("http://127.0.0.1:{port}"), watch)
+}
+
 /// Holds off every other app of this crate's tests until dropped: each starts processes of its
 /// own, and two at once would fight over the CPU.
 #[allow(dead_code, reason = "throttle.rs and races.rs only")]

@@ -115,6 +115,15 @@ async fn public(session: Session) -> Result<impl axum::response::IntoResponse, E
     ))
 }
 
+async fn forget(session: Session) -> String {
+    format!("removed={:?}", session.remove("count"))
+}
+
+async fn clear(session: Session) -> &'static str {
+    session.clear();
+    "cleared"
+}
+
 async fn panics(session: Session) -> String {
     let _ = session.insert("count", 1000);
     panic!("a bug")
@@ -131,7 +140,9 @@ fn app(store: &Arc<SessionStore>) -> Router {
         .route("/logout", post(logout))
         .route("/broken", post(broken))
         .route("/panics", post(panics))
-        .route("/public", post(public));
+        .route("/public", post(public))
+        .route("/forget", post(forget))
+        .route("/clear", post(clear));
     // lambda_http puts a REST API's stage in the path (unless
     // AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true): the test events' stage is `prod`.
     Router::new()
@@ -287,6 +298,33 @@ async fn errors(mode: Mode) {
     assert_eq!(r.status(), 200);
 }
 
+async fn remove_and_clear(mode: Mode) {
+    let Some(store) = store(mode).await else {
+        return;
+    };
+    let counted = send(&store, TestRequest::post("/count")).await;
+    let cookie = counted.session_cookie().expect("counted");
+    let r = send(&store, TestRequest::post("/forget").cookie(&cookie)).await;
+    assert_eq!(r.text(), "removed=Some(Number(1))");
+    let forgotten = r
+        .session_cookie()
+        .expect("a removal is a change, written back");
+    let r = send(&store, TestRequest::get("/").cookie(&forgotten)).await;
+    assert_eq!(r.text(), "count=0 notice=", "the removal was saved");
+    // Removing what is not there changes nothing, so nothing is written.
+    let r = send(&store, TestRequest::post("/forget").cookie(&forgotten)).await;
+    assert_eq!(r.text(), "removed=None");
+    assert_eq!(r.session_cookie(), None);
+
+    let r = send(&store, TestRequest::post("/clear").cookie(&cookie)).await;
+    assert_eq!(r.text(), "cleared");
+    let cleared = r
+        .session_cookie()
+        .expect("clearing is a change, written back");
+    let session = send(&store, TestRequest::get("/").cookie(&cleared)).await;
+    assert_eq!(session.text(), "count=0 notice=", "the clearing was saved");
+}
+
 /// The same application in two styles: per-route handlers and one router, one store config.
 async fn two_styles(mode: Mode) {
     let Some(store) = store(mode).await else {
@@ -344,6 +382,11 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn a_removal_or_a_clearing_is_written_back() {
+                remove_and_clear($mode).await;
+            }
+
+            #[tokio::test]
             async fn a_per_route_handler_and_a_router_share_sessions() {
                 two_styles($mode).await;
             }
@@ -354,6 +397,54 @@ macro_rules! suite {
 suite!(cookie, Mode::Cookie);
 suite!(dynamodb, Mode::DynamoDb);
 
+/// A handler can print its session to see what it holds.
+#[tokio::test]
+async fn a_session_shows_its_data_in_debug_output_and_copies() {
+    async fn show(session: Session) -> String {
+        format!("{session:?}")
+    }
+    async fn snapshot(session: Session) -> String {
+        let copy = session.snapshot();
+        session.insert("count", 100).expect("a number");
+        let count = copy.get::<u64>("count").ok().flatten();
+        format!("a copy: {count:?}")
+    }
+    let Some(store) = store(Mode::Cookie).await else {
+        return;
+    };
+    let app = Router::new()
+        .route("/show", get(show))
+        .route("/snapshot", get(snapshot))
+        .route("/count", post(count))
+        .layer(SessionLayer::new(Arc::clone(&store)));
+    let counted = TestRequest::post("/count")
+        .send_to(app.clone())
+        .await
+        .expect("a response");
+    let cookie = counted.session_cookie().expect("counted");
+    let shown = TestRequest::get("/show")
+        .cookie(&cookie)
+        .send_to(app.clone())
+        .await
+        .expect("a response")
+        .text();
+    assert!(shown.starts_with("Session(Session {"), "{shown}");
+    assert!(shown.contains(r#""count": Number(1)"#), "{shown}");
+    // A snapshot is the session as it was, apart from later changes.
+    let copied = TestRequest::get("/snapshot")
+        .cookie(&cookie)
+        .send_to(app)
+        .await
+        .expect("a response");
+    assert_eq!(copied.text(), "a copy: Some(1)");
+}
+
+#[test]
+fn a_handlers_error_shows_its_cause_in_debug_output() {
+    let error = Error::from("the database is on fire");
+    assert_eq!(format!("{error:?}"), r#"Error("the database is on fire")"#);
+}
+
 #[tokio::test]
 async fn a_route_without_the_layer_is_a_500_saying_so_in_the_log() {
     let app: Router = Router::new().route("/", get(home));
@@ -362,6 +453,25 @@ async fn a_route_without_the_layer_is_a_500_saying_so_in_the_log() {
         .await
         .expect("a response");
     assert_eq!(r.status(), 500);
+}
+
+/// The layer asks the service it wraps whether it is ready before each call, as tower
+/// services with a limit or a queue need.
+#[tokio::test]
+async fn the_layer_readies_what_it_wraps_before_calling_it() {
+    use tower_layer::Layer;
+    let Some(store) = store(Mode::Cookie).await else {
+        return;
+    };
+    let routes = support::MustBeReady::new(Router::new().route("/count", post(count)));
+    let service = SessionLayer::new(Arc::clone(&store)).layer(routes);
+    for _ in 0..2 {
+        let r = TestRequest::post("/count")
+            .send_to(service.clone())
+            .await
+            .expect("a response");
+        assert_eq!(r.status(), 303, "{}", r.text());
+    }
 }
 
 /// The layer needs no Lambda: the same router under a plain `axum::serve`, as on a developer's

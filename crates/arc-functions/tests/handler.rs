@@ -845,6 +845,14 @@ async fn test_responses_read_every_formats_reply() {
         assert_eq!(r.status(), 201, "{format:?}");
         assert_eq!(r.body(), &[0_u8, 159, 146, 150], "{format:?}");
         assert_eq!(r.header("x-one"), Some("1"), "{format:?}");
+        // Every header, the session's Set-Cookie among them, whatever field carried it.
+        let headers = r.headers();
+        assert_eq!(headers.get("x-one").map(|v| v.as_bytes()), Some(&b"1"[..]));
+        assert_eq!(
+            headers.get_all("set-cookie").iter().count(),
+            1,
+            "{format:?}"
+        );
         let cookie = r.session_cookie().expect("a session cookie");
         assert!(cookie.starts_with("_idx="), "{format:?}: {cookie}");
         let session = r.session(&store).await.expect("read");

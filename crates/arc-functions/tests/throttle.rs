@@ -420,6 +420,36 @@ async fn the_axum_layer_throttles_its_route() {
     assert_eq!(huge.send_to(app).await.expect("served").status(), 413);
 }
 
+/// The layer asks the route it wraps whether it is ready before calling it, as tower
+/// services with a limit or a queue need.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_axum_layer_readies_its_route_before_calling_it() {
+    use arc_functions::axum::ThrottleLayer;
+    use axum::Router;
+    use axum::routing::post;
+    use tower_layer::Layer;
+
+    if !available() {
+        return;
+    }
+    async fn counted(axum::Extension(attempt): axum::Extension<Attempt>) -> String {
+        format!("attempt {}", attempt.number())
+    }
+    let env = env().await;
+    let throttle = env.throttle(Rule::default().attempts(5));
+    let route = support::MustBeReady::new(post(counted));
+    let app: Router =
+        Router::new().route_service("/login", ThrottleLayer::new(throttle, "user").layer(route));
+    for n in 1..=2 {
+        let r = sign_in(ATTACKER, "guess")
+            .send_to(app.clone())
+            .await
+            .expect("served");
+        assert_eq!((r.status(), r.text()), (200, format!("attempt {n}")));
+    }
+}
+
 #[tokio::test]
 async fn a_missing_table_is_a_500_not_a_503() {
     if !available() {

@@ -1462,6 +1462,7 @@ async fn dynamodb_a_session_keeps_its_cap_of_connections_closing_the_oldest() {
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     let other = cookie_for(&store, json!({"count": 1})).await;
     let sockets = handler_via(&store, &api, &[], echo);
+    let (logs, _guard) = capture_logs();
     for id in ["cap-1", "cap-2"] {
         reply_of(&sockets, &connect_with(Some(&cookie), id)).await;
     }
@@ -1470,8 +1471,11 @@ async fn dynamodb_a_session_keeps_its_cap_of_connections_closing_the_oldest() {
         calls_of(&api).is_empty(),
         "within the cap, nothing is closed"
     );
+    let past_the_cap = "past ARC_WS_MAX_CONNECTIONS";
+    assert!(!logged(&logs).contains(past_the_cap), "nor said to be");
     reply_of(&sockets, &connect_with(Some(&cookie), "cap-3")).await;
     assert_eq!(calls_of(&api), [call("DELETE", "cap-1")], "the oldest goes");
+    assert!(logged(&logs).contains(past_the_cap), "and the log says why");
     assert_eq!(connections_of(&store, &cookie).await, ["cap-2", "cap-3"]);
     reply_of(&sockets, &connect_with(Some(&cookie), "cap-4")).await;
     assert_eq!(
@@ -1663,4 +1667,121 @@ async fn dynamodb_a_failure_to_leave_a_sessions_list_is_reported_not_swallowed()
         log.contains("forgetting a closed connection failed"),
         "{log}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing connections, and what a handler shows of itself
+
+#[tokio::test]
+async fn close_goes_through_the_events_own_api_and_gone_is_typed() {
+    // The management API calls are signed with the AWS environment the DynamoDB tests have.
+    if !dynamodb_available() {
+        return;
+    }
+    let api = management_api(&["gone-one"]).await;
+    async fn closer(req: Request) -> ws::Result<Response> {
+        ws::close("someone-else").await?;
+        let gone = req.client()?.close("gone-one").await;
+        let gone =
+            matches!(&gone, Err(ws::Error::Gone { connection_id }) if connection_id == "gone-one");
+        let denied = ws::close("denied-one").await;
+        let denied = matches!(&denied, Err(ws::Error::Api { operation, .. }) if *operation == "DeleteConnection");
+        Ok(Response::ok().reply(json!({"gone is typed": gone, "denied is typed": denied})))
+    }
+    // Cookie mode: closing needs no session store.
+    let handler = Handler::with_store(cookie_store(), closer);
+    let domain = api.url.trim_start_matches("http://").to_owned();
+    let message = event(MESSAGE, |e| {
+        e["requestContext"]["domainName"] = json!(domain);
+        e["requestContext"]["stage"] = json!("local");
+    });
+    let reply = reply_of(&handler, &message).await;
+    assert_eq!(
+        replied(&reply),
+        json!({"gone is typed": true, "denied is typed": true})
+    );
+    let calls: Vec<_> = api
+        .calls
+        .lock()
+        .expect("calls")
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    let deleted = |id: &str| ("DELETE".to_owned(), format!("/local/@connections/{id}"));
+    assert_eq!(
+        calls,
+        [
+            deleted("someone-else"),
+            deleted("gone-one"),
+            deleted("denied-one")
+        ]
+    );
+}
+
+#[test]
+fn a_handler_shows_its_store_and_endpoint_but_no_secret() {
+    let handler = Handler::with_store(cookie_store(), echo).with_config(&config(&[(
+        "ARC_WSS_URL",
+        "wss://abc123.execute-api.us-east-1.amazonaws.com/production",
+    )]));
+    let shown = format!("{handler:?}");
+    assert!(shown.starts_with("Handler"), "{shown}");
+    assert!(shown.contains("sealed cookie"), "{shown}");
+    assert!(
+        shown.contains("https://abc123.execute-api.us-east-1.amazonaws.com/production"),
+        "{shown}"
+    );
+    assert!(!shown.contains(SECRET), "{shown}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which writes tie a connection
+
+#[tokio::test]
+async fn dynamodb_a_refused_connect_that_writes_a_session_is_not_tied_to_it() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    async fn refuses_after_writing(req: Request) -> ws::Result<Response> {
+        match req.event_type {
+            EventType::Connect => Ok(Response::status(403).session(json!({"count": 7}))),
+            _ => echo(req).await,
+        }
+    }
+    let handler = Handler::with_store(Arc::clone(&store), refuses_after_writing);
+    let refused = reply_of(&handler, &connect_with(None, "refused-1")).await;
+    assert_eq!(refused["statusCode"], 403);
+    // Its messages (were API Gateway to deliver any) read no session.
+    let later = reply_of(&handler, &on(MESSAGE, "refused-1")).await;
+    assert_eq!(replied(&later)["count"], Value::Null);
+}
+
+#[tokio::test]
+async fn dynamodb_a_message_answered_outside_2xx_still_ties_the_session_it_writes() {
+    if !dynamodb_available() {
+        return;
+    }
+    let (store, _, _) = dynamodb_store(&[]).await;
+    async fn starts_with_a_warning(req: Request) -> ws::Result<Response> {
+        match req.body.json().and_then(|b| b["action"].as_str()) {
+            // A message refused (a 400 to the sender) that still starts a session.
+            Some("start") => Ok(Response::status(400).session(json!({"count": 9}))),
+            _ => echo(req).await,
+        }
+    }
+    let handler = Handler::with_store(Arc::clone(&store), starts_with_a_warning);
+    // Accepted without a session: tied to none yet.
+    assert_eq!(
+        reply_of(&handler, &connect_with(None, "w-1")).await["statusCode"],
+        200
+    );
+    let start = event(MESSAGE, |e| {
+        e["requestContext"]["connectionId"] = json!("w-1");
+        e["body"] = json!(json!({"action": "start"}).to_string());
+    });
+    assert_eq!(reply_of(&handler, &start).await["statusCode"], 400);
+    // The connection is open whatever the message's answer: it follows the new session.
+    let later = reply_of(&handler, &on(MESSAGE, "w-1")).await;
+    assert_eq!(replied(&later)["count"], 9);
 }

@@ -145,3 +145,6 @@ fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
 fn page(status: StatusCode, message: &str) -> Response {
     into_axum(error_page(status, message))
 }
+
+#[cfg(test)]
+mod tests;

@@ -453,6 +453,33 @@ mod tests {
     }
 
     #[test]
+    fn a_loopback_address_without_a_port_is_still_loopback() {
+        // `[::1]` ends in `1]` after its last colon: no port to take off.
+        assert_eq!(api_endpoint("[::1]", "dev"), "http://[::1]/dev");
+        assert_eq!(api_endpoint("localhost", "dev"), "http://localhost/dev");
+        assert_eq!(
+            api_endpoint("abc.execute-api.us-east-1.amazonaws.com:8443", "dev"),
+            "https://abc.execute-api.us-east-1.amazonaws.com:8443/dev"
+        );
+    }
+
+    #[test]
+    fn the_management_api_of_a_websocket_url_is_its_http_twin() {
+        for (url, base) in [
+            ("wss://a.example.com/prod", "https://a.example.com/prod"),
+            ("WSS://a.example.com/prod", "https://a.example.com/prod"),
+            ("ws://127.0.0.1:9001", "http://127.0.0.1:9001"),
+            ("Ws://127.0.0.1:9001", "http://127.0.0.1:9001"),
+            // Already the management API's: kept as it is.
+            ("https://a.example.com/prod", "https://a.example.com/prod"),
+            ("http://127.0.0.1:9001", "http://127.0.0.1:9001"),
+            ("a.example.com/prod", "a.example.com/prod"),
+        ] {
+            assert_eq!(management_base(url), base, "{url}");
+        }
+    }
+
+    #[test]
     fn the_region_comes_from_an_execute_api_address() {
         assert_eq!(
             execute_api_region("https://abc.execute-api.eu-west-2.amazonaws.com/prod"),

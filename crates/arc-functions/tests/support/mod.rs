@@ -256,3 +256,53 @@ pub(crate) fn item_id(cookie: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// A service that must be made ready before each call, as tower's contract has it (a
+/// concurrency limit, a buffer): `poll_ready` readies this value, `call` spends the readiness,
+/// and a clone starts unready. A layer that calls it without asking first panics the test.
+#[derive(Debug)]
+pub(crate) struct MustBeReady<S> {
+    inner: S,
+    ready: bool,
+}
+
+impl<S> MustBeReady<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Self {
+            inner,
+            ready: false,
+        }
+    }
+}
+
+impl<S: Clone> Clone for MustBeReady<S> {
+    fn clone(&self) -> Self {
+        Self::new(self.inner.clone())
+    }
+}
+
+impl<S, R> tower_service::Service<R> for MustBeReady<S>
+where
+    S: tower_service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        let polled = self.inner.poll_ready(cx);
+        self.ready = matches!(polled, std::task::Poll::Ready(Ok(())));
+        polled
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        assert!(
+            std::mem::take(&mut self.ready),
+            "called without poll_ready having answered ready"
+        );
+        self.inner.call(request)
+    }
+}

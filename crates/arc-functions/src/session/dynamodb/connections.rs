@@ -309,45 +309,4 @@ impl DynamoDb {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn index(entries: &[(&str, &str)]) -> HashMap<String, AttributeValue> {
-        let mut index: HashMap<String, AttributeValue> = entries
-            .iter()
-            .map(|(id, expires)| {
-                (
-                    format!("{CONNECTION_PREFIX}{id}"),
-                    AttributeValue::N((*expires).to_owned()),
-                )
-            })
-            .collect();
-        index.insert(KEY.into(), AttributeValue::S("ws-session#s".into()));
-        index.insert(TTL.into(), AttributeValue::N("9999".into()));
-        index
-    }
-
-    #[test]
-    fn the_oldest_live_connections_past_the_cap_are_closed_never_the_newest() {
-        let now = 1000;
-        let index = index(&[
-            ("a", "1500.250"),
-            ("b", "1500.100"),
-            ("c", "1600.000"),
-            ("new", "1400.000"),
-            ("ended", "1000"),
-            ("long-ended", "900.5"),
-        ]);
-        // Four live ones (an entry expiring now is not live), cap 2: the two oldest but the
-        // newest, which its own expiry would otherwise make the oldest.
-        assert_eq!(past_cap(&index, "new", now, 2), ["b", "a"]);
-        assert_eq!(past_cap(&index, "new", now, 4), Vec::<String>::new());
-        assert_eq!(past_cap(&index, "new", now, 3), ["b"]);
-        // A cap of 0 still keeps the newest.
-        assert_eq!(past_cap(&index, "new", now, 0), ["b", "a", "c"]);
-        assert_eq!(expired(&index, now), ["ended", "long-ended"]);
-        assert_eq!(expired(&index, 899), Vec::<String>::new());
-    }
-}
+mod tests;

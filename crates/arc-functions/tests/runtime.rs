@@ -1,0 +1,241 @@
+//! The runtime loops against a stand-in Lambda Runtime API on loopback: [`http::start`],
+//! [`ws::start`] and [`arc_functions::axum::run`] each poll it for an event, hand the event to
+//! the handler and post the reply back, as on Lambda.
+//!
+//! A loop reads `AWS_LAMBDA_RUNTIME_API` from its environment and serves until the process
+//! ends, so each one runs in a child process: this test binary again, running one of the
+//! ignored `child_*` tests. The stand-in serves the real fixture, then an event without a
+//! readable deadline, which `lambda_runtime` cannot take: the loop returns that error and the
+//! child exits.
+
+use std::collections::VecDeque;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use arc_functions::config::Config;
+use arc_functions::http::{self, Handler};
+use arc_functions::session::SessionStore;
+use arc_functions::ws;
+use serde_json::Value;
+
+const HTTP_EVENT: &str = include_str!("fixtures/apigw_v2_request.json");
+const WS_EVENT: &str = include_str!("fixtures/websocket_message_request.json");
+
+fn store() -> Arc<SessionStore> {
+    let config = Config::from_vars([("ARC_ENV", "testing")]).expect("config");
+    Arc::new(SessionStore::new(&config))
+}
+
+/// What the stand-in received from the function: `(request id, "response" or "error", body)`.
+type Posted = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A stand-in Runtime API: hands out `events` in turn, then one that ends the loop.
+struct RuntimeApi {
+    address: String,
+    posted: Posted,
+}
+
+async fn runtime_api(events: &[&str]) -> RuntimeApi {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+
+    type Queue = Arc<Mutex<VecDeque<(usize, String)>>>;
+    let queue: Queue = Arc::new(Mutex::new(
+        events.iter().map(|e| (*e).to_owned()).enumerate().collect(),
+    ));
+    let posted: Posted = Arc::default();
+
+    async fn next(State((queue, _)): State<(Queue, Posted)>) -> impl IntoResponse {
+        let mut headers = HeaderMap::new();
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:runtime-test";
+        headers.insert(
+            "lambda-runtime-invoked-function-arn",
+            HeaderValue::from_static(arn),
+        );
+        let next = queue.lock().expect("queue").pop_front();
+        let Some((n, event)) = next else {
+            // No more events: a deadline that is not a number, which lambda_runtime refuses.
+            headers.insert(
+                "lambda-runtime-aws-request-id",
+                HeaderValue::from_static("end"),
+            );
+            headers.insert(
+                "lambda-runtime-deadline-ms",
+                HeaderValue::from_static("never"),
+            );
+            return (StatusCode::OK, headers, "{}".to_owned());
+        };
+        let id = HeaderValue::from_str(&format!("request-{n}")).expect("an id");
+        headers.insert("lambda-runtime-aws-request-id", id);
+        // A minute from now: a real deadline, as Lambda sends.
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis()
+            + 60_000;
+        let deadline = HeaderValue::from_str(&deadline.to_string()).expect("a number");
+        headers.insert("lambda-runtime-deadline-ms", deadline);
+        headers.insert(
+            "lambda-runtime-trace-id",
+            HeaderValue::from_static("Root=1-runtime-test"),
+        );
+        (StatusCode::OK, headers, event)
+    }
+
+    async fn answer(
+        State((_, posted)): State<(Queue, Posted)>,
+        Path((id, kind)): Path<(String, String)>,
+        body: String,
+    ) -> StatusCode {
+        posted.lock().expect("posted").push((id, kind, body));
+        StatusCode::ACCEPTED
+    }
+
+    let app = axum::Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
+        .with_state((queue, Arc::clone(&posted)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    RuntimeApi { address, posted }
+}
+
+/// Runs the ignored test `name` of this binary in a child process polling `api`, to its end.
+async fn child(name: &str, api: &RuntimeApi) -> Output {
+    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+    command
+        .args([name, "--exact", "--ignored", "--nocapture"])
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "runtime-test")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        // One invocation at a time, as classic Lambda: the loop ends with the first error.
+        .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
+        .env("ARC_ENV", "testing")
+        .stdin(Stdio::null());
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("the child runs")
+}
+
+/// The one answer the function posted, as JSON, after checking the child ran its loop to the
+/// stand-in's end.
+fn the_reply(api: &RuntimeApi, out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the child: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let posted = api.posted.lock().expect("posted").clone();
+    let [(id, kind, body)] = posted.as_slice() else {
+        panic!("one answer, for the one event: {posted:?}");
+    };
+    assert_eq!((id.as_str(), kind.as_str()), ("request-0", "response"));
+    serde_json::from_str(body).expect("a JSON reply")
+}
+
+/// The loop of a child ends only with the stand-in's unreadable event.
+fn ended_by_the_stand_in(ended: Result<(), lambda_http::Error>) {
+    let error = ended.expect_err("the loop ends only when it cannot go on");
+    assert!(error.to_string().contains("invalid digit"), "{error}");
+}
+
+async fn page(req: http::Request) -> http::Result<http::Response> {
+    let trace = req
+        .headers()
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_owned();
+    Ok(http::Response::text(format!(
+        "{} {} {trace}",
+        req.method, req.path
+    )))
+}
+
+#[test]
+#[ignore = "run by http_start_serves_the_runtime_apis_events, in a child process"]
+fn child_http_start() {
+    ended_by_the_stand_in(http::start(Handler::with_store(store(), page)));
+}
+
+#[tokio::test]
+async fn http_start_serves_the_runtime_apis_events() {
+    let api = runtime_api(&[HTTP_EVENT]).await;
+    let out = child("child_http_start", &api).await;
+    let reply = the_reply(&api, &out);
+    assert_eq!(reply["statusCode"], 200);
+    // The invocation's trace id reaches the handler as the header.
+    assert_eq!(reply["body"], "POST /my/path Root=1-runtime-test");
+    assert!(reply["cookies"].is_array(), "the HTTP API format: {reply}");
+}
+
+async fn socket(req: ws::Request) -> ws::Result<ws::Response> {
+    Ok(ws::Response::ok().reply(format!("{} on {}", req.route_key, req.connection_id)))
+}
+
+#[test]
+#[ignore = "run by ws_start_serves_the_runtime_apis_events, in a child process"]
+fn child_ws_start() {
+    ended_by_the_stand_in(ws::start(ws::Handler::with_store(store(), socket)));
+}
+
+#[tokio::test]
+async fn ws_start_serves_the_runtime_apis_events() {
+    let api = runtime_api(&[WS_EVENT]).await;
+    let out = child("child_ws_start", &api).await;
+    let reply = the_reply(&api, &out);
+    assert_eq!(reply["statusCode"], 200);
+    assert_eq!(reply["body"], "$default on SOqGjdZioAMCEeg=");
+}
+
+#[cfg(feature = "axum")]
+mod axum_run {
+    use arc_functions::axum::{Session, SessionLayer};
+    use axum::routing::post;
+
+    use super::*;
+
+    async fn count(session: Session) -> String {
+        let count = session.get::<u64>("count").ok().flatten().unwrap_or(0) + 1;
+        let _ = session.insert("count", count);
+        format!("count={count}")
+    }
+
+    #[test]
+    #[ignore = "run by axum_run_serves_the_runtime_apis_events, in a child process"]
+    fn child_axum_run() {
+        let app = axum::Router::new()
+            .route("/my/path", post(count))
+            .layer(SessionLayer::new(store()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        ended_by_the_stand_in(runtime.block_on(arc_functions::axum::run(app)));
+    }
+
+    #[tokio::test]
+    async fn axum_run_serves_the_runtime_apis_events() {
+        let api = runtime_api(&[HTTP_EVENT]).await;
+        let out = child("axum_run::child_axum_run", &api).await;
+        let reply = the_reply(&api, &out);
+        assert_eq!(reply["statusCode"], 200);
+        assert_eq!(reply["body"], "count=1");
+        // The session the router wrote, in the HTTP API's cookies field.
+        let cookies = reply["cookies"].as_array().expect("cookies");
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.as_str().is_some_and(|c| c.starts_with("_idx="))),
+            "{reply}"
+        );
+    }
+}

@@ -115,10 +115,12 @@ fn guessing_over_two_function_processes_is_locked_out_and_the_owner_still_signs_
         .iter()
         .filter(|(status, location)| *status == 302 && location == "/login")
         .count();
+    // A guess that passed the throttle may still lose its session write to another guess
+    // on the same session (the versioned write answers 409); it was checked all the same.
+    let conflicted = statuses.iter().filter(|(status, _)| *status == 409).count();
     let refused = statuses.iter().filter(|(status, _)| *status == 429).count();
-    assert_eq!(
-        (checked, refused),
-        (LIMIT, GUESSES - LIMIT),
+    assert!(
+        checked >= 1 && checked + conflicted == LIMIT && refused == GUESSES - LIMIT,
         "exactly the limit checked, the rest refused: {statuses:?}\n--- a ---\n{}\n--- b ---\n{}",
         a.log(),
         b.log()

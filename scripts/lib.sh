@@ -5,6 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="$ROOT/.tools" # gitignored, so `cargo lambda watch` doesn't reload when it changes
 
 # The versions the router syntax and the local DynamoDB behaviour were checked against.
+# Both as `cargo arc dev` installs them (tests/tests/dev.rs checks).
 CARGO_LAMBDA_VERSION="1.9.2"
 DYNALITE_VERSION="4.0.0"
 # The CloudFormation linter that checks `cargo arc sam`'s templates, SAM transform included.
@@ -194,7 +195,7 @@ start_dynalite() {
 	local out="$TOOLS_DIR/dynalite.$$.out"
 	: >"$out"
 	# The helper binds port 0 itself, so there is no window where another process takes the port.
-	NODE_PATH="$TOOLS_DIR/node_modules" node "$ROOT/scripts/dynalite.js" "$@" >"$out" 2>&1 &
+	NODE_PATH="$TOOLS_DIR/node_modules" node "$ROOT/crates/cargo-arc/src/dev/dynalite.js" "$@" >"$out" 2>&1 &
 	DYNALITE_PID=$!
 	_CLEANUP+=("stop_dynalite")
 

@@ -1,6 +1,6 @@
 //! `cargo arc init` as a new user meets it: a new app in a directory outside this repository
-//! (arc-functions from this checkout, while the crates are unpublished), built, served by
-//! `cargo lambda watch`, and its page fetched.
+//! (arc-functions from this checkout, while the crates are unpublished), run by `cargo arc dev`
+//! as its README says, and its page fetched.
 //!
 //! The app builds into a target directory of its own (in this crate's `target/tmp`): its route
 //! crate is called `get-index` like this repository's, and sharing a target would swap one
@@ -9,7 +9,6 @@
 mod common;
 
 use std::fs;
-use std::process::{Command, Stdio};
 
 use cargo_arc::{Library, check, init};
 
@@ -38,7 +37,7 @@ fn a_new_app_builds_and_serves_its_page() {
     }
     let readme = fs::read_to_string(root.join("README.md")).expect("README");
     assert!(
-        readme.contains("cargo lambda watch") && readme.contains("cargo test"),
+        readme.contains("cargo arc dev") && readme.contains("cargo test"),
         "{readme}"
     );
     // Refused over anything already there, and nothing written.
@@ -56,24 +55,12 @@ fn a_new_app_builds_and_serves_its_page() {
     )
     .expect("copy Cargo.lock");
     let target = common::tmp_dir().join("init-app-target");
-    let _one = common::one_app_at_a_time();
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--bin", "get-index"])
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(&root)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cargo build");
-    assert!(
-        built.status.success(),
-        "the new app does not build:\n{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let (base, watch) = common::watch_app(&root, &target, "init");
+    // What the new app's README says to run; it builds the app's function first.
+    let dev = common::Dev::start(&root, Some(&target), &[], "init");
     let response = common::agent(0)
-        .get(&format!("{base}/"))
+        .get(&dev.url("/"))
         .call()
-        .unwrap_or_else(|e| panic!("GET /: {e}\n{}", watch.log()));
+        .unwrap_or_else(|e| panic!("GET /: {e}\n{}", dev.process.log()));
     assert_eq!(response.status(), 200);
     let page = common::body(response);
     assert!(page.contains("get /"), "{page}");

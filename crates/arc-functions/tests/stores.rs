@@ -894,13 +894,13 @@ impl OwnDynalite {
     fn start(table: &str) -> (Self, String) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut child = Command::new("node")
-            .arg(root.join("scripts/dynalite.js"))
+            .arg(root.join("crates/cargo-arc/src/dev/dynalite.js"))
             .arg(table)
             .env("NODE_PATH", root.join(".tools/node_modules"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("node runs scripts/dynalite.js");
+            .expect("node runs dynalite.js");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout)

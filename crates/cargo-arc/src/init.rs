@@ -61,7 +61,9 @@ pub fn init(dir: &Path, library: &Library) -> Result<Workspace, Error> {
     let files = [
         ("Cargo.toml", cargo_toml(library)),
         ("app.arc", format!("@app\n{name}\n\n@http\n")),
-        (".gitignore", "/target\n".to_owned()),
+        // .tools holds what `cargo arc dev` installs (dynalite); ignored, watch does not reload
+        // when it changes.
+        (".gitignore", "/target\n/.tools\n".to_owned()),
         ("README.md", readme(&name)),
     ];
     for (file, contents) in files {
@@ -141,9 +143,12 @@ An [Architect](https://arc.codes)-style app in Rust: one Lambda function per rou
 `app.arc`, with [arc-functions](https://docs.rs/arc-functions) for sessions.
 
 ```sh
-cargo lambda watch   # serves the app on http://localhost:9000 (pip install cargo-lambda)
+cargo arc dev        # serves the app on http://127.0.0.1:9000/ (add --dynamodb for DynamoDB sessions)
 cargo test           # runs every test
 ```
+
+`cargo arc dev` installs cargo-lambda (from PyPI) and, with `--dynamodb`, a local DynamoDB (from
+npm) when they are missing; `cargo install cargo-arc` gives the `cargo arc` command.
 
 Add a route with `cargo arc new post /notes`, check that `app.arc` and the crates agree with
 `cargo arc check`, and write the AWS SAM template with `cargo arc sam`.

@@ -3,6 +3,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `cargo arc init <dir> [--path CHECKOUT]` | a new app in `dir`: `app.arc` with `get /`, its crate, a README and a `.gitignore` ([`init`]) |
+//! | `cargo arc dev [--dynamodb] [--port N] [--ws-port N]` | runs the app on this machine: watch, the WebSocket gateway with `@ws`, a local DynamoDB with `--dynamodb`, until Ctrl-C ([`dev`](fn@dev)) |
 //! | `cargo arc check` | app.arc, the watch router in Cargo.toml and the route crates agree; prints each difference and fails on any ([`check`]) |
 //! | `cargo arc sync` | writes the watch router from app.arc, leaving the rest of Cargo.toml as it is ([`sync`]) |
 //! | `cargo arc new <method> <path>` | adds the route to app.arc, scaffolds its crate and syncs the router ([`new_route`]) |
@@ -30,6 +31,7 @@
 //! ```
 
 mod check;
+mod dev;
 mod init;
 mod new;
 mod router;
@@ -42,6 +44,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use check::{Drift, check};
+pub use dev::{
+    CARGO_LAMBDA_VERSION, DEFAULT_PORT, DEFAULT_WS_PORT, DYNALITE_VERSION, DevOptions, Plan, dev,
+    plan,
+};
 pub use init::{LIBRARY_VERSION, Library, init};
 pub use new::{NewRoute, new_route};
 pub use sam::{Architecture, SamOptions, Sessions, sam_template};
@@ -167,6 +173,38 @@ pub enum Error {
          `_idx *String` and `_ttl TTL` (or leave out --dynamodb for cookie sessions)"
     )]
     NoSessionTable,
+    /// `dev` needs a program that is missing and could not be installed.
+    #[error("{tool} is needed and could not be installed: {reason}")]
+    Tool {
+        /// The program.
+        tool: &'static str,
+        /// What failed, and what to do.
+        reason: String,
+    },
+    /// `dev`: the functions do not build.
+    #[error(
+        "the functions do not build (`cargo build` {status}): fix the errors above and run `cargo arc dev` again"
+    )]
+    Build {
+        /// How `cargo build` ended.
+        status: String,
+    },
+    /// `dev`: something it started could not start, or stopped by itself.
+    #[error("{service}: {reason}")]
+    Service {
+        /// What was started.
+        service: &'static str,
+        /// What happened.
+        reason: String,
+    },
+    /// A port flag or variable that is not a port number.
+    #[error("{name}: expected a port number from 1 to 65535, found `{value}`")]
+    Port {
+        /// The flag or variable.
+        name: String,
+        /// The value as given.
+        value: String,
+    },
     /// `check` found differences; they were printed one per line.
     #[error("{0} difference(s) between app.arc, the watch router and the route crates")]
     Drift(usize),
@@ -177,6 +215,10 @@ const USAGE: &str = "usage: cargo arc [--root DIR] <command>
 commands:
   init <dir> [--path CHECKOUT]
                               a new app in <dir> (arc-functions from crates.io, or a checkout)
+  dev [--dynamodb] [--port N] [--ws-port N]
+                              run the app here until Ctrl-C: watch on 127.0.0.1:PORT (9000),
+                              the WebSocket API on localhost:WS_PORT (9001) with @ws, and with
+                              --dynamodb a local DynamoDB holding every @tables table
   check                       app.arc, the watch router and the route crates agree
   sync                        write the watch router in Cargo.toml from app.arc
   new <method> <path>         add a route to app.arc, scaffold its crate, sync the router
@@ -258,7 +300,7 @@ where
             print(
                 out,
                 &format!(
-                    "made the app `{}` in {}: `cd` there and run `cargo lambda watch`",
+                    "made the app `{}` in {}: `cd` there and run `cargo arc dev`",
                     app.manifest()?.app,
                     app.root().display()
                 ),
@@ -267,6 +309,10 @@ where
         ["init", ..] => Err(Error::Usage(
             "init takes the new app's directory, e.g. `cargo arc init notes`".into(),
         )),
+        ["dev", flags @ ..] => {
+            let options = DevOptions::parse(flags, |name| std::env::var(name).ok())?;
+            dev(&workspace()?, &options, out)
+        }
         ["check"] => {
             let drift = check(&workspace()?)?;
             for difference in &drift {

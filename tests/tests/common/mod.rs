@@ -281,19 +281,77 @@ impl Functions {
     }
 }
 
-/// `cargo lambda watch` serving the app at `root` (another workspace than this one), built
-/// into `target`, until dropped: its base URL and the process. Take [`one_app_at_a_time`] first.
-#[allow(dead_code, reason = "init.rs only")]
-pub(crate) fn watch_app(root: &Path, target: &Path, label: &str) -> (String, ProcessTree) {
-    let port = free_port();
-    let watch = start_watch(root, Some(target), port, None, label, &[]);
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        watch.assert_running();
-        assert!(Instant::now() < deadline, "watch not listening on {port}");
-        thread::sleep(Duration::from_millis(100));
+/// The app at `root` run by `cargo arc dev` with `args` on free ports, its functions built into
+/// `target` when given; stopped with everything it started on drop.
+#[allow(dead_code, reason = "dev.rs and init.rs only")]
+pub(crate) struct Dev {
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) base: String,
+    /// `ws://localhost:<port>`.
+    pub(crate) ws_base: String,
+    pub(crate) process: ProcessTree,
+    _one: OneAppAtATime,
+}
+
+#[allow(dead_code, reason = "dev.rs and init.rs only")]
+impl Dev {
+    /// Starts `cargo arc dev` and waits until it says where the app is; its output goes to
+    /// `target/tmp/dev-<label>.log`.
+    pub(crate) fn start(root: &Path, target: Option<&Path>, args: &[&str], label: &str) -> Self {
+        let one = OneAppAtATime::lock();
+        static BUILT: Once = Once::new();
+        BUILT.call_once(|| cargo_build(&["-p", "cargo-arc", "--bin", "cargo-arc"]));
+        let (port, ws_port) = (free_port(), free_port());
+        let log = tmp_dir().join(format!("dev-{label}.log"));
+        let log_file = File::create(&log).expect("create the dev log");
+        let mut command = Command::new(target_dir().join("debug").join("cargo-arc"));
+        command
+            .arg("dev")
+            .args(args)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--ws-port",
+                &ws_port.to_string(),
+            ])
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("share the dev log"))
+            .stderr(log_file);
+        // What the developer's shell may hold must not reach the functions.
+        for key in [
+            "ARC_SESSION_TTL",
+            "ARC_SESSION_DOMAIN",
+            "SESSION_DOMAIN",
+            "ARC_WSS_URL",
+        ] {
+            command.env_remove(key);
+        }
+        if let Some(target) = target {
+            command.env("CARGO_TARGET_DIR", target);
+        }
+        let process = ProcessTree::spawn(&mut command, log, "cargo arc dev", "built by Dev::start");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while !process.log().contains(&format!("open {base}/ (")) {
+            process.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "cargo arc dev did not say where the app is"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            base,
+            ws_base: format!("ws://localhost:{ws_port}"),
+            process,
+            _one: one,
+        }
     }
-    (format!("http://127.0.0.1:{port}"), watch)
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
 }
 
 /// Holds off every other app of this crate's tests until dropped: each starts processes of its
@@ -462,6 +520,18 @@ impl ProcessTree {
         }
     }
 
+    /// The child's pid.
+    #[allow(dead_code, reason = "dev.rs only")]
+    pub(crate) fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id()).expect("a pid fits"))
+    }
+
+    /// The process groups of the child and of everything below it, now.
+    #[allow(dead_code, reason = "dev.rs only")]
+    pub(crate) fn groups(&self) -> BTreeSet<i32> {
+        process_groups_below(self.child.id())
+    }
+
     /// Everything the child wrote so far.
     #[allow(dead_code, reason = "browser.rs only")]
     pub(crate) fn log(&self) -> String {
@@ -562,6 +632,14 @@ fn process_groups_below(root: u32) -> BTreeSet<i32> {
     }
     groups.remove(&getpgrp().as_raw());
     groups
+}
+
+/// Whether any process of `groups` is still running.
+#[allow(dead_code, reason = "dev.rs only")]
+pub(crate) fn running_in(groups: &BTreeSet<i32>) -> bool {
+    processes()
+        .iter()
+        .any(|p| groups.contains(&p.pgrp) && !p.zombie)
 }
 
 /// An agent that reports every status as a response and follows up to `redirects` redirects.

@@ -55,13 +55,51 @@ fn a_new_app_builds_and_serves_its_page() {
     )
     .expect("copy Cargo.lock");
     let target = common::tmp_dir().join("init-app-target");
-    // What the new app's README says to run; it builds the app's function first.
+    // What the new app's README says to run; it builds the app's function first. Cookie
+    // sessions: the visits are sealed in the cookie.
     let dev = common::Dev::start(&root, Some(&target), &[], "init");
-    let response = common::agent(0)
+    let browser = common::agent(0);
+    assert!(visit(&dev, &browser).contains("Visit 1 of this browser"));
+    assert!(visit(&dev, &browser).contains("Visit 2 of this browser"));
+    drop(dev);
+
+    // Sessions in the local DynamoDB `--dynamodb` starts, with app.arc's session table.
+    let dev = common::Dev::start(&root, Some(&target), &["--dynamodb"], "init-dynamodb");
+    let endpoint = dev
+        .process
+        .log()
+        .lines()
+        .find_map(|line| {
+            let rest = line.split_once("DynamoDB: ")?.1;
+            Some(rest.split(',').next()?.to_owned())
+        })
+        .expect("the DynamoDB endpoint on the line saying where the app is");
+    let browser = common::agent(0);
+    for visits in 1..=3 {
+        let page = visit(&dev, &browser);
+        assert!(
+            page.contains(&format!("Visit {visits} of this browser")),
+            "{page}\n{}",
+            dev.process.log()
+        );
+    }
+    let (status, scan) = common::dynamodb(
+        &endpoint,
+        "Scan",
+        &serde_json::json!({ "TableName": "hello-app-session" }),
+    );
+    let scan: serde_json::Value = serde_json::from_str(&scan).expect("JSON");
+    assert_eq!(status, 200, "{scan}");
+    assert_eq!(scan["Count"], 1, "one session, kept in the table: {scan}");
+    assert_eq!(scan["Items"][0]["visits"]["N"], "3", "{scan}");
+}
+
+/// `GET /` as `browser`; the page.
+fn visit(dev: &common::Dev, browser: &ureq::Agent) -> String {
+    let response = browser
         .get(&dev.url("/"))
         .call()
         .unwrap_or_else(|e| panic!("GET /: {e}\n{}", dev.process.log()));
-    assert_eq!(response.status(), 200);
-    let page = common::body(response);
-    assert!(page.contains("get /"), "{page}");
+    assert_eq!(response.status(), 200, "{}", dev.process.log());
+    common::body(response)
 }

@@ -1,5 +1,6 @@
 //! `cargo arc init <dir>`: a new app that builds and runs at once: a workspace with `app.arc`
-//! declaring `get /`, its route crate, a README with its two commands, and a `.gitignore`.
+//! declaring `get /` and the session table, the route's crate (a page counting visits in the
+//! session), a README with its two commands, and a `.gitignore`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ pub fn init(dir: &Path, library: &Library) -> Result<Workspace, Error> {
     fs::create_dir_all(&dir).map_err(io(&dir))?;
     let files = [
         ("Cargo.toml", cargo_toml(library)),
-        ("app.arc", format!("@app\n{name}\n\n@http\n")),
+        ("app.arc", app_arc(&name)),
         // .tools holds what `cargo arc dev` installs (dynalite); ignored, watch does not reload
         // when it changes.
         (".gitignore", "/target\n/.tools\n".to_owned()),
@@ -70,8 +71,42 @@ pub fn init(dir: &Path, library: &Library) -> Result<Workspace, Error> {
         workspace::write(&dir.join(file), &contents)?;
     }
     let app = Workspace::find(&dir)?;
-    new_route(&app, "get", "/")?;
+    let home = new_route(&app, "get", "/")?;
+    // The placeholder `new` writes, made a page that shows its session at work.
+    workspace::write(&home.dir.join("src/main.rs"), &home_page(&name))?;
     Ok(app)
+}
+
+/// `get /` (added by [`new_route`]) and the session table, so that `cargo arc dev --dynamodb`
+/// and `cargo arc sam --dynamodb` work as they are.
+fn app_arc(name: &str) -> String {
+    format!(
+        "@app\n{name}\n\n@http\n\n# Sessions live here when SESSION_TABLE_NAME names it (`cargo arc dev --dynamodb`,\n\
+         # `cargo arc sam --dynamodb`); cookie sessions need no table.\n@tables\nsession\n  _idx *String\n  _ttl TTL\n"
+    )
+}
+
+/// The home page: this browser's visits, counted in its session.
+fn home_page(name: &str) -> String {
+    format!(
+        r#"//! `get /`: the home page, counting this browser's visits in its session.
+
+use arc_functions::http::{{self, Request, Response}};
+
+async fn home(mut req: Request) -> http::Result<Response> {{
+    let visits = req.session.get::<u64>("visits")?.unwrap_or(0) + 1;
+    req.session.insert("visits", visits)?;
+    Ok(Response::html(format!(
+        "<!doctype html><title>{name}</title><h1>{name}</h1><p>Visit {{visits}} of this browser.</p>"
+    ))
+    .session(req.session))
+}}
+
+fn main() -> Result<(), lambda_http::Error> {{
+    http::start(http::async_handler(home))
+}}
+"#
+    )
 }
 
 /// The app's name: the directory's, as Architect takes an `@app` name (lower case, letters,

@@ -154,10 +154,10 @@ impl fmt::Debug for Reply {
 pub(crate) fn reply(origin: Origin, response: Response<Body>) -> Reply {
     let (parts, body) = response.into_parts();
     let (is_base64_encoded, body) = match body {
-        Body::Empty => (false, None),
         b @ Body::Text(_) => (false, Some(b)),
         b @ Body::Binary(_) => (true, Some(b)),
-        // `Body` is non-exhaustive; lambda_http sends no body for what it does not know.
+        // `Body::Empty`, and what a later lambda_http may add (`Body` is non-exhaustive):
+        // no body, as lambda_http sends for what it does not know.
         _ => (false, None),
     };
     let status_code = i64::from(parts.status.as_u16());

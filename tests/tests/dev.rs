@@ -1,5 +1,5 @@
-//! `cargo arc dev --dynamodb` on this repository's app, as a developer runs it (`scripts/run
-//! --dynamodb` is a thin call of it): the routes under watch on `127.0.0.1`, the WebSocket API on
+//! `scripts/run --dynamodb` (a call of `cargo arc dev --dynamodb`) on this repository's app, as
+//! the README has a developer run it: the routes under watch on `127.0.0.1`, the WebSocket API on
 //! `localhost`, a DynamoDB of its own with the `@tables` table created, and the environment a
 //! deployed function gets. A count reaches a socket opened with the page's ticket; then SIGTERM
 //! stops everything it started.
@@ -23,7 +23,7 @@ const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
 fn dev_serves_pages_sockets_and_dynamodb_and_sigterm_stops_all_of_it() {
-    let dev = Dev::start(workspace_root(), None, &["--dynamodb"], "dynamodb");
+    let dev = Dev::scripts_run(&["--dynamodb"], "dynamodb");
     let log = || dev.process.log();
     let line = log()
         .lines()
@@ -88,8 +88,9 @@ fn dev_serves_pages_sockets_and_dynamodb_and_sigterm_stops_all_of_it() {
     };
     assert_eq!(pushed, json!({"count": 2}), "the count reaches the socket");
 
-    // SIGTERM to `cargo arc dev` alone, as a service manager sends it: it stops what it
-    // started (watch, the functions watch runs, dynalite, the gateway) and exits 0.
+    // SIGTERM to the process scripts/run became (bash and `cargo run` exec cargo-arc), as a
+    // service manager sends it: it stops what it started (watch, the functions watch runs,
+    // dynalite, the gateway) and exits 0.
     let groups = dev.process.groups();
     assert!(
         groups.len() >= 3,

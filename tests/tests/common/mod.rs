@@ -295,26 +295,38 @@ pub(crate) struct Dev {
 
 #[allow(dead_code, reason = "dev.rs and init.rs only")]
 impl Dev {
-    /// Starts `cargo arc dev` and waits until it says where the app is; its output goes to
-    /// `target/tmp/dev-<label>.log`.
+    /// Starts `cargo arc dev` with `args` in `root` and waits until it says where the app is;
+    /// its output goes to `target/tmp/dev-<label>.log`.
     pub(crate) fn start(root: &Path, target: Option<&Path>, args: &[&str], label: &str) -> Self {
-        let one = OneAppAtATime::lock();
         static BUILT: Once = Once::new();
         BUILT.call_once(|| cargo_build(&["-p", "cargo-arc", "--bin", "cargo-arc"]));
+        let mut command = Command::new(target_dir().join("debug").join("cargo-arc"));
+        command.arg("dev").args(args).current_dir(root);
+        if let Some(target) = target {
+            command.env("CARGO_TARGET_DIR", target);
+        }
+        Self::launch(command, label)
+    }
+
+    /// `scripts/run` with `args`, as the README has a developer run it.
+    pub(crate) fn scripts_run(args: &[&str], label: &str) -> Self {
+        let mut command = Command::new("bash");
+        command
+            .arg(workspace_root().join("scripts/run"))
+            .args(args)
+            .current_dir(workspace_root());
+        Self::launch(command, label)
+    }
+
+    /// Runs `command` with free ports in `PORT` and `WS_PORT` until it says where the app is.
+    fn launch(mut command: Command, label: &str) -> Self {
+        let one = OneAppAtATime::lock();
         let (port, ws_port) = (free_port(), free_port());
         let log = tmp_dir().join(format!("dev-{label}.log"));
         let log_file = File::create(&log).expect("create the dev log");
-        let mut command = Command::new(target_dir().join("debug").join("cargo-arc"));
         command
-            .arg("dev")
-            .args(args)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--ws-port",
-                &ws_port.to_string(),
-            ])
-            .current_dir(root)
+            .env("PORT", port.to_string())
+            .env("WS_PORT", ws_port.to_string())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("share the dev log"))
             .stderr(log_file);
@@ -327,10 +339,7 @@ impl Dev {
         ] {
             command.env_remove(key);
         }
-        if let Some(target) = target {
-            command.env("CARGO_TARGET_DIR", target);
-        }
-        let process = ProcessTree::spawn(&mut command, log, "cargo arc dev", "built by Dev::start");
+        let process = ProcessTree::spawn(&mut command, log, "cargo arc dev", "see its log");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         while !process.log().contains(&format!("open {base}/ (")) {

@@ -15,24 +15,9 @@ use arc_functions::testing::TestRequest;
 use serde_json::Value;
 
 use common::Functions;
+use common::answer::Answer;
 
 const CLICKS: usize = 50;
-
-/// The `_idx=...` pair of the session cookie an answer sets.
-fn session_cookie(answer: &Value) -> Option<String> {
-    answer["cookies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter_map(|c| c.split(';').next())
-        .find(|pair| pair.starts_with("_idx="))
-        .map(str::to_owned)
-}
-
-fn status(answer: &Value) -> u64 {
-    answer["statusCode"].as_u64().unwrap_or_default()
-}
 
 fn count(functions: &Functions, cookie: &str) -> u64 {
     let page = functions.invoke(
@@ -42,8 +27,9 @@ fn count(functions: &Functions, cookie: &str) -> u64 {
             .cookie(cookie)
             .event(),
     );
-    assert_eq!(status(&page), 200, "{page}");
-    let body: Value = serde_json::from_str(page["body"].as_str().unwrap_or_default())
+    let answer = Answer::of(&page);
+    assert_eq!(answer.status, 200, "{page}");
+    let body: Value = serde_json::from_str(&answer.body)
         .unwrap_or_else(|e| panic!("get-index answered {page}: {e}"));
     body["count"].as_u64().expect("a count")
 }
@@ -70,8 +56,9 @@ fn concurrent_counts_on_two_function_processes_lose_no_acknowledged_click() {
     // One session, counted once; both processes warm, so the clicks race rather than queue
     // behind a start.
     let first = a.invoke("post-count", &TestRequest::post("/count").event());
-    assert_eq!(status(&first), 302, "{first}");
-    let cookie = session_cookie(&first).expect("a session");
+    let answer = Answer::of(&first);
+    assert_eq!(answer.status, 302, "{first}");
+    let cookie = answer.cookie.expect("a session");
     assert_eq!(count(&a, &cookie), 1);
     assert_eq!(count(&b, &cookie), 1);
     b.invoke("post-count", &TestRequest::post("/count").event());
@@ -82,7 +69,7 @@ fn concurrent_counts_on_two_function_processes_lose_no_acknowledged_click() {
                 let (cookie, functions) = (&cookie, both[i % 2]);
                 scope.spawn(move || {
                     let click = TestRequest::post("/count").cookie(cookie).event();
-                    status(&functions.invoke("post-count", &click))
+                    Answer::of(&functions.invoke("post-count", &click)).status
                 })
             })
             .collect();

@@ -12,9 +12,9 @@ mod common;
 use std::{env, io::Write as _, thread};
 
 use arc_functions::testing::TestRequest;
-use serde_json::Value;
 
 use common::Functions;
+use common::answer::Answer;
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
@@ -22,36 +22,8 @@ const OWNER: &str = "203.0.113.9";
 const LIMIT: usize = 5;
 const GUESSES: usize = 12;
 
-/// A browser's view of one answer: status, the session cookie it set, the body.
-struct Answer {
-    status: u64,
-    cookie: Option<String>,
-    location: String,
-    body: String,
-}
-
-fn answer(value: &Value) -> Answer {
-    let cookie = value["cookies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter_map(|c| c.split(';').next())
-        .find(|pair| pair.starts_with("_idx="))
-        .map(str::to_owned);
-    Answer {
-        status: value["statusCode"].as_u64().unwrap_or_default(),
-        cookie,
-        location: value["headers"]["location"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        body: value["body"].as_str().unwrap_or_default().to_owned(),
-    }
-}
-
 fn call(functions: &Functions, request: &TestRequest) -> Answer {
-    answer(&functions.invoke("login", &request.event()))
+    Answer::of(&functions.invoke("login", &request.event()))
 }
 
 /// The login form's session cookie and CSRF token, as a browser at `address` gets them.

@@ -34,7 +34,8 @@ use serde_json::json;
 use std::hint::black_box;
 use std::sync::Arc;
 
-#[path = "../tests/support/mod.rs"]
+// The integration tests' DynamoDB helpers (the session table, a cookie's item id).
+#[path = "../tests/support/dynamodb.rs"]
 mod support;
 
 const SECRET: &str = "benchmark secret: at least thirty-two bytes long";

@@ -21,20 +21,14 @@ use serde_json::json;
 
 mod support;
 
+use support::dynamodb::dynamodb_available;
+
 const SECRET: &str = "axum-suite secret: 32 bytes or more";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Cookie,
     DynamoDb,
-}
-
-fn dynamodb_available() -> bool {
-    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
-    false
 }
 
 async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
@@ -54,7 +48,7 @@ async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
         );
         let shared = aws_config::load_from_env().await;
         let client = aws_sdk_dynamodb::Client::new(&shared);
-        support::create_session_table(&client, &table).await;
+        support::dynamodb::create_session_table(&client, &table).await;
         vars.push(("SESSION_TABLE_NAME".to_owned(), table));
         let config = Config::from_vars(vars).expect("config");
         return Some(Arc::new(

@@ -20,7 +20,7 @@ use serde_json::json;
 
 mod support;
 
-use support::Calls;
+use support::dynamodb::{Calls, dynamodb_available};
 
 const SECRET: &str = "lifetime-suite secret: 32 bytes or more";
 
@@ -34,14 +34,6 @@ struct Env {
     store: Arc<SessionStore>,
     calls: Calls,
     client: Option<(Client, String)>,
-}
-
-fn dynamodb_available() -> bool {
-    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: the DynamoDB half needs a local DynamoDB; run scripts/test");
-    false
 }
 
 fn modes() -> Vec<Mode> {
@@ -83,7 +75,7 @@ async fn env(mode: Mode, ttl: u64, max_age: Option<u64>) -> Env {
                 .interceptor(calls.clone())
                 .build();
             let client = Client::from_conf(sdk);
-            support::create_session_table(&client, &table).await;
+            support::dynamodb::create_session_table(&client, &table).await;
             calls.take();
             let config = Config::from_vars(vars).expect("config");
             let store = SessionStore::with_dynamodb_client(&config, client.clone()).expect("mode");
@@ -150,7 +142,7 @@ fn user(response: &TestResponse) -> Option<String> {
 
 async fn item_attribute(env: &Env, cookie: &str, name: &str) -> Option<AttributeValue> {
     let (client, table) = env.client.as_ref()?;
-    let id = support::item_id(cookie);
+    let id = support::dynamodb::item_id(cookie);
     let item = client
         .get_item()
         .table_name(table)
@@ -458,7 +450,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
 
     // The item is deleted while the request runs (a sign-out elsewhere).
-    let id = support::item_id(&cookie);
+    let id = support::dynamodb::item_id(&cookie);
     let deleting = Handler::with_store(Arc::clone(&env.store), move |req: Request| {
         let (client, table, id) = (client.clone(), table.clone(), id.clone());
         async move {
@@ -502,7 +494,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
         client
             .config()
             .to_builder()
-            .interceptor(support::Fail("UpdateItem"))
+            .interceptor(support::dynamodb::Fail("UpdateItem"))
             .build(),
     );
     let config = Config::from_vars([
@@ -547,7 +539,7 @@ async fn an_unknown_expiry_attribute_reads_as_the_default() {
             .await
             .session_cookie()
             .expect("cookie");
-        let id = support::item_id(&cookie);
+        let id = support::dynamodb::item_id(&cookie);
         client
             .update_item()
             .table_name(&table)

@@ -23,17 +23,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
-use support::{Calls, LoseAnswer};
+use support::dynamodb::{Calls, LoseAnswer, dynamodb_available};
 
 const SECRET: &str = "races test secret of 32+ bytes!!";
-
-fn dynamodb_available() -> bool {
-    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
-    false
-}
 
 /// A DynamoDB-mode store on a table of its own, its client, and the calls it makes.
 struct Dynamo {
@@ -53,7 +45,7 @@ async fn dynamo(name: &str, extra: Option<LoseAnswer>) -> Dynamo {
     }
     let client = Client::from_conf(sdk.build());
     let table = format!("races-{name}-{}", std::process::id());
-    support::create_session_table(&client, &table).await;
+    support::dynamodb::create_session_table(&client, &table).await;
     calls.take();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -135,7 +127,10 @@ async fn a_session_written_without_a_version_is_guarded_all_the_same() {
     d.client
         .update_item()
         .table_name(&d.table)
-        .key("_idx", AttributeValue::S(support::item_id(&cookie)))
+        .key(
+            "_idx",
+            AttributeValue::S(support::dynamodb::item_id(&cookie)),
+        )
         .update_expression("REMOVE #v")
         .expression_attribute_names("#v", "_v")
         .send()

@@ -18,18 +18,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 mod support;
 
-use support::Calls;
+use support::dynamodb::{Calls, dynamodb_available};
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
-
-fn available() -> bool {
-    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: throttling needs a local DynamoDB; run scripts/test");
-    false
-}
 
 struct Env {
     config: Config,
@@ -61,7 +53,7 @@ async fn env() -> Env {
             .interceptor(calls.clone())
             .build(),
     );
-    support::create_session_table(&client, &table).await;
+    support::dynamodb::create_session_table(&client, &table).await;
     calls.take();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -89,7 +81,7 @@ async fn allowed(throttle: &Throttle, user: &str, address: &str) -> Option<Attem
 
 #[tokio::test]
 async fn five_attempts_then_a_lockout_that_spares_the_owner_elsewhere() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -129,7 +121,7 @@ async fn five_attempts_then_a_lockout_that_spares_the_owner_elsewhere() {
 
 #[tokio::test]
 async fn the_lockout_ends_and_doubles() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -160,7 +152,7 @@ async fn the_lockout_ends_and_doubles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_attempts_never_check_more_passwords_than_the_limit() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -194,7 +186,7 @@ async fn racing_attempts_never_check_more_passwords_than_the_limit() {
 
 #[tokio::test]
 async fn a_count_past_its_ttl_starts_again_and_keys_behave_as_documented() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -266,7 +258,7 @@ fn sign_in(address: &str, password: &str) -> TestRequest {
 
 #[tokio::test]
 async fn the_chain_step_answers_429_and_lets_the_owner_in() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -326,7 +318,7 @@ async fn the_chain_step_answers_429_and_lets_the_owner_in() {
 
 #[tokio::test]
 async fn the_step_answers_503_when_dynamodb_is_out_of_reach() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -353,7 +345,7 @@ async fn the_axum_layer_throttles_its_route() {
     use axum::routing::post;
     use axum::{Extension, Form, Router};
 
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     #[derive(serde::Deserialize)]
@@ -430,7 +422,7 @@ async fn the_axum_layer_readies_its_route_before_calling_it() {
     use axum::routing::post;
     use tower_layer::Layer;
 
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     async fn counted(axum::Extension(attempt): axum::Extension<Attempt>) -> String {
@@ -452,7 +444,7 @@ async fn the_axum_layer_readies_its_route_before_calling_it() {
 
 #[tokio::test]
 async fn a_missing_table_is_a_500_not_a_503() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
@@ -501,13 +493,13 @@ async fn the_client_address_comes_from_the_request_context_of_either_api() {
 
 #[tokio::test]
 async fn a_failed_write_is_an_error_not_a_race_lost() {
-    if !available() {
+    if !dynamodb_available() {
         return;
     }
     let env = env().await;
     let failing = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)
-            .interceptor(support::Fail("PutItem"))
+            .interceptor(support::dynamodb::Fail("PutItem"))
             .interceptor(env.calls.clone())
             .build(),
     );

@@ -1,5 +1,6 @@
 //! Shared by the end-to-end tests: the example app served by `cargo lambda watch` on a free
-//! loopback port, and the process-tree bookkeeping that stops everything a test started.
+//! loopback port, and the process-tree bookkeeping that stops everything a test started;
+//! [`answer`] reads what a function invoked through [`Functions`] answered.
 
 use std::{
     collections::BTreeSet,
@@ -20,6 +21,8 @@ use nix::{
 };
 use serde_json::json;
 use ureq::{Agent, http::Response};
+
+pub(crate) mod answer;
 
 /// At least 32 bytes like staging and production demand, and no commas.
 pub(crate) const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";

@@ -6,16 +6,15 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::session::provider::Lifetime;
 
-// The integration tests' helpers: the session table as Architect declares it.
-#[path = "../../../../tests/support/mod.rs"]
+// The integration tests' DynamoDB helpers: the session table as Architect declares it.
+#[path = "../../../../tests/support/dynamodb.rs"]
 mod support;
 
 /// A provider on a fresh table of the local DynamoDB `scripts/test` starts, and the raw
 /// client to plant items with; `None` (the test skips) without one.
 async fn on_a_fresh_table() -> Option<(DynamoDb, aws_sdk_dynamodb::Client, String)> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    if std::env::var("ARC_TEST_DYNAMODB").ok().as_deref() != Some("1") {
-        eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
+    if !support::dynamodb_available() {
         return None;
     }
     let table = format!(

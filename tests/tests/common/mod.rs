@@ -1,28 +1,31 @@
 //! Shared by the end-to-end tests: the example app served by `cargo lambda watch` on a free
-//! loopback port, and the process-tree bookkeeping that stops everything a test started;
+//! loopback port; [`process`] stops everything a test started; [`dev`] runs `cargo arc dev`;
 //! [`answer`] reads what a function invoked through [`Functions`] answered.
 
 use std::{
-    collections::BTreeSet,
     env,
     ffi::OsString,
-    fs::{self, File},
+    fs::File,
     net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
+    path::Path,
+    process::{Command, Stdio},
     sync::Once,
     thread,
     time::{Duration, Instant},
 };
 
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::{Pid, getpgrp},
-};
 use serde_json::json;
 use ureq::{Agent, http::Response};
 
 pub(crate) mod answer;
+mod dev;
+mod process;
+
+#[allow(unused_imports, reason = "dev.rs and init.rs only")]
+pub(crate) use dev::Dev;
+pub(crate) use process::ProcessTree;
+#[allow(unused_imports, reason = "dev.rs only")]
+pub(crate) use process::running_in;
 
 /// At least 32 bytes like staging and production demand, and no commas.
 pub(crate) const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcdef";
@@ -284,88 +287,6 @@ impl Functions {
     }
 }
 
-/// The app at `root` run by `cargo arc dev` with `args` on free ports, its functions built into
-/// `target` when given; stopped with everything it started on drop.
-#[allow(dead_code, reason = "dev.rs and init.rs only")]
-pub(crate) struct Dev {
-    /// `http://127.0.0.1:<port>`.
-    pub(crate) base: String,
-    /// `ws://localhost:<port>`.
-    pub(crate) ws_base: String,
-    pub(crate) process: ProcessTree,
-    _one: OneAppAtATime,
-}
-
-#[allow(dead_code, reason = "dev.rs and init.rs only")]
-impl Dev {
-    /// Starts `cargo arc dev` with `args` in `root` and waits until it says where the app is;
-    /// its output goes to `target/tmp/dev-<label>.log`.
-    pub(crate) fn start(root: &Path, target: Option<&Path>, args: &[&str], label: &str) -> Self {
-        static BUILT: Once = Once::new();
-        BUILT.call_once(|| cargo_build(&["-p", "cargo-arc", "--bin", "cargo-arc"]));
-        let mut command = Command::new(target_dir().join("debug").join("cargo-arc"));
-        command.arg("dev").args(args).current_dir(root);
-        if let Some(target) = target {
-            command.env("CARGO_TARGET_DIR", target);
-        }
-        Self::launch(command, label)
-    }
-
-    /// `scripts/run` with `args`, as the README has a developer run it.
-    pub(crate) fn scripts_run(args: &[&str], label: &str) -> Self {
-        let mut command = Command::new("bash");
-        command
-            .arg(workspace_root().join("scripts/run"))
-            .args(args)
-            .current_dir(workspace_root());
-        Self::launch(command, label)
-    }
-
-    /// Runs `command` with free ports in `PORT` and `WS_PORT` until it says where the app is.
-    fn launch(mut command: Command, label: &str) -> Self {
-        let one = OneAppAtATime::lock();
-        let (port, ws_port) = (free_port(), free_port());
-        let log = tmp_dir().join(format!("dev-{label}.log"));
-        let log_file = File::create(&log).expect("create the dev log");
-        command
-            .env("PORT", port.to_string())
-            .env("WS_PORT", ws_port.to_string())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("share the dev log"))
-            .stderr(log_file);
-        // What the developer's shell may hold must not reach the functions.
-        for key in [
-            "ARC_SESSION_TTL",
-            "ARC_SESSION_DOMAIN",
-            "SESSION_DOMAIN",
-            "ARC_WSS_URL",
-        ] {
-            command.env_remove(key);
-        }
-        let process = ProcessTree::spawn(&mut command, log, "cargo arc dev", "see its log");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        while !process.log().contains(&format!("open {base}/ (")) {
-            process.assert_running();
-            assert!(
-                Instant::now() < deadline,
-                "cargo arc dev did not say where the app is"
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-        Self {
-            base,
-            ws_base: format!("ws://localhost:{ws_port}"),
-            process,
-            _one: one,
-        }
-    }
-
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
 /// Holds off every other app of this crate's tests until dropped: each starts processes of its
 /// own, and two at once would fight over the CPU.
 #[allow(dead_code, reason = "throttle.rs and races.rs only")]
@@ -472,186 +393,6 @@ fn cargo_build(args: &[&str]) {
         "cargo build {args:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// A child process in a process group of its own, with everything it starts. Dropping it, also
-/// while a failed assertion unwinds, stops the child and every process below it.
-pub(crate) struct ProcessTree {
-    child: Child,
-    name: &'static str,
-    log: PathBuf,
-    /// Set once the child is reaped: from then on its pid may belong to someone else.
-    exited: Option<ExitStatus>,
-}
-
-impl ProcessTree {
-    /// Spawns `command`, whose output goes to `log`; `hint` says what to check if it can't start.
-    pub(crate) fn spawn(
-        command: &mut Command,
-        log: PathBuf,
-        name: &'static str,
-        hint: &str,
-    ) -> Self {
-        use std::os::unix::process::CommandExt as _;
-        // A group of its own, so the whole tree can be signalled without touching the test's.
-        let child = command
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|error| panic!("start {name} ({hint}): {error}"));
-        Self {
-            child,
-            name,
-            log,
-            exited: None,
-        }
-    }
-
-    fn assert_running(&self) {
-        let pid = self.child.id();
-        let leader_alive = processes().iter().any(|p| p.pid == pid as i32 && !p.zombie);
-        assert!(
-            leader_alive,
-            "{} exited early; see its log below",
-            self.name
-        );
-    }
-
-    /// Waits for the child to exit, at most `timeout`; `None` if it is still running then.
-    #[allow(dead_code, reason = "browser.rs only")]
-    pub(crate) fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the child") {
-                self.exited = Some(status);
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The child's pid.
-    #[allow(dead_code, reason = "dev.rs only")]
-    pub(crate) fn pid(&self) -> Pid {
-        Pid::from_raw(i32::try_from(self.child.id()).expect("a pid fits"))
-    }
-
-    /// The process groups of the child and of everything below it, now.
-    #[allow(dead_code, reason = "dev.rs only")]
-    pub(crate) fn groups(&self) -> BTreeSet<i32> {
-        process_groups_below(self.child.id())
-    }
-
-    /// Everything the child wrote so far.
-    #[allow(dead_code, reason = "browser.rs only")]
-    pub(crate) fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(80)..].join("\n")
-    }
-}
-
-impl Drop for ProcessTree {
-    fn drop(&mut self) {
-        if self.exited.is_none() {
-            // watchexec starts each route's `cargo run` in a process group of its own (and
-            // Playwright its browser), so signalling our group alone would orphan them: collect
-            // every group below the child first.
-            let groups = process_groups_below(self.child.id());
-            signal(&groups, Signal::SIGTERM);
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                // Reap the child itself; other zombies belong to init and don't count as running.
-                let _ = self.child.try_wait();
-                let running = processes()
-                    .iter()
-                    .any(|p| groups.contains(&p.pgrp) && !p.zombie);
-                if !running {
-                    break;
-                }
-                thread::sleep(Duration::from_millis(100));
-            }
-            signal(&groups, Signal::SIGKILL);
-            let _ = self.child.wait();
-        }
-        if thread::panicking() {
-            eprintln!(
-                "--- last lines of {} ---\n{}",
-                self.log.display(),
-                self.log_tail()
-            );
-        }
-    }
-}
-
-fn signal(groups: &BTreeSet<i32>, signal: Signal) {
-    for &group in groups {
-        // Gone already is fine: that is the point.
-        let _ = killpg(Pid::from_raw(group), signal);
-    }
-}
-
-struct Process {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    zombie: bool,
-}
-
-/// Every process on the machine, from /proc (the routes only run on Linux anyway).
-fn processes() -> Vec<Process> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse().ok()?;
-            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-            let (_, fields) = stat.rsplit_once(')')?;
-            let mut fields = fields.split_whitespace();
-            let zombie = fields.next()? == "Z";
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            Some(Process {
-                pid,
-                ppid,
-                pgrp,
-                zombie,
-            })
-        })
-        .collect()
-}
-
-/// The process groups of `root` and all its descendants, never the test's own.
-fn process_groups_below(root: u32) -> BTreeSet<i32> {
-    let all = processes();
-    let root = root as i32;
-    let mut groups = BTreeSet::from([root]);
-    let mut parents = vec![root];
-    while let Some(parent) = parents.pop() {
-        for process in all.iter().filter(|p| p.ppid == parent) {
-            groups.insert(process.pgrp);
-            parents.push(process.pid);
-        }
-    }
-    groups.remove(&getpgrp().as_raw());
-    groups
-}
-
-/// Whether any process of `groups` is still running.
-#[allow(dead_code, reason = "dev.rs only")]
-pub(crate) fn running_in(groups: &BTreeSet<i32>) -> bool {
-    processes()
-        .iter()
-        .any(|p| groups.contains(&p.pgrp) && !p.zombie)
 }
 
 /// An agent that reports every status as a response and follows up to `redirects` redirects.

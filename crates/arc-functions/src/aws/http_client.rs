@@ -8,8 +8,8 @@
 //! Why `ring`: TLS is all this library asks of either, and aws-lc-rs brings all of AWS-LC,
 //! whose tables of pointers every start relocates, cookie mode included. With `ring` a route's
 //! bootstrap is 2 MB smaller, has 3,300 fewer relocations, and its first response comes
-//! 0.2 ms sooner (BENCHMARKS.md, "TLS on ring"). Both are providers that rustls itself ships
-//! and tests.
+//! 0.2 ms sooner (BENCHMARKS.md, "Start-up, one change at a time"). Both are providers that
+//! rustls itself ships and tests.
 //!
 //! Why not the SDK's client: it loads the platform's trust store on its first connection,
 //! reading every file of `/etc/ssl/certs` and decoding each PEM certificate with a

@@ -9,7 +9,7 @@
 //! and its HTTP client reads and decodes every certificate of the system's trust store. On
 //! Lambda the credentials and the region are always in the environment, and the trust store is
 //! a fixed set of public roots, so this skips what cannot be used: about 8 ms of the first
-//! response in DynamoDB mode here (BENCHMARKS.md, "First request in DynamoDB mode").
+//! response in DynamoDB mode here (BENCHMARKS.md, "Start-up, one change at a time").
 
 #[cfg(feature = "architect")]
 pub(crate) mod discovery;

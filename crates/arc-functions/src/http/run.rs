@@ -18,9 +18,9 @@ use super::{Error, Handler, Request, Response};
 /// - **One invocation at a time** (`AWS_LAMBDA_MAX_CONCURRENCY` unset or 1: classic Lambda):
 ///   a runtime on the main thread alone. With one event in flight, worker threads only cost:
 ///   starting them, and handing every awaited read (the Runtime API's, DynamoDB's) from the
-///   thread that saw it to the thread waiting for it. On this 2-core machine that is 0.3 ms
-///   of a cookie-mode cold start and 1 ms of a DynamoDB-mode one (BENCHMARKS.md, "One
-///   thread"); a Lambda function below 1,769 MB has less than one vCPU anyway.
+///   thread that saw it to the thread waiting for it. On this 2-core machine that is 0.4 ms
+///   of a cookie-mode cold start and 0.8 ms of a DynamoDB-mode one (BENCHMARKS.md, "Start-up,
+///   one change at a time"); a Lambda function below 1,769 MB has less than one vCPU anyway.
 /// - **Several at once** (above 1: Lambda Managed Instances, `cargo lambda watch`): Tokio's
 ///   multi-thread runtime, a worker per core, so concurrent invocations share the cores.
 ///

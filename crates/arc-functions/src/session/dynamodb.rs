@@ -120,9 +120,9 @@ impl DynamoDb {
     /// signed exactly as the requests after it will be, but [`connect_only`] marks it for the
     /// library's HTTP client, which opens the connection (TCP, and TLS on AWS), keeps it for
     /// the next request and sends nothing: no round trip to DynamoDB at start-up
-    /// (BENCHMARKS.md, "Connect only"). A client of the caller's sends it as DynamoDB's health
-    /// check, `GET /`, whose answer the SDK then fails to read as a GetItem's, which is
-    /// expected: any answer means the connection is open.
+    /// (BENCHMARKS.md, "Start-up, one change at a time"). A client of the caller's sends it as
+    /// DynamoDB's health check, `GET /`, whose answer the SDK then fails to read as a
+    /// GetItem's, which is expected: any answer means the connection is open.
     async fn warm_up(&self) {
         let started = std::time::Instant::now();
         let asked = async {

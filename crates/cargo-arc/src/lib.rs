@@ -34,6 +34,7 @@ mod check;
 mod dev;
 mod init;
 mod new;
+pub mod process_groups;
 mod router;
 mod sam;
 mod sync;

@@ -9,10 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::{Pid, getpgrp},
-};
+use cargo_arc::process_groups;
+use nix::{sys::signal::Signal, unistd::Pid};
 
 /// A child process in a process group of its own, with everything it starts. Dropping it, also
 /// while a failed assertion unwinds, stops the child and every process below it.
@@ -47,8 +45,12 @@ impl ProcessTree {
     }
 
     pub(crate) fn assert_running(&self) {
-        let pid = self.child.id();
-        let leader_alive = processes().iter().any(|p| p.pid == pid as i32 && !p.zombie);
+        // Alive and not yet a zombie: `pid (comm) state ...`.
+        let stat =
+            fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let leader_alive = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'));
         assert!(
             leader_alive,
             "{} exited early; see its log below",
@@ -81,7 +83,7 @@ impl ProcessTree {
     /// The process groups of the child and of everything below it, now.
     #[allow(dead_code, reason = "dev.rs only")]
     pub(crate) fn groups(&self) -> BTreeSet<i32> {
-        process_groups_below(self.child.id())
+        process_groups::below(self.child.id())
     }
 
     /// Everything the child wrote so far.
@@ -103,21 +105,18 @@ impl Drop for ProcessTree {
             // watchexec starts each route's `cargo run` in a process group of its own (and
             // Playwright its browser), so signalling our group alone would orphan them: collect
             // every group below the child first.
-            let groups = process_groups_below(self.child.id());
-            signal(&groups, Signal::SIGTERM);
+            let groups = process_groups::below(self.child.id());
+            process_groups::signal(&groups, Signal::SIGTERM);
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 // Reap the child itself; other zombies belong to init and don't count as running.
                 let _ = self.child.try_wait();
-                let running = processes()
-                    .iter()
-                    .any(|p| groups.contains(&p.pgrp) && !p.zombie);
-                if !running {
+                if !process_groups::running_in(&groups) {
                     break;
                 }
                 thread::sleep(Duration::from_millis(100));
             }
-            signal(&groups, Signal::SIGKILL);
+            process_groups::signal(&groups, Signal::SIGKILL);
             let _ = self.child.wait();
         }
         if thread::panicking() {
@@ -130,66 +129,8 @@ impl Drop for ProcessTree {
     }
 }
 
-fn signal(groups: &BTreeSet<i32>, signal: Signal) {
-    for &group in groups {
-        // Gone already is fine: that is the point.
-        let _ = killpg(Pid::from_raw(group), signal);
-    }
-}
-
-struct Process {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    zombie: bool,
-}
-
-/// Every process on the machine, from /proc (the routes only run on Linux anyway).
-fn processes() -> Vec<Process> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse().ok()?;
-            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-            let (_, fields) = stat.rsplit_once(')')?;
-            let mut fields = fields.split_whitespace();
-            let zombie = fields.next()? == "Z";
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            Some(Process {
-                pid,
-                ppid,
-                pgrp,
-                zombie,
-            })
-        })
-        .collect()
-}
-
-/// The process groups of `root` and all its descendants, never the test's own.
-fn process_groups_below(root: u32) -> BTreeSet<i32> {
-    let all = processes();
-    let root = root as i32;
-    let mut groups = BTreeSet::from([root]);
-    let mut parents = vec![root];
-    while let Some(parent) = parents.pop() {
-        for process in all.iter().filter(|p| p.ppid == parent) {
-            groups.insert(process.pgrp);
-            parents.push(process.pid);
-        }
-    }
-    groups.remove(&getpgrp().as_raw());
-    groups
-}
-
 /// Whether any process of `groups` is still running.
 #[allow(dead_code, reason = "dev.rs only")]
 pub(crate) fn running_in(groups: &BTreeSet<i32>) -> bool {
-    processes()
-        .iter()
-        .any(|p| groups.contains(&p.pgrp) && !p.zombie)
+    process_groups::running_in(groups)
 }

@@ -213,7 +213,11 @@ fn create_table(name: &str, table: &Table) -> String {
     .to_string()
 }
 
-/// Runs `workspace`'s app until Ctrl-C or SIGTERM: see the [module](self).
+/// Runs `workspace`'s app until Ctrl-C or SIGTERM: `cargo lambda watch` for `@http` on
+/// `127.0.0.1`, the WebSocket API for `@ws` on `localhost` (another host name, as deployed), with
+/// `--dynamodb` dynalite holding every `@tables` table, and each function given what [`plan`]
+/// says. cargo-lambda and dynalite are installed when missing. The first signal stops the
+/// gateway, then watch and its functions, then dynalite; a second kills them at once.
 ///
 /// # Errors
 ///

@@ -1,19 +1,15 @@
-//! Child processes in process groups of their own, stopped with everything below them.
-//!
-//! `cargo lambda watch` starts each function's `cargo run` in a process group of its own, so
-//! signalling watch's group alone would leave the functions running: the groups below a child
-//! are collected from `/proc` first.
+//! Child processes in process groups of their own, stopped with everything below them (see
+//! [`crate::process_groups`]).
 
-use std::collections::BTreeSet;
-use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt as _;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::{Pid, getpgrp};
+use nix::sys::signal::Signal;
 use tokio::process::{Child, Command};
+
+use crate::process_groups::{below, running_in, signal};
 
 /// A child and every process it starts.
 pub(super) struct Tree {
@@ -48,13 +44,13 @@ impl Tree {
     /// kills what is left.
     pub(super) async fn stop(&mut self, grace: Duration) {
         let Some(pid) = self.running() else { return };
-        let groups = groups_below(pid);
+        let groups = below(pid);
         signal(&groups, Signal::SIGTERM);
         let deadline = tokio::time::Instant::now() + grace;
         while tokio::time::Instant::now() < deadline {
             // Reap the child itself; zombies of others belong to init and don't count.
             let _ = self.child.try_wait();
-            if !any_running(&groups) {
+            if !running_in(&groups) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -66,78 +62,17 @@ impl Tree {
     /// Kills the child's tree at once.
     pub(super) async fn kill(&mut self) {
         let Some(pid) = self.running() else { return };
-        signal(&groups_below(pid), Signal::SIGKILL);
+        signal(&below(pid), Signal::SIGKILL);
         let _ = self.child.wait().await;
     }
 
     /// The child's pid while it has not been reaped (after that, the pid may be another's).
-    fn running(&mut self) -> Option<i32> {
+    fn running(&mut self) -> Option<u32> {
         match self.child.try_wait() {
-            Ok(None) => self.child.id().and_then(|pid| i32::try_from(pid).ok()),
+            Ok(None) => self.child.id(),
             _ => None,
         }
     }
-}
-
-fn signal(groups: &BTreeSet<i32>, signal: Signal) {
-    for &group in groups {
-        // Gone already is what we want.
-        let _ = killpg(Pid::from_raw(group), signal);
-    }
-}
-
-struct Process {
-    pid: i32,
-    ppid: i32,
-    pgrp: i32,
-    zombie: bool,
-}
-
-/// Every process on the machine, from `/proc`; empty where there is none.
-fn processes() -> Vec<Process> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse().ok()?;
-            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-            let (_, fields) = stat.rsplit_once(')')?;
-            let mut fields = fields.split_whitespace();
-            let zombie = fields.next()? == "Z";
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            Some(Process {
-                pid,
-                ppid,
-                pgrp,
-                zombie,
-            })
-        })
-        .collect()
-}
-
-/// The process groups of `root` (a group leader) and all its descendants, never our own.
-fn groups_below(root: i32) -> BTreeSet<i32> {
-    let all = processes();
-    let mut groups = BTreeSet::from([root]);
-    let mut parents = vec![root];
-    while let Some(parent) = parents.pop() {
-        for process in all.iter().filter(|p| p.ppid == parent) {
-            groups.insert(process.pgrp);
-            parents.push(process.pid);
-        }
-    }
-    groups.remove(&getpgrp().as_raw());
-    groups
-}
-
-fn any_running(groups: &BTreeSet<i32>) -> bool {
-    processes()
-        .iter()
-        .any(|p| groups.contains(&p.pgrp) && !p.zombie)
 }
 
 #[cfg(test)]
@@ -162,20 +97,21 @@ mod tests {
         }
         let sleeper: i32 = line.trim().parse().expect("a pid");
         // setsid may still be between fork and exec: wait until the sleeper leads its group.
+        let sleeper_group = std::collections::BTreeSet::from([sleeper]);
         for _ in 0..50 {
-            if processes()
-                .iter()
-                .any(|p| p.pid == sleeper && p.pgrp == sleeper)
-            {
+            if below(tree.running().expect("running")).contains(&sleeper) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(groups_below(tree.running().expect("running")).contains(&sleeper));
+        assert!(below(tree.running().expect("running")).contains(&sleeper));
+        assert!(running_in(&sleeper_group));
 
         tree.stop(Duration::from_secs(5)).await;
-        let alive = processes().iter().any(|p| p.pid == sleeper && !p.zombie);
-        assert!(!alive, "the sleeper {sleeper} outlived the stop");
+        assert!(
+            !running_in(&sleeper_group),
+            "the sleeper {sleeper} outlived the stop"
+        );
         assert!(tree.running().is_none());
     }
 }

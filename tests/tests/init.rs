@@ -10,7 +10,12 @@ mod common;
 
 use std::fs;
 
-use cargo_arc::{Library, check, init};
+use std::time::Duration;
+
+use cargo_arc::{Library, check, init, new_ws_route};
+use tungstenite::client::IntoClientRequest as _;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, http::HeaderValue};
 
 #[test]
 fn a_new_app_builds_and_serves_its_page() {
@@ -63,7 +68,11 @@ fn a_new_app_builds_and_serves_its_page() {
     assert!(visit(&dev, &browser).contains("Visit 2 of this browser"));
     drop(dev);
 
-    // Sessions in the local DynamoDB `--dynamodb` starts, with app.arc's session table.
+    // A WebSocket route, scaffolded with the three every `@ws` has; then sessions in the local
+    // DynamoDB `--dynamodb` starts, with app.arc's session table, and the WebSocket API.
+    let created = new_ws_route(&app, "echo").expect("cargo arc new ws echo");
+    assert_eq!(created.len(), 4, "echo, connect, disconnect, default");
+    assert_eq!(check(&app).expect("checked"), [], "still in step");
     let dev = common::Dev::start(&root, Some(&target), &["--dynamodb"], "init-dynamodb");
     let endpoint = dev
         .process
@@ -92,6 +101,41 @@ fn a_new_app_builds_and_serves_its_page() {
     assert_eq!(status, 200, "{scan}");
     assert_eq!(scan["Count"], 1, "one session, kept in the table: {scan}");
     assert_eq!(scan["Items"][0]["visits"]["N"], "3", "{scan}");
+
+    // The scaffolded routes behind the WebSocket API: a page of the app's origin connects, and
+    // a message with `"action": "echo"` reaches ws-echo, which answers it.
+    let mut request = dev
+        .ws_base
+        .as_str()
+        .into_client_request()
+        .expect("a request");
+    request.headers_mut().insert(
+        "origin",
+        HeaderValue::from_str(&dev.base).expect("an origin"),
+    );
+    let (mut socket, response) = tungstenite::connect(request)
+        .unwrap_or_else(|e| panic!("the socket opens: {e}\n{}", dev.process.log()));
+    assert_eq!(response.status(), 101);
+    if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .expect("a read timeout");
+    }
+    socket
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .expect("send");
+    let reply = loop {
+        match socket.read().expect("a reply before the timeout") {
+            Message::Text(text) => break text.to_string(),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected frame {other:?}"),
+        }
+    };
+    assert!(
+        reply.starts_with("echo on "),
+        "{reply}\n{}",
+        dev.process.log()
+    );
 }
 
 /// `GET /` as `browser`; the page.

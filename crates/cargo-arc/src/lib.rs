@@ -7,6 +7,7 @@
 //! | `cargo arc check` | app.arc, the watch router in Cargo.toml and the route crates agree; prints each difference and fails on any ([`check`]) |
 //! | `cargo arc sync` | writes the watch router from app.arc, leaving the rest of Cargo.toml as it is ([`sync`]) |
 //! | `cargo arc new <method> <path>` | adds the route to app.arc, scaffolds its crate and syncs the router ([`new_route`]) |
+//! | `cargo arc new ws <route>` | adds the WebSocket route to app.arc's `@ws` and scaffolds its crate, and those of `connect`, `disconnect` and `default` when missing ([`new_ws_route`]) |
 //! | `cargo arc sam [--dynamodb] [--arm64] [--output FILE]` | writes an AWS SAM template for the app ([`sam_template`]) |
 //!
 //! Every command works on the workspace found from the current directory up (the first with a
@@ -50,7 +51,7 @@ pub use dev::{
     plan,
 };
 pub use init::{LIBRARY_VERSION, Library, init};
-pub use new::{NewRoute, new_route};
+pub use new::{NewRoute, new_route, new_ws_route};
 pub use sam::{Architecture, SamOptions, Sessions, sam_template};
 pub use sync::{Synced, sync};
 pub use workspace::Workspace;
@@ -162,12 +163,6 @@ pub enum Error {
         /// The folder.
         dir: PathBuf,
     },
-    /// `new ws` was asked for, which needs WebSocket handlers the library does not have yet.
-    #[error(
-        "`cargo arc new ws` is not available yet: arc-functions has no WebSocket handler to \
-         scaffold around; declare the route under @ws in app.arc and write crates/ws-<route> by hand"
-    )]
-    WebSocketScaffold,
     /// `sam --dynamodb` on an app.arc without the session table.
     #[error(
         "--dynamodb needs the session table in app.arc: add `@tables` with `session`, \
@@ -223,6 +218,7 @@ commands:
   check                       app.arc, the watch router and the route crates agree
   sync                        write the watch router in Cargo.toml from app.arc
   new <method> <path>         add a route to app.arc, scaffold its crate, sync the router
+  new ws <route>              add a WebSocket route to app.arc's @ws and scaffold its crate
   sam [--dynamodb] [--arm64] [--output FILE]
                               write an AWS SAM template (cookie sessions, x86_64 by default)";
 
@@ -329,7 +325,24 @@ where
             Synced::Updated => print(out, "wrote the watch router in Cargo.toml from app.arc"),
             Synced::Unchanged => print(out, "the watch router already matches app.arc"),
         },
-        ["new", "ws", ..] => Err(Error::WebSocketScaffold),
+        ["new", "ws", route] => {
+            let created = new_ws_route(&workspace()?, route)?;
+            let crates: Vec<String> = created
+                .iter()
+                .map(|c| c.dir.display().to_string())
+                .collect();
+            print(
+                out,
+                &format!(
+                    "added `@ws {route}` to app.arc and scaffolded {}; fill in its handler in {}",
+                    crates.join(", "),
+                    created[0].dir.join("src/main.rs").display()
+                ),
+            )
+        }
+        ["new", "ws", ..] => Err(Error::Usage(
+            "new ws takes a WebSocket route, e.g. `cargo arc new ws join`".into(),
+        )),
         ["new", method, path] => {
             let created = new_route(&workspace()?, method, path)?;
             print(

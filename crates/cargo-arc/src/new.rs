@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use arc_manifest::{Method, Route};
 use toml_edit::{Array, DocumentMut, Item, Value};
 
+mod ws;
+
+pub use ws::new_ws_route;
+
 use crate::sync::synced;
 use crate::workspace::{parse_manifest, write};
 use crate::{Error, Workspace};
@@ -217,6 +221,12 @@ fn check_path(path: &str) -> Result<(), Error> {
 /// `arc` with `line` added as the last entry of its `@http` section (after the last route, so a
 /// comment introducing the next section stays with it), or in a new `@http` at the end.
 fn with_http_route(arc: &str, line: &str) -> String {
+    with_entry(arc, "@http", Some(line))
+}
+
+/// `arc` with `line` added as the last entry of `section`, or, when it has no such section, a
+/// new one at the end holding `line` (or nothing, for `None`).
+fn with_entry(arc: &str, section: &str, line: Option<&str>) -> String {
     let newline = if arc.contains("\r\n") { "\r\n" } else { "\n" };
     let lines: Vec<&str> = arc.split_inclusive('\n').collect();
     let content = |raw: &str| -> String {
@@ -225,7 +235,7 @@ fn with_http_route(arc: &str, line: &str) -> String {
     };
     let Some(http) = lines
         .iter()
-        .position(|raw| !raw.starts_with([' ', '\t']) && content(raw) == "@http")
+        .position(|raw| !raw.starts_with([' ', '\t']) && content(raw) == section)
     else {
         let mut out = arc.to_owned();
         if !out.is_empty() && !out.ends_with('\n') {
@@ -234,8 +244,16 @@ fn with_http_route(arc: &str, line: &str) -> String {
         if !out.is_empty() {
             out.push_str(newline);
         }
-        out.push_str(&format!("@http{newline}{line}{newline}"));
+        out.push_str(section);
+        out.push_str(newline);
+        if let Some(line) = line {
+            out.push_str(line);
+            out.push_str(newline);
+        }
         return out;
+    };
+    let Some(line) = line else {
+        return arc.to_owned();
     };
     let mut last_entry = http;
     for (index, raw) in lines.iter().enumerate().skip(http + 1) {
@@ -285,7 +303,26 @@ fn add_member(doc: &mut DocumentMut, function: &str) {
 
 /// The new crate's files, relative to its folder.
 fn scaffold(route: &Route, function: &str) -> [(&'static str, String); 2] {
-    let cargo = format!(
+    let main = format!(
+        r#"//! `{route}`: scaffolded by `cargo arc new`; the page below is a placeholder.
+
+use arc_functions::http::{{self, Request, Response}};
+
+async fn handler(_req: Request) -> http::Result<Response> {{
+    Ok(Response::html("<!doctype html><title>{route}</title><p>{route}</p>"))
+}}
+
+fn main() -> Result<(), lambda_http::Error> {{
+    http::start(http::async_handler(handler))
+}}
+"#
+    );
+    [("Cargo.toml", crate_toml(function)), ("src/main.rs", main)]
+}
+
+/// A route crate's Cargo.toml, like the example routes'.
+fn crate_toml(function: &str) -> String {
+    format!(
         r#"[package]
 name = "{function}"
 version = "0.1.0"
@@ -304,22 +341,7 @@ tracing = {{ workspace = true, features = ["release_max_level_info"] }}
 [lints]
 workspace = true
 "#
-    );
-    let main = format!(
-        r#"//! `{route}`: scaffolded by `cargo arc new`; the page below is a placeholder.
-
-use arc_functions::http::{{self, Request, Response}};
-
-async fn handler(_req: Request) -> http::Result<Response> {{
-    Ok(Response::html("<!doctype html><title>{route}</title><p>{route}</p>"))
-}}
-
-fn main() -> Result<(), lambda_http::Error> {{
-    http::start(http::async_handler(handler))
-}}
-"#
-    );
-    [("Cargo.toml", cargo), ("src/main.rs", main)]
+    )
 }
 
 #[cfg(test)]

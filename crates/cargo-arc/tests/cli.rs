@@ -489,9 +489,11 @@ fn new_refuses_bad_input_and_existing_routes_without_changing_anything() {
         let stderr = refused(dir.path(), args);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
-    let stderr = refused(dir.path(), &["new", "ws", "chat"]);
+    let stderr = refused(dir.path(), &["new", "ws", "two words"]);
+    assert!(stderr.contains("a WebSocket route is a name"), "{stderr}");
+    let stderr = refused(dir.path(), &["new", "ws", "connect"]);
     assert!(
-        stderr.contains("`cargo arc new ws` is not available yet"),
+        stderr.contains("`@ws connect` is already in app.arc"),
         "{stderr}"
     );
 

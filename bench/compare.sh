@@ -18,7 +18,12 @@ cd "$ROOT"
 FUNCTIONS_VERSION="8.1.10"
 # floor: the hello-world lambda_http function (bench/floor) the cold start is compared with;
 # floor-one-thread: the same on a one-thread runtime, as http::start runs a route.
-ROUTES=(--bin get-index --bin post-count --bin post-reset --bin floor --bin floor-one-thread)
+mapfile -t HTTP_FUNCTIONS < <(cargo run --quiet -p cargo-arc -- functions --http)
+if ((${#HTTP_FUNCTIONS[@]} == 0)); then
+	echo "cargo arc functions --http listed no route of app.arc" >&2
+	exit 1
+fi
+ROUTES=("${HTTP_FUNCTIONS[@]/#/--bin=}" --bin floor --bin floor-one-thread)
 
 QUICK=0 CALLGRIND=0
 for arg in "$@"; do

@@ -153,6 +153,36 @@ impl Manifest {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
     }
+
+    /// The name of every function the app declares, one binary each: the `@http` routes in
+    /// app.arc's order, then the `@ws` routes (`connect`, `disconnect`, `default`, then the
+    /// custom ones). Scripts and tests take the app's route list from here (`cargo arc
+    /// functions` prints it) rather than keep one by hand.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_manifest::Manifest;
+    ///
+    /// let manifest = Manifest::parse("@app\nchat\n@http\nget /\npost /notes\n@ws\njoin\n")?;
+    /// assert_eq!(
+    ///     manifest.functions(),
+    ///     ["get-index", "post-notes", "ws-connect", "ws-disconnect", "ws-default", "ws-join"]
+    /// );
+    /// assert_eq!(Manifest::parse("@app\nempty\n")?.functions(), Vec::<String>::new());
+    /// # Ok::<(), arc_manifest::Error>(())
+    /// ```
+    pub fn functions(&self) -> Vec<String> {
+        let http = self.http.iter().map(Route::handler_name);
+        let ws = self
+            .ws
+            .as_deref()
+            .map(ws_routes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|route| ws_function(&route));
+        http.chain(ws).collect()
+    }
 }
 
 impl FromStr for Manifest {

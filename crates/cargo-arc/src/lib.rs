@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `cargo arc init <dir> [--path CHECKOUT]` | a new app in `dir`: `app.arc` with `get /`, its crate, a README and a `.gitignore` ([`init`]) |
 //! | `cargo arc dev [--dynamodb] [--port N] [--ws-port N]` | runs the app on this machine: watch, the WebSocket gateway with `@ws`, a local DynamoDB with `--dynamodb`, until Ctrl-C ([`dev`](fn@dev)) |
+//! | `cargo arc functions [--http \| --ws]` | prints every function of app.arc, one a line, for scripts ([`arc_manifest::Manifest::functions`]) |
 //! | `cargo arc check` | app.arc, the watch router in Cargo.toml and the route crates agree; prints each difference and fails on any ([`check`]) |
 //! | `cargo arc sync` | writes the watch router from app.arc, leaving the rest of Cargo.toml as it is ([`sync`]) |
 //! | `cargo arc new <method> <path>` | adds the route to app.arc, scaffolds its crate and syncs the router ([`new_route`]) |
@@ -215,6 +216,7 @@ commands:
                               run the app here until Ctrl-C: watch on 127.0.0.1:PORT (9000),
                               the WebSocket API on localhost:WS_PORT (9001) with @ws, and with
                               --dynamodb a local DynamoDB holding every @tables table
+  functions [--http | --ws]   print the name of every function app.arc declares, one a line
   check                       app.arc, the watch router and the route crates agree
   sync                        write the watch router in Cargo.toml from app.arc
   new <method> <path>         add a route to app.arc, scaffold its crate, sync the router
@@ -309,6 +311,27 @@ where
         ["dev", flags @ ..] => {
             let options = DevOptions::parse(flags, |name| std::env::var(name).ok())?;
             dev(&workspace()?, &options, out)
+        }
+        ["functions", flags @ ..] => {
+            let manifest = workspace()?.manifest()?;
+            let http: Vec<String> = manifest.http.iter().map(|r| r.handler_name()).collect();
+            let functions = match flags {
+                [] => manifest.functions(),
+                ["--http"] => http,
+                ["--ws"] => manifest
+                    .functions()
+                    .into_iter()
+                    .filter(|f| !http.contains(f))
+                    .collect(),
+                _ => {
+                    return Err(Error::Usage(
+                        "functions takes --http or --ws, or nothing for both".into(),
+                    ));
+                }
+            };
+            functions
+                .iter()
+                .try_for_each(|function| print(out, function))
         }
         ["check"] => {
             let drift = check(&workspace()?)?;

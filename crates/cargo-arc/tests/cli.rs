@@ -109,6 +109,42 @@ fn refused(dir: &Path, args: &[&str]) -> String {
     run.stderr
 }
 
+// --- functions -----------------------------------------------------------------------------
+
+#[test]
+fn functions_lists_this_apps_binaries_for_scripts() {
+    let dir = copy_of_repo();
+    let lines = |args: &[&str]| {
+        let run = cargo_arc(dir.path(), args);
+        assert!(run.ok, "{args:?}: {}", run.stderr);
+        run.stdout.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines(&["functions"]),
+        [
+            "get-index",
+            "post-count",
+            "post-reset",
+            "ws-connect",
+            "ws-disconnect",
+            "ws-default"
+        ]
+    );
+    assert_eq!(
+        lines(&["functions", "--http"]),
+        ["get-index", "post-count", "post-reset"]
+    );
+    assert_eq!(
+        lines(&["functions", "--ws"]),
+        ["ws-connect", "ws-disconnect", "ws-default"]
+    );
+    let stderr = refused(dir.path(), &["functions", "--all"]);
+    assert!(
+        stderr.contains("functions takes --http or --ws"),
+        "{stderr}"
+    );
+}
+
 // --- check ---------------------------------------------------------------------------------
 
 #[test]

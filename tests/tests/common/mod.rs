@@ -32,15 +32,6 @@ pub(crate) const TEST_SECRET: &str = "e2e-only-secret-not-for-use-0123456789abcd
 /// The first request may wait on `cargo run` compiling a route.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
-#[allow(dead_code, reason = "scaffold.rs starts a copy of the app instead")]
-const ROUTES: [&str; 6] = [
-    "get-index",
-    "post-count",
-    "post-reset",
-    "ws-connect",
-    "ws-disconnect",
-    "ws-default",
-];
 
 /// The example app served by `cargo lambda watch`, with its WebSocket gateway, stopped with
 /// everything it started on drop.
@@ -370,7 +361,11 @@ fn build_routes() {
     static BUILT: Once = Once::new();
     BUILT.call_once(|| {
         let mut args = vec!["--bin", "arc-ws-gateway"];
-        for route in ROUTES {
+        let routes = cargo_arc::Workspace::find(workspace_root())
+            .and_then(|workspace| workspace.manifest())
+            .expect("this repository's app.arc")
+            .functions();
+        for route in &routes {
             args.extend(["--bin", route]);
         }
         cargo_build(&args);

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use arc_manifest::{KeyType, Manifest, Table, ws_function, ws_routes};
+use arc_manifest::{KeyType, Manifest, Table};
 use arc_ws_gateway::Routes;
 use arc_ws_gateway::config::Command as GatewayCommand;
 use serde_json::json;
@@ -162,10 +162,9 @@ pub struct Plan {
 ///
 /// See [`Plan`].
 pub fn plan(manifest: &Manifest, options: &DevOptions) -> Result<Plan, Error> {
-    let mut functions: Vec<String> = manifest.http.iter().map(|r| r.handler_name()).collect();
+    let functions = manifest.functions();
     let mut env = BTreeMap::from([("ARC_ENV", "testing".to_owned())]);
-    if let Some(custom) = &manifest.ws {
-        functions.extend(ws_routes(custom).iter().map(|route| ws_function(route)));
+    if manifest.ws.is_some() {
         env.insert("ARC_WSS_URL", format!("ws://localhost:{}", options.ws_port));
     }
     let physical = |table: &Table| format!("{}-{}", manifest.app, table.name);

@@ -118,12 +118,15 @@ impl fmt::Display for SameSite {
     }
 }
 
-/// Everything the session layer needs, read once at cold start.
+/// Everything the session layer needs, read once at cold start. The guide's Configuration
+/// chapter (`docs/11-configuration.md` in the repository) says more of each; a test keeps both
+/// tables to what this module reads.
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `SESSION_TABLE_NAME` (alias `ARC_SESSION_TABLE_NAME`) | `jwe` or unset: sealed cookie; else a DynamoDB table | sealed cookie |
 /// | `ARC_APP_SECRET` | keys the cookie seal and the DynamoDB cookie signature | required, but for the development secret in `testing` |
+/// | `ARC_APP_SECRET_ARN` | instead of `ARC_APP_SECRET`: a Secrets Manager secret read by [`Config::load`] at cold start | none |
 /// | `ARC_APP_SECRET_PREVIOUS` | older secrets, comma-separated, that still open cookies | none |
 /// | `ARC_ENV` | `testing`, `staging` or `production` | unset: treated as `production` |
 /// | `ARC_SESSION_TTL` (alias `SESSION_TTL`, as Architect sets it) | idle lifetime in seconds | 604800 |

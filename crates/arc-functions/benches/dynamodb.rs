@@ -35,7 +35,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 // The integration tests' DynamoDB helpers (the session table, a cookie's item id).
-#[path = "../tests/support/dynamodb.rs"]
+#[path = "../tests/suite/support/dynamodb.rs"]
 mod support;
 
 const SECRET: &str = "benchmark secret: at least thirty-two bytes long";

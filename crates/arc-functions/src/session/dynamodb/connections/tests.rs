@@ -7,7 +7,7 @@ use crate::keys::Keyring;
 use crate::session::provider::Lifetime;
 
 // The integration tests' DynamoDB helpers: the session table as Architect declares it.
-#[path = "../../../../tests/support/dynamodb.rs"]
+#[path = "../../../../tests/suite/support/dynamodb.rs"]
 mod support;
 
 /// A provider on a fresh table of the local DynamoDB `scripts/test` starts, and the raw

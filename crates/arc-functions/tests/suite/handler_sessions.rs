@@ -12,9 +12,7 @@ use std::sync::Arc;
 use arc_functions::http::{self, Handler, Request, Response};
 use serde_json::{Value, json};
 
-mod support;
-
-use support::http::{
+use crate::support::http::{
     FUNCTION_URL, SECRET, V1, V2, V2_BARE_COOKIES, default_store, event, header, session_pair,
     set_cookies, store, text,
 };

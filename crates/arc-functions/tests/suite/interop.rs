@@ -123,7 +123,7 @@ async fn counter(req: Request) -> http::Result<Response> {
 
 fn with_cookie(cookie: &str) -> lambda_http::Request {
     let mut value: Value =
-        serde_json::from_str(include_str!("fixtures/apigw_v2_request.json")).expect("fixture");
+        serde_json::from_str(include_str!("../fixtures/apigw_v2_request.json")).expect("fixture");
     value["cookies"] = json!([cookie]);
     lambda_http::request::from_str(&value.to_string()).expect("event")
 }

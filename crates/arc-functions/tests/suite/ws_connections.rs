@@ -11,14 +11,12 @@ use std::sync::Arc;
 use arc_functions::ws::{self, EventType, Handler, Request, Response};
 use serde_json::{Value, json};
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::ws::{
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::ws::{
     DISCONNECT, MESSAGE, connect_with, connections_of, cookie_for, dynamodb_store, echo, event, on,
     replied, reply_of, session_of,
 };
-use support::{capture_logs, logged};
+use crate::support::{capture_logs, logged};
 
 /// Counts over the socket, as the example's `ws-default` does.
 async fn count_over_socket(req: Request) -> ws::Result<Response> {

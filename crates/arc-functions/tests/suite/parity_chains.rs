@@ -7,10 +7,8 @@ use arc_functions::http::{self, Flow, Request, Response};
 use lambda_http::http::header::LOCATION;
 use serde_json::{Value, json};
 
-mod support;
-
-use support::http::{V2, app, event, header, session_pair, set_cookies, text};
-use support::{capture_logs, logged};
+use crate::support::http::{V2, app, event, header, session_pair, set_cookies, text};
+use crate::support::{capture_logs, logged};
 
 /// A v2 event carrying `cookie`.
 fn with_cookie(cookie: &str) -> lambda_http::Request {

@@ -11,14 +11,15 @@ use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::SET_COOKIE;
 use serde_json::Value;
 
-pub(crate) const V2: &str = include_str!("../fixtures/apigw_v2_request.json");
+pub(crate) const V2: &str = include_str!("../../fixtures/apigw_v2_request.json");
 pub(crate) const V2_BARE_COOKIES: &str =
-    include_str!("../fixtures/apigw_v2_bare_cookies_request.json");
-pub(crate) const V2_SAM_LOCAL: &str = include_str!("../fixtures/apigw_v2_sam_local_request.json");
-pub(crate) const V1: &str = include_str!("../fixtures/apigw_v1_request.json");
-pub(crate) const V1_MULTI: &str = include_str!("../fixtures/apigw_v1_multi_value_request.json");
-pub(crate) const FUNCTION_URL: &str = include_str!("../fixtures/function_url_request.json");
-pub(crate) const ALB: &str = include_str!("../fixtures/alb_request.json");
+    include_str!("../../fixtures/apigw_v2_bare_cookies_request.json");
+pub(crate) const V2_SAM_LOCAL: &str =
+    include_str!("../../fixtures/apigw_v2_sam_local_request.json");
+pub(crate) const V1: &str = include_str!("../../fixtures/apigw_v1_request.json");
+pub(crate) const V1_MULTI: &str = include_str!("../../fixtures/apigw_v1_multi_value_request.json");
+pub(crate) const FUNCTION_URL: &str = include_str!("../../fixtures/function_url_request.json");
+pub(crate) const ALB: &str = include_str!("../../fixtures/alb_request.json");
 
 /// The secret [`config`] gives, unless the test names another.
 pub(crate) const SECRET: &str = "integration-test secret of 32+ bytes";

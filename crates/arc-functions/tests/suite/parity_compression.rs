@@ -12,9 +12,7 @@ use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{CONTENT_ENCODING, VARY};
 use serde_json::json;
 
-mod support;
-
-use support::http::{ALB, FUNCTION_URL, V1, V1_MULTI, V2, app, event, header, text};
+use crate::support::http::{ALB, FUNCTION_URL, V1, V1_MULTI, V2, app, event, header, text};
 
 /// 4 KB of HTML: text-like and above the threshold.
 fn big_page() -> String {

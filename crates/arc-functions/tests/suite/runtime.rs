@@ -18,8 +18,8 @@ use arc_functions::session::SessionStore;
 use arc_functions::ws;
 use serde_json::Value;
 
-const HTTP_EVENT: &str = include_str!("fixtures/apigw_v2_request.json");
-const WS_EVENT: &str = include_str!("fixtures/websocket_message_request.json");
+const HTTP_EVENT: &str = include_str!("../fixtures/apigw_v2_request.json");
+const WS_EVENT: &str = include_str!("../fixtures/websocket_message_request.json");
 
 fn store() -> Arc<SessionStore> {
     let config = Config::from_vars([("ARC_ENV", "testing")]).expect("config");
@@ -109,7 +109,12 @@ async fn runtime_api(events: &[&str]) -> RuntimeApi {
 async fn child(name: &str, api: &RuntimeApi) -> Output {
     let mut command = Command::new(std::env::current_exe().expect("this test binary"));
     command
-        .args([name, "--exact", "--ignored", "--nocapture"])
+        .args([
+            &crate::support::test_name(module_path!(), name),
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "runtime-test")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

@@ -6,7 +6,7 @@
 //!
 //! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and the AWS
 //! variables; without it these tests print that they skipped. Sends go to a stand-in
-//! management API on loopback (`support::ws::management_api`) that answers 200, or 410
+//! management API on loopback (`crate::support::ws::management_api`) that answers 200, or 410
 //! `GoneException` for the ids it is told are gone: the emulator's own tests and the
 //! end-to-end tests in `tests/` cover the real emulator.
 
@@ -16,15 +16,13 @@ use arc_functions::http::{self, Handler as HttpHandler};
 use arc_functions::ws::{self, EventType, Handler, Request, Response};
 use serde_json::{Value, json};
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::http::config;
-use support::ws::{
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::http::config;
+use crate::support::ws::{
     MESSAGE, call, calls_of, connect_with, connections_of, cookie_for, dynamodb_store, echo, event,
     handler_via, management_api, on, replied, reply_of, session_of,
 };
-use support::{capture_logs, logged};
+use crate::support::{capture_logs, logged};
 
 // ---------------------------------------------------------------------------------------------
 // Pushing and sending
@@ -59,7 +57,7 @@ async fn dynamodb_push_reaches_every_connection_of_the_session_and_forgets_gone_
     let wss_url = api.url.replace("http://", "ws://");
     let config = config(&[("SESSION_TABLE_NAME", &table), ("ARC_WSS_URL", &wss_url)]);
     let http = HttpHandler::with_store(Arc::clone(&store), count).with_config(&config);
-    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+    let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
         e["cookies"] = json!([cookie]);
     });
     let reply: Value =
@@ -168,7 +166,7 @@ async fn dynamodb_a_failed_push_never_fails_the_click_and_push_now_reports_it() 
     }
     let wss_url = api.url.replace("http://", "ws://");
     let config = config(&[("SESSION_TABLE_NAME", &table), ("ARC_WSS_URL", &wss_url)]);
-    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+    let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
         e["cookies"] = json!([cookie]);
     });
 
@@ -379,7 +377,7 @@ async fn dynamodb_after_regenerate_or_destroy_the_old_sessions_sockets_are_close
             ("SESSION_TABLE_NAME", &table),
             ("ARC_WSS_URL", &wss_url),
         ]));
-        let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
             e["cookies"] = json!([cookie]);
             e["rawQueryString"] = json!(format!("action={action}"));
             e["queryStringParameters"] = json!({ "action": action });

@@ -5,7 +5,7 @@
 //!
 //! Needs nothing outside, but the closing test: it signs its calls with the AWS environment
 //! `scripts/test` sets with `ARC_TEST_DYNAMODB=1`, and without it prints that it skipped. Its
-//! calls go to a stand-in management API on loopback (`support::ws::management_api`).
+//! calls go to a stand-in management API on loopback (`crate::support::ws::management_api`).
 
 use std::sync::Arc;
 
@@ -14,40 +14,44 @@ use arc_functions::http::{self, Handler as HttpHandler};
 use arc_functions::ws::{self, EventType, Handler, Request, Response};
 use serde_json::{Value, json};
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::http::{SECRET, config};
-use support::ws::{
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::http::{SECRET, config};
+use crate::support::ws::{
     CONNECT, CONNECT_WITHOUT_METHOD, DISCONNECT, MESSAGE, connect_with, cookie_for, cookie_store,
     echo, event, management_api, on, replied, reply_of,
 };
 
 const HTTP_FIXTURES: [(&str, &str); 9] = [
-    ("apigw_v2", include_str!("fixtures/apigw_v2_request.json")),
+    (
+        "apigw_v2",
+        include_str!("../fixtures/apigw_v2_request.json"),
+    ),
     (
         "apigw_v2_minimal",
-        include_str!("fixtures/apigw_v2_minimal_request.json"),
+        include_str!("../fixtures/apigw_v2_minimal_request.json"),
     ),
     (
         "apigw_v2_sam_local",
-        include_str!("fixtures/apigw_v2_sam_local_request.json"),
+        include_str!("../fixtures/apigw_v2_sam_local_request.json"),
     ),
-    ("apigw_v1", include_str!("fixtures/apigw_v1_request.json")),
+    (
+        "apigw_v1",
+        include_str!("../fixtures/apigw_v1_request.json"),
+    ),
     (
         "apigw_v1_multi",
-        include_str!("fixtures/apigw_v1_multi_value_request.json"),
+        include_str!("../fixtures/apigw_v1_multi_value_request.json"),
     ),
     (
         "function_url",
-        include_str!("fixtures/function_url_request.json"),
+        include_str!("../fixtures/function_url_request.json"),
     ),
-    ("alb", include_str!("fixtures/alb_request.json")),
+    ("alb", include_str!("../fixtures/alb_request.json")),
     (
         "alb_multi",
-        include_str!("fixtures/alb_multi_value_request.json"),
+        include_str!("../fixtures/alb_multi_value_request.json"),
     ),
-    ("sqs", include_str!("fixtures/sqs_event.json")),
+    ("sqs", include_str!("../fixtures/sqs_event.json")),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -16,9 +16,7 @@ use arc_functions::throttle::{Admission, Attempt, Key, Rule, Throttle};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-mod support;
-
-use support::dynamodb::{Calls, dynamodb_available};
+use crate::support::dynamodb::{Calls, dynamodb_available};
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
@@ -53,7 +51,7 @@ async fn env() -> Env {
             .interceptor(calls.clone())
             .build(),
     );
-    support::dynamodb::create_session_table(&client, &table).await;
+    crate::support::dynamodb::create_session_table(&client, &table).await;
     calls.take();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -430,7 +428,7 @@ async fn the_axum_layer_readies_its_route_before_calling_it() {
     }
     let env = env().await;
     let throttle = env.throttle(Rule::default().attempts(5));
-    let route = support::MustBeReady::new(post(counted));
+    let route = crate::support::MustBeReady::new(post(counted));
     let app: Router =
         Router::new().route_service("/login", ThrottleLayer::new(throttle, "user").layer(route));
     for n in 1..=2 {
@@ -499,7 +497,7 @@ async fn a_failed_write_is_an_error_not_a_race_lost() {
     let env = env().await;
     let failing = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)
-            .interceptor(support::dynamodb::Fail("PutItem"))
+            .interceptor(crate::support::dynamodb::Fail("PutItem"))
             .interceptor(env.calls.clone())
             .build(),
     );

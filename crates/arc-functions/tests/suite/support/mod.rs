@@ -101,3 +101,12 @@ where
         self.inner.call(request)
     }
 }
+
+/// The name the test harness gives `test` of the module at `module_path` (from `module_path!()`):
+/// the path without this binary's crate name, to run that one test again in a child process.
+pub(crate) fn test_name(module_path: &str, test: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_owned(),
+    }
+}

@@ -15,11 +15,9 @@ use arc_functions::http::{self, Handler, Request, Response};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::http::{SECRET, text};
-use support::stores::{Env, Provider, call, env, event, idx, n};
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::http::{SECRET, text};
+use crate::support::stores::{Env, Provider, call, env, event, idx, n};
 
 #[tokio::test]
 async fn dynamodb_calls_per_request() {

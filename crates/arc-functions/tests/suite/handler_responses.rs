@@ -12,9 +12,7 @@ use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use serde_json::json;
 
-mod support;
-
-use support::http::{V2, default_store, event, header, set_cookies, text};
+use crate::support::http::{V2, default_store, event, header, set_cookies, text};
 
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
 

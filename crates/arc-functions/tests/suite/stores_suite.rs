@@ -16,11 +16,9 @@ use arc_functions::http::Handler;
 use arc_functions::http::session::SessionStore;
 use lambda_http::http::header::SET_COOKIE;
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::http::SECRET;
-use support::stores::{Env, Provider, call, env, event, idx, n, route};
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::http::SECRET;
+use crate::support::stores::{Env, Provider, call, env, event, idx, n, route};
 
 const OLD_SECRET: &str = "the previous secret: 32 bytes or more";
 

@@ -5,8 +5,6 @@
 
 use std::process::Command;
 
-mod support;
-
 use arc_functions::config::Config;
 use arc_functions::http::session::{self, Error, Session, SessionStore};
 
@@ -20,7 +18,11 @@ fn in_child(test: &str, vars: &[(&str, &str)]) -> bool {
         return true;
     }
     let out = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([test, "--exact", "--test-threads=1"])
+        .args([
+            &crate::support::test_name(module_path!(), test),
+            "--exact",
+            "--test-threads=1",
+        ])
         .env_clear()
         .env(CHILD, "1")
         .envs(vars.iter().copied())
@@ -123,11 +125,11 @@ fn async_handler_keeps_the_subscriber_the_program_installed() {
     ) {
         return;
     }
-    let (buffer, subscriber) = support::buffered_subscriber();
+    let (buffer, subscriber) = crate::support::buffered_subscriber();
     tracing::subscriber::set_global_default(subscriber).expect("the first subscriber");
     // Installing a second global subscriber would panic here.
     let _handler = arc_functions::http::async_handler(hello);
-    let log = support::logged(&buffer);
+    let log = crate::support::logged(&buffer);
     assert!(
         log.contains("public development secret"),
         "the program's subscriber got: {log}"

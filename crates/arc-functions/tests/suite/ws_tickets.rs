@@ -6,7 +6,7 @@
 //!
 //! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and the AWS
 //! variables; without it these tests print that they skipped. The foreign-origin test's pushes
-//! go to a stand-in management API on loopback (`support::ws::management_api`).
+//! go to a stand-in management API on loopback (`crate::support::ws::management_api`).
 
 use std::sync::Arc;
 
@@ -15,15 +15,13 @@ use arc_functions::http::{self, Handler as HttpHandler};
 use arc_functions::ws::Handler;
 use serde_json::{Value, json};
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
-use support::http::config;
-use support::ws::{
+use crate::support::dynamodb::dynamodb_available;
+use crate::support::http::config;
+use crate::support::ws::{
     SOCKET_ORIGIN, call, calls_of, connect_from, connections_of, cookie_for, cookie_store,
     dynamodb_store, echo, event, handler_via, management_api, replied, reply_of, session_of,
 };
-use support::{capture_logs, logged};
+use crate::support::{capture_logs, logged};
 
 const PAGE_ORIGIN: &str = "https://app.example.com";
 
@@ -38,7 +36,7 @@ async fn ticket_for(store: &Arc<SessionStore>, table: &str, cookie: &str) -> (St
         ("ARC_WSS_URL", "wss://ws.example.com/production"),
     ]);
     let http = HttpHandler::with_store(Arc::clone(store), page).with_config(&config);
-    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+    let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
         e["cookies"] = json!([cookie]);
         e["headers"]["host"] = json!("app.example.com");
         e["headers"]["x-forwarded-proto"] = json!("https");
@@ -178,7 +176,7 @@ async fn dynamodb_a_session_this_request_ends_gets_no_ticket() {
     ]);
     let http = HttpHandler::with_store(Arc::clone(&store), page).with_config(&config);
     for (then, ticket) in [("keep", true), ("regenerate", false), ("destroy", false)] {
-        let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+        let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
             e["cookies"] = json!([cookie]);
             e["headers"]["host"] = json!("app.example.com");
             e["rawQueryString"] = json!(format!("then={then}"));
@@ -310,7 +308,7 @@ async fn dynamodb_a_foreign_origin_with_a_valid_cookie_is_never_tied_nor_pushed_
         ("SESSION_TABLE_NAME", &table),
         ("ARC_WSS_URL", &wss_url),
     ]));
-    let request = event(include_str!("fixtures/apigw_v2_request.json"), |e| {
+    let request = event(include_str!("../fixtures/apigw_v2_request.json"), |e| {
         e["cookies"] = json!([cookie]);
     });
     http.invoke(&request).await.expect("served");

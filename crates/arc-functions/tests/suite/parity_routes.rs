@@ -14,9 +14,9 @@ use base64::Engine;
 use lambda_http::http::header::LOCATION;
 use serde_json::{Value, json};
 
-mod support;
-
-use support::http::{ALB, FUNCTION_URL, V1, V1_MULTI, V2, V2_SAM_LOCAL, app, event, header, text};
+use crate::support::http::{
+    ALB, FUNCTION_URL, V1, V1_MULTI, V2, V2_SAM_LOCAL, app, event, header, text,
+};
 
 // ---------------------------------------------------------------------------------------------
 // url()
@@ -145,7 +145,7 @@ fn the_free_url_follows_architect_in_each_environment() {
         let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
             .args([
                 "--exact",
-                "free_url_child",
+                &crate::support::test_name(module_path!(), "free_url_child"),
                 "--nocapture",
                 "--test-threads=1",
             ])

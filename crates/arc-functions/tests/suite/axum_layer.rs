@@ -19,9 +19,7 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use serde_json::json;
 
-mod support;
-
-use support::dynamodb::dynamodb_available;
+use crate::support::dynamodb::dynamodb_available;
 
 const SECRET: &str = "axum-suite secret: 32 bytes or more";
 
@@ -48,7 +46,7 @@ async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
         );
         let shared = aws_config::load_from_env().await;
         let client = aws_sdk_dynamodb::Client::new(&shared);
-        support::dynamodb::create_session_table(&client, &table).await;
+        crate::support::dynamodb::create_session_table(&client, &table).await;
         vars.push(("SESSION_TABLE_NAME".to_owned(), table));
         let config = Config::from_vars(vars).expect("config");
         return Some(Arc::new(
@@ -457,7 +455,7 @@ async fn the_layer_readies_what_it_wraps_before_calling_it() {
     let Some(store) = store(Mode::Cookie).await else {
         return;
     };
-    let routes = support::MustBeReady::new(Router::new().route("/count", post(count)));
+    let routes = crate::support::MustBeReady::new(Router::new().route("/count", post(count)));
     let service = SessionLayer::new(Arc::clone(&store)).layer(routes);
     for _ in 0..2 {
         let r = TestRequest::post("/count")

@@ -11,9 +11,7 @@ use base64::Engine;
 use lambda_http::Body as LambdaBody;
 use serde_json::{Value, json};
 
-mod support;
-
-use support::http::{FUNCTION_URL, V1, V1_MULTI, V2, default_store, event, header, text};
+use crate::support::http::{FUNCTION_URL, V1, V1_MULTI, V2, default_store, event, header, text};
 
 /// Echoes the normalized request back as JSON, so tests can see what a handler sees.
 async fn echo(req: Request) -> http::Result<Response> {

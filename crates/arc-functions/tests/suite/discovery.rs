@@ -208,7 +208,10 @@ fn an_unreachable_ssm_stops_the_start_with_what_to_check() {
     let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
         .args([
             "--exact",
-            "an_unreachable_ssm_stops_the_start_with_what_to_check",
+            &crate::support::test_name(
+                module_path!(),
+                "an_unreachable_ssm_stops_the_start_with_what_to_check",
+            ),
         ])
         .env(CHILD, "1")
         .env("AWS_ENDPOINT_URL_SSM", format!("http://{closed}"))

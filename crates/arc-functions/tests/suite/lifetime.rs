@@ -18,9 +18,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
-mod support;
-
-use support::dynamodb::{Calls, dynamodb_available};
+use crate::support::dynamodb::{Calls, dynamodb_available};
 
 const SECRET: &str = "lifetime-suite secret: 32 bytes or more";
 
@@ -75,7 +73,7 @@ async fn env(mode: Mode, ttl: u64, max_age: Option<u64>) -> Env {
                 .interceptor(calls.clone())
                 .build();
             let client = Client::from_conf(sdk);
-            support::dynamodb::create_session_table(&client, &table).await;
+            crate::support::dynamodb::create_session_table(&client, &table).await;
             calls.take();
             let config = Config::from_vars(vars).expect("config");
             let store = SessionStore::with_dynamodb_client(&config, client.clone()).expect("mode");
@@ -142,7 +140,7 @@ fn user(response: &TestResponse) -> Option<String> {
 
 async fn item_attribute(env: &Env, cookie: &str, name: &str) -> Option<AttributeValue> {
     let (client, table) = env.client.as_ref()?;
-    let id = support::dynamodb::item_id(cookie);
+    let id = crate::support::dynamodb::item_id(cookie);
     let item = client
         .get_item()
         .table_name(table)
@@ -450,7 +448,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
 
     // The item is deleted while the request runs (a sign-out elsewhere).
-    let id = support::dynamodb::item_id(&cookie);
+    let id = crate::support::dynamodb::item_id(&cookie);
     let deleting = Handler::with_store(Arc::clone(&env.store), move |req: Request| {
         let (client, table, id) = (client.clone(), table.clone(), id.clone());
         async move {
@@ -465,7 +463,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
             ))
         }
     });
-    let (logs, guard) = support::capture_logs();
+    let (logs, guard) = crate::support::capture_logs();
     let r = TestRequest::get("/")
         .cookie(&cookie)
         .send(&deleting)
@@ -477,9 +475,9 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
         "an ended session is not renewed"
     );
     assert!(
-        !support::logged(&logs).contains("renewing the session failed"),
+        !crate::support::logged(&logs).contains("renewing the session failed"),
         "an ended session is no fault: {}",
-        support::logged(&logs)
+        crate::support::logged(&logs)
     );
     drop(guard);
 
@@ -494,7 +492,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
         client
             .config()
             .to_builder()
-            .interceptor(support::dynamodb::Fail("UpdateItem"))
+            .interceptor(crate::support::dynamodb::Fail("UpdateItem"))
             .build(),
     );
     let config = Config::from_vars([
@@ -505,7 +503,7 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
     ])
     .expect("config");
     let store = SessionStore::with_dynamodb_client(&config, failing).expect("DynamoDB mode");
-    let (logs, _guard) = support::capture_logs();
+    let (logs, _guard) = crate::support::capture_logs();
     let r = TestRequest::get("/")
         .cookie(&cookie)
         .send(&Handler::with_store(Arc::new(store), route))
@@ -515,9 +513,9 @@ async fn a_renewal_that_cannot_happen_never_fails_the_page() {
     assert_eq!(user(&r).as_deref(), Some("ann"));
     assert!(r.session_cookie().is_none(), "not renewed");
     assert!(
-        support::logged(&logs).contains("renewing the session failed"),
+        crate::support::logged(&logs).contains("renewing the session failed"),
         "{}",
-        support::logged(&logs)
+        crate::support::logged(&logs)
     );
 }
 
@@ -539,7 +537,7 @@ async fn an_unknown_expiry_attribute_reads_as_the_default() {
             .await
             .session_cookie()
             .expect("cookie");
-        let id = support::dynamodb::item_id(&cookie);
+        let id = crate::support::dynamodb::item_id(&cookie);
         client
             .update_item()
             .table_name(&table)

@@ -18,12 +18,10 @@ use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, Request, Response};
 use serde_json::json;
 
-mod support;
-
-use support::dynamodb::{Calls, dynamodb_available};
-use support::http::{SECRET, text};
-use support::stores::{Env, Provider, call, env, event, idx, n, sdk_client, unique_table};
-use support::{capture_logs, logged};
+use crate::support::dynamodb::{Calls, dynamodb_available};
+use crate::support::http::{SECRET, text};
+use crate::support::stores::{Env, Provider, call, env, event, idx, n, sdk_client, unique_table};
+use crate::support::{capture_logs, logged};
 
 // ---------------------------------------------------------------------------------------------
 // Faults: the client gets a generic 5xx, the log gets the cause, nobody gets a new cookie.

@@ -14,11 +14,12 @@ use serde_json::{Value, json};
 
 use super::http::config;
 
-pub(crate) const CONNECT: &str = include_str!("../fixtures/websocket_connect_request.json");
+pub(crate) const CONNECT: &str = include_str!("../../fixtures/websocket_connect_request.json");
 pub(crate) const CONNECT_WITHOUT_METHOD: &str =
-    include_str!("../fixtures/websocket_connect_without_method_request.json");
-pub(crate) const DISCONNECT: &str = include_str!("../fixtures/websocket_disconnect_request.json");
-pub(crate) const MESSAGE: &str = include_str!("../fixtures/websocket_message_request.json");
+    include_str!("../../fixtures/websocket_connect_without_method_request.json");
+pub(crate) const DISCONNECT: &str =
+    include_str!("../../fixtures/websocket_disconnect_request.json");
+pub(crate) const MESSAGE: &str = include_str!("../../fixtures/websocket_message_request.json");
 
 /// A sealed-cookie store of [`config`]`(&[])`.
 pub(crate) fn cookie_store() -> Arc<SessionStore> {

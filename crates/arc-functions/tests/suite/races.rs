@@ -10,11 +10,10 @@
 //! Against dynalite (`scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1`), but the deadline
 //! test, whose DynamoDB is a socket that never answers.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::dynamodb::{Calls, LoseAnswer, dynamodb_available};
 use arc_functions::config::Config;
 use arc_functions::http::session::{Error, Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
@@ -23,7 +22,6 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
 use serde_json::json;
-use support::dynamodb::{Calls, LoseAnswer, dynamodb_available};
 
 const SECRET: &str = "races test secret of 32+ bytes!!";
 
@@ -45,7 +43,7 @@ async fn dynamo(name: &str, extra: Option<LoseAnswer>) -> Dynamo {
     }
     let client = Client::from_conf(sdk.build());
     let table = format!("races-{name}-{}", std::process::id());
-    support::dynamodb::create_session_table(&client, &table).await;
+    crate::support::dynamodb::create_session_table(&client, &table).await;
     calls.take();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -129,7 +127,7 @@ async fn a_session_written_without_a_version_is_guarded_all_the_same() {
         .table_name(&d.table)
         .key(
             "_idx",
-            AttributeValue::S(support::dynamodb::item_id(&cookie)),
+            AttributeValue::S(crate::support::dynamodb::item_id(&cookie)),
         )
         .update_expression("REMOVE #v")
         .expression_attribute_names("#v", "_v")
@@ -214,7 +212,7 @@ async fn the_handler_answers_the_loser_409_and_saves_nothing_of_it() {
     let d = dynamo("handler", None).await;
     let cookie = started(&d.store, 1).await;
     let pair = cookie.split(';').next().expect("pair").to_owned();
-    let (logs, _guard) = support::capture_logs();
+    let (logs, _guard) = crate::support::capture_logs();
     let handler = Handler::with_store(
         Arc::clone(&d.store),
         counter(Arc::new(tokio::sync::Barrier::new(2))),
@@ -250,9 +248,9 @@ async fn the_handler_answers_the_loser_409_and_saves_nothing_of_it() {
     let now = won.session(&d.store).await.expect("read");
     assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
     assert!(
-        support::logged(&logs).contains("writing the session refused"),
+        crate::support::logged(&logs).contains("writing the session refused"),
         "{}",
-        support::logged(&logs)
+        crate::support::logged(&logs)
     );
 }
 
@@ -384,7 +382,7 @@ async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
         value.to_string()
     };
     let connect = event(
-        include_str!("fixtures/websocket_connect_without_method_request.json"),
+        include_str!("../fixtures/websocket_connect_without_method_request.json"),
         &|e| {
             // As a browser sends it from a page of the socket's own origin.
             let origin = "https://asdfasdf.execute-api.us-west-2.amazonaws.com";
@@ -398,7 +396,7 @@ async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
         serde_json::from_str(&handler.invoke(&connect).await.expect("connect")).expect("JSON");
     assert_eq!(reply["statusCode"], 200, "{reply}");
     let message = event(
-        include_str!("fixtures/websocket_message_request.json"),
+        include_str!("../fixtures/websocket_message_request.json"),
         &|_| {},
     );
     let (a, b) = tokio::join!(handler.invoke(&message), handler.invoke(&message));
@@ -454,7 +452,7 @@ async fn a_dynamodb_that_never_answers_is_a_503_before_the_deadline_with_the_cau
     let handler = Handler::with_store(Arc::new(store), |_req: Request| async {
         Ok::<_, http::Error>(Response::text("never reached"))
     });
-    let (logs, _guard) = support::capture_logs();
+    let (logs, _guard) = crate::support::capture_logs();
     let event = TestRequest::get("/")
         .cookie(&format!("_idx={signed}"))
         .event();
@@ -477,7 +475,7 @@ async fn a_dynamodb_that_never_answers_is_a_503_before_the_deadline_with_the_cau
         "answered {took:?} after the event came, past its {timeout:?} deadline"
     );
     assert_eq!(calls.names(), ["GetItem"], "the read was attempted");
-    let logged = support::logged(&logs);
+    let logged = crate::support::logged(&logs);
     assert!(
         logged.contains("reading the session failed") && logged.contains("remaining time"),
         "{logged}"

@@ -17,7 +17,7 @@ use tungstenite::client::IntoClientRequest as _;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, http::HeaderValue};
 
-use common::{Dev, agent, body, running_in, workspace_root};
+use common::{Dev, agent, body, cargo_arc, running_in, workspace_root};
 
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -143,4 +143,30 @@ fn the_scripts_pin_the_versions_cargo_arc_dev_installs() {
             "scripts/lib.sh pins another {name} than cargo arc dev's {version}"
         );
     }
+}
+
+/// Something else on the HTTP port would answer for watch, which neither says nor fails when it
+/// cannot listen: `cargo arc dev` refuses before it starts anything.
+#[test]
+fn a_taken_port_is_refused_before_anything_starts() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let output = std::process::Command::new(cargo_arc())
+        .args(["dev", "--port", &port, "--ws-port", "1"])
+        .current_dir(workspace_root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cargo arc dev runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cargo lambda watch: cannot listen on 127.0.0.1:{port}"
+        )) && stderr.contains("--port"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("open http"),
+        "it said where the app is"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::{
     fs::File,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
     sync::Once,
     thread,
@@ -31,9 +31,7 @@ impl Dev {
     /// Starts `cargo arc dev` with `args` in `root` and waits until it says where the app is;
     /// its output goes to `target/tmp/dev-<label>.log`.
     pub(crate) fn start(root: &Path, target: Option<&Path>, args: &[&str], label: &str) -> Self {
-        static BUILT: Once = Once::new();
-        BUILT.call_once(|| cargo_build(&["-p", "cargo-arc", "--bin", "cargo-arc"]));
-        let mut command = Command::new(target_dir().join("debug").join("cargo-arc"));
+        let mut command = Command::new(cargo_arc());
         command.arg("dev").args(args).current_dir(root);
         if let Some(target) = target {
             command.env("CARGO_TARGET_DIR", target);
@@ -94,4 +92,11 @@ impl Dev {
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+}
+
+/// The `cargo-arc` binary, built once per test run.
+pub(crate) fn cargo_arc() -> PathBuf {
+    static BUILT: Once = Once::new();
+    BUILT.call_once(|| cargo_build(&["-p", "cargo-arc", "--bin", "cargo-arc"]));
+    target_dir().join("debug").join("cargo-arc")
 }

@@ -22,7 +22,7 @@ mod dev;
 mod process;
 
 #[allow(unused_imports, reason = "dev.rs and init.rs only")]
-pub(crate) use dev::Dev;
+pub(crate) use dev::{Dev, cargo_arc};
 pub(crate) use process::ProcessTree;
 #[allow(unused_imports, reason = "dev.rs only")]
 pub(crate) use process::running_in;

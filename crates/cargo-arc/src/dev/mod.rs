@@ -238,6 +238,17 @@ pub fn dev(workspace: &Workspace, options: &DevOptions, out: &mut dyn Write) -> 
     }
     let manifest = workspace.manifest()?;
     let plan = plan(&manifest, options)?;
+    // watch neither says nor exits non-zero when its port is taken, and whatever holds the port
+    // would answer for it: find out first.
+    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port)).map_err(|error| {
+        Error::Service {
+            service: "cargo lambda watch",
+            reason: format!(
+                "cannot listen on 127.0.0.1:{}: {error} (pick another with --port or PORT)",
+                options.port
+            ),
+        }
+    })?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     tools::ensure_cargo_lambda(&cargo, &mut say)?;
     let tools_dir = workspace.root().join(".tools");

@@ -64,10 +64,8 @@ pub fn new_ws_route(workspace: &Workspace, route: &str) -> Result<Vec<NewRoute>,
 
     let line = (!WS_DEFAULT_ROUTES.contains(&route) && !declared.iter().any(|r| r == route))
         .then_some(route);
-    let new_arc = match (&manifest.ws, line) {
-        (Some(_), None) => arc_text.clone(),
-        _ => with_entry(&arc_text, "@ws", line),
-    };
+    // An existing `@ws` with no line to add comes back unchanged.
+    let new_arc = with_entry(&arc_text, "@ws", line);
     let new_manifest = parse_manifest(&workspace.arc_path(), &new_arc)?;
     // The asked route first, then every other `@ws` route still without a crate.
     let mut routes = vec![route.to_owned()];
@@ -197,6 +195,12 @@ mod tests {
             .expect("main.rs");
         assert!(
             main.contains("ws::start(ws::async_handler(connect))"),
+            "{main}"
+        );
+        let main = std::fs::read_to_string(dir.path().join("crates/ws-disconnect/src/main.rs"))
+            .expect("main.rs");
+        assert!(
+            main.contains("async fn disconnect(_req: Request)") && !main.contains("reply"),
             "{main}"
         );
     }

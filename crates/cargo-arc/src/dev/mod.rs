@@ -143,9 +143,9 @@ pub struct Plan {
     /// Every `@http` and `@ws` function, built before watch starts so that compile errors show
     /// at once and the first request does not wait on a build.
     pub functions: Vec<String>,
-    /// With `--dynamodb`, a DynamoDB CreateTable request body per `@tables` table, named
-    /// `<app>-<table>`.
-    pub tables: Vec<String>,
+    /// With `--dynamodb`, each `@tables` table's name, `<app>-<table>`, and the body of the
+    /// DynamoDB CreateTable request that makes it.
+    pub tables: Vec<(String, String)>,
     /// What every function gets in its environment.
     pub env: BTreeMap<&'static str, String>,
     /// Where the app's pages are.
@@ -174,7 +174,11 @@ pub fn plan(manifest: &Manifest, options: &DevOptions) -> Result<Plan, Error> {
         manifest
             .tables
             .iter()
-            .map(|table| create_table(&physical(table), table))
+            .map(|table| {
+                let name = physical(table);
+                let create = create_table(&name, table);
+                (name, create)
+            })
             .collect()
     } else {
         env.insert("SESSION_TABLE_NAME", "jwe".to_owned());
@@ -412,27 +416,23 @@ async fn serve(
     let mut where_ = vec![];
 
     if options.dynamodb {
+        let create: Vec<String> = plan.tables.iter().map(|(_, c)| c.clone()).collect();
         let (dynalite, port) = tokio::select! {
-            started = tools::start_dynalite(tools, &plan.tables) => started?,
+            started = tools::start_dynalite(tools, &create) => started?,
             () = signals.next() => return Ok(()),
         };
         started.dynalite = Some(dynalite);
         let endpoint = format!("http://127.0.0.1:{port}");
-        where_.push(format!(
-            "DynamoDB: {endpoint}, tables {}",
-            manifest
-                .tables
-                .iter()
-                .map(|t| format!("{}-{}", manifest.app, t.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        let names: Vec<&str> = plan.tables.iter().map(|(name, _)| name.as_str()).collect();
+        where_.push(format!("DynamoDB: {endpoint}, tables {}", names.join(", ")));
         env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), endpoint));
     }
 
-    if let Some(routes) = Routes::from_manifest(manifest) {
+    if let (Some(routes), Some(url)) =
+        (Routes::from_manifest(manifest), plan.env.get("ARC_WSS_URL"))
+    {
         start_gateway(root, routes, options, started).await?;
-        where_.push(format!("WebSockets: ws://localhost:{}", options.ws_port));
+        where_.push(format!("WebSockets: {url}"));
     }
 
     let mut watch = Command::new(cargo);

@@ -20,7 +20,11 @@ fn every_table_is_created_with_its_keys() {
     let tables: Vec<serde_json::Value> = plan
         .tables
         .iter()
-        .map(|t| serde_json::from_str(t).expect("JSON"))
+        .map(|(name, create)| {
+            let create: serde_json::Value = serde_json::from_str(create).expect("JSON");
+            assert_eq!(create["TableName"], name.as_str());
+            create
+        })
         .collect();
     assert_eq!(
         tables[0],

@@ -43,7 +43,7 @@ fn layer(c: &mut Criterion) {
         .expect("valid config");
     let store = Arc::new(SessionStore::new(&config));
     let session = json!({"user": "ann", "count": 41});
-    let session = arc_functions::session::Session::try_from(session).expect("an object");
+    let session = arc_functions::http::session::Session::try_from(session).expect("an object");
     let set_cookie = rt.block_on(store.write(&session)).expect("write");
     let mut event: Value = serde_json::from_str(V2).expect("fixture is JSON");
     event["rawPath"] = "/count".into();

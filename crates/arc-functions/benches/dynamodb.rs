@@ -116,11 +116,7 @@ fn roundtrip(c: &mut Criterion) {
 }
 
 async fn connect(req: ws::Request) -> ws::Result<ws::Response> {
-    Ok(ws::Response::status(if req.session.is_new() {
-        403
-    } else {
-        200
-    }))
+    Ok(ws::Response::new().status(if req.session.is_new() { 403 } else { 200 }))
 }
 
 /// A `$connect` event from a page of `origin`, with `ticket`.

@@ -69,8 +69,8 @@ pub(crate) struct Keyring {
 impl Keyring {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
-            keys: std::iter::once(&config.secret)
-                .chain(&config.previous_secrets)
+            keys: std::iter::once(&config.secrets.current)
+                .chain(&config.secrets.previous)
                 .map(Keys::derive)
                 .collect(),
         }

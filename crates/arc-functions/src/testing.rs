@@ -15,7 +15,7 @@
 //! use std::sync::Arc;
 //! use arc_functions::config::Config;
 //! use arc_functions::http::{self, Handler, Request, Response};
-//! use arc_functions::session::SessionStore;
+//! use arc_functions::http::session::SessionStore;
 //! use arc_functions::testing::TestRequest;
 //!
 //! async fn count(req: Request) -> http::Result<Response> {
@@ -317,7 +317,8 @@ impl TestRequest {
         B::Error: Into<Error>,
     {
         use http_body_util::BodyExt;
-        let request = lambda_http::request::from_str(&self.event())?;
+        // Read as production reads it ([`http::run`](crate::http::run), `axum::run`).
+        let (_, request) = crate::http::parse_event(&self.event())?;
         std::future::poll_fn(|cx| service.poll_ready(cx))
             .await
             .map_err(Into::into)?;

@@ -6,9 +6,9 @@ use arc_functions::ws::{self, Request, Response};
 
 async fn connect(req: Request) -> ws::Result<Response> {
     if req.session.is_new() {
-        return Ok(Response::status(403));
+        return Ok(Response::new().status(403));
     }
-    Ok(Response::ok())
+    Ok(Response::new())
 }
 
 fn main() -> Result<(), lambda_http::Error> {

@@ -6,10 +6,12 @@ use serde_json::json;
 
 async fn message(req: Request) -> ws::Result<Response> {
     if req.body.json().and_then(|b| b["action"].as_str()) != Some("count") {
-        return Ok(Response::status(400).reply(json!({ "error": "send {\"action\": \"count\"}" })));
+        return Ok(Response::new()
+            .status(400)
+            .reply(json!({ "error": "send {\"action\": \"count\"}" })));
     }
     let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
-    Ok(Response::ok()
+    Ok(Response::new()
         .session(json!({ "count": count }))
         .push(json!({ "count": count })))
 }

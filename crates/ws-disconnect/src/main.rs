@@ -3,7 +3,7 @@
 use arc_functions::ws::{self, Request, Response};
 
 async fn disconnect(_req: Request) -> ws::Result<Response> {
-    Ok(Response::ok())
+    Ok(Response::new())
 }
 
 fn main() -> Result<(), lambda_http::Error> {

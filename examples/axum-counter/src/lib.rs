@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 ///
 /// ```
 /// use std::sync::Arc;
-/// use arc_functions::{axum::SessionLayer, config::Config, session::SessionStore};
+/// use arc_functions::{axum::SessionLayer, config::Config, http::session::SessionStore};
 ///
 /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
 /// let app = example_axum_counter::app(SessionLayer::new(store));

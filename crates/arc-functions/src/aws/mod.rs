@@ -1,6 +1,6 @@
 //! The AWS SDK configuration of both clients: DynamoDB for sessions and the API Gateway
 //! management API for [`ws::send`](crate::ws::send). Each builds its own, once: the session
-//! store on first use or in [`SessionStore::prepare`](crate::session::SessionStore::prepare)
+//! store on first use or in [`SessionStore::prepare`](crate::http::session::SessionStore::prepare)
 //! during init, a WebSocket client on its first send to an API. Not shared, since they talk to
 //! different endpoints, so a shared connection pool would hold nothing of the other's.
 //!

@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::page;
 use crate::http::csrf;
-use crate::http::{GENERIC_500, Params};
 use crate::keys;
+use crate::runtime::{GENERIC_500, Params};
 use crate::session::{self, SessionStore};
 
 /// What the layer shares with the extractors of one request.
@@ -31,13 +31,19 @@ struct State {
 }
 
 impl Shared {
-    pub(crate) fn new(store: Arc<SessionStore>, mut session: session::Session) -> Self {
-        let flash = session.take_flash();
-        // Flash messages are read once: a session that had some is written back without.
-        let changed = !flash.is_empty();
+    /// `session` with its `flash` messages already taken out (the turn writes it back
+    /// without them when no handler changes it).
+    pub(crate) fn new(
+        store: Arc<SessionStore>,
+        session: session::Session,
+        flash: Map<String, Value>,
+    ) -> Self {
         Self {
             store,
-            state: Arc::new(Mutex::new(State { session, changed })),
+            state: Arc::new(Mutex::new(State {
+                session,
+                changed: false,
+            })),
             flash: Arc::new(flash),
         }
     }
@@ -91,7 +97,7 @@ impl IntoResponse for Rejection {
                 tracing::warn!(reason = %e, "request refused by the CSRF check");
                 page(StatusCode::FORBIDDEN, FORBIDDEN)
             }
-            Self::Form => page(StatusCode::BAD_REQUEST, crate::http::GENERIC_400),
+            Self::Form => page(StatusCode::BAD_REQUEST, crate::runtime::GENERIC_400),
         }
     }
 }

@@ -1,23 +1,21 @@
 //! [`SessionLayer`]: the session read before the router's handler and written after it.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum_core::response::Response;
-use futures_util::FutureExt;
 use lambda_http::http::header::{CACHE_CONTROL, SET_COOKIE};
 use lambda_http::http::{HeaderValue, Request, StatusCode};
 
 use super::extract::Shared;
 use super::{into_axum, page};
 use crate::deadline::Deadline;
-use crate::http::{
-    GENERIC_500, PRIVATE, conflict, failure, fault, panic_text, private_cache_control, renew,
-};
-use crate::session::{self, Outcome, SessionStore};
+use crate::http::{PRIVATE, private_cache_control};
+use crate::runtime::turn::{self, Turn, Via};
+use crate::runtime::{Fault, GENERIC_500, Process};
+use crate::session::{self, SessionStore};
 
 /// A tower layer that gives every request of an axum router its session: read once before
 /// the handler, written back after it only when a handler changed it. See the [module
@@ -28,7 +26,7 @@ use crate::session::{self, Outcome, SessionStore};
 /// ```
 /// use std::sync::Arc;
 /// use arc_functions::axum::{Session, SessionLayer};
-/// use arc_functions::{config::Config, session::SessionStore};
+/// use arc_functions::{config::Config, http::session::SessionStore};
 /// use axum::{Router, routing::get};
 ///
 /// async fn home(session: Session) -> String {
@@ -65,10 +63,10 @@ impl SessionLayer {
     /// use arc_functions::axum::SessionLayer;
     ///
     /// let app: axum::Router = axum::Router::new().layer(SessionLayer::from_env()?);
-    /// # Ok::<(), arc_functions::session::Error>(())
+    /// # Ok::<(), arc_functions::http::session::Error>(())
     /// ```
     pub fn from_env() -> Result<Self, session::Error> {
-        Ok(Self::new(SessionStore::global()?))
+        Ok(Self::new(Process::get().store()?))
     }
 
     /// The store this layer reads and writes sessions with: for [`SessionStore::prepare`] at
@@ -124,45 +122,37 @@ where
         // came with Lambda's context.
         let deadline = Deadline::of(&request);
         Box::pin(deadline.scope(async move {
-            let session = match store.read_headers(request.headers()).await {
+            let mut session = match store.read_headers(request.headers()).await {
                 Ok(session) => session,
-                Err(e) => return Ok(into_axum(fault(&e, "reading the session"))),
+                Err(e) => return Ok(into_axum(Fault::of(&e, "reading the session").page())),
             };
-            // Sliding renewal, for a request that changes nothing: decided now, and the session
-            // cloned only then, at most once per half its lifetime.
-            let due = store.renewal_due(&session).then(|| session.clone());
-            let shared = Shared::new(Arc::clone(&store), session);
+            // Flash messages are read once.
+            let flash = session.take_flash();
+            let mut turn = Turn::begin(
+                &store,
+                &session,
+                !flash.is_empty(),
+                Via::Cookie,
+                None,
+                deadline,
+            );
+            let shared = Shared::new(Arc::clone(&store), session, flash);
             request.extensions_mut().insert(shared.clone());
-            // A panic is answered like an error: the process, and its warm state, live on.
-            let response = match AssertUnwindSafe(inner.call(request)).catch_unwind().await {
-                Ok(response) => response?,
-                Err(panic) => {
-                    let message = panic_text(&*panic);
-                    tracing::error!(panic = %message, "the handler panicked");
-                    return Ok(page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500));
-                }
+            let Some(response) = turn::catch("the handler", inner.call(request)).await else {
+                return Ok(page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500));
             };
-            let response = response.map(axum_core::body::Body::new);
-            // A failed request keeps the session it came with, as async_handler does.
-            if response.status().is_server_error() {
-                return Ok(response);
-            }
-            let Some(session) = shared.changed() else {
-                return Ok(match due {
-                    Some(session) => match renew(&store, &session).await {
-                        Some(cookie) => with_cookie(response, &cookie),
+            let response = response?.map(axum_core::body::Body::new);
+            let changed = shared.changed().map(Ok);
+            Ok(
+                match turn
+                    .finish(response.status().is_server_error(), changed)
+                    .await
+                {
+                    Ok(finished) => match finished.set_cookie() {
+                        Some(cookie) => with_cookie(response, cookie),
                         None => response,
                     },
-                    None => response,
-                });
-            };
-            Ok(
-                match Outcome::of(store.write(&session).await, "writing the session") {
-                    Outcome::Written(cookie) => with_cookie(response, &cookie),
-                    // Another request ended this session meanwhile: answer as if there were none.
-                    Outcome::Ended => response,
-                    Outcome::Conflict => into_axum(conflict()),
-                    Outcome::Failed { unavailable } => into_axum(failure(unavailable)),
+                    Err(fault) => into_axum(fault.page()),
                 },
             )
         }))

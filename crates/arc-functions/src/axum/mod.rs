@@ -48,7 +48,7 @@ use std::convert::Infallible;
 use axum_core::response::{IntoResponse, Response};
 use lambda_http::http::StatusCode;
 
-use crate::http::{GENERIC_500, error_page};
+use crate::runtime::{GENERIC_500, error_page};
 
 /// Serves an axum router (with a [`SessionLayer`]) on the Lambda Runtime API as
 /// [`http::run`](crate::http::run) serves a handler: invocations concurrent up to
@@ -111,9 +111,9 @@ where
 ///     Ok(user.unwrap_or_default())
 /// }
 /// ```
-pub struct Error(crate::http::Error);
+pub struct Error(crate::runtime::Error);
 
-impl<E: Into<crate::http::Error>> From<E> for Error {
+impl<E: Into<crate::runtime::Error>> From<E> for Error {
     fn from(e: E) -> Self {
         Self(e.into())
     }

@@ -14,7 +14,7 @@ use lambda_http::http::{Request, StatusCode};
 use lambda_http::request::RequestContext;
 
 use super::{into_axum, page};
-use crate::http::{GENERIC_500, fault_reply, parse_body};
+use crate::runtime::{Fault, GENERIC_500, parse_body};
 use crate::throttle::{Admission, Throttle, user_of};
 
 /// The largest sign-in body read to find the user name; a larger one is refused with 413.
@@ -116,7 +116,7 @@ where
             // Read as a handler reads it, by its content type; a body that does not parse
             // names no user.
             let parsed = parse_body(&parts.headers, &LambdaBody::Binary(bytes.to_vec()))
-                .unwrap_or(crate::http::Body::Empty);
+                .unwrap_or(crate::runtime::Body::Empty);
             let user = user_of(&parsed, &layer.user_field);
             let address = parts
                 .extensions
@@ -136,7 +136,7 @@ where
                 }),
                 Err(e) => {
                     tracing::error!(error = %e, "counting a sign-in attempt failed");
-                    let (status, message) = fault_reply(e.is_unavailable());
+                    let (status, message) = Fault::unavailable_if(e.is_unavailable()).reply();
                     Ok(page(status, message))
                 }
             }
@@ -149,7 +149,7 @@ mod tests {
     use lambda_http::http::header::CONTENT_TYPE;
     use lambda_http::http::{HeaderMap, HeaderValue};
 
-    use crate::http::parse_body;
+    use crate::runtime::parse_body;
     use crate::throttle::user_of;
 
     /// The user the layer finds in `body` sent as `content_type`.
@@ -158,7 +158,7 @@ mod tests {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         let body = lambda_http::Body::Binary(body.to_vec());
         user_of(
-            &parse_body(&headers, &body).unwrap_or(crate::http::Body::Empty),
+            &parse_body(&headers, &body).unwrap_or(crate::runtime::Body::Empty),
             field,
         )
     }

@@ -19,6 +19,7 @@
 //! secrets are comma-separated, a comma in `ARC_APP_SECRET` is refused.
 
 mod error;
+mod groups;
 mod secret;
 mod tables;
 
@@ -26,6 +27,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 pub use error::Error;
+pub use groups::{Cookie, Http, Lifetime, Secrets, Storage, Throttle, WebSocket, normalize_origin};
 pub use secret::Secret;
 use secret::normalize_secret;
 use tables::resolve_tables;
@@ -41,29 +43,6 @@ pub const MIN_SECRET_LEN: usize = 32;
 
 /// The default idle lifetime of a session: one week, in seconds.
 pub const DEFAULT_TTL: u64 = 604_800;
-
-/// Where sessions are kept, chosen by `SESSION_TABLE_NAME`.
-///
-/// # Examples
-///
-/// ```
-/// use arc_functions::config::{Config, Provider};
-///
-/// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "bigsesh-session")])?;
-/// assert_eq!(config.provider, Provider::DynamoDb { table: "bigsesh-session".into() });
-/// # Ok::<(), arc_functions::config::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Provider {
-    /// The session is sealed inside the `_idx` cookie (`SESSION_TABLE_NAME` unset or `jwe`).
-    SealedCookie,
-    /// The session lives in this DynamoDB table; the cookie holds a signed id.
-    DynamoDb {
-        /// The table's physical name.
-        table: String,
-    },
-}
 
 /// The Architect environment, from `ARC_ENV`.
 ///
@@ -95,7 +74,7 @@ pub enum ArcEnv {
 /// use arc_functions::config::{Config, SameSite};
 ///
 /// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_SESSION_SAME_SITE", "strict")])?;
-/// assert_eq!(config.same_site, SameSite::Strict);
+/// assert_eq!(config.cookie.same_site, SameSite::Strict);
 /// # Ok::<(), arc_functions::config::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,59 +132,29 @@ impl fmt::Display for SameSite {
 ///     ("ARC_SESSION_TTL", "3600"),
 /// ])?;
 /// assert_eq!(config.env, ArcEnv::Production);
-/// assert_eq!(config.ttl, 3600);
+/// assert_eq!(config.lifetime.ttl, 3600);
 /// assert!(config.secure());
 /// # Ok::<(), arc_functions::config::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
-    /// Where sessions are kept.
-    pub provider: Provider,
-    /// The current secret: it seals and signs.
-    pub secret: Secret,
-    /// Older secrets that still open and verify, newest first.
-    pub previous_secrets: Vec<Secret>,
-    /// True when [`DEVELOPMENT_SECRET`] is in use.
-    pub development_secret: bool,
     /// The Architect environment.
     pub env: ArcEnv,
-    /// Idle lifetime in seconds.
-    pub ttl: u64,
-    /// Absolute lifetime in seconds since the session was created, if any.
-    pub max_age: Option<u64>,
-    /// Cookie `Domain`, if any.
-    pub domain: Option<String>,
-    /// Cookie `SameSite`.
-    pub same_site: SameSite,
-    /// Whether the cookie is named `__Host-_idx`, which browsers accept only with `Secure`,
-    /// `Path=/` and no `Domain`, so that no other subdomain can plant one.
-    pub host_cookie: bool,
-    /// Whether responses may be compressed (brotli or gzip, as the request accepts).
-    pub compression: bool,
-    /// The API Gateway stage [`url`](crate::http::url()) puts before a path, as Architect's
-    /// helper does: `ARC_ENV` when it is `staging` or `production`, set explicitly, and
-    /// `ARC_LOCAL` is not set; else `None`.
-    pub stage: Option<String>,
-    /// `ARC_WSS_URL`, Architect's variable: the WebSocket API's URL, which browsers open
-    /// (`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`) and through which, read as
-    /// `https://`, `ws::send` reaches connections outside a WebSocket handler.
-    pub ws_url: Option<String>,
-    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`: when set, every management API call goes
-    /// there, inside WebSocket handlers too (a local emulator, a VPC endpoint).
-    pub ws_endpoint: Option<String>,
-    /// `ARC_WS_ORIGINS`: the web origins (`https://app.example.com`) whose pages may open a
-    /// socket that takes its session from the cookie, besides the socket's own origin. A
-    /// socket ticket needs no entry: it is honoured from the origin it was issued for.
-    pub ws_origins: Vec<String>,
-    /// `ARC_WS_MAX_CONNECTIONS`: how many open WebSocket connections one session may have;
-    /// tying one more closes the oldest.
-    pub ws_max_connections: usize,
-    /// `ARC_THROTTLE_TABLE_NAME`: where [`Throttle`](crate::throttle::Throttle) counts
-    /// sign-in attempts when sessions are sealed in the cookie (a table with the session
-    /// table's key, `_idx`). In DynamoDB mode the session table is used unless this names
-    /// another.
-    pub throttle_table: Option<String>,
+    /// Where sessions are kept.
+    pub storage: Storage,
+    /// The secrets that seal and sign.
+    pub secrets: Secrets,
+    /// How long sessions live.
+    pub lifetime: Lifetime,
+    /// The session cookie's attributes.
+    pub cookie: Cookie,
+    /// What the HTTP wrapper does with responses and links.
+    pub http: Http,
+    /// WebSocket APIs: where to reach connections, and who may open them.
+    pub ws: WebSocket,
+    /// Sign-in throttling.
+    pub throttle: Throttle,
 }
 
 /// How many WebSocket connections a session keeps when `ARC_WS_MAX_CONNECTIONS` is unset: a
@@ -215,7 +164,7 @@ pub const DEFAULT_WS_MAX_CONNECTIONS: usize = 10;
 
 /// An `http` or `https` origin with a host and no path, as browsers write it in `Origin`.
 fn web_origin(value: &str) -> Result<String, Error> {
-    let origin = crate::session::normalize_origin(value);
+    let origin = normalize_origin(value);
     let host = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
@@ -326,7 +275,7 @@ impl Config {
     ///
     /// // Without ARC_APP_SECRET_ARN, exactly from_vars.
     /// let config = Config::load([("ARC_ENV", "testing")])?;
-    /// assert!(config.development_secret);
+    /// assert!(config.secrets.development);
     /// let twice = Config::load([("ARC_APP_SECRET_ARN", "app/secret"), ("ARC_APP_SECRET", "x")]);
     /// assert!(matches!(twice, Err(Error::SecretTwice)));
     /// # Ok::<(), Error>(())
@@ -417,14 +366,14 @@ impl Config {
             Some(other) => return Err(Error::Env(other.into())),
         };
 
-        let provider = match vars
+        let storage = match vars
             .get("SESSION_TABLE_NAME")
             .or_else(|| vars.get("ARC_SESSION_TABLE_NAME"))
             .map(|v| v.trim())
         {
-            None | Some("jwe") => Provider::SealedCookie,
+            None | Some("jwe") => Storage::SealedCookie,
             Some("") => return Err(Error::EmptyTable),
-            Some(table) => Provider::DynamoDb {
+            Some(table) => Storage::DynamoDb {
                 table: table.into(),
             },
         };
@@ -545,23 +494,29 @@ impl Config {
         };
 
         Ok(Self {
-            provider,
-            secret,
-            previous_secrets,
-            development_secret,
             env,
-            ttl,
-            max_age,
-            domain,
-            same_site,
-            host_cookie,
-            compression,
-            stage,
-            ws_url,
-            ws_endpoint,
-            ws_origins,
-            ws_max_connections,
-            throttle_table,
+            storage,
+            secrets: Secrets {
+                current: secret,
+                previous: previous_secrets,
+                development: development_secret,
+            },
+            lifetime: Lifetime { ttl, max_age },
+            cookie: Cookie {
+                domain,
+                same_site,
+                host_only: host_cookie,
+            },
+            http: Http { compression, stage },
+            ws: WebSocket {
+                url: ws_url,
+                endpoint: ws_endpoint,
+                origins: ws_origins,
+                max_connections: ws_max_connections,
+            },
+            throttle: Throttle {
+                table: throttle_table,
+            },
         })
     }
 
@@ -576,7 +531,7 @@ impl Config {
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
     pub fn secure(&self) -> bool {
-        self.env != ArcEnv::Testing || self.host_cookie
+        self.env != ArcEnv::Testing || self.cookie.host_only
     }
 }
 

@@ -19,16 +19,16 @@ fn ok(vars: &[(&str, &str)]) -> Config {
 #[test]
 fn testing_defaults() {
     let c = ok(&[TESTING]);
-    assert_eq!(c.provider, Provider::SealedCookie);
+    assert_eq!(c.storage, Storage::SealedCookie);
     assert_eq!(c.env, ArcEnv::Testing);
-    assert_eq!(c.ttl, DEFAULT_TTL);
-    assert_eq!(c.same_site, SameSite::Lax);
-    assert!(c.development_secret);
-    assert_eq!(c.secret.as_bytes(), DEVELOPMENT_SECRET.as_bytes());
+    assert_eq!(c.lifetime.ttl, DEFAULT_TTL);
+    assert_eq!(c.cookie.same_site, SameSite::Lax);
+    assert!(c.secrets.development);
+    assert_eq!(c.secrets.current.as_bytes(), DEVELOPMENT_SECRET.as_bytes());
     assert!(!c.secure());
-    assert_eq!(c.domain, None);
-    assert_eq!(c.max_age, None);
-    assert!(!c.host_cookie);
+    assert_eq!(c.cookie.domain, None);
+    assert_eq!(c.lifetime.max_age, None);
+    assert!(!c.cookie.host_only);
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn an_unset_arc_env_is_strict() {
     let c = ok(&[("ARC_APP_SECRET", GOOD)]);
     assert_eq!(c.env, ArcEnv::Production);
     assert!(c.secure(), "an unset ARC_ENV sends Secure cookies");
-    assert!(!c.development_secret);
+    assert!(!c.secrets.development);
     assert!(err(&[("ARC_APP_SECRET", "short")]).starts_with("ARC_APP_SECRET is 5 bytes"));
 }
 
@@ -71,23 +71,23 @@ fn every_variable_is_read() {
         ("SESSION_DOMAIN", "example.com"),
         ("ARC_SESSION_SAME_SITE", "NONE"),
     ]);
-    assert_eq!(c.provider, Provider::DynamoDb { table: "t1".into() });
-    assert_eq!(c.secret.as_bytes(), GOOD.as_bytes());
+    assert_eq!(c.storage, Storage::DynamoDb { table: "t1".into() });
+    assert_eq!(c.secrets.current.as_bytes(), GOOD.as_bytes());
     assert_eq!(
-        c.previous_secrets,
+        c.secrets.previous,
         [
             Secret::new("old-one-0123456789abcdef0123456789"),
             Secret::new("old-two-0123456789abcdef0123456789")
         ]
     );
-    assert!(!c.development_secret);
+    assert!(!c.secrets.development);
     assert_eq!(c.env, ArcEnv::Staging);
-    assert_eq!(c.ttl, 60);
-    assert_eq!(c.max_age, Some(3600));
-    assert_eq!(c.domain.as_deref(), Some("example.com"));
-    assert_eq!(c.same_site, SameSite::None);
+    assert_eq!(c.lifetime.ttl, 60);
+    assert_eq!(c.lifetime.max_age, Some(3600));
+    assert_eq!(c.cookie.domain.as_deref(), Some("example.com"));
+    assert_eq!(c.cookie.same_site, SameSite::None);
     assert!(c.secure());
-    assert!(!c.host_cookie);
+    assert!(!c.cookie.host_only);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn session_table_name_wins_over_alias_and_jwe_means_cookie() {
         ("SESSION_TABLE_NAME", "jwe"),
         ("ARC_SESSION_TABLE_NAME", "t"),
     ]);
-    assert_eq!(c.provider, Provider::SealedCookie);
+    assert_eq!(c.storage, Storage::SealedCookie);
     assert!(err(&[TESTING, ("SESSION_TABLE_NAME", " ")]).contains("SESSION_TABLE_NAME"));
 }
 
@@ -164,7 +164,7 @@ fn the_length_limit_is_exactly_min_secret_len() {
         ("ARC_APP_SECRET", exact),
         ("ARC_APP_SECRET_PREVIOUS", exact),
     ]);
-    assert_eq!(c.previous_secrets, [Secret::new(exact)]);
+    assert_eq!(c.secrets.previous, [Secret::new(exact)]);
 }
 
 #[test]
@@ -192,14 +192,14 @@ fn the_development_secret_is_refused_outside_testing() {
     }
     // In testing, set explicitly, it is just a secret.
     let c = ok(&[TESTING, ("ARC_APP_SECRET", DEVELOPMENT_SECRET)]);
-    assert!(!c.development_secret);
+    assert!(!c.secrets.development);
 }
 
 #[test]
 fn every_secret_is_trimmed_the_same_way() {
     let from_store = format!("  {GOOD}\n");
     let c = ok(&[("ARC_APP_SECRET", from_store.as_str())]);
-    assert_eq!(c.secret, Secret::new(GOOD));
+    assert_eq!(c.secrets.current, Secret::new(GOOD));
     // The same secret, moved to the previous list on rotation, keeps its bytes.
     let rotated = format!("{from_store},\t{GOOD}x \n");
     let c = ok(&[
@@ -207,15 +207,15 @@ fn every_secret_is_trimmed_the_same_way() {
         ("ARC_APP_SECRET_PREVIOUS", rotated.as_str()),
     ]);
     assert_eq!(
-        c.previous_secrets,
+        c.secrets.previous,
         [Secret::new(GOOD), Secret::new(format!("{GOOD}x"))]
     );
     // Whitespace inside a secret is part of it.
     let c = ok(&[TESTING, ("ARC_APP_SECRET", " a b ")]);
-    assert_eq!(c.secret, Secret::new("a b"));
+    assert_eq!(c.secrets.current, Secret::new("a b"));
     // Whitespace alone is no secret.
     let c = ok(&[TESTING, ("ARC_APP_SECRET", " \n")]);
-    assert!(c.development_secret);
+    assert!(c.secrets.development);
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn the_cookie_domain_is_validated() {
         assert!(msg.starts_with("ARC_SESSION_DOMAIN is"), "{bad:?}: {msg}");
     }
     let c = ok(&[TESTING, ("ARC_SESSION_DOMAIN", " .example.com ")]);
-    assert_eq!(c.domain.as_deref(), Some(".example.com"));
+    assert_eq!(c.cookie.domain.as_deref(), Some(".example.com"));
 }
 
 #[test]
@@ -273,7 +273,9 @@ fn the_host_cookie_option() {
         ("0", false),
     ] {
         assert_eq!(
-            ok(&[TESTING, ("ARC_SESSION_HOST_COOKIE", raw)]).host_cookie,
+            ok(&[TESTING, ("ARC_SESSION_HOST_COOKIE", raw)])
+                .cookie
+                .host_only,
             on,
             "{raw}"
         );
@@ -303,15 +305,15 @@ fn every_same_site_value_is_read_and_displayed() {
     ] {
         let vars = [("ARC_APP_SECRET", GOOD), ("ARC_SESSION_SAME_SITE", raw)];
         let c = ok(&vars);
-        assert_eq!(c.same_site, expected, "{raw}");
-        assert_eq!(c.same_site.to_string(), shown);
+        assert_eq!(c.cookie.same_site, expected, "{raw}");
+        assert_eq!(c.cookie.same_site.to_string(), shown);
     }
 }
 
 #[test]
 fn secrets_never_show_in_debug_output() {
     let c = ok(&[("ARC_APP_SECRET", GOOD), ("ARC_APP_SECRET_PREVIOUS", GOOD)]);
-    assert_eq!(format!("{:?}", c.secret), "Secret(32 bytes)");
+    assert_eq!(format!("{:?}", c.secrets.current), "Secret(32 bytes)");
     let shown = format!("{c:?}");
     assert!(!shown.contains(GOOD), "{shown}");
 }
@@ -319,8 +321,8 @@ fn secrets_never_show_in_debug_output() {
 #[test]
 fn testing_accepts_a_short_secret() {
     let c = ok(&[TESTING, ("ARC_APP_SECRET", "dev")]);
-    assert_eq!(c.secret.as_bytes(), b"dev");
-    assert!(!c.development_secret);
+    assert_eq!(c.secrets.current.as_bytes(), b"dev");
+    assert!(!c.secrets.development);
 }
 
 #[test]
@@ -337,9 +339,9 @@ fn websocket_urls_are_checked_and_plaintext_is_for_testing_only() {
         )
         .expect("wss is fine anywhere");
         let read = if name == "ARC_WSS_URL" {
-            prod.ws_url
+            prod.ws.url
         } else {
-            prod.ws_endpoint
+            prod.ws.endpoint
         };
         assert_eq!(
             read.as_deref(),
@@ -386,8 +388,8 @@ fn websocket_urls_are_checked_and_plaintext_is_for_testing_only() {
 #[test]
 fn websocket_origins_and_the_connection_cap() {
     let config = ok(&[TESTING]);
-    assert!(config.ws_origins.is_empty());
-    assert_eq!(config.ws_max_connections, DEFAULT_WS_MAX_CONNECTIONS);
+    assert!(config.ws.origins.is_empty());
+    assert_eq!(config.ws.max_connections, DEFAULT_WS_MAX_CONNECTIONS);
     assert_eq!(DEFAULT_WS_MAX_CONNECTIONS, 10);
     let config = ok(&[
         TESTING,
@@ -398,10 +400,10 @@ fn websocket_origins_and_the_connection_cap() {
         ("ARC_WS_MAX_CONNECTIONS", "3"),
     ]);
     assert_eq!(
-        config.ws_origins,
+        config.ws.origins,
         ["https://app.example.com", "http://127.0.0.1:9000"]
     );
-    assert_eq!(config.ws_max_connections, 3);
+    assert_eq!(config.ws.max_connections, 3);
     for bad in [
         "app.example.com",
         "https://",
@@ -428,6 +430,7 @@ fn architects_session_ttl_is_read_after_arc_session_ttl() {
     let ttl = |vars: &[(&str, &str)]| {
         Config::from_vars([TESTING].iter().chain(vars).copied())
             .expect("valid")
+            .lifetime
             .ttl
     };
     assert_eq!(ttl(&[("SESSION_TTL", "3600")]), 3600);
@@ -454,14 +457,14 @@ fn without_the_architect_feature_a_name_is_physical_and_a_logical_looking_one_is
     };
     assert_eq!(
         load("BigseshStaging-SessionTable-1AB2"),
-        Provider::DynamoDb {
+        Storage::DynamoDb {
             table: "BigseshStaging-SessionTable-1AB2".into()
         }
     );
     assert!(!log.text().contains("logical name"), "{}", log.text());
     assert_eq!(
         load("session"),
-        Provider::DynamoDb {
+        Storage::DynamoDb {
             table: "session".into()
         }
     );

@@ -30,9 +30,9 @@ use hmac::Mac;
 use lambda_http::http::Method;
 
 use super::chain::Endpoint;
-use super::fault::error_body;
 use super::{Flow, Request, Response};
 use crate::keys::{self, HmacSha256};
+use crate::runtime::error_body;
 use crate::session::{CSRF_BINDING_KEY, Session, SessionStore};
 
 /// The form field that carries the token.

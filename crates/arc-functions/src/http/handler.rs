@@ -2,60 +2,40 @@
 //! for [`start`](super::start), reading the session before and writing it after.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_util::FutureExt;
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::StatusCode;
 
 use super::compress::Accepted;
-use super::event::panic_text;
-use super::fault::{GENERIC_400, GENERIC_500, conflict, error_page, failure, fault};
+use super::request::Attached;
 use super::{Error, Request, Response};
-use crate::config::{Config, Provider};
+use crate::config::{Config, Storage};
 use crate::deadline::Deadline;
-use crate::session::{self, Outcome, SessionStore};
-use crate::ws;
+use crate::gateway::Client;
+use crate::runtime::turn::{self, Turn, Via};
+use crate::runtime::{self, Fault, GENERIC_400, GENERIC_500, Process, error_page};
+use crate::session::{self, SessionStore};
 
 /// The handler wrapper: what [`start`](super::start) serves (also a `tower` service, for
 /// `lambda_http::run`). Build it with
 /// [`async_handler`].
 pub struct Handler<F> {
-    store: Arc<SessionStore>,
-    options: Options,
-    handler: Arc<F>,
-}
-
-/// What the wrapper takes from the configuration beside the store.
-#[derive(Clone, Debug)]
-struct Options {
+    /// What every request gets: the store, and the configuration's stage, WebSocket API and
+    /// socket URL.
+    attached: Attached,
+    /// Whether responses may be compressed.
     compression: bool,
-    stage: Option<Arc<str>>,
-    /// The WebSocket API requests push through ([`Request::push`]).
-    ws: ws::Client,
-    /// `ARC_WSS_URL` when sessions are kept server-side ([`Request::socket_url`]).
-    socket_url: Option<Arc<str>>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            compression: true,
-            stage: None,
-            ws: ws::Client::unset(),
-            socket_url: None,
-        }
-    }
+    handler: Arc<F>,
 }
 
 impl<F> Clone for Handler<F> {
     fn clone(&self) -> Self {
         Self {
-            store: Arc::clone(&self.store),
-            options: self.options.clone(),
+            attached: self.attached.clone(),
+            compression: self.compression,
             handler: Arc::clone(&self.handler),
         }
     }
@@ -64,9 +44,9 @@ impl<F> Clone for Handler<F> {
 impl<F> std::fmt::Debug for Handler<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handler")
-            .field("store", &self.store)
-            .field("compression", &self.options.compression)
-            .field("stage", &self.options.stage)
+            .field("store", &self.attached.store)
+            .field("compression", &self.compression)
+            .field("stage", &self.attached.stage)
             .finish_non_exhaustive()
     }
 }
@@ -109,26 +89,7 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
-    build_or_exit(|| try_async_handler(handler))
-}
-
-/// What every handler wrapper does at cold start: install lambda_runtime's log subscriber
-/// unless the program installed one, then build; on a configuration error, log it and exit
-/// with status 1, so that the function fails to start with a message saying what to set.
-pub(crate) fn build_or_exit<T, E: std::fmt::Display>(build: impl FnOnce() -> Result<T, E>) -> T {
-    // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
-    // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
-    if !tracing::dispatcher::has_been_set() {
-        lambda_http::tracing::init_default_subscriber();
-    }
-    match build() {
-        Ok(built) => built,
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("arc-functions: cannot start: {e}");
-            std::process::exit(1);
-        }
-    }
+    runtime::build_or_exit(|| try_async_handler(handler))
 }
 
 /// [`async_handler`], returning the configuration error instead of exiting.
@@ -155,7 +116,7 @@ where
     Fut: Future<Output = Result<Response, E>>,
     E: Into<Error>,
 {
-    let (store, config) = SessionStore::global_with_config()?;
+    let (store, config) = Process::get().parts()?;
     Ok(Handler::with_store(store, handler).with_config(&config))
 }
 
@@ -185,19 +146,24 @@ where
     /// ```
     pub fn with_store(store: Arc<SessionStore>, handler: F) -> Self {
         Self {
-            store,
-            options: Options::default(),
+            attached: Attached {
+                store,
+                stage: None,
+                ws: Client::unset(),
+                socket_url: None,
+            },
+            compression: true,
             handler: Arc::new(handler),
         }
     }
 
     /// The store this handler reads and writes sessions with.
     pub(crate) fn store(&self) -> &SessionStore {
-        &self.store
+        &self.attached.store
     }
 
     /// Takes the HTTP settings of `config`: whether to compress responses
-    /// ([`Config::compression`]) and the stage [`Request::url`] may add ([`Config::stage`]).
+    /// ([`Http::compression`](crate::config::Http::compression)) and the stage [`Request::url`] may add ([`Http::stage`](crate::config::Http::stage)).
     /// [`Handler::with_store`] alone compresses and adds no stage; [`async_handler`] reads both
     /// from the environment.
     ///
@@ -217,13 +183,14 @@ where
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
     pub fn with_config(mut self, config: &Config) -> Self {
-        self.options = Options {
-            compression: config.compression,
-            stage: config.stage.as_deref().map(Arc::from),
-            ws: ws::Client::from_config(config),
+        self.compression = config.http.compression;
+        self.attached = Attached {
+            store: self.attached.store,
+            stage: config.http.stage.as_deref().map(Arc::from),
+            ws: Client::from_config(config),
             // Only a session kept server-side can follow a socket.
-            socket_url: match config.provider {
-                Provider::DynamoDb { .. } => config.ws_url.as_deref().map(Arc::from),
+            socket_url: match config.storage {
+                Storage::DynamoDb { .. } => config.ws.url.as_deref().map(Arc::from),
                 _ => None,
             },
         };
@@ -261,7 +228,7 @@ where
     }
 
     async fn turn(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
-        let store = &self.store;
+        let store = &self.attached.store;
         let mut request = match Request::from_lambda(event) {
             Ok(request) => request,
             Err(e) => {
@@ -271,138 +238,40 @@ where
             }
         };
         match store.read_headers(request.headers()).await {
-            Ok(session) => request.attach(
-                Arc::clone(store),
-                session,
-                self.options.ws.clone(),
-                self.options.socket_url.clone(),
-            ),
-            Err(e) => return fault(&e, "reading the session"),
+            Ok(session) => request.attach(self.attached.clone(), session),
+            Err(e) => return Fault::of(&e, "reading the session").page(),
         }
-        request.set_stage(self.options.stage.clone());
-        let deadline = request.deadline();
         // Read now: the request moves into the handler.
         let accepted = self
-            .options
             .compression
             .then(|| Accepted::parse(request.header("accept-encoding")));
         let accepted = accepted.as_ref();
-        // Without its flash messages: those are read once, here, and must not be written back.
-        // Only where it came from is kept for later, unless the flash must be cleared: cloning
-        // the whole session on every request would cost more than the rest of the bookkeeping.
-        let origin = request.session.origin().cloned();
-        let expiry = request.session.expiry();
-        let without_flash = request.had_flash().then(|| request.session.clone());
-        // Sliding renewal, for a response that writes no session: decided now, and the session
-        // cloned only then, which is at most once per half its lifetime.
-        let due = (without_flash.is_none() && store.renewal_due(&request.session))
-            .then(|| request.session.clone());
-        // A panic is answered like an error: the process, and its warm state, live on.
+        let mut turn = Turn::begin(
+            store,
+            &request.session,
+            request.had_flash(),
+            Via::Cookie,
+            Some(self.attached.ws.clone()),
+            request.deadline(),
+        );
         let handler = &*self.handler;
         // Into `Error` at once: `E` need not be `Send`, and the response future must be.
-        let outcome = AssertUnwindSafe(async move { handler(request).await.map_err(Into::into) })
-            .catch_unwind()
-            .await;
-        let mut response = match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, detail = ?e, "the handler returned an error");
-                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
-            }
-            Err(panic) => {
-                let message = panic_text(&*panic);
-                tracing::error!(panic = %message, "the handler panicked");
-                return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
-            }
+        let called = turn::call("the handler", async move {
+            handler(request).await.map_err(Into::into)
+        });
+        let Some(mut response) = called.await else {
+            return error_page(StatusCode::INTERNAL_SERVER_ERROR, GENERIC_500);
         };
-        // A request that failed changes no session and tells no socket, as in the axum layer:
-        // its half-done work must not become the next request's state.
-        if response.is_server_error() {
-            return response.into_http_or_500(None, accepted);
-        }
-        // Pushed after the write, to the session the response leaves behind.
         let push = response.take_push();
-        let arrived_with = origin
-            .as_ref()
-            .and_then(|o| o.record.as_ref())
-            .map(|r| r.id.clone());
-        let clearing_flash = without_flash.is_some();
-        let (written, what) = match (response.take_session(), without_flash) {
-            (None, Some(without_flash)) => (
-                store.write_tracked(&without_flash).await,
-                "clearing the flash messages",
-            ),
-            (None, None) => {
-                self.follow(push, arrived_with, None, deadline).await;
-                let renewed = match due {
-                    Some(session) => renew(store, &session).await,
-                    None => None,
-                };
-                return response.into_http_or_500(renewed.as_deref(), accepted);
+        let session = response.take_session();
+        match turn.finish(response.is_server_error(), session).await {
+            Ok(finished) => {
+                if let Some(payload) = push {
+                    turn.push(&finished, payload, None).await;
+                }
+                response.into_http_or_500(finished.set_cookie(), accepted)
             }
-            (Some(Err(e)), _) => return fault(&e, "the response's session"),
-            (Some(Ok(mut session)), _) => {
-                session.adopt(origin, expiry);
-                (store.write_tracked(&session).await, "writing the session")
-            }
-        };
-        match Outcome::of(written, what) {
-            Outcome::Written(written) => {
-                self.follow(push, written.record, written.left, deadline)
-                    .await;
-                response.into_http_or_500(Some(&written.set_cookie), accepted)
-            }
-            // Another request ended the session meanwhile: answer as if there were none. One
-            // that wrote it meanwhile wins over clearing the flash (which may then show again).
-            Outcome::Ended => response.into_http_or_500(None, accepted),
-            Outcome::Conflict if clearing_flash => response.into_http_or_500(None, accepted),
-            Outcome::Conflict => conflict(),
-            Outcome::Failed { unavailable } => failure(unavailable),
-        }
-    }
-
-    /// What the session's WebSocket connections learn once the session is written: those of
-    /// a session it `left` (regenerated or destroyed) are closed, so none hears about the new
-    /// one, and [`Response::push`] goes to the connections of the session it is now (`record`).
-    /// Best effort: a failure is logged and nothing else.
-    async fn follow(
-        &self,
-        push: Option<ws::Payload>,
-        record: Option<String>,
-        left: Option<String>,
-        deadline: Deadline,
-    ) {
-        let client = &self.options.ws;
-        if let Some(left) = left
-            && client.endpoint().is_some()
-        {
-            ws::close_session(&self.store, client, &left, None, deadline).await;
-        }
-        let Some(payload) = push else {
-            return;
-        };
-        ws::push_logged(
-            &self.store,
-            client,
-            record.as_deref(),
-            None,
-            payload,
-            deadline,
-        )
-        .await;
-    }
-}
-
-/// Renews a session the response did not write ([`SessionStore::renew`]) and returns the
-/// `Set-Cookie` to send. Best effort: the request already succeeded, so a failure is logged and
-/// the response goes out without the cookie; the next request tries again.
-pub(crate) async fn renew(store: &SessionStore, session: &session::Session) -> Option<String> {
-    match store.renew(session).await {
-        Ok(set_cookie) => set_cookie,
-        Err(session::Error::Ended) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "renewing the session failed; the next request tries again");
-            None
+            Err(fault) => fault.page(),
         }
     }
 }

@@ -13,12 +13,10 @@
 //! environment rule and then only prefixes requests that came through a REST API on its
 //! execute-api address, with the stage the request names. Prefer it inside a handler.
 
-use std::sync::OnceLock;
-
 use lambda_http::request::RequestContext;
 
 use super::Request;
-use crate::config;
+use crate::runtime::Process;
 
 /// `path` with the API Gateway stage in front when Architect's helper would add one: `ARC_ENV`
 /// is `staging` or `production` and `ARC_LOCAL` is not set. The environment is read on the
@@ -37,8 +35,7 @@ use crate::config;
 /// # }
 /// ```
 pub fn url(path: &str) -> String {
-    static STAGE: OnceLock<Option<String>> = OnceLock::new();
-    with_stage(STAGE.get_or_init(config::stage_from_env).as_deref(), path)
+    with_stage(Process::get().stage(), path)
 }
 
 /// `path` behind `/{stage}` when there is one.

@@ -5,6 +5,7 @@
 //! live session through that tie (see the DynamoDB provider for the records). A sealed cookie
 //! keeps nothing server-side: there the session is readable on `$connect` only.
 
+use super::provider::ConnectionRecords;
 use super::store::Moved;
 use super::ticket::Refusal;
 use super::{Error, Lifecycle, Session, SessionStore};
@@ -28,7 +29,12 @@ impl SessionStore {
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
     pub fn keeps_connections(&self) -> bool {
-        self.provider().keeps_connections()
+        self.records().is_some()
+    }
+
+    /// The provider's connection records: none in cookie mode.
+    fn records(&self) -> Option<&dyn ConnectionRecords> {
+        self.provider().records()
     }
 
     /// The open WebSocket connections of `session`, sorted: the ones to push to. Empty for a
@@ -54,14 +60,17 @@ impl SessionStore {
     /// ```
     pub async fn connections(&self, session: &Session) -> Result<Vec<String>, Error> {
         match record_id(session) {
-            Some(id) => self.provider().connections(id, keys::now()).await,
+            Some(id) => self.connections_of_record(id).await,
             None => Ok(Vec::new()),
         }
     }
 
     /// The open connections of the session stored under `record`.
     pub(crate) async fn connections_of_record(&self, record: &str) -> Result<Vec<String>, Error> {
-        self.provider().connections(record, keys::now()).await
+        match self.records() {
+            Some(records) => records.open_connections(record, keys::now()).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Records an accepted connection, tied to the session record `session` (`None`: the
@@ -72,9 +81,14 @@ impl SessionStore {
         connection: &str,
         session: Option<&str>,
     ) -> Result<Vec<String>, Error> {
-        self.provider()
-            .tie(connection, session, keys::now(), self.max_connections)
-            .await
+        match self.records() {
+            Some(records) => {
+                records
+                    .tie(connection, session, keys::now(), self.max_connections)
+                    .await
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     /// A socket ticket for `session`, for a page served from `origin` (`https://host`): what
@@ -123,37 +137,30 @@ impl SessionStore {
         ticket: &str,
         origin: Option<&str>,
     ) -> Result<Result<Session, Refusal>, Error> {
-        if !self.keeps_connections() {
+        let Some(records) = self.records() else {
             return Ok(Err(Refusal::CookieSessions));
-        }
+        };
         let now = keys::now();
         let opened = match self.tickets.open(ticket, origin, now) {
             Ok(opened) => opened,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        if !self
-            .provider()
-            .spend_ticket(&opened.id, opened.expires)
-            .await?
-        {
+        if !records.spend_ticket(&opened.id, opened.expires).await? {
             return Ok(Err(Refusal::Replayed));
         }
-        Ok(
-            match self.provider().load_record(&opened.record, now).await? {
-                Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin, loaded.expiry)),
-                None => Err(Refusal::SessionEnded),
-            },
-        )
+        Ok(match records.load_record(&opened.record, now).await? {
+            Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin, loaded.expiry)),
+            None => Err(Refusal::SessionEnded),
+        })
     }
 
     /// The live session `connection` is tied to: empty when none (or in cookie mode).
     pub(crate) async fn read_connection(&self, connection: &str) -> Result<Session, Error> {
+        let Some(records) = self.records() else {
+            return Ok(Session::new());
+        };
         Ok(
-            match self
-                .provider()
-                .load_for_connection(connection, keys::now())
-                .await?
-            {
+            match records.load_for_connection(connection, keys::now()).await? {
                 Some(loaded) => Session::loaded(loaded.data, loaded.origin, loaded.expiry),
                 None => Session::new(),
             },
@@ -173,7 +180,10 @@ impl SessionStore {
 
     /// Forgets `connection`'s records: on `$disconnect`, and when it is gone.
     pub(crate) async fn untie(&self, connection: &str) -> Result<(), Error> {
-        self.provider().untie(connection).await
+        match self.records() {
+            Some(records) => records.untie(connection).await,
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,22 +1,10 @@
-//! Sessions: a JSON object per visitor, read from the `_idx` cookie and written back as a
-//! `Set-Cookie` value.
-//!
-//! The provider is chosen once, at cold start, from `SESSION_TABLE_NAME`: unset or `jwe` seals
-//! the session inside the cookie; any other value names a DynamoDB table and the cookie then
-//! carries only a signed id. A [`SessionStore`] built from a [`Config`](crate::config::Config)
-//! reads and writes them; [`read`] and [`write()`] do the same with a store built from the
-//! environment on first use, as `arc.http.session.read` and `write` do.
-//!
-//! A missing, garbled, tampered, expired or foreign cookie reads as an empty session, never as
-//! an error: only a broken configuration or an unreachable DynamoDB table is an [`Error`].
-//!
-//! Two keys of a session are the library's own: `_flash` holds flash messages
-//! ([`Session::flash`]) and `_csrf` the value CSRF tokens are bound to.
+//! Sessions, beneath every wrapper: the value ([`Session`]), the store that reads and writes it
+//! ([`SessionStore`]) and its providers. Public as [`http::session`](crate::http::session),
+//! whose documentation says what they do.
 
 mod connections;
 mod dynamodb;
 mod error;
-mod global;
 mod provider;
 mod sealed_cookie;
 mod session_cookie;
@@ -29,12 +17,11 @@ use serde_json::{Map, Value};
 
 pub(crate) use connections::record_id;
 pub use error::Error;
-pub use global::{read, write};
 pub(crate) use provider::Origin;
 pub(crate) use session_cookie::{all_cookies, last_cookie};
 pub(crate) use store::Outcome;
 pub use store::SessionStore;
-pub use ticket::{Refusal, TICKET_LIFETIME, normalize_origin};
+pub use ticket::{Refusal, TICKET_LIFETIME};
 
 /// The session key under which flash messages wait for the next request.
 pub(crate) const FLASH_KEY: &str = "_flash";
@@ -80,9 +67,9 @@ pub(crate) enum Lifecycle {
     #[default]
     Kept,
     /// Written under a new id; the old record is forgotten ([`Session::regenerate`]).
-    Renewed,
+    Regenerated,
     /// Forgotten, and the cookie expired ([`Session::destroy`]).
-    Purged,
+    Destroyed,
 }
 
 /// A session: a JSON object with typed accessors. It also remembers where it was read from,
@@ -335,7 +322,7 @@ impl Session {
     /// ```
     pub fn regenerate(&mut self) {
         self.data.remove(CSRF_BINDING_KEY);
-        self.lifecycle = Lifecycle::Renewed;
+        self.lifecycle = Lifecycle::Regenerated;
     }
 
     /// Ends the session on the next write: its data are cleared, the DynamoDB item deleted and
@@ -352,7 +339,7 @@ impl Session {
     /// ```
     pub fn destroy(&mut self) {
         self.data.clear();
-        self.lifecycle = Lifecycle::Purged;
+        self.lifecycle = Lifecycle::Destroyed;
     }
 
     /// Sets a flash message: `value` is readable exactly once, with [`Request::flash`] in the
@@ -472,6 +459,55 @@ impl From<Map<String, Value>> for Session {
 impl Serialize for Session {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.data.serialize(serializer)
+    }
+}
+
+/// What a response's `session` takes ([`http::Response::session`](crate::http::Response::session),
+/// [`ws::Response::session`](crate::ws::Response::session)): a [`Session`] or a JSON value.
+pub trait IntoSession {
+    /// Converts into a session, or says why it cannot be one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotAnObject`] for JSON that is not an object or null.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::session::IntoSession;
+    /// assert_eq!(serde_json::json!({"a": 1}).into_session()?.get::<i32>("a")?, Some(1));
+    /// assert!(serde_json::json!(null).into_session()?.is_empty());
+    /// assert!(serde_json::json!(3).into_session().is_err());
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
+    fn into_session(self) -> Result<Session, Error>;
+}
+
+impl IntoSession for Session {
+    fn into_session(self) -> Result<Session, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoSession for serde_json::Value {
+    fn into_session(self) -> Result<Session, Error> {
+        Session::try_from(self)
+    }
+}
+
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::session::IntoSession;
+///
+/// let mut map = serde_json::Map::new();
+/// map.insert("count".into(), 3.into());
+/// assert_eq!(map.into_session()?.get::<u64>("count")?, Some(3));
+/// # Ok::<(), arc_functions::http::Error>(())
+/// ```
+impl IntoSession for serde_json::Map<String, serde_json::Value> {
+    fn into_session(self) -> Result<Session, Error> {
+        Ok(Session::from(self))
     }
 }
 

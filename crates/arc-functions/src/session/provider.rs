@@ -41,63 +41,53 @@ pub(crate) trait Provider: Send + Sync {
         Box::pin(async {})
     }
 
-    /// Whether the provider keeps WebSocket connection records, and so can tie a connection
-    /// to a session: a sealed cookie keeps nothing server-side.
-    fn keeps_connections(&self) -> bool {
-        false
-    }
-
-    /// The record id behind a cookie value this provider wrote, for tying connections.
-    fn id_of(&self, _value: &str) -> Option<String> {
+    /// The WebSocket connection records this provider keeps, if any: only a provider that
+    /// stores sessions server-side can tie a connection to one (a sealed cookie keeps nothing).
+    fn records(&self) -> Option<&dyn ConnectionRecords> {
         None
     }
+}
+
+/// Connections tied to stored sessions, and the socket tickets that name them: what a
+/// provider that keeps records server-side adds ([`Provider::records`]).
+pub(crate) trait ConnectionRecords: Send + Sync {
+    /// The record id behind a cookie value the provider wrote.
+    fn id_of(&self, value: &str) -> Option<String>;
 
     /// Records an open connection, tied to the session record `session` (none yet: `None`),
     /// and untied from any session it was tied to before. Returns the session's oldest
     /// connections past `cap`, which the caller closes.
     fn tie<'a>(
         &'a self,
-        _connection: &'a str,
-        _session: Option<&'a str>,
-        _now: u64,
-        _cap: usize,
-    ) -> ProviderFuture<'a, Vec<String>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
+        connection: &'a str,
+        session: Option<&'a str>,
+        now: u64,
+        cap: usize,
+    ) -> ProviderFuture<'a, Vec<String>>;
 
     /// The live session stored under the record id `record` (a socket ticket's, which the
     /// library sealed, so no signature to check).
-    fn load_record<'a>(
-        &'a self,
-        _record: &'a str,
-        _now: u64,
-    ) -> ProviderFuture<'a, Option<Loaded>> {
-        Box::pin(async { Ok(None) })
-    }
+    fn load_record<'a>(&'a self, record: &'a str, now: u64) -> ProviderFuture<'a, Option<Loaded>>;
 
     /// Marks the socket ticket `id` spent, until `expires`; false when it already was.
-    fn spend_ticket<'a>(&'a self, _id: &'a str, _expires: u64) -> ProviderFuture<'a, bool> {
-        Box::pin(async { Ok(false) })
-    }
+    fn spend_ticket<'a>(&'a self, id: &'a str, expires: u64) -> ProviderFuture<'a, bool>;
 
     /// The live session a connection is tied to.
     fn load_for_connection<'a>(
         &'a self,
-        _connection: &'a str,
-        _now: u64,
-    ) -> ProviderFuture<'a, Option<Loaded>> {
-        Box::pin(async { Ok(None) })
-    }
+        connection: &'a str,
+        now: u64,
+    ) -> ProviderFuture<'a, Option<Loaded>>;
 
     /// Forgets a connection's records; a connection not recorded is not an error.
-    fn untie<'a>(&'a self, _connection: &'a str) -> ProviderFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
-    }
+    fn untie<'a>(&'a self, connection: &'a str) -> ProviderFuture<'a, ()>;
 
     /// The open connections tied to the session record `session`, sorted.
-    fn connections<'a>(&'a self, _session: &'a str, _now: u64) -> ProviderFuture<'a, Vec<String>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
+    fn open_connections<'a>(
+        &'a self,
+        session: &'a str,
+        now: u64,
+    ) -> ProviderFuture<'a, Vec<String>>;
 }
 
 /// What the store asks a provider to save.
@@ -204,8 +194,8 @@ pub(crate) struct Lifetime {
 impl Lifetime {
     pub(crate) fn of(config: &Config) -> Self {
         Self {
-            ttl: config.ttl,
-            max_age: config.max_age,
+            ttl: config.lifetime.ttl,
+            max_age: config.lifetime.max_age,
         }
     }
 

@@ -31,10 +31,14 @@ pub(crate) struct SessionCookie {
 impl SessionCookie {
     pub(crate) fn new(config: &Config) -> Self {
         Self {
-            name: if config.host_cookie { HOST_NAME } else { NAME },
-            same_site: config.same_site,
+            name: if config.cookie.host_only {
+                HOST_NAME
+            } else {
+                NAME
+            },
+            same_site: config.cookie.same_site,
             secure: config.secure(),
-            domain: config.domain.clone(),
+            domain: config.cookie.domain.clone(),
         }
     }
 

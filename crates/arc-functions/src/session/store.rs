@@ -10,7 +10,7 @@ use super::sealed_cookie::SealedCookie;
 use super::session_cookie::SessionCookie;
 use super::ticket::Tickets;
 use super::{Error, Lifecycle, Session, record_id};
-use crate::config::{Config, Provider as Configured};
+use crate::config::{Config, Storage};
 use crate::keys::{self, Keyring};
 
 /// A configured session store: the provider, its keys and the cookie's attributes, built
@@ -119,18 +119,18 @@ impl SessionStore {
         config: &Config,
         client: aws_sdk_dynamodb::Client,
     ) -> Result<Self, Error> {
-        match config.provider {
-            Configured::DynamoDb { .. } => Ok(Self::build(config, Some(client))),
-            Configured::SealedCookie => Err(Error::NotDynamoDb),
+        match config.storage {
+            Storage::DynamoDb { .. } => Ok(Self::build(config, Some(client))),
+            Storage::SealedCookie => Err(Error::NotDynamoDb),
         }
     }
 
     fn build(config: &Config, client: Option<aws_sdk_dynamodb::Client>) -> Self {
         let keyring = Keyring::new(config);
         let lifetime = Lifetime::of(config);
-        let provider: Box<dyn Provider> = match &config.provider {
-            Configured::SealedCookie => Box::new(SealedCookie::new(&keyring, lifetime)),
-            Configured::DynamoDb { table } => {
+        let provider: Box<dyn Provider> = match &config.storage {
+            Storage::SealedCookie => Box::new(SealedCookie::new(&keyring, lifetime)),
+            Storage::DynamoDb { table } => {
                 Box::new(DynamoDb::new(&keyring, lifetime, table.clone(), client))
             }
         };
@@ -140,7 +140,7 @@ impl SessionStore {
             tickets: Tickets::new(&keyring),
             keyring,
             lifetime,
-            max_connections: config.ws_max_connections,
+            max_connections: config.ws.max_connections,
         }
     }
 
@@ -247,10 +247,13 @@ impl SessionStore {
     pub(super) async fn save_moved(&self, session: &Session) -> Result<Moved, Error> {
         let left = match session.lifecycle() {
             Lifecycle::Kept => None,
-            Lifecycle::Renewed | Lifecycle::Purged => record_id(session).map(str::to_owned),
+            Lifecycle::Regenerated | Lifecycle::Destroyed => record_id(session).map(str::to_owned),
         };
         let value = self.save(session).await?;
-        let record = value.as_ref().and_then(|v| self.provider.id_of(&v.value));
+        let record = value
+            .as_ref()
+            .zip(self.provider.records())
+            .and_then(|(v, records)| records.id_of(&v.value));
         Ok(Moved {
             value,
             record,
@@ -268,8 +271,8 @@ impl SessionStore {
             self.provider.forget(origin).await?;
         }
         let (origin, created) = match lifecycle {
-            Lifecycle::Purged => return Ok(None),
-            Lifecycle::Renewed => (None, now),
+            Lifecycle::Destroyed => return Ok(None),
+            Lifecycle::Regenerated => (None, now),
             Lifecycle::Kept => (origin, origin.map_or(now, |o| o.created)),
         };
         let expiry = session.expiry();

@@ -47,7 +47,7 @@ fn adopt_keeps_an_origin_of_its_own() {
         ended.origin().is_some(),
         "destroy still ends the request's record"
     );
-    assert_eq!(ended.lifecycle(), Lifecycle::Purged);
+    assert_eq!(ended.lifecycle(), Lifecycle::Destroyed);
 }
 
 #[test]
@@ -55,13 +55,17 @@ fn the_last_call_decides_the_lifecycle() {
     let mut s = Session::try_from(json!({"a": 1, "_csrf": "b"})).expect("object");
     assert_eq!(s.lifecycle(), Lifecycle::Kept);
     s.regenerate();
-    assert_eq!(s.lifecycle(), Lifecycle::Renewed);
+    assert_eq!(s.lifecycle(), Lifecycle::Regenerated);
     assert_eq!(s.get::<String>("_csrf").expect("str"), None);
     s.destroy();
-    assert_eq!(s.lifecycle(), Lifecycle::Purged);
+    assert_eq!(s.lifecycle(), Lifecycle::Destroyed);
     assert!(s.is_empty());
     s.regenerate();
-    assert_eq!(s.lifecycle(), Lifecycle::Renewed, "a fresh, empty session");
+    assert_eq!(
+        s.lifecycle(),
+        Lifecycle::Regenerated,
+        "a fresh, empty session"
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Error;
 use super::sealed_cookie::CLOCK_SKEW;
+use crate::config::normalize_origin;
 use crate::keys::{self, Keyring};
 
 /// How long a ticket opens, in seconds: a page asks for one just before it connects, and a
@@ -196,28 +197,6 @@ impl Tickets {
             expires: claims.exp,
         })
     }
-}
-
-/// An origin as browsers serialize it in `Origin`: scheme and host in lower case, a default
-/// port left out, no trailing `/`.
-///
-/// # Examples
-///
-/// ```
-/// use arc_functions::http::session::normalize_origin;
-/// assert_eq!(normalize_origin("HTTPS://App.Example.com:443/"), "https://app.example.com");
-/// assert_eq!(normalize_origin("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
-/// ```
-pub fn normalize_origin(origin: &str) -> String {
-    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
-        if origin.starts_with(scheme)
-            && let Some(bare) = origin.strip_suffix(port)
-        {
-            return bare.to_owned();
-        }
-    }
-    origin
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac;
 use tokio::sync::OnceCell;
 
-use crate::config::{self, Config, Provider};
+use crate::config::{self, Config, Storage};
 use crate::keys::{self, Keyring};
 use count::{Count, n, network};
 
@@ -374,7 +374,7 @@ impl Throttle {
     ///
     /// [`Error::Config`] for an invalid environment; [`Error::NoTable`] as in [`Throttle::new`].
     pub fn from_env() -> Result<Self, Error> {
-        let (_, config) = crate::session::SessionStore::global_parts()?;
+        let (_, config) = crate::runtime::Process::get().parts()?;
         Self::new(&config)
     }
 
@@ -390,7 +390,7 @@ impl Throttle {
     /// # drop(throttle);
     /// ```
     pub fn from_env_or_exit() -> Self {
-        crate::http::build_or_exit(Self::from_env)
+        crate::runtime::build_or_exit(Self::from_env)
     }
 
     /// [`Throttle::new`] with a DynamoDB client you built (a local endpoint, say).
@@ -403,8 +403,8 @@ impl Throttle {
     }
 
     fn build(config: &Config, client: Option<Client>) -> Result<Self, Error> {
-        let table = match (&config.throttle_table, &config.provider) {
-            (Some(table), _) | (None, Provider::DynamoDb { table }) => table.clone(),
+        let table = match (&config.throttle.table, &config.storage) {
+            (Some(table), _) | (None, Storage::DynamoDb { table }) => table.clone(),
             (None, _) => return Err(Error::NoTable),
         };
         Ok(Self {

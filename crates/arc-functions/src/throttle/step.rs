@@ -1,7 +1,8 @@
 //! The throttle as a [`chain`](crate::http::chain()) step, for per-route handlers.
 
 use crate::http::chain::Step;
-use crate::http::{Body, Error as HttpError, Flow, NO_CACHE, Request, error_body, fault_reply};
+use crate::http::{Flow, NO_CACHE, Request};
+use crate::runtime::{Body, Error as HttpError, Fault, error_body};
 
 use super::{Admission, Throttle};
 
@@ -81,7 +82,7 @@ impl Guard {
             }
             Err(e) => {
                 tracing::error!(error = %e, "counting a sign-in attempt failed");
-                let (status, message) = fault_reply(e.is_unavailable());
+                let (status, message) = Fault::unavailable_if(e.is_unavailable()).reply();
                 Flow::Break(
                     crate::http::Response::html(error_body(status, message))
                         .status(status.as_u16())

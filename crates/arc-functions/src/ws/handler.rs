@@ -1,27 +1,22 @@
-//! The WebSocket handler wrapper: [`async_handler`] and the runtime loop [`start`] ([`run`]
-//! on a runtime of the caller's).
+//! The WebSocket handler wrapper: [`async_handler`], and the session turn it takes around a
+//! handler for each event, with the connection's ties to its session.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
-use futures_util::FutureExt;
-use lambda_http::LambdaEvent;
-use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayWebsocketProxyRequest, ApiGatewayWebsocketProxyRequestContext,
-};
-use serde_json::value::RawValue;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequestContext;
 
 use super::origin::Origins;
-use super::push;
-use super::response::Reply;
-use super::{CURRENT, Client, Error, EventType, Request, Response};
+use super::response::SocketReply;
+use super::{CURRENT, Client, EventType, Request, Response};
 use crate::config::Config;
 use crate::deadline::Deadline;
-use crate::http::panic_text;
-use crate::session::{self, Outcome, Session, SessionStore, record_id};
+use crate::gateway;
+use crate::runtime::turn::{self, Finished, Turn, Via};
+use crate::runtime::{self, Fault, Process};
+use crate::session::{self, Session, SessionStore};
 
-/// The WebSocket handler wrapper: what [`start`] serves. Build it with [`async_handler`].
+/// The WebSocket handler wrapper: what [`start`](super::start) serves. Build it with [`async_handler`].
 pub struct Handler<F> {
     store: Arc<SessionStore>,
     /// The client the configuration names (`ARC_WSS_URL`, or the endpoint override).
@@ -55,7 +50,7 @@ impl<F> std::fmt::Debug for Handler<F> {
     }
 }
 
-/// Wraps `handler` for [`start`] (or [`run`]): the WebSocket counterpart of
+/// Wraps `handler` for [`start`](super::start) (or [`run`](super::run)): the WebSocket counterpart of
 /// [`http::async_handler`](crate::http::async_handler).
 ///
 /// Before calling `handler` it normalizes the event ([`Request`]) and reads the session. On
@@ -84,9 +79,9 @@ impl<F> std::fmt::Debug for Handler<F> {
 /// async fn connect(req: Request) -> ws::Result<Response> {
 ///     // Only browsers with a session may connect.
 ///     if req.session.is_empty() {
-///         return Ok(Response::status(403));
+///         return Ok(Response::new().status(403));
 ///     }
-///     Ok(Response::ok())
+///     Ok(Response::new())
 /// }
 ///
 /// fn main() -> Result<(), lambda_http::Error> {
@@ -97,9 +92,9 @@ pub fn async_handler<F, Fut, E>(handler: F) -> Handler<F>
 where
     F: Fn(Request) -> Fut,
     Fut: Future<Output = Result<Response, E>>,
-    E: Into<crate::http::Error>,
+    E: Into<runtime::Error>,
 {
-    crate::http::build_or_exit(|| try_async_handler(handler))
+    runtime::build_or_exit(|| try_async_handler(handler))
 }
 
 /// [`async_handler`], returning the configuration error instead of exiting.
@@ -114,7 +109,7 @@ where
 /// use arc_functions::ws::{self, Request, Response};
 ///
 /// async fn default(_req: Request) -> ws::Result<Response> {
-///     Ok(Response::ok())
+///     Ok(Response::new())
 /// }
 /// let handler = ws::try_async_handler(default)?;
 /// # Ok::<(), arc_functions::http::session::Error>(())
@@ -123,9 +118,9 @@ pub fn try_async_handler<F, Fut, E>(handler: F) -> Result<Handler<F>, session::E
 where
     F: Fn(Request) -> Fut,
     Fut: Future<Output = Result<Response, E>>,
-    E: Into<crate::http::Error>,
+    E: Into<runtime::Error>,
 {
-    let (store, config) = SessionStore::global_with_config()?;
+    let (store, config) = Process::get().parts()?;
     Ok(Handler::with_store(store, handler).with_config(&config))
 }
 
@@ -133,7 +128,7 @@ impl<F, Fut, E> Handler<F>
 where
     F: Fn(Request) -> Fut,
     Fut: Future<Output = Result<Response, E>>,
-    E: Into<crate::http::Error>,
+    E: Into<runtime::Error>,
 {
     /// A handler using `store` instead of the one built from the environment, and no
     /// configured endpoint (events still bring their own): for tests.
@@ -147,7 +142,7 @@ where
     /// use arc_functions::ws::{self, Handler, Request, Response};
     ///
     /// async fn default(_req: Request) -> ws::Result<Response> {
-    ///     Ok(Response::ok())
+    ///     Ok(Response::new())
     /// }
     /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
     /// let handler = Handler::with_store(store, default);
@@ -177,7 +172,7 @@ where
     /// use arc_functions::ws::{self, Handler, Request, Response};
     ///
     /// async fn default(_req: Request) -> ws::Result<Response> {
-    ///     Ok(Response::ok())
+    ///     Ok(Response::new())
     /// }
     /// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_WSS_URL", "ws://127.0.0.1:9001")])?;
     /// let handler = Handler::with_store(Arc::new(SessionStore::new(&config)), default).with_config(&config);
@@ -186,8 +181,13 @@ where
     /// ```
     pub fn with_config(mut self, config: &Config) -> Self {
         self.client = Client::from_config(config);
-        self.origins = Origins::new(&config.ws_origins);
+        self.origins = Origins::new(&config.ws.origins);
         self
+    }
+
+    /// The store this handler reads and writes sessions with.
+    pub(super) fn store(&self) -> &SessionStore {
+        &self.store
     }
 
     /// The client for an event's API, reusing the first event's when it is the same API.
@@ -199,71 +199,8 @@ where
             .for_api(domain, stage)
     }
 
-    /// Serves one Lambda payload, the event's JSON text, exactly as [`run`] does, and returns
-    /// the JSON text [`run`] would send back: to test a handler on a real event.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotWebSocket`] when the payload is not an API Gateway WebSocket event (as
-    /// [`run`] fails such an invocation).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use arc_functions::config::Config;
-    /// use arc_functions::http::session::SessionStore;
-    /// use arc_functions::ws::{self, Handler, Request, Response};
-    ///
-    /// async fn default(req: Request) -> ws::Result<Response> {
-    ///     Ok(Response::ok().reply(format!("{} on {}", req.route_key, req.connection_id)))
-    /// }
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
-    /// let handler = Handler::with_store(store, default);
-    /// let event = r#"{"requestContext": {"routeKey": "$default", "eventType": "MESSAGE",
-    ///     "connectionId": "L0SM9cOFvHcCIhw=", "connectedAt": 1, "requestTimeEpoch": 2},
-    ///     "body": "hi"}"#;
-    /// let reply: serde_json::Value = serde_json::from_str(&handler.invoke(event).await?)?;
-    /// assert_eq!(reply["statusCode"], 200);
-    /// assert_eq!(reply["body"], "$default on L0SM9cOFvHcCIhw=");
-    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-    /// # })?;
-    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-    /// ```
-    pub async fn invoke(&self, payload: &str) -> Result<String, Error> {
-        let reply = self.reply(payload, Deadline::default()).await?;
-        serde_json::to_string(&reply).map_err(Error::Json)
-    }
-
-    async fn reply(&self, payload: &str, deadline: Deadline) -> Result<Reply, Error> {
-        // Most fields of every event type are optional, so an HTTP event would parse as a
-        // WebSocket one: the connection id, which only WebSocket events carry, decides.
-        let probe: Probe = serde_json::from_str(payload)
-            .map_err(|_| Error::NotWebSocket("not a JSON object".into()))?;
-        if probe
-            .request_context
-            .is_none_or(|c| c.connection_id.is_none())
-        {
-            return Err(Error::NotWebSocket(
-                "no requestContext.connectionId: an HTTP or other event".into(),
-            ));
-        }
-        let event: ApiGatewayWebsocketProxyRequest =
-            serde_json::from_str(payload).map_err(|e| Error::NotWebSocket(e.to_string()))?;
-        let request = Request::from_event(event)?;
-        let connection = request.connection_id.clone();
-        let disconnect = request.event_type == EventType::Disconnect;
-        // Every AWS call of the turn is bounded by the invocation's deadline.
-        let reply = deadline.scope(self.respond(request, deadline)).await;
-        // Whatever the handler did: the connection is closed.
-        if disconnect && let Err(e) = deadline.scope(self.store.untie(&connection)).await {
-            tracing::warn!(error = %e, "forgetting a closed connection failed; its records expire on their own");
-        }
-        Ok(reply)
-    }
-
-    async fn respond(&self, mut request: Request, deadline: Deadline) -> Reply {
+    /// Serves one event: the session turn around the handler.
+    pub(super) async fn respond(&self, mut request: Request, deadline: Deadline) -> SocketReply {
         let store = &self.store;
         let kind = request.event_type;
         let connection = request.connection_id.clone();
@@ -274,62 +211,50 @@ where
         };
         let session = match session {
             Ok(session) => session,
-            Err(e) => return fault(&e, "reading the session"),
+            Err(e) => return SocketReply::fault(Fault::of(&e, "reading the session")),
         };
-        let origin = session.origin().cloned();
-        let expiry = session.expiry();
-        let before = record_id(&session).map(str::to_owned);
+        let mut turn = Turn::begin(
+            store,
+            &session,
+            false,
+            Via::Socket {
+                connection: &connection,
+            },
+            Some(client.clone()),
+            deadline,
+        );
+        let before = turn.record().map(str::to_owned);
         request.attach(client.clone(), session);
 
         let handler = &*self.handler;
-        let call = CURRENT.scope(client.clone(), async move {
-            handler(request).await.map_err(Into::into)
-        });
-        let mut response = match AssertUnwindSafe(call).catch_unwind().await {
-            Ok(Ok(response)) => response,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, detail = ?e, "the WebSocket handler returned an error");
-                return Reply::failure(500);
-            }
-            Err(panic) => {
-                let message = panic_text(&*panic);
-                tracing::error!(panic = %message, "the WebSocket handler panicked");
-                return Reply::failure(500);
-            }
+        let called = turn::call(
+            "the WebSocket handler",
+            CURRENT.scope(client.clone(), async move {
+                handler(request).await.map_err(Into::into)
+            }),
+        );
+        let Some(mut response) = called.await else {
+            return SocketReply::fault(Fault::Internal);
         };
-        // A failed event changes no session and tells no socket, as over HTTP.
-        if (500..600).contains(&response.status_code()) {
-            return response.into_reply();
-        }
-        let accepted = (200..300).contains(&response.status_code());
+        let status = response.status_code();
+        let accepted = (200..300).contains(&status);
+        let push = response.take_push();
+        let finished = match turn
+            .finish((500..600).contains(&status), response.take_session())
+            .await
+        {
+            Ok(Finished::Failed) => return response.into_reply(),
+            Ok(finished) => finished,
+            Err(fault) => return SocketReply::fault(fault),
+        };
         // An accepted connection is tied to its session; a later event, only when the
         // handler moved the session to another record.
         let mut tie = (kind == EventType::Connect && accepted).then(|| before.clone());
-        // Pushed to the session the response leaves behind: after a regenerate(), the new one.
-        let mut session_now = before.clone();
-        match response.take_session() {
-            None => {}
-            Some(Err(e)) => return fault(&e, "the response's session"),
-            Some(Ok(mut session)) => {
-                session.adopt(origin, expiry);
-                let saved = store.save_from_websocket(&session).await;
-                match Outcome::of(saved, "writing the session") {
-                    Outcome::Written(moved) => {
-                        let open = kind == EventType::Message || accepted;
-                        if moved.record != before && open {
-                            tie = Some(moved.record.clone());
-                        }
-                        if let Some(left) = &moved.left {
-                            push::close_session(store, &client, left, Some(&connection), deadline)
-                                .await;
-                        }
-                        session_now = moved.record;
-                    }
-                    Outcome::Ended => session_now = None,
-                    Outcome::Conflict => return Reply::failure(409),
-                    Outcome::Failed { unavailable } => return failure(unavailable),
-                }
-            }
+        if let Finished::Written { record, .. } = &finished
+            && *record != before
+            && (kind == EventType::Message || accepted)
+        {
+            tie = Some(record.clone());
         }
         if let Some(session) = tie {
             match store.tie(&connection, session.as_deref()).await {
@@ -338,24 +263,16 @@ where
                         closed = oldest.len(),
                         "the session is past ARC_WS_MAX_CONNECTIONS: closing its oldest connections"
                     );
-                    push::close_all(store, &client, &oldest).await;
+                    gateway::close_all(store, &client, &oldest).await;
                 }
                 Ok(_) => {}
-                Err(e) => return fault(&e, "recording the connection"),
+                Err(e) => return SocketReply::fault(Fault::of(&e, "recording the connection")),
             }
         }
-        if let Some(payload) = response.take_push() {
+        if let Some(payload) = push {
             // Not to a connection still in `$connect`: it cannot be sent to yet.
             let except = (kind == EventType::Connect).then_some(connection.as_str());
-            push::push_logged(
-                store,
-                &client,
-                session_now.as_deref(),
-                except,
-                payload,
-                deadline,
-            )
-            .await;
+            turn.push(&finished, payload, except).await;
         }
         response.into_reply()
     }
@@ -389,99 +306,4 @@ where
             }
         }
     }
-}
-
-/// Only the field that tells a WebSocket event from the others.
-#[derive(serde::Deserialize)]
-struct Probe {
-    #[serde(rename = "requestContext")]
-    request_context: Option<ProbeContext>,
-}
-
-#[derive(serde::Deserialize)]
-struct ProbeContext {
-    #[serde(rename = "connectionId")]
-    connection_id: Option<serde::de::IgnoredAny>,
-}
-
-/// Logs a session fault and answers it without detail: 503 when retrying may help.
-fn fault(e: &session::Error, what: &str) -> Reply {
-    tracing::error!(error = %e, "{what} failed");
-    failure(e.is_unavailable())
-}
-
-/// A fault already logged: 503 when retrying may help, else 500.
-fn failure(unavailable: bool) -> Reply {
-    Reply::failure(if unavailable { 503 } else { 500 })
-}
-
-/// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime
-/// built for how Lambda calls the function (one thread when invocations come one at a time,
-/// a worker per core when `AWS_LAMBDA_MAX_CONCURRENCY` is above 1): what a WebSocket route's
-/// `main` runs. The WebSocket counterpart of [`http::start`](crate::http::start), which says
-/// why.
-///
-/// # Errors
-///
-/// When the Runtime API cannot be reached, or the runtime cannot be built.
-///
-/// # Panics
-///
-/// When called on a Tokio runtime's thread (inside `#[tokio::main]`): await [`run`] there.
-///
-/// # Examples
-///
-/// See [`async_handler`].
-pub fn start<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response, E>> + Send + 'static,
-    E: Into<crate::http::Error> + 'static,
-{
-    crate::http::block_on(run(handler))
-}
-
-/// Serves `handler` on the Lambda Runtime API until the process ends, on the Tokio runtime it
-/// is awaited on ([`start`] builds one that suits Lambda). Like
-/// [`http::run`](crate::http::run): invocations run concurrently up to
-/// `AWS_LAMBDA_MAX_CONCURRENCY`, DynamoDB is made ready before the first event, and a payload
-/// that is not a WebSocket event (an HTTP one included) fails the invocation.
-///
-/// # Errors
-///
-/// When the Runtime API cannot be reached.
-///
-/// # Examples
-///
-/// ```no_run
-/// use arc_functions::ws::{self, Request, Response};
-///
-/// async fn connect(_req: Request) -> ws::Result<Response> {
-///     Ok(Response::ok())
-/// }
-///
-/// #[tokio::main]
-/// async fn main() -> Result<(), lambda_http::Error> {
-///     // ...something else of the program's on this runtime first...
-///     ws::run(ws::async_handler(connect)).await
-/// }
-/// ```
-pub async fn run<F, Fut, E>(handler: Handler<F>) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response, E>> + Send + 'static,
-    E: Into<crate::http::Error> + 'static,
-{
-    handler.store.prepare().await;
-    let service =
-        lambda_http::lambda_runtime::service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-            let handler = handler.clone();
-            async move {
-                handler
-                    .reply(event.payload.get(), Deadline(Some(event.context.deadline)))
-                    .await
-                    .map_err(lambda_http::Error::from)
-            }
-        });
-    lambda_http::lambda_runtime::run_concurrent(service).await
 }

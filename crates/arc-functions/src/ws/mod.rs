@@ -11,7 +11,7 @@
 //!   ([`http::Request::socket_url`](crate::http::Request::socket_url): `ARC_WSS_URL` with
 //!   `?ticket=`), and `$connect` redeems it: sealed under a key derived for tickets alone, it
 //!   names the session record and the page's origin, opens for
-//!   [`TICKET_LIFETIME`](crate::session::TICKET_LIFETIME) seconds, only from that origin, and
+//!   [`TICKET_LIFETIME`](crate::http::session::TICKET_LIFETIME) seconds, only from that origin, and
 //!   once (a conditional write). A refused ticket ([`session::Refusal`]) gives the handler an
 //!   empty session and logs why, never the ticket, which is also taken out of
 //!   [`Request::query`].
@@ -50,53 +50,38 @@
 //! (`wss://` read as `https://`). `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` overrides both.
 //! The function's role needs `execute-api:ManageConnections` on the API.
 //!
-//! [`session::Error::CookieOverWebSocket`]: crate::session::Error::CookieOverWebSocket
-//! [`session::Refusal`]: crate::session::Refusal
+//! [`session::Error::CookieOverWebSocket`]: crate::http::session::Error::CookieOverWebSocket
+//! [`session::Refusal`]: crate::http::session::Refusal
 
-mod client;
-mod error;
 mod handler;
 mod origin;
-mod push;
 mod request;
 mod response;
+mod run;
 
-use std::sync::{Arc, OnceLock};
-
-pub use client::{Client, Info, Payload};
-pub use error::Error;
-pub use handler::{Handler, async_handler, run, start, try_async_handler};
-pub(crate) use push::{close_session, push, push_logged};
+pub use crate::gateway::{Client, Error, Info, Payload};
+pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::{EventType, Request};
 pub use response::Response;
-
-use crate::session::SessionStore;
+pub use run::{run, start};
 
 /// The result of a WebSocket handler: any error `?` can box.
-pub type Result<T, E = crate::http::Error> = std::result::Result<T, E>;
+pub type Result<T, E = crate::runtime::Error> = std::result::Result<T, E>;
 
 tokio::task_local! {
     /// The client of the WebSocket API whose event is being handled.
     static CURRENT: Client;
 }
 
-/// The client [`send`], [`close`] and [`info`] use outside a WebSocket handler, from the
-/// process-wide configuration.
-static CONFIGURED: OnceLock<Arc<Client>> = OnceLock::new();
-
 /// The client for the free functions: the current event's API inside a WebSocket handler,
-/// else the configuration's.
+/// else the configuration's (`ARC_WSS_URL`), made once per process.
 fn current() -> std::result::Result<Client, Error> {
     if let Ok(client) = CURRENT.try_with(Client::clone) {
         return Ok(client);
     }
-    if let Some(client) = CONFIGURED.get() {
-        return Ok(Client::clone(client));
-    }
-    let (_, config) = SessionStore::global_with_config()?;
-    Ok(Client::clone(
-        CONFIGURED.get_or_init(|| Arc::new(Client::from_config(&config))),
-    ))
+    Ok(crate::runtime::Process::get()
+        .client()
+        .map_err(crate::session::Error::Config)?)
 }
 
 /// Sends `payload` to a connection: `arc.ws.send`. Inside a WebSocket handler it goes through

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::session::normalize_origin;
+use crate::config::normalize_origin;
 
 /// Why a `$connect`'s cookie is not trusted; logged, never with the cookie.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

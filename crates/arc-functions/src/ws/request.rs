@@ -8,7 +8,7 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::http::{HeaderMap, HeaderName};
 
 use super::{Client, Error, Payload};
-use crate::http::{Body, Params, Redacted};
+use crate::runtime::{Body, Params, Redacted};
 use crate::session::Session;
 
 /// Which of API Gateway's three kinds of WebSocket event arrived.
@@ -201,7 +201,7 @@ impl Request {
     ///
     /// async fn echo(req: Request) -> ws::Result<Response> {
     ///     req.send(serde_json::json!({"you said": req.body.json()})).await?;
-    ///     Ok(Response::ok())
+    ///     Ok(Response::new())
     /// }
     /// ```
     pub async fn send(&self, payload: impl Into<Payload>) -> Result<(), Error> {

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use super::Payload;
-use crate::http::IntoSession;
-use crate::session::{self, Session};
+use crate::runtime::Fault;
+use crate::session::{self, IntoSession, Session};
 
 /// A WebSocket handler's answer: a status (on `$connect`, anything but 2xx refuses the
 /// connection), an optional reply to the sender, and an optional session to write.
@@ -16,9 +16,9 @@ use crate::session::{self, Session};
 /// ```
 /// use arc_functions::ws::Response;
 ///
-/// assert_eq!(Response::ok().status_code(), 200);
-/// assert_eq!(Response::status(403).status_code(), 403);
-/// let counted = Response::ok().reply(serde_json::json!({"count": 1}));
+/// assert_eq!(Response::new().status_code(), 200);
+/// assert_eq!(Response::new().status(403).status_code(), 403);
+/// let counted = Response::new().reply(serde_json::json!({"count": 1}));
 /// assert_eq!(counted.status_code(), 200);
 /// ```
 #[derive(Debug)]
@@ -30,29 +30,41 @@ pub struct Response {
     push: Option<Payload>,
 }
 
-impl Response {
-    /// 200: the connection is accepted, the message handled.
-    ///
-    /// # Examples
-    ///
-    /// See [`Response`].
-    pub fn ok() -> Self {
-        Self::status(200)
+impl Default for Response {
+    fn default() -> Self {
+        Self::new()
     }
+}
 
-    /// Any status; on `$connect`, a status outside 200–299 refuses the connection (the browser
-    /// sees the upgrade fail).
+impl Response {
+    /// An empty 200: the connection is accepted, the message handled.
     ///
     /// # Examples
     ///
-    /// See [`Response`].
-    pub fn status(status: u16) -> Self {
+    /// ```
+    /// assert_eq!(arc_functions::ws::Response::new().status_code(), 200);
+    /// ```
+    pub fn new() -> Self {
         Self {
-            status,
+            status: 200,
             reply: None,
             session: None,
             push: None,
         }
+    }
+
+    /// Sets the status, as [`http::Response::status`](crate::http::Response::status) does; on
+    /// `$connect`, a status outside 200–299 refuses the connection (the browser sees the
+    /// upgrade fail).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(arc_functions::ws::Response::new().status(403).status_code(), 403);
+    /// ```
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
     }
 
     /// A reply to the sender, in the same invocation's answer. API Gateway delivers it only on
@@ -75,7 +87,7 @@ impl Response {
     /// # Examples
     ///
     /// ```
-    /// let response = arc_functions::ws::Response::ok().session(serde_json::json!({"count": 2}));
+    /// let response = arc_functions::ws::Response::new().session(serde_json::json!({"count": 2}));
     /// assert_eq!(response.status_code(), 200);
     /// ```
     pub fn session(mut self, session: impl IntoSession) -> Self {
@@ -95,7 +107,7 @@ impl Response {
     /// use arc_functions::ws::Response;
     /// use serde_json::json;
     ///
-    /// let counted = Response::ok().session(json!({"count": 2})).push(json!({"count": 2}));
+    /// let counted = Response::new().session(json!({"count": 2})).push(json!({"count": 2}));
     /// assert_eq!(counted.status_code(), 200);
     /// ```
     pub fn push(mut self, payload: impl Into<Payload>) -> Self {
@@ -120,13 +132,13 @@ impl Response {
         self.session.take()
     }
 
-    pub(crate) fn into_reply(self) -> Reply {
+    pub(crate) fn into_reply(self) -> SocketReply {
         let (body, is_base64_encoded) = match self.reply {
             None => (None, false),
             Some(Payload::Text(text)) => (Some(text), false),
             Some(Payload::Binary(bytes)) => (Some(STANDARD.encode(bytes)), true),
         };
-        Reply {
+        SocketReply {
             status_code: self.status,
             body,
             is_base64_encoded,
@@ -137,7 +149,7 @@ impl Response {
 /// The invocation's answer, in the shape API Gateway reads from a WebSocket integration.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Reply {
+pub(crate) struct SocketReply {
     pub(crate) status_code: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) body: Option<String>,
@@ -145,11 +157,11 @@ pub(crate) struct Reply {
     pub(crate) is_base64_encoded: bool,
 }
 
-impl Reply {
+impl SocketReply {
     /// A failure, without detail.
-    pub(crate) fn failure(status: u16) -> Self {
+    pub(crate) fn fault(fault: Fault) -> Self {
         Self {
-            status_code: status,
+            status_code: fault.reply().0.as_u16(),
             body: None,
             is_base64_encoded: false,
         }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use arc_functions::axum::{CsrfForm, CsrfHeader, CsrfToken, Error, Flash, Session, SessionLayer};
 use arc_functions::config::Config;
+use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, Request, Response};
-use arc_functions::session::SessionStore;
 use arc_functions::testing::{Format, TestRequest, TestResponse};
 use axum::Router;
 use axum::response::{Html, Redirect};

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arc_functions::config::{Config, Error, Provider};
+use arc_functions::config::{Config, Error, Storage};
 
 fn available() -> bool {
     if std::env::var("ARC_TEST_SECRETS_MANAGER").is_ok_and(|v| v == "1") {
@@ -61,8 +61,8 @@ async fn load(vars: Vec<(&'static str, String)>) -> Result<Config, Error> {
 }
 
 fn table(config: &Config) -> &str {
-    match &config.provider {
-        Provider::DynamoDb { table } => table,
+    match &config.storage {
+        Storage::DynamoDb { table } => table,
         other => panic!("not DynamoDB: {other:?}"),
     }
 }
@@ -91,7 +91,7 @@ async fn a_logical_table_name_resolves_through_the_stacks_parameters() {
     .expect("resolved");
     assert_eq!(table(&config), "Bigsesh-SessionTable-1A2B");
     assert_eq!(
-        config.throttle_table.as_deref(),
+        config.throttle.table.as_deref(),
         Some("Bigsesh-ThrottleTable-3C4D")
     );
     // The last page's tables too.
@@ -152,7 +152,7 @@ async fn without_a_stack_or_a_table_nothing_is_asked() {
     ])
     .await
     .expect("cookie sessions");
-    assert_eq!(config.provider, Provider::SealedCookie);
+    assert_eq!(config.storage, Storage::SealedCookie);
 }
 
 #[tokio::test]

@@ -279,7 +279,7 @@ fn compression_configuration_is_checked_at_cold_start() {
     let base = [("ARC_ENV", "testing")];
     let read = |value: &str| {
         Config::from_vars(base.into_iter().chain([("ARC_HTTP_COMPRESSION", value)]))
-            .map(|c| c.compression)
+            .map(|c| c.http.compression)
     };
     assert_eq!(read("off"), Ok(false));
     assert_eq!(read("FALSE"), Ok(false));
@@ -293,7 +293,7 @@ fn compression_configuration_is_checked_at_cold_start() {
         "{err}"
     );
     assert!(
-        Config::from_vars(base).expect("config").compression,
+        Config::from_vars(base).expect("config").http.compression,
         "on by default"
     );
 }

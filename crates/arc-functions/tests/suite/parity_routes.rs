@@ -52,7 +52,7 @@ async fn req_url_adds_the_rest_stage_only_on_the_execute_api_address_when_deploy
     assert_eq!(location(&local, event(V1, |_| {})).await, "/login");
     let unset = [("ARC_APP_SECRET", "s".repeat(32).leak() as &str)];
     let unset_vars = Config::from_vars(unset).expect("config");
-    assert_eq!(unset_vars.stage, None);
+    assert_eq!(unset_vars.http.stage, None);
     let r = Handler::with_store(Arc::new(SessionStore::new(&unset_vars)), redirect_home)
         .with_config(&unset_vars)
         .handle(event(V1, |_| {}))
@@ -99,6 +99,7 @@ fn the_url_stage_follows_architects_environment_rule() {
     let stage = |vars: &[(&str, &str)]| {
         Config::from_vars(vars.iter().copied().chain([secret]))
             .expect("config")
+            .http
             .stage
     };
     assert_eq!(stage(&[("ARC_ENV", "staging")]).as_deref(), Some("staging"));

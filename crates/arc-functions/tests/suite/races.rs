@@ -366,13 +366,13 @@ async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
         let gate = Arc::clone(&gate);
         async move {
             if req.event_type != ws::EventType::Message {
-                return Ok::<_, ws::Error>(ws::Response::ok());
+                return Ok::<_, ws::Error>(ws::Response::new());
             }
             let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
             gate.wait().await;
             let mut session = req.session;
             session.insert("count", count)?;
-            Ok(ws::Response::ok().session(session))
+            Ok(ws::Response::new().session(session))
         }
     });
     let event = |fixture: &str, edit: &dyn Fn(&mut serde_json::Value)| {

@@ -13,8 +13,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
 use arc_functions::config::Config;
+use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler};
-use arc_functions::session::SessionStore;
 use arc_functions::ws;
 use serde_json::Value;
 
@@ -183,7 +183,7 @@ async fn http_start_serves_the_runtime_apis_events() {
 }
 
 async fn socket(req: ws::Request) -> ws::Result<ws::Response> {
-    Ok(ws::Response::ok().reply(format!("{} on {}", req.route_key, req.connection_id)))
+    Ok(ws::Response::new().reply(format!("{} on {}", req.route_key, req.connection_id)))
 }
 
 #[test]

@@ -84,9 +84,9 @@ async fn a_deployed_start_reads_the_secret_and_a_rotation_signs_nobody_out() {
     let (name, arn) = secret(&client, FIRST).await;
 
     let before = deployed(&arn, &[]).expect("read by ARN");
-    assert_eq!(before.secret, Secret::new(FIRST));
-    assert!(before.previous_secrets.is_empty(), "never rotated");
-    assert!(!before.development_secret);
+    assert_eq!(before.secrets.current, Secret::new(FIRST));
+    assert!(before.secrets.previous.is_empty(), "never rotated");
+    assert!(!before.secrets.development);
     let old = cookie(&SessionStore::new(&before), 1).await;
 
     // Rotated in Secrets Manager: the first version becomes AWSPREVIOUS.
@@ -99,12 +99,12 @@ async fn a_deployed_start_reads_the_secret_and_a_rotation_signs_nobody_out() {
         .expect("rotated");
     let after = deployed(&name, &[]).expect("read by name");
     assert_eq!(
-        after.secret,
+        after.secrets.current,
         Secret::new(SECOND),
         "AWSCURRENT seals and signs"
     );
     assert_eq!(
-        after.previous_secrets,
+        after.secrets.previous,
         [Secret::new(FIRST)],
         "AWSPREVIOUS opens"
     );
@@ -125,7 +125,7 @@ async fn a_deployed_start_reads_the_secret_and_a_rotation_signs_nobody_out() {
     // A secret given by hand as previous still opens, after the rotation's.
     let more = deployed(&name, &[("ARC_APP_SECRET_PREVIOUS", GIVEN)]).expect("read");
     assert_eq!(
-        more.previous_secrets,
+        more.secrets.previous,
         [Secret::new(FIRST), Secret::new(GIVEN)]
     );
 }

@@ -80,7 +80,7 @@ async fn dynamodb_calls_per_socket_ticket() {
         req: arc_functions::ws::Request,
     ) -> arc_functions::ws::Result<arc_functions::ws::Response> {
         let status = if req.session.is_new() { 403 } else { 200 };
-        Ok(arc_functions::ws::Response::status(status))
+        Ok(arc_functions::ws::Response::new().status(status))
     }
     let sockets = arc_functions::ws::Handler::with_store(Arc::clone(&env.store), connect);
     let upgrade = |origin: &str, id: &str| {

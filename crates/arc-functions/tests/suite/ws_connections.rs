@@ -25,11 +25,11 @@ async fn count_over_socket(req: Request) -> ws::Result<Response> {
             let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
             let mut session = req.session;
             session.insert("count", count)?;
-            Ok(Response::ok()
+            Ok(Response::new()
                 .reply(json!({ "count": count }))
                 .session(session))
         }
-        _ => Ok(Response::ok()),
+        _ => Ok(Response::new()),
     }
 }
 
@@ -100,7 +100,7 @@ async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_k
     let bob = cookie_for(&store, json!({"count": 20})).await;
     async fn only_with_session(req: Request) -> ws::Result<Response> {
         if req.event_type == EventType::Connect && req.session.is_empty() {
-            return Ok(Response::status(403));
+            return Ok(Response::new().status(403));
         }
         echo(req).await
     }
@@ -189,13 +189,13 @@ async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_t
         match action.as_deref() {
             Some("regenerate") => {
                 session.regenerate();
-                Ok(Response::ok().session(session))
+                Ok(Response::new().session(session))
             }
             Some("destroy") => {
                 session.destroy();
-                Ok(Response::ok().session(session))
+                Ok(Response::new().session(session))
             }
-            _ => Ok(Response::ok().reply(json!({"count": session.get::<u64>("count")?}))),
+            _ => Ok(Response::new().reply(json!({"count": session.get::<u64>("count")?}))),
         }
     }
     let handler = Handler::with_store(Arc::clone(&store), act);
@@ -249,9 +249,9 @@ async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_write
     async fn gatekeeper(req: Request) -> ws::Result<Response> {
         match (req.event_type, req.query.get("door")) {
             // Refused, though the browser has a session.
-            (EventType::Connect, Some("shut")) => Ok(Response::status(401)),
+            (EventType::Connect, Some("shut")) => Ok(Response::new().status(401)),
             // Accepted, starting a session for a browser that had none.
-            (EventType::Connect, Some("new")) => Ok(Response::ok().session(json!({"count": 40}))),
+            (EventType::Connect, Some("new")) => Ok(Response::new().session(json!({"count": 40}))),
             _ => echo(req).await,
         }
     }
@@ -294,7 +294,7 @@ async fn dynamodb_a_refused_connect_that_writes_a_session_is_not_tied_to_it() {
     let (store, _, _) = dynamodb_store(&[]).await;
     async fn refuses_after_writing(req: Request) -> ws::Result<Response> {
         match req.event_type {
-            EventType::Connect => Ok(Response::status(403).session(json!({"count": 7}))),
+            EventType::Connect => Ok(Response::new().status(403).session(json!({"count": 7}))),
             _ => echo(req).await,
         }
     }
@@ -315,7 +315,7 @@ async fn dynamodb_a_message_answered_outside_2xx_still_ties_the_session_it_write
     async fn starts_with_a_warning(req: Request) -> ws::Result<Response> {
         match req.body.json().and_then(|b| b["action"].as_str()) {
             // A message refused (a 400 to the sender) that still starts a session.
-            Some("start") => Ok(Response::status(400).session(json!({"count": 9}))),
+            Some("start") => Ok(Response::new().status(400).session(json!({"count": 9}))),
             _ => echo(req).await,
         }
     }

@@ -151,8 +151,8 @@ async fn message_bodies_are_json_text_or_bytes_and_connect_carries_headers_and_q
 async fn connect_is_refused_by_any_status_outside_2xx_and_replies_are_delivered_as_given() {
     async fn choose(req: Request) -> ws::Result<Response> {
         Ok(match req.header("sec-websocket-key") {
-            Some(_) => Response::status(401),
-            _ => Response::ok().reply(vec![0u8, 255]),
+            Some(_) => Response::new().status(401),
+            _ => Response::new().reply(vec![0u8, 255]),
         })
     }
     let handler = Handler::with_store(cookie_store(), choose);
@@ -171,7 +171,7 @@ async fn handler_errors_and_panics_are_a_bare_500_and_the_handler_lives_on() {
         match req.event_type {
             EventType::Connect => Err("secret detail".into()),
             EventType::Message => panic!("secret panic"),
-            EventType::Disconnect => Ok(Response::ok()),
+            EventType::Disconnect => Ok(Response::new()),
         }
     }
     let handler = Handler::with_store(cookie_store(), fails);
@@ -213,7 +213,7 @@ async fn cookie_mode_reads_the_session_on_connect_only_and_cannot_write_one() {
     );
 
     async fn writes(_: Request) -> ws::Result<Response> {
-        Ok(Response::ok().session(json!({"count": 9})))
+        Ok(Response::new().session(json!({"count": 9})))
     }
     let writer = Handler::with_store(store, writes);
     assert_eq!(
@@ -244,7 +244,7 @@ async fn close_goes_through_the_events_own_api_and_gone_is_typed() {
             matches!(&gone, Err(ws::Error::Gone { connection_id }) if connection_id == "gone-one");
         let denied = ws::close("denied-one").await;
         let denied = matches!(&denied, Err(ws::Error::Api { operation, .. }) if *operation == "DeleteConnection");
-        Ok(Response::ok().reply(json!({"gone is typed": gone, "denied is typed": denied})))
+        Ok(Response::new().reply(json!({"gone is typed": gone, "denied is typed": denied})))
     }
     // Cookie mode: closing needs no session store.
     let handler = Handler::with_store(cookie_store(), closer);

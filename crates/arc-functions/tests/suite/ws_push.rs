@@ -96,7 +96,7 @@ async fn dynamodb_send_goes_through_the_events_own_api_and_gone_is_typed() {
         let gone = ws::send("gone-one", "anyone?").await;
         let typed =
             matches!(&gone, Err(ws::Error::Gone { connection_id }) if connection_id == "gone-one");
-        Ok(Response::ok().reply(json!({"gone is typed": typed})))
+        Ok(Response::new().reply(json!({"gone is typed": typed})))
     }
     let handler = Handler::with_store(store, fan_out);
     let domain = api.url.trim_start_matches("http://").to_owned();
@@ -239,10 +239,10 @@ async fn dynamodb_a_push_from_a_socket_reaches_every_tab_of_the_session() {
     let other = cookie_for(&store, json!({"count": 1})).await;
     async fn count(req: Request) -> ws::Result<Response> {
         if req.event_type != EventType::Message {
-            return Ok(Response::ok());
+            return Ok(Response::new());
         }
         let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
-        Ok(Response::ok()
+        Ok(Response::new()
             .session(json!({ "count": count }))
             .push(json!({ "count": count })))
     }
@@ -302,7 +302,8 @@ async fn dynamodb_a_server_error_over_the_socket_writes_no_session() {
             .json()
             .and_then(|b| b["status"].as_u64())
             .unwrap_or(200);
-        Ok(Response::status(u16::try_from(status).unwrap_or(200))
+        Ok(Response::new()
+            .status(u16::try_from(status).unwrap_or(200))
             .session(json!({ "count": 100 }))
             .push(json!({ "count": 100 })))
     }

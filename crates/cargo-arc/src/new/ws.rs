@@ -131,24 +131,24 @@ fn main_rs(route: &str) -> String {
     let (doc, name, req, body) = match route {
         "connect" => (
             "a socket opens when this answers 200; a 4xx refuses it (say, \
-             `Response::status(403)` when `req.session.is_new()`). The wrapper ties the socket \
+             `Response::new().status(403)` when `req.session.is_new()`). The wrapper ties the socket \
              to the session.",
             "connect",
             "_req",
-            "Ok(Response::ok())",
+            "Ok(Response::new())",
         ),
         "disconnect" => (
             "the socket closed; the wrapper forgets it.",
             "disconnect",
             "_req",
-            "Ok(Response::ok())",
+            "Ok(Response::new())",
         ),
         _ => (
             "answers each message routed here (by its `action`, or every other one for \
              `default`); `.push(...)` would send to every socket of the session.",
             "message",
             "req",
-            "Ok(Response::ok().reply(format!(\"{} on {}\", req.route_key, req.connection_id)))",
+            "Ok(Response::new().reply(format!(\"{} on {}\", req.route_key, req.connection_id)))",
         ),
     };
     format!(

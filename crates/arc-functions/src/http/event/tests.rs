@@ -3,7 +3,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde_json::{Value, json};
 
-use super::{Error, Origin, parse, reply};
+use super::{Error, Sender, parse, reply};
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -11,47 +11,47 @@ macro_rules! fixture {
     };
 }
 
-const HTTP_FIXTURES: [(&str, &str, Origin); 9] = [
+const HTTP_FIXTURES: [(&str, &str, Sender); 9] = [
     (
         "apigw_v1_request",
         fixture!("apigw_v1_request.json"),
-        Origin::Rest,
+        Sender::Rest,
     ),
     (
         "apigw_v1_multi_value_request",
         fixture!("apigw_v1_multi_value_request.json"),
-        Origin::Rest,
+        Sender::Rest,
     ),
     (
         "apigw_v2_request",
         fixture!("apigw_v2_request.json"),
-        Origin::Http,
+        Sender::Http,
     ),
     (
         "apigw_v2_minimal_request",
         fixture!("apigw_v2_minimal_request.json"),
-        Origin::Http,
+        Sender::Http,
     ),
     (
         "apigw_v2_bare_cookies_request",
         fixture!("apigw_v2_bare_cookies_request.json"),
-        Origin::Http,
+        Sender::Http,
     ),
     (
         "apigw_v2_sam_local_request",
         fixture!("apigw_v2_sam_local_request.json"),
-        Origin::Http,
+        Sender::Http,
     ),
     (
         "function_url_request",
         fixture!("function_url_request.json"),
-        Origin::Http,
+        Sender::Http,
     ),
-    ("alb_request", fixture!("alb_request.json"), Origin::Alb),
+    ("alb_request", fixture!("alb_request.json"), Sender::Alb),
     (
         "alb_multi_value_request",
         fixture!("alb_multi_value_request.json"),
-        Origin::Alb,
+        Sender::Alb,
     ),
 ];
 
@@ -67,8 +67,8 @@ fn context_kind(request: &lambda_http::Request) -> &'static str {
 #[test]
 fn every_http_fixture_is_read_as_lambda_http_reads_it() {
     for (name, payload, expected) in HTTP_FIXTURES {
-        let (origin, ours) = parse(payload).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(origin, expected, "{name}");
+        let (sender, ours) = parse(payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(sender, expected, "{name}");
         let theirs = lambda_http::request::from_str(payload).expect(name);
         assert_eq!(ours.method(), theirs.method(), "{name}");
         // Not the whole URI: lambda_http writes an ALB query from a hash map, in no fixed order.
@@ -84,9 +84,9 @@ fn every_http_fixture_is_read_as_lambda_http_reads_it() {
         );
         assert_eq!(context_kind(&ours), context_kind(&theirs), "{name}");
         let kind = match expected {
-            Origin::Rest => "rest",
-            Origin::Http => "http",
-            Origin::Alb => "alb",
+            Sender::Rest => "rest",
+            Sender::Http => "http",
+            Sender::Alb => "alb",
         };
         assert_eq!(context_kind(&ours), kind, "{name}");
     }
@@ -121,7 +121,7 @@ fn websocket_and_other_events_are_never_taken_for_http() {
     }
     for payload in ["[]", "3", "\"text\""] {
         assert!(
-            matches!(parse(payload), Err(Error::NotHttp("not an object"))),
+            matches!(parse(payload), Err(Error::NotHttp("not a JSON object"))),
             "{payload}"
         );
     }
@@ -150,9 +150,9 @@ fn events_lambda_http_would_panic_on_are_unreadable_in_their_origin() {
         e["body"] = json!("not base64!");
     });
     for (payload, expected, why) in [
-        (v2, Origin::Http, "failed to build request"),
-        (v1, Origin::Rest, "unwrap"),
-        (alb, Origin::Alb, "base64"),
+        (v2, Sender::Http, "failed to build request"),
+        (v1, Sender::Rest, "unwrap"),
+        (alb, Sender::Alb, "base64"),
     ] {
         // Proof that lambda_http's own reading panics on each.
         let theirs = std::panic::catch_unwind(|| lambda_http::request::from_str(&payload));
@@ -161,8 +161,8 @@ fn events_lambda_http_would_panic_on_are_unreadable_in_their_origin() {
             "{expected:?}: lambda_http no longer panics"
         );
         match parse(&payload) {
-            Err(Error::Unreadable { origin, reason }) => {
-                assert_eq!(origin, expected);
+            Err(Error::Unreadable { sender, reason }) => {
+                assert_eq!(sender, expected);
                 assert!(reason.contains(why), "{reason}");
             }
             other => panic!("{expected:?}: {other:?}"),
@@ -176,8 +176,8 @@ fn an_event_of_a_known_origin_with_a_field_of_the_wrong_type_is_unreadable() {
         e["cookies"] = json!(5)
     });
     match parse(&payload) {
-        Err(Error::Unreadable { origin, reason }) => {
-            assert_eq!(origin, Origin::Http);
+        Err(Error::Unreadable { sender, reason }) => {
+            assert_eq!(sender, Sender::Http);
             assert!(reason.contains("invalid type"), "{reason}");
         }
         other => panic!("{other:?}"),
@@ -194,13 +194,13 @@ fn response(status: u16, body: Body) -> HttpResponse<Body> {
         .expect("response")
 }
 
-fn json_of(origin: Origin, response: HttpResponse<Body>) -> Value {
-    serde_json::to_value(reply(origin, response)).expect("serializable")
+fn json_of(sender: Sender, response: HttpResponse<Body>) -> Value {
+    serde_json::to_value(reply(sender, response)).expect("serializable")
 }
 
 #[test]
 fn http_api_replies_carry_cookies_apart_from_headers() {
-    let v = json_of(Origin::Http, response(201, Body::from("hi")));
+    let v = json_of(Sender::Http, response(201, Body::from("hi")));
     assert_eq!(v["statusCode"], 201);
     assert_eq!(v["cookies"], json!(["a=1; Path=/", "b=2; Path=/"]));
     assert_eq!(v["headers"], json!({"content-type": "text/html"}));
@@ -210,7 +210,7 @@ fn http_api_replies_carry_cookies_apart_from_headers() {
 
 #[test]
 fn rest_replies_carry_every_header_as_multi_value_only() {
-    let v = json_of(Origin::Rest, response(200, Body::from("hi")));
+    let v = json_of(Sender::Rest, response(200, Body::from("hi")));
     assert_eq!(v["statusCode"], 200);
     assert_eq!(v["headers"], json!({}));
     assert_eq!(
@@ -222,7 +222,7 @@ fn rest_replies_carry_every_header_as_multi_value_only() {
 
 #[test]
 fn load_balancer_replies_carry_both_header_fields_and_a_status_line() {
-    let v = json_of(Origin::Alb, response(404, Body::Empty));
+    let v = json_of(Sender::Alb, response(404, Body::Empty));
     assert_eq!(v["statusCode"], 404);
     assert_eq!(v["statusDescription"], "404 Not Found");
     assert_eq!(v["headers"]["content-type"], "text/html");
@@ -235,25 +235,25 @@ fn load_balancer_replies_carry_both_header_fields_and_a_status_line() {
 
 #[test]
 fn binary_bodies_are_sent_base64_and_empty_ones_not_at_all() {
-    for origin in [Origin::Rest, Origin::Http, Origin::Alb] {
-        let v = json_of(origin, response(200, Body::from(vec![0_u8, 159, 146, 150])));
-        assert_eq!(v["isBase64Encoded"], true, "{origin:?}");
-        assert_eq!(v["body"], "AJ+Slg==", "{origin:?}");
-        let v = json_of(origin, response(204, Body::Empty));
-        assert_eq!(v["isBase64Encoded"], false, "{origin:?}");
-        assert!(v.get("body").is_none(), "{origin:?}");
+    for sender in [Sender::Rest, Sender::Http, Sender::Alb] {
+        let v = json_of(sender, response(200, Body::from(vec![0_u8, 159, 146, 150])));
+        assert_eq!(v["isBase64Encoded"], true, "{sender:?}");
+        assert_eq!(v["body"], "AJ+Slg==", "{sender:?}");
+        let v = json_of(sender, response(204, Body::Empty));
+        assert_eq!(v["isBase64Encoded"], false, "{sender:?}");
+        assert!(v.get("body").is_none(), "{sender:?}");
     }
     assert_eq!(
-        format!("{:?}", reply(Origin::Alb, response(302, Body::Empty))),
-        "Reply::Alb(302)"
+        format!("{:?}", reply(Sender::Alb, response(302, Body::Empty))),
+        "EventReply::Alb(302)"
     );
     let status = StatusCode::IM_A_TEAPOT.as_u16();
     assert_eq!(
-        format!("{:?}", reply(Origin::Rest, response(status, Body::Empty))),
-        "Reply::Rest(418)"
+        format!("{:?}", reply(Sender::Rest, response(status, Body::Empty))),
+        "EventReply::Rest(418)"
     );
     assert_eq!(
-        format!("{:?}", reply(Origin::Http, response(200, Body::Empty))),
-        "Reply::Http(200)"
+        format!("{:?}", reply(Sender::Http, response(200, Body::Empty))),
+        "EventReply::Http(200)"
     );
 }

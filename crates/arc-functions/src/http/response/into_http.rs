@@ -197,7 +197,7 @@ impl Response {
 /// For a `Response` returned outside [`async_handler`](crate::http::async_handler), say from a
 /// plain `lambda_http::service_fn`: the same HTTP response, a generic 500 when it cannot be
 /// built. A session set on it is not written (that needs the wrapper's store); write it with
-/// [`session::write`] and add the cookie with [`Response::cookie`].
+/// [`session::write`](crate::http::session::write) and add the cookie with [`Response::cookie`].
 ///
 /// # Examples
 ///

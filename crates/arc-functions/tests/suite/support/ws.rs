@@ -77,7 +77,7 @@ pub(crate) fn connect_from(
 /// Echoes what the wrapper made of the event, and the session's `count`.
 pub(crate) async fn echo(req: Request) -> ws::Result<Response> {
     let count = req.session.get::<u64>("count")?;
-    Ok(Response::ok().reply(json!({
+    Ok(Response::new().reply(json!({
         "connection": req.connection_id,
         "route": req.route_key,
         "type": format!("{:?}", req.event_type),

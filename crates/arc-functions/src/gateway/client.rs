@@ -116,7 +116,7 @@ pub struct Info {
 /// connections. Cheap to clone; the AWS SDK client behind it is built on first use (loading
 /// the AWS configuration then), so a function that never sends never pays for it.
 ///
-/// Inside a WebSocket handler [`Request::client`](super::Request::client) is the client for
+/// Inside a WebSocket handler [`Request::client`](crate::ws::Request::client) is the client for
 /// the event's own API (`https://{domainName}/{stage}` from its `requestContext`); elsewhere
 /// [`Client::from_config`] reads `ARC_WSS_URL`. `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`
 /// overrides both.
@@ -186,9 +186,9 @@ impl Client {
     /// See [`Client`].
     pub fn from_config(config: &Config) -> Self {
         let base = |url: &str| Arc::from(management_base(url));
-        let fixed: Option<Arc<str>> = config.ws_endpoint.as_deref().map(base);
+        let fixed: Option<Arc<str>> = config.ws.endpoint.as_deref().map(base);
         Self {
-            endpoint: fixed.clone().or_else(|| config.ws_url.as_deref().map(base)),
+            endpoint: fixed.clone().or_else(|| config.ws.url.as_deref().map(base)),
             fixed,
             sdk: Arc::default(),
         }

@@ -20,12 +20,12 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
-/// Which service sent an event, and so which response it expects.
+use crate::runtime::event::{self, Kind, Unknown, panic_text};
+
+/// Which service sent an HTTP event, and so which response it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
+pub(crate) enum Sender {
     /// API Gateway REST API (payload format 1.0).
     Rest,
     /// API Gateway HTTP API (payload format 2.0) or a Lambda function URL.
@@ -42,92 +42,55 @@ pub(crate) enum Error {
         "the event is not an HTTP event from API Gateway, a function URL or a load balancer ({0})"
     )]
     NotHttp(&'static str),
-    /// An HTTP event of a known origin that cannot be read: answered 400 in its format.
-    #[error("the {origin:?} event cannot be read: {reason}")]
+    /// An HTTP event of a known sender that cannot be read: answered 400 in its format.
+    #[error("the {sender:?} event cannot be read: {reason}")]
     Unreadable {
-        /// The origin, for the response's format.
-        origin: Origin,
+        /// The sender, for the response's format.
+        sender: Sender,
         /// What went wrong, for the log.
         reason: String,
     },
 }
 
-/// Only the fields that tell the event types apart; everything else is skipped unread.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "httpMethod")]
-    http_method: Option<IgnoredAny>,
-    #[serde(rename = "requestContext")]
-    request_context: Option<ProbeContext>,
-}
-
-#[derive(Deserialize)]
-struct ProbeContext {
-    http: Option<IgnoredAny>,
-    elb: Option<IgnoredAny>,
-    #[serde(rename = "connectionId")]
-    connection_id: Option<IgnoredAny>,
-}
-
-/// The origin of a payload, from its distinguishing fields alone.
-pub(crate) fn origin(payload: &str) -> Result<Origin, Error> {
-    let probe: Probe =
-        serde_json::from_str(payload).map_err(|_| Error::NotHttp("not an object"))?;
-    let context = probe.request_context.as_ref();
-    // A WebSocket event has a connection id and, unlike the others, may lack every HTTP field.
-    if context.is_some_and(|c| c.connection_id.is_some()) {
-        return Err(Error::NotHttp("a WebSocket event"));
-    }
-    if context.is_some_and(|c| c.elb.is_some()) {
-        Ok(Origin::Alb)
-    } else if context.is_some_and(|c| c.http.is_some()) {
-        Ok(Origin::Http)
-    } else if probe.http_method.is_some() {
-        Ok(Origin::Rest)
-    } else {
-        Err(Error::NotHttp(
-            "no requestContext.http, requestContext.elb or httpMethod",
-        ))
+/// The sender of an HTTP payload, from its distinguishing fields alone.
+pub(crate) fn sender(payload: &str) -> Result<Sender, Error> {
+    match event::kind(payload) {
+        Ok(Kind::Rest) => Ok(Sender::Rest),
+        Ok(Kind::Http) => Ok(Sender::Http),
+        Ok(Kind::Alb) => Ok(Sender::Alb),
+        Ok(Kind::WebSocket) => Err(Error::NotHttp("a WebSocket event")),
+        Err(Unknown(reason)) => Err(Error::NotHttp(reason)),
     }
 }
 
-/// Reads `payload` as the event type of its origin and converts it to an `http::Request`.
-pub(crate) fn parse(payload: &str) -> Result<(Origin, Request), Error> {
-    let origin = origin(payload)?;
-    let unreadable = |reason: String| Error::Unreadable { origin, reason };
-    let typed = catch_unwind(|| typed(origin, payload)).map_err(|p| unreadable(panic_text(&*p)))?;
+/// Reads `payload` as the event type of its sender and converts it to an `http::Request`.
+pub(crate) fn parse(payload: &str) -> Result<(Sender, Request), Error> {
+    let sender = sender(payload)?;
+    let unreadable = |reason: String| Error::Unreadable { sender, reason };
+    let typed = catch_unwind(|| typed(sender, payload)).map_err(|p| unreadable(panic_text(&*p)))?;
     let event = typed.map_err(|e| unreadable(e.to_string()))?;
     // The conversion owns the event, so nothing observable is left half-changed by a panic.
     let request = catch_unwind(AssertUnwindSafe(|| Request::from(event)))
         .map_err(|p| unreadable(panic_text(&*p)))?;
-    Ok((origin, request))
+    Ok((sender, request))
 }
 
-fn typed(origin: Origin, payload: &str) -> serde_json::Result<LambdaRequest> {
-    Ok(match origin {
-        Origin::Rest => {
+fn typed(sender: Sender, payload: &str) -> serde_json::Result<LambdaRequest> {
+    Ok(match sender {
+        Sender::Rest => {
             LambdaRequest::ApiGatewayV1(serde_json::from_str::<ApiGatewayProxyRequest>(payload)?)
         }
-        Origin::Http => {
+        Sender::Http => {
             LambdaRequest::ApiGatewayV2(serde_json::from_str::<ApiGatewayV2httpRequest>(payload)?)
         }
-        Origin::Alb => LambdaRequest::Alb(serde_json::from_str::<AlbTargetGroupRequest>(payload)?),
+        Sender::Alb => LambdaRequest::Alb(serde_json::from_str::<AlbTargetGroupRequest>(payload)?),
     })
 }
 
-/// What a caught panic said, for the log.
-pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
-}
-
-/// A response in the format its origin expects.
+/// A response in the format its sender expects.
 #[derive(serde::Serialize)]
 #[serde(untagged)]
-pub(crate) enum Reply {
+pub(crate) enum EventReply {
     /// For REST APIs.
     Rest(ApiGatewayProxyResponse),
     /// For HTTP APIs and function URLs.
@@ -136,22 +99,22 @@ pub(crate) enum Reply {
     Alb(AlbTargetGroupResponse),
 }
 
-impl fmt::Debug for Reply {
+impl fmt::Debug for EventReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (kind, status) = match self {
             Self::Rest(r) => ("Rest", r.status_code),
             Self::Http(r) => ("Http", r.status_code),
             Self::Alb(r) => ("Alb", r.status_code),
         };
-        write!(f, "Reply::{kind}({status})")
+        write!(f, "EventReply::{kind}({status})")
     }
 }
 
-/// `response` in `origin`'s format, as lambda_http would write it (its own conversion is not
+/// `response` in `sender`'s format, as lambda_http would write it (its own conversion is not
 /// public): REST APIs get every header in `multiValueHeaders` only, since they merge both
 /// fields; HTTP APIs take cookies apart from headers; load balancers read either header field,
 /// depending on their configuration, so both are filled.
-pub(crate) fn reply(origin: Origin, response: Response<Body>) -> Reply {
+pub(crate) fn reply(sender: Sender, response: Response<Body>) -> EventReply {
     let (parts, body) = response.into_parts();
     let (is_base64_encoded, body) = match body {
         b @ Body::Text(_) => (false, Some(b)),
@@ -162,16 +125,16 @@ pub(crate) fn reply(origin: Origin, response: Response<Body>) -> Reply {
     };
     let status_code = i64::from(parts.status.as_u16());
     let mut headers = parts.headers;
-    match origin {
-        Origin::Rest => {
+    match sender {
+        Sender::Rest => {
             let mut r = ApiGatewayProxyResponse::default();
             r.status_code = status_code;
             r.multi_value_headers = headers;
             r.body = body;
             r.is_base64_encoded = is_base64_encoded;
-            Reply::Rest(r)
+            EventReply::Rest(r)
         }
-        Origin::Http => {
+        Sender::Http => {
             let mut r = ApiGatewayV2httpResponse::default();
             r.status_code = status_code;
             r.cookies = headers
@@ -183,9 +146,9 @@ pub(crate) fn reply(origin: Origin, response: Response<Body>) -> Reply {
             r.headers = headers;
             r.body = body;
             r.is_base64_encoded = is_base64_encoded;
-            Reply::Http(r)
+            EventReply::Http(r)
         }
-        Origin::Alb => {
+        Sender::Alb => {
             let mut r = AlbTargetGroupResponse::default();
             r.status_code = status_code;
             r.status_description = Some(format!(
@@ -197,7 +160,7 @@ pub(crate) fn reply(origin: Origin, response: Response<Body>) -> Reply {
             r.headers = headers;
             r.body = body;
             r.is_base64_encoded = is_base64_encoded;
-            Reply::Alb(r)
+            EventReply::Alb(r)
         }
     }
 }

@@ -10,16 +10,15 @@ use lambda_http::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 
 use super::compress::{self, Accepted, Encoding};
-use super::fault::{GENERIC_500, error_page};
-use crate::session::{self, Session};
-use crate::ws;
+use crate::gateway::Payload;
+use crate::runtime::{GENERIC_500, error_page};
+use crate::session::{self, IntoSession, Session};
 
 mod into_http;
 
 pub use into_http::private_cache_control;
 
-/// `cache-control` for pages, JSON and redirects: never cached, as the original does.
-pub(crate) const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
+pub(crate) use crate::runtime::fault::NO_CACHE;
 /// `cache-control` for everything else (styles, scripts, text, bytes).
 pub(crate) const CACHE_A_DAY: &str = "max-age=86400";
 /// `cache-control` for any response that sets the session cookie, unless the handler set one.
@@ -95,7 +94,7 @@ pub struct Response {
     /// Set by [`Response::prefer_encoding`].
     prefer: Option<Encoding>,
     /// Set by [`Response::push`].
-    push: Option<ws::Payload>,
+    push: Option<Payload>,
 }
 
 impl Response {
@@ -483,7 +482,7 @@ impl Response {
     /// assert_eq!(response.into_http()?.status(), 302);
     /// # Ok::<(), arc_functions::http::ResponseError>(())
     /// ```
-    pub fn push(mut self, payload: impl Into<ws::Payload>) -> Self {
+    pub fn push(mut self, payload: impl Into<Payload>) -> Self {
         self.push = Some(payload.into());
         self
     }
@@ -494,7 +493,7 @@ impl Response {
             .is_some_and(|status| (500..600).contains(&status))
     }
 
-    pub(crate) fn take_push(&mut self) -> Option<ws::Payload> {
+    pub(crate) fn take_push(&mut self) -> Option<Payload> {
         self.push.take()
     }
 
@@ -526,54 +525,6 @@ pub enum ResponseError {
     /// A header name or value holds characters HTTP does not allow.
     #[error("invalid header name or value {0:?}")]
     Header(String),
-}
-
-/// What [`Response::session`] takes: a [`Session`] or a JSON value.
-pub trait IntoSession {
-    /// Converts into a session, or says why it cannot be one.
-    ///
-    /// # Errors
-    ///
-    /// [`session::Error::NotAnObject`] for JSON that is not an object or null.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use arc_functions::http::IntoSession;
-    /// assert_eq!(serde_json::json!({"a": 1}).into_session()?.get::<i32>("a")?, Some(1));
-    /// assert!(serde_json::json!(null).into_session()?.is_empty());
-    /// assert!(serde_json::json!(3).into_session().is_err());
-    /// # Ok::<(), arc_functions::http::session::Error>(())
-    /// ```
-    fn into_session(self) -> Result<Session, session::Error>;
-}
-
-impl IntoSession for Session {
-    fn into_session(self) -> Result<Session, session::Error> {
-        Ok(self)
-    }
-}
-
-impl IntoSession for serde_json::Value {
-    fn into_session(self) -> Result<Session, session::Error> {
-        Session::try_from(self)
-    }
-}
-
-/// # Examples
-///
-/// ```
-/// use arc_functions::http::IntoSession;
-///
-/// let mut map = serde_json::Map::new();
-/// map.insert("count".into(), 3.into());
-/// assert_eq!(map.into_session()?.get::<u64>("count")?, Some(3));
-/// # Ok::<(), arc_functions::http::session::Error>(())
-/// ```
-impl IntoSession for serde_json::Map<String, serde_json::Value> {
-    fn into_session(self) -> Result<Session, session::Error> {
-        Ok(Session::from(self))
-    }
 }
 
 #[cfg(test)]

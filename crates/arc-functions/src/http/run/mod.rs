@@ -1,16 +1,16 @@
-//! The runtime loop every route runs: [`start`], or [`run`] on a runtime of the caller's.
+//! How an HTTP route is served: [`start`], or [`run`] on a runtime of the caller's, over the
+//! runtime loop every route runs.
 
 use std::future::Future;
-use std::task::{Context, Poll};
 
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{BoxFuture, LambdaEvent, RequestExt};
 use serde_json::value::RawValue;
 
-use super::event::{self, Reply};
-use super::fault::{GENERIC_400, error_page};
+use super::event::{self, EventReply};
 use super::{Error, Handler, Request, Response};
+use crate::runtime::{self, GENERIC_400, block_on, error_page};
 
 /// Serves `handler` on the Lambda Runtime API until the process ends, on a Tokio runtime
 /// built for how Lambda calls the function: what a route's `main` runs.
@@ -57,48 +57,6 @@ where
     block_on(run(handler))
 }
 
-/// Runs `serving` to its end on the runtime [`Threads::from_env`] calls for: [`start`] and
-/// `ws::start`.
-pub(crate) fn block_on(
-    serving: impl Future<Output = Result<(), lambda_http::Error>>,
-) -> Result<(), lambda_http::Error> {
-    Threads::from_env().runtime()?.block_on(serving)
-}
-
-/// How many threads the runtime gets, from what Lambda says of concurrency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Threads {
-    /// The main thread only: one invocation at a time.
-    One,
-    /// A worker per core: invocations run concurrently.
-    PerCore,
-}
-
-impl Threads {
-    /// Read once, at cold start, from `AWS_LAMBDA_MAX_CONCURRENCY`.
-    fn from_env() -> Self {
-        Self::of(std::env::var("AWS_LAMBDA_MAX_CONCURRENCY").ok().as_deref())
-    }
-
-    /// Read as `lambda_runtime` reads it, so the two agree: concurrent above 1, anything else
-    /// (unset, 0, 1, not a number) one at a time.
-    fn of(max_concurrency: Option<&str>) -> Self {
-        match max_concurrency.and_then(|v| v.parse::<u32>().ok()) {
-            Some(n) if n > 1 => Self::PerCore,
-            _ => Self::One,
-        }
-    }
-
-    fn runtime(self) -> std::io::Result<tokio::runtime::Runtime> {
-        match self {
-            Self::One => tokio::runtime::Builder::new_current_thread(),
-            Self::PerCore => tokio::runtime::Builder::new_multi_thread(),
-        }
-        .enable_all()
-        .build()
-    }
-}
-
 /// Serves `handler` on the Lambda Runtime API until the process ends, on the Tokio runtime it
 /// is awaited on: for a `main` that does more on its runtime first. [`start`] builds the
 /// runtime that suits Lambda and is what a route's `main` usually runs.
@@ -119,7 +77,7 @@ impl Threads {
 /// Serving with `lambda_http::run(handler)` also works, one invocation at a time and without
 /// the rest.
 ///
-/// [`SessionStore::prepare`]: crate::session::SessionStore::prepare
+/// [`SessionStore::prepare`]: crate::http::session::SessionStore::prepare
 ///
 /// # Errors
 ///
@@ -164,35 +122,11 @@ where
         + Sync
         + 'static,
 {
-    lambda_http::lambda_runtime::run_concurrent(Runner { handle }).await
-}
-
-/// The `lambda_runtime` service behind [`serve`]: one event in, one reply out.
-#[derive(Clone)]
-struct Runner<H> {
-    handle: H,
-}
-
-impl<H> lambda_http::Service<LambdaEvent<Box<RawValue>>> for Runner<H>
-where
-    H: Fn(lambda_http::Request) -> BoxFuture<'static, lambda_http::Response<LambdaBody>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    type Response = Reply;
-    type Error = lambda_http::Error;
-    type Future = BoxFuture<'static, Result<Reply, lambda_http::Error>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, event: LambdaEvent<Box<RawValue>>) -> Self::Future {
-        let handle = self.handle.clone();
-        Box::pin(async move { invoke(event.payload.get(), event.context, handle).await })
-    }
+    runtime::serve(move |event: LambdaEvent<Box<RawValue>>| {
+        let handle = handle.clone();
+        async move { invoke(event.payload.get(), event.context, handle).await }
+    })
+    .await
 }
 
 impl<F, Fut, E> Handler<F>
@@ -245,12 +179,12 @@ pub(crate) async fn invoke<Fut>(
     payload: &str,
     context: lambda_http::Context,
     handle: impl FnOnce(lambda_http::Request) -> Fut,
-) -> Result<Reply, lambda_http::Error>
+) -> Result<EventReply, lambda_http::Error>
 where
     Fut: Future<Output = lambda_http::Response<LambdaBody>>,
 {
     match event::parse(payload) {
-        Ok((origin, mut request)) => {
+        Ok((sender, mut request)) => {
             // With invocations concurrent, the trace id comes from each one's context, not
             // the process environment (as lambda_http's own loop does it).
             if let Some(trace) = context.xray_trace_id.as_deref()
@@ -259,13 +193,13 @@ where
                 request.headers_mut().insert("x-amzn-trace-id", value);
             }
             let response = handle(request.with_lambda_context(context)).await;
-            Ok(event::reply(origin, response))
+            Ok(event::reply(sender, response))
         }
-        Err(event::Error::Unreadable { origin, reason }) => {
+        Err(event::Error::Unreadable { sender, reason }) => {
             // The reason may quote the event: the log only.
             tracing::warn!(%reason, "the event cannot be read as a request");
             Ok(event::reply(
-                origin,
+                sender,
                 error_page(StatusCode::BAD_REQUEST, GENERIC_400),
             ))
         }

@@ -9,11 +9,11 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::body::{Body, BodyError, Params, Redacted, parse_body};
 use super::csrf;
+use crate::gateway::{self, Client, Payload};
 use crate::keys;
+use crate::runtime::{Body, BodyError, Params, Redacted, parse_body};
 use crate::session::{self, Session, SessionStore, all_cookies, last_cookie};
-use crate::ws;
 
 /// A request, normalized: what the original's `req` carries, typed.
 ///
@@ -58,17 +58,24 @@ pub struct Request {
     pub extensions: Extensions,
     /// Flash messages set by the previous request, taken out of the session.
     flash: Map<String, Value>,
-    /// The store the handler wrapper read the session with; `None` for a request built
-    /// without it, which then cannot issue or check CSRF tokens.
-    store: Option<Arc<SessionStore>>,
-    /// The stage [`Request::url`] may add, from the handler's configuration
-    /// ([`Config::stage`](crate::config::Config::stage)).
-    stage: Option<Arc<str>>,
+    /// What the handler wrapper attached; `None` for a request built without it, which then
+    /// cannot issue or check CSRF tokens, push, or mint socket tickets.
+    attached: Option<Attached>,
+}
+
+/// What the handler wrapper gives every request it serves, from its store and configuration.
+#[derive(Clone, Debug)]
+pub(crate) struct Attached {
+    /// The store the session was read with.
+    pub(crate) store: Arc<SessionStore>,
+    /// The stage [`Request::url`] may add
+    /// ([`Http::stage`](crate::config::Http::stage)).
+    pub(crate) stage: Option<Arc<str>>,
     /// The WebSocket API [`Request::push`] sends through.
-    ws: Option<ws::Client>,
+    pub(crate) ws: Client,
     /// `ARC_WSS_URL` when sessions are kept server-side: what [`Request::socket_url`] adds a
     /// ticket to.
-    socket_url: Option<Arc<str>>,
+    pub(crate) socket_url: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Request {
@@ -126,10 +133,7 @@ impl Request {
             raw,
             extensions: Extensions::new(),
             flash: Map::new(),
-            store: None,
-            stage: None,
-            ws: None,
-            socket_url: None,
+            attached: None,
         })
     }
 
@@ -315,28 +319,22 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn csrf_token(&mut self) -> Result<String, csrf::Error> {
-        let store = self.store.as_deref().ok_or(csrf::Error::NoKeys)?;
+        let attached = self.attached.as_ref().ok_or(csrf::Error::NoKeys)?;
+        let store = &*attached.store;
         csrf::issue(store, &mut self.session, keys::now())
     }
 
     /// The store the handler wrapper read the session with.
     pub(crate) fn store(&self) -> Option<&SessionStore> {
-        self.store.as_deref()
+        self.attached.as_ref().map(|a| &*a.store)
     }
 
-    /// Fills in what the handler wrapper reads: the session, its flash messages, its store.
-    pub(crate) fn attach(
-        &mut self,
-        store: Arc<SessionStore>,
-        mut session: Session,
-        ws: ws::Client,
-        socket_url: Option<Arc<str>>,
-    ) {
+    /// Fills in what the handler wrapper reads: the session, its flash messages, and what it
+    /// attaches.
+    pub(crate) fn attach(&mut self, attached: Attached, mut session: Session) {
         self.flash = session.take_flash();
         self.session = session;
-        self.store = Some(store);
-        self.ws = Some(ws);
-        self.socket_url = socket_url;
+        self.attached = Some(attached);
     }
 
     /// The WebSocket URL a page opens to follow this session live: `ARC_WSS_URL` with a socket
@@ -345,7 +343,7 @@ impl Request {
     /// Deployed, API Gateway serves the page and the socket on two hosts, and the browser
     /// sends the session cookie only to the page's: the ticket is how `$connect` finds the
     /// session ([`ws::async_handler`](crate::ws::async_handler) redeems it). It opens once,
-    /// within [`TICKET_LIFETIME`](crate::session::TICKET_LIFETIME) seconds, and only from this
+    /// within [`TICKET_LIFETIME`](crate::http::session::TICKET_LIFETIME) seconds, and only from this
     /// page's origin (`X-Forwarded-Proto` and `Host`; `http` for a loopback host without the
     /// header), so mint it as the page is served, and ask for a fresh one to reconnect.
     ///
@@ -376,8 +374,9 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn socket_url(&self) -> Option<String> {
-        let base = self.socket_url.as_deref()?;
-        let store = self.store.as_deref()?;
+        let attached = self.attached.as_ref()?;
+        let base = attached.socket_url.as_deref()?;
+        let store = &*attached.store;
         let origin = self.page_origin()?;
         match store.socket_ticket(&self.session, &origin) {
             Ok(Some(ticket)) => {
@@ -415,7 +414,7 @@ impl Request {
             None if is_loopback_host(host) => "http".to_owned(),
             None => "https".to_owned(),
         };
-        Some(crate::session::normalize_origin(&format!(
+        Some(crate::config::normalize_origin(&format!(
             "{scheme}://{host}"
         )))
     }
@@ -425,7 +424,7 @@ impl Request {
     ///
     /// # Errors
     ///
-    /// [`ws::Error::Session`] when the session table cannot be read.
+    /// [`ws::Error::Session`](crate::ws::Error::Session) when the session table cannot be read.
     ///
     /// # Examples
     ///
@@ -438,8 +437,8 @@ impl Request {
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn connections(&self) -> Result<Vec<String>, ws::Error> {
-        match self.store.as_deref() {
+    pub async fn connections(&self) -> Result<Vec<String>, gateway::Error> {
+        match self.store() {
             Some(store) => Ok(store.connections(&self.session).await?),
             None => Ok(Vec::new()),
         }
@@ -455,9 +454,9 @@ impl Request {
     ///
     /// # Errors
     ///
-    /// [`ws::Error::NoEndpoint`] when there are connections but no `ARC_WSS_URL`;
-    /// [`ws::Error::Api`] when a send fails for another reason than the connection being
-    /// gone (the others are still sent); [`ws::Error::Session`] when the table cannot be read.
+    /// [`ws::Error::NoEndpoint`](crate::ws::Error::NoEndpoint) when there are connections but no `ARC_WSS_URL`;
+    /// [`ws::Error::Api`](crate::ws::Error::Api) when a send fails for another reason than the connection being
+    /// gone (the others are still sent); [`ws::Error::Session`](crate::ws::Error::Session) when the table cannot be read.
     ///
     /// # Examples
     ///
@@ -470,8 +469,8 @@ impl Request {
     ///     Ok(Response::redirect("/").session(serde_json::json!({ "count": count })))
     /// }
     /// ```
-    pub async fn push(&self, payload: impl Into<ws::Payload>) -> Result<usize, ws::Error> {
-        let Some(store) = self.store.as_deref() else {
+    pub async fn push(&self, payload: impl Into<Payload>) -> Result<usize, gateway::Error> {
+        let Some(attached) = &self.attached else {
             return Ok(0);
         };
         // A session this request regenerates or destroys is not the one its sockets follow:
@@ -479,11 +478,10 @@ impl Request {
         if self.session.lifecycle() != session::Lifecycle::Kept {
             return Ok(0);
         }
-        let client = self.ws.clone().unwrap_or_else(ws::Client::unset);
         let record = session::record_id(&self.session);
-        ws::push(
-            store,
-            &client,
+        gateway::push(
+            &attached.store,
+            &attached.ws,
             record,
             None,
             payload.into(),
@@ -497,14 +495,9 @@ impl Request {
         crate::deadline::Deadline::of(&self.raw)
     }
 
-    /// Sets the stage the configuration allows [`Request::url`] to add.
-    pub(crate) fn set_stage(&mut self, stage: Option<Arc<str>>) {
-        self.stage = stage;
-    }
-
     /// The stage the configuration allows [`Request::url`] to add.
     pub(crate) fn environment_stage(&self) -> Option<&str> {
-        self.stage.as_deref()
+        self.attached.as_ref()?.stage.as_deref()
     }
 
     /// Whether the request arrived with flash messages (now consumed).

@@ -31,7 +31,9 @@ use tokio::sync::OnceCell;
 
 mod connections;
 
-use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Record, Write};
+use super::provider::{
+    ConnectionRecords, Lifetime, Loaded, Origin, Provider, ProviderFuture, Record, Write,
+};
 use super::{Error, Expiry};
 use crate::config::Secret;
 use crate::keys::{self, Keyring};
@@ -470,10 +472,12 @@ impl Provider for DynamoDb {
         Box::pin(self.warm_up())
     }
 
-    fn keeps_connections(&self) -> bool {
-        true
+    fn records(&self) -> Option<&dyn ConnectionRecords> {
+        Some(self)
     }
+}
 
+impl ConnectionRecords for DynamoDb {
     fn id_of(&self, value: &str) -> Option<String> {
         self.verify(value).map(|(id, _)| id)
     }
@@ -508,7 +512,11 @@ impl Provider for DynamoDb {
         Box::pin(self.untie_connection(connection))
     }
 
-    fn connections<'a>(&'a self, session: &'a str, now: u64) -> ProviderFuture<'a, Vec<String>> {
+    fn open_connections<'a>(
+        &'a self,
+        session: &'a str,
+        now: u64,
+    ) -> ProviderFuture<'a, Vec<String>> {
         Box::pin(self.session_connections(session, now))
     }
 }

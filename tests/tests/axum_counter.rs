@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::env;
-use std::io::Write;
-
 use common::{App, agent, body};
 use ureq::{Agent, ResponseExt};
 
@@ -21,14 +18,9 @@ fn axum_counter_with_cookie_sessions() {
 }
 
 #[test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 fn axum_counter_with_dynamodb_sessions() {
-    if env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipping axum_counter_with_dynamodb_sessions: set ARC_TEST_DYNAMODB=1 (scripts/test does)"
-        );
-        return;
-    }
+    common::require_dynamodb();
     // counter.rs creates the table in the same dynalite; whichever runs first makes it.
     let app = App::start(
         "axum-dynamodb",

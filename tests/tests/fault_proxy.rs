@@ -3,15 +3,14 @@
 //! the library classifies, a dropped connection, a late answer to a write that was made), the
 //! SDK retries each of them, and the proxy's counts say what it did.
 //!
-//! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and
-//! `AWS_ENDPOINT_URL_DYNAMODB`.
+//! Needs dynalite, so every test here is `#[ignore]`d: `scripts/test` starts it, sets
+//! `ARC_TEST_DYNAMODB=1` and `AWS_ENDPOINT_URL_DYNAMODB`, and runs them with
+//! `--include-ignored`; without them they fail.
 
 mod common;
 
 use std::{
-    env,
     fs::File,
-    io::Write as _,
     process::{Command, Stdio},
     thread,
     time::{Duration, Instant},
@@ -90,20 +89,12 @@ fn counts(forwarded: u64, throttle: u64, error: u64, reset: u64, stall: u64) -> 
     json!({ "forwarded": forwarded, "throttle": throttle, "error": error, "reset": reset, "stall": stall })
 }
 
-/// dynalite's URL, with a table of this run's own in it; `None` (the test skips) without it.
-fn dynalite() -> Option<(String, String)> {
-    if env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipping: set ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB (scripts/test does both)"
-        );
-        return None;
-    }
-    let endpoint = env::var("AWS_ENDPOINT_URL_DYNAMODB")
-        .expect("ARC_TEST_DYNAMODB=1 promises a local DynamoDB in AWS_ENDPOINT_URL_DYNAMODB");
+/// dynalite's URL, with a table of this run's own in it.
+fn dynalite() -> (String, String) {
+    let endpoint = common::require_dynamodb();
     let table = format!("fault-proxy-e2e-{}", std::process::id());
     common::create_table(&endpoint, &table);
-    Some((endpoint, table))
+    (endpoint, table)
 }
 
 /// A DynamoDB client of the SDK at `endpoint`, making at most `attempts` attempts a call (with
@@ -184,10 +175,9 @@ fn note_in_dynalite(endpoint: &str, table: &str, id: &str) -> Option<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn throttling_answers_the_codes_the_library_classifies_as_unavailable() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let proxy = FaultProxy::start("throttle", &dynalite, &["--throttle", "1"]);
     let error = get(&one_attempt(&proxy.url).await, &table, "t")
         .await
@@ -223,10 +213,9 @@ async fn throttling_answers_the_codes_the_library_classifies_as_unavailable() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn an_error_is_dynamodbs_internal_server_error() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let proxy = FaultProxy::start("error", &dynalite, &["--error", "1"]);
     let error = get(&one_attempt(&proxy.url).await, &table, "e")
         .await
@@ -247,10 +236,9 @@ async fn an_error_is_dynamodbs_internal_server_error() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_reset_is_a_dispatch_failure() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let proxy = FaultProxy::start("reset", &dynalite, &["--reset", "1"]);
     let error = get(&one_attempt(&proxy.url).await, &table, "r")
         .await
@@ -264,10 +252,9 @@ async fn a_reset_is_a_dispatch_failure() {
 
 // Multi-thread: the call runs on a worker while this thread watches dynalite.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_stalled_write_is_made_at_once_and_answered_late() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let proxy = FaultProxy::start("stall", &dynalite, &["--stall", "1", "--stall-ms", "300"]);
     let client = one_attempt(&proxy.url).await;
     let start = Instant::now();
@@ -293,10 +280,9 @@ async fn a_stalled_write_is_made_at_once_and_answered_late() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn at_rate_zero_calls_pass_and_rates_change_at_run_time() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let proxy = FaultProxy::start("none", &dynalite, &[]);
     let client = one_attempt(&proxy.url).await;
     put(&client, &table, "z", "through").await.expect("put");
@@ -313,10 +299,9 @@ async fn at_rate_zero_calls_pass_and_rates_change_at_run_time() {
 }
 
 #[test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 fn a_seed_repeats_its_faults() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     let outcomes = |label: &str| {
         let proxy = FaultProxy::start(label, &dynalite, &["--seed", "42", "--throttle", "0.5"]);
         let request = json!({ "TableName": table, "Key": { "_idx": { "S": "seed" } } });
@@ -344,10 +329,9 @@ fn a_seed_repeats_its_faults() {
 /// The faults look like DynamoDB's to the SDK: it retries every one (up to its attempts), so a
 /// fault the SDK meets reaches the library only when all attempts met one.
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_sdk_retries_every_fault() {
-    let Some((dynalite, table)) = dynalite() else {
-        return;
-    };
+    let (dynalite, table) = dynalite();
     for (fault, expected) in [
         ("--throttle", counts(0, 3, 0, 0, 0)),
         ("--error", counts(0, 0, 3, 0, 0)),

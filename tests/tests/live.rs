@@ -15,7 +15,6 @@ mod common;
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use std::{env, io::Write as _};
 
 use serde_json::{Value, json};
 use tungstenite::client::IntoClientRequest as _;
@@ -32,15 +31,9 @@ const MESSAGE_TIMEOUT: Duration = Duration::from_secs(60);
 type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 #[test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 fn live_counter_over_websockets_with_dynamodb_sessions() {
-    if env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipping live_counter_over_websockets_with_dynamodb_sessions: set \
-             ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB (scripts/test does both)"
-        );
-        return;
-    }
+    common::require_dynamodb();
     let app = App::start("live", &[("SESSION_TABLE_NAME", SESSION_TABLE)]);
     let ws = app.ws_base.clone().expect("the app runs with its gateway");
     // As deployed: the page on one host, the socket on another.

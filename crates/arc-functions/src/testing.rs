@@ -348,7 +348,40 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    fn from_reply(reply: &str) -> Result<Self, Error> {
+    /// Reads a reply as [`Handler::invoke`] returns it, the JSON the function sends back in
+    /// its event's format: to test a handler on an event of your own, one saved from API
+    /// Gateway, say.
+    ///
+    /// # Errors
+    ///
+    /// When `reply` is not such JSON: a header that cannot be one, a body that is not the
+    /// base64 it says it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::session::SessionStore;
+    /// use arc_functions::testing::TestResponse;
+    ///
+    /// async fn home(req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text(format!("hello from {}", req.path)))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(store, home);
+    /// let event = r#"{"version": "2.0", "rawPath": "/hi", "headers": {},
+    ///     "requestContext": {"http": {"method": "GET", "path": "/hi"}}}"#;
+    /// let response = TestResponse::from_reply(&handler.invoke(event).await?)?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.text(), "hello from /hi");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
+    pub fn from_reply(reply: &str) -> Result<Self, Error> {
         let reply: Value = serde_json::from_str(reply)?;
         let mut headers = HeaderMap::new();
         let mut add = |name: &str, value: &str| -> Result<(), Error> {

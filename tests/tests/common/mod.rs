@@ -434,6 +434,21 @@ pub(crate) fn cargo() -> OsString {
     env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
+/// The local DynamoDB's URL, from `AWS_ENDPOINT_URL_DYNAMODB`: `scripts/test` starts dynalite
+/// and sets it with `ARC_TEST_DYNAMODB=1`. Every test that calls it is `#[ignore]`d, so it runs
+/// only when asked for (by name, or with `--include-ignored`): without the server it fails,
+/// rather than pass having checked nothing.
+#[allow(dead_code, reason = "the DynamoDB tests only")]
+pub(crate) fn require_dynamodb() -> String {
+    assert!(
+        env::var("ARC_TEST_DYNAMODB").as_deref() == Ok("1"),
+        "this test needs a local DynamoDB: run scripts/test, or start dynalite and set \
+         ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB"
+    );
+    env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .expect("ARC_TEST_DYNAMODB=1 promises a local DynamoDB in AWS_ENDPOINT_URL_DYNAMODB")
+}
+
 /// Creates a table keyed like Architect's session table (`_idx` string) in the local DynamoDB
 /// at `endpoint`, unless it exists, and waits until it is ACTIVE.
 ///

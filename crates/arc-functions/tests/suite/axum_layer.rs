@@ -3,7 +3,9 @@
 //! errors; in both session modes. And one session, two styles: a per-route handler and an axum
 //! router of the same application share sessions.
 //!
-//! DynamoDB cases need the local DynamoDB `scripts/test` starts (`ARC_TEST_DYNAMODB=1`).
+//! The DynamoDB cases (`dynamodb::`) need the local DynamoDB `scripts/test` starts, so they
+//! are `#[ignore]`d: it sets `ARC_TEST_DYNAMODB=1` and runs them with `--include-ignored`;
+//! without dynalite they fail.
 
 #![cfg(feature = "axum")]
 
@@ -19,7 +21,7 @@ use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::support::dynamodb::dynamodb_available;
+use crate::support::dynamodb::require_dynamodb;
 
 const SECRET: &str = "axum-suite secret: 32 bytes or more";
 
@@ -29,15 +31,13 @@ enum Mode {
     DynamoDb,
 }
 
-async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
+async fn store(mode: Mode) -> Arc<SessionStore> {
     let mut vars = vec![
         ("ARC_ENV".to_owned(), "testing".to_owned()),
         ("ARC_APP_SECRET".to_owned(), SECRET.to_owned()),
     ];
     if mode == Mode::DynamoDb {
-        if !dynamodb_available() {
-            return None;
-        }
+        require_dynamodb();
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let table = format!(
             "axum-{}-{}",
@@ -49,12 +49,12 @@ async fn store(mode: Mode) -> Option<Arc<SessionStore>> {
         crate::support::dynamodb::create_session_table(&client, &table).await;
         vars.push(("SESSION_TABLE_NAME".to_owned(), table));
         let config = Config::from_vars(vars).expect("config");
-        return Some(Arc::new(
+        return Arc::new(
             SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode"),
-        ));
+        );
     }
     let config = Config::from_vars(vars).expect("config");
-    Some(Arc::new(SessionStore::new(&config)))
+    Arc::new(SessionStore::new(&config))
 }
 
 async fn home(session: Session, flash: Flash) -> Html<String> {
@@ -148,9 +148,7 @@ async fn send(store: &Arc<SessionStore>, request: TestRequest) -> TestResponse {
 }
 
 async fn read_write_and_unchanged(mode: Mode) {
-    let Some(store) = store(mode).await else {
-        return;
-    };
+    let store = store(mode).await;
     let r = send(&store, TestRequest::get("/")).await;
     assert_eq!((r.status(), r.text().as_str()), (200, "count=0 notice="));
     assert_eq!(r.session_cookie(), None, "reading only writes nothing");
@@ -192,9 +190,7 @@ async fn read_write_and_unchanged(mode: Mode) {
 }
 
 async fn csrf_flash_regenerate_destroy(mode: Mode) {
-    let Some(store) = store(mode).await else {
-        return;
-    };
+    let store = store(mode).await;
     let r = send(&store, TestRequest::get("/form")).await;
     let token = r.text();
     let cookie = r.session_cookie().expect("the binding is stored");
@@ -264,9 +260,7 @@ async fn csrf_flash_regenerate_destroy(mode: Mode) {
 }
 
 async fn errors(mode: Mode) {
-    let Some(store) = store(mode).await else {
-        return;
-    };
+    let store = store(mode).await;
     for path in ["/broken", "/panics"] {
         let r = send(&store, TestRequest::post(path)).await;
         assert_eq!(r.status(), 500, "{path}");
@@ -291,9 +285,7 @@ async fn errors(mode: Mode) {
 }
 
 async fn remove_and_clear(mode: Mode) {
-    let Some(store) = store(mode).await else {
-        return;
-    };
+    let store = store(mode).await;
     let counted = send(&store, TestRequest::post("/count")).await;
     let cookie = counted.session_cookie().expect("counted");
     let r = send(&store, TestRequest::post("/forget").cookie(&cookie)).await;
@@ -319,9 +311,7 @@ async fn remove_and_clear(mode: Mode) {
 
 /// The same application in two styles: per-route handlers and one router, one store config.
 async fn two_styles(mode: Mode) {
-    let Some(store) = store(mode).await else {
-        return;
-    };
+    let store = store(mode).await;
     async fn per_route_count(req: Request) -> http::Result<Response> {
         let count = req.session.get::<u64>("count")?.unwrap_or(0) + 1;
         Ok(Response::redirect("/").session(json!({ "count": count })))
@@ -354,31 +344,36 @@ async fn two_styles(mode: Mode) {
 }
 
 macro_rules! suite {
-    ($name:ident, $mode:expr) => {
+    ($name:ident, $mode:expr $(, #[$needs:meta])?) => {
         mod $name {
             use super::*;
 
             #[tokio::test]
+            $(#[$needs])?
             async fn read_write_and_an_unchanged_session_writes_nothing() {
                 read_write_and_unchanged($mode).await;
             }
 
             #[tokio::test]
+            $(#[$needs])?
             async fn csrf_flash_regenerate_and_destroy() {
                 csrf_flash_regenerate_destroy($mode).await;
             }
 
             #[tokio::test]
+            $(#[$needs])?
             async fn handler_errors_and_panics_are_a_generic_500_without_a_session() {
                 errors($mode).await;
             }
 
             #[tokio::test]
+            $(#[$needs])?
             async fn a_removal_or_a_clearing_is_written_back() {
                 remove_and_clear($mode).await;
             }
 
             #[tokio::test]
+            $(#[$needs])?
             async fn a_per_route_handler_and_a_router_share_sessions() {
                 two_styles($mode).await;
             }
@@ -387,7 +382,13 @@ macro_rules! suite {
 }
 
 suite!(cookie, Mode::Cookie);
-suite!(dynamodb, Mode::DynamoDb);
+
+// `store` checks for the server first, so that without it these fail saying so.
+suite!(
+    dynamodb,
+    Mode::DynamoDb,
+    #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
+);
 
 /// A handler can print its session to see what it holds.
 #[tokio::test]
@@ -401,9 +402,7 @@ async fn a_session_shows_its_data_in_debug_output_and_copies() {
         let count = copy.get::<u64>("count").ok().flatten();
         format!("a copy: {count:?}")
     }
-    let Some(store) = store(Mode::Cookie).await else {
-        return;
-    };
+    let store = store(Mode::Cookie).await;
     let app = Router::new()
         .route("/show", get(show))
         .route("/snapshot", get(snapshot))
@@ -452,9 +451,7 @@ async fn a_route_without_the_layer_is_a_500_saying_so_in_the_log() {
 #[tokio::test]
 async fn the_layer_readies_what_it_wraps_before_calling_it() {
     use tower_layer::Layer;
-    let Some(store) = store(Mode::Cookie).await else {
-        return;
-    };
+    let store = store(Mode::Cookie).await;
     let routes = crate::support::MustBeReady::new(Router::new().route("/count", post(count)));
     let service = SessionLayer::new(Arc::clone(&store)).layer(routes);
     for _ in 0..2 {
@@ -471,9 +468,7 @@ async fn the_layer_readies_what_it_wraps_before_calling_it() {
 #[tokio::test]
 async fn the_layer_serves_under_a_plain_axum_serve() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Some(store) = store(Mode::Cookie).await else {
-        return;
-    };
+    let store = store(Mode::Cookie).await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind");

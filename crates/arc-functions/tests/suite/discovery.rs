@@ -1,21 +1,16 @@
 //! Architect's environment: a function deployed by Architect is given `ARC_STACK_NAME` and its
 //! tables by their logical names, which `Config::load` resolves through the SSM parameters
-//! Architect writes, here moto's SSM (`scripts/test` starts it, exports `AWS_ENDPOINT_URL_SSM`
-//! and sets `ARC_TEST_SECRETS_MANAGER=1`; without it these tests say they skipped). Built with
-//! the `architect` feature only (`scripts/test` runs them so).
+//! Architect writes, here moto's SSM. The tests that ask it are `#[ignore]`d: `scripts/test`
+//! starts moto, exports `AWS_ENDPOINT_URL_SSM`, sets `ARC_TEST_SECRETS_MANAGER=1` and runs them
+//! with `--include-ignored`; without moto they fail. Built with the `architect` feature only
+//! (`scripts/test` runs them so).
 #![cfg(feature = "architect")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_functions::config::{Config, Error, Storage};
 
-fn available() -> bool {
-    if std::env::var("ARC_TEST_SECRETS_MANAGER").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: SSM tests need moto's server; run scripts/test");
-    false
-}
+use crate::support::require_moto;
 
 /// A stack of this test's own, with `tables` (logical, physical) written as Architect writes
 /// them, plus parameters that are not tables.
@@ -68,10 +63,9 @@ fn table(config: &Config) -> &str {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: scripts/test starts it (ARC_TEST_SECRETS_MANAGER=1)"]
 async fn a_logical_table_name_resolves_through_the_stacks_parameters() {
-    if !available() {
-        return;
-    }
+    require_moto();
     // More than one page of parameters (GetParametersByPath gives ten at most).
     let many: Vec<(String, String)> = (0..12)
         .map(|i| (format!("t{i:02}"), format!("Bigsesh-T{i:02}Table-X")))
@@ -113,10 +107,9 @@ async fn a_logical_table_name_resolves_through_the_stacks_parameters() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: scripts/test starts it (ARC_TEST_SECRETS_MANAGER=1)"]
 async fn a_name_the_stack_does_not_have_says_which_tables_it_has() {
-    if !available() {
-        return;
-    }
+    require_moto();
     let stack = stack(&[("session", "Bigsesh-SessionTable-1A2B"), ("users", "U")]).await;
     let err = load(vec![
         ("ARC_STACK_NAME", stack.clone()),
@@ -156,10 +149,9 @@ async fn without_a_stack_or_a_table_nothing_is_asked() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: scripts/test starts it (ARC_TEST_SECRETS_MANAGER=1)"]
 async fn a_stack_without_tables_says_it_has_none() {
-    if !available() {
-        return;
-    }
+    require_moto();
     // moto answers an unknown path with no parameters, so a stack it has never heard of is
     // one with no tables.
     let err = load(vec![

@@ -3,15 +3,16 @@
 //! before the handler runs; `testing::TestRequest` in every format; the request accessors.
 //!
 //! Each test starts from an event JSON that AWS sends (tests/fixtures), changes only the field
-//! under test, and runs it through lambda_http's own deserializer and `Handler::handle`. Needs
-//! nothing outside the process.
+//! under test, and serves it through `Handler::invoke`, as `http::run` serves an invocation.
+//! Needs nothing outside the process.
 
 use arc_functions::http::{self, Body, Handler, Request, Response};
 use base64::Engine;
 use lambda_http::Body as LambdaBody;
 use serde_json::{Value, json};
 
-use crate::support::http::{FUNCTION_URL, V1, V1_MULTI, V2, default_store, event, header, text};
+use crate::support::event;
+use crate::support::http::{FUNCTION_URL, V1, V1_MULTI, V2, default_store, header, invoke};
 
 /// Echoes the normalized request back as JSON, so tests can see what a handler sees.
 async fn echo(req: Request) -> http::Result<Response> {
@@ -42,12 +43,10 @@ async fn echo(req: Request) -> http::Result<Response> {
     })))
 }
 
-async fn echoed(event: lambda_http::Request) -> Value {
-    let response = Handler::with_store(default_store(), echo)
-        .handle(event)
-        .await;
-    assert_eq!(response.status(), 200, "{}", text(&response));
-    serde_json::from_str(&text(&response)).expect("echo answers JSON")
+async fn echoed(event: String) -> Value {
+    let response = invoke(&Handler::with_store(default_store(), echo), &event).await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    serde_json::from_slice(response.body()).expect("echo answers JSON")
 }
 
 #[tokio::test]
@@ -178,9 +177,9 @@ async fn malformed_json_or_form_is_a_400_without_calling_the_handler() {
         with_body("application/json", "{\"a\":", false),
         with_body("application/x-www-form-urlencoded", "a=%FF%FE", false),
     ] {
-        let response = handler.handle(event(V2, edit)).await;
+        let response = invoke(&handler, &event(V2, edit)).await;
         assert_eq!(response.status(), 400);
-        let page = text(&response);
+        let page = response.text();
         assert!(page.contains("400 Bad Request"));
         assert!(page.contains("The request could not be read."), "{page}");
         // The parser's own words stay in the log.

@@ -2,26 +2,27 @@
 //! location, headers and CORS; bad responses, handler errors and panics as a generic 500 that
 //! tells the client nothing; and `testing::TestResponse` reading every format's reply.
 //!
-//! Each test runs a real API Gateway v2 event (tests/fixtures) through `Handler::handle`.
-//! Needs nothing outside the process.
+//! Each test serves a real API Gateway v2 event (tests/fixtures) through `Handler::invoke`, as
+//! `http::run` serves an invocation. Needs nothing outside the process.
 
 use std::sync::Arc;
 
 use arc_functions::http::{self, Handler, Request, Response};
-use lambda_http::Body as LambdaBody;
+use arc_functions::testing::TestResponse;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use serde_json::json;
 
-use crate::support::http::{V2, default_store, event, header, set_cookies, text};
+use crate::support::event;
+use crate::support::http::{V2, default_store, header, invoke, set_cookies};
 
 const NO_CACHE: &str = "no-cache, no-store, must-revalidate, max-age=0, s-maxage=0";
 
-async fn respond(response: fn() -> Response) -> lambda_http::Response<LambdaBody> {
+async fn respond(response: fn() -> Response) -> TestResponse {
     // A closure can't be `async fn`, so the shorthand is built inside a tiny handler.
     let handler = Handler::with_store(default_store(), move |_req: Request| async move {
         Ok::<_, http::Error>(response())
     });
-    handler.handle(event(V2, |_| {})).await
+    invoke(&handler, &event(V2, |_| {})).await
 }
 
 #[tokio::test]
@@ -77,7 +78,7 @@ async fn body_shorthands_set_content_type_and_cache_control() {
         assert_eq!(response.status(), 200);
         assert_eq!(header(&response, "content-type"), content_type);
         assert_eq!(header(&response, "cache-control"), cache);
-        assert_eq!(text(&response), body);
+        assert_eq!(response.text(), body);
         assert!(set_cookies(&response).is_empty(), "no session, no cookie");
     }
 }
@@ -136,11 +137,13 @@ async fn handler_errors_are_a_generic_500_without_detail() {
     async fn fails(_: Request) -> http::Result<Response> {
         Err("database password is hunter2".into())
     }
-    let r = Handler::with_store(default_store(), fails)
-        .handle(event(V2, |_| {}))
-        .await;
+    let r = invoke(
+        &Handler::with_store(default_store(), fails),
+        &event(V2, |_| {}),
+    )
+    .await;
     assert_eq!(r.status(), 500);
-    let body = text(&r);
+    let body = r.text();
     assert!(body.contains("500 Internal Server Error"), "{body}");
     assert!(
         !body.contains("hunter2"),
@@ -158,15 +161,15 @@ async fn a_panicking_handler_is_a_generic_500_and_the_handler_lives_on() {
         Ok(Response::text("fine"))
     }
     let handler = Handler::with_store(default_store(), panics);
-    let r = handler
-        .handle(event(V2, |e| e["rawQueryString"] = json!("boom=1")))
-        .await;
+    let r = invoke(
+        &handler,
+        &event(V2, |e| e["rawQueryString"] = json!("boom=1")),
+    )
+    .await;
     assert_eq!(r.status(), 500);
-    assert!(!text(&r).contains("secret detail"));
-    let r = handler
-        .handle(event(V2, |e| e["rawQueryString"] = json!("")))
-        .await;
-    assert_eq!(text(&r), "fine", "the same handler serves the next request");
+    assert!(!r.text().contains("secret detail"));
+    let r = invoke(&handler, &event(V2, |e| e["rawQueryString"] = json!(""))).await;
+    assert_eq!(r.text(), "fine", "the same handler serves the next request");
 }
 
 /// The response side: status, headers in whichever field the format uses, cookies, a binary

@@ -4,17 +4,18 @@
 //! the cookie's attributes, a session too large for a cookie, a map as the session, and a
 //! server error that writes none; CSRF protection and flash messages.
 //!
-//! Each test starts from an event JSON that AWS sends (tests/fixtures) and runs it through
-//! `Handler::handle`. Needs nothing outside the process.
+//! Each test starts from an event JSON that AWS sends (tests/fixtures) and serves it through
+//! `Handler::invoke`, as `http::run` serves an invocation. Needs nothing outside the process.
 
 use std::sync::Arc;
 
 use arc_functions::http::{self, Handler, Request, Response};
 use serde_json::{Value, json};
 
+use crate::support::event;
 use crate::support::http::{
-    FUNCTION_URL, SECRET, V1, V2, V2_BARE_COOKIES, default_store, event, header, session_pair,
-    set_cookies, store, text,
+    FUNCTION_URL, SECRET, V1, V2, V2_BARE_COOKIES, default_store, header, invoke, session_pair,
+    set_cookies, store,
 };
 
 async fn count(req: Request) -> http::Result<Response> {
@@ -27,8 +28,8 @@ async fn count(req: Request) -> http::Result<Response> {
 #[tokio::test]
 async fn session_round_trips_through_v2_cookies_v1_headers_and_function_urls() {
     let handler = Handler::with_store(default_store(), count);
-    let first = handler.handle(event(V2, |_| {})).await;
-    assert_eq!(text(&first), "1");
+    let first = invoke(&handler, &event(V2, |_| {})).await;
+    assert_eq!(first.text(), "1");
     let cookies = set_cookies(&first);
     assert_eq!(
         cookies.len(),
@@ -40,73 +41,80 @@ async fn session_round_trips_through_v2_cookies_v1_headers_and_function_urls() {
     assert!(set_cookies(&first).iter().any(|c| c.contains("HttpOnly")));
 
     // v2: the browser's cookies arrive in the `cookies` array, with others around ours.
-    let second = handler
-        .handle(event(V2, |e| e["cookies"] = json!(["a=1", idx, "b=2"])))
-        .await;
-    assert_eq!(text(&second), "2");
+    let second = invoke(
+        &handler,
+        &event(V2, |e| e["cookies"] = json!(["a=1", idx, "b=2"])),
+    )
+    .await;
+    assert_eq!(second.text(), "2");
 
     // v1: in a Cookie header.
     let idx = session_pair(&second);
-    let third = handler
-        .handle(event(V1, |e| {
+    let third = invoke(
+        &handler,
+        &event(V1, |e| {
             e["headers"]["Cookie"] = json!(format!("x=y; {idx}"))
-        }))
-        .await;
-    assert_eq!(text(&third), "3");
+        }),
+    )
+    .await;
+    assert_eq!(third.text(), "3");
 
     // Function URL.
     let idx = session_pair(&third);
-    let fourth = handler
-        .handle(event(FUNCTION_URL, |e| e["cookies"] = json!([idx])))
-        .await;
-    assert_eq!(text(&fourth), "4");
+    let fourth = invoke(
+        &handler,
+        &event(FUNCTION_URL, |e| e["cookies"] = json!([idx])),
+    )
+    .await;
+    assert_eq!(fourth.text(), "4");
 }
 
 #[tokio::test]
 async fn last_idx_cookie_wins_and_garbled_cookies_are_empty() {
     let handler = Handler::with_store(default_store(), count);
-    let first = session_pair(&handler.handle(event(V2, |_| {})).await);
-    let second = session_pair(
-        &handler
-            .handle(event(V2, |e| e["cookies"] = json!([first])))
-            .await,
-    );
+    let first = session_pair(&invoke(&handler, &event(V2, |_| {})).await);
+    let second =
+        session_pair(&invoke(&handler, &event(V2, |e| e["cookies"] = json!([first]))).await);
     // Both sessions sent: the last one (count 2) wins.
-    let r = handler
-        .handle(event(V2, |e| e["cookies"] = json!([first, second])))
-        .await;
-    assert_eq!(text(&r), "3");
-    let r = handler
-        .handle(event(V2, |e| e["cookies"] = json!([second, first])))
-        .await;
-    assert_eq!(text(&r), "2");
+    let r = invoke(
+        &handler,
+        &event(V2, |e| e["cookies"] = json!([first, second])),
+    )
+    .await;
+    assert_eq!(r.text(), "3");
+    let r = invoke(
+        &handler,
+        &event(V2, |e| e["cookies"] = json!([second, first])),
+    )
+    .await;
+    assert_eq!(r.text(), "2");
 
     // Real bare cookie entries ("cookie1" with no '=') never break the request.
-    let r = handler.handle(event(V2_BARE_COOKIES, |_| {})).await;
+    let r = invoke(&handler, &event(V2_BARE_COOKIES, |_| {})).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(text(&r), "1");
+    assert_eq!(r.text(), "1");
 }
 
 #[tokio::test]
 async fn one_odd_cookie_beside_the_session_cookie_drops_only_itself() {
     let handler = Handler::with_store(default_store(), count);
-    let idx = session_pair(&handler.handle(event(V2, |_| {})).await);
+    let idx = session_pair(&invoke(&handler, &event(V2, |_| {})).await);
     // A UTF-8 cookie another app of the domain set: not ASCII, so not a `str` header value.
     for cookies in [
         json!(["caf\u{e9}=cr\u{e8}me", idx]),
         json!([idx, "\u{1F36A}=\u{1F36A}"]),
     ] {
-        let r = handler
-            .handle(event(V2, |e| e["cookies"] = cookies.clone()))
-            .await;
-        assert_eq!(text(&r), "2", "{cookies}");
+        let r = invoke(&handler, &event(V2, |e| e["cookies"] = cookies.clone())).await;
+        assert_eq!(r.text(), "2", "{cookies}");
     }
-    let r = handler
-        .handle(event(V1, |e| {
+    let r = invoke(
+        &handler,
+        &event(V1, |e| {
             e["headers"]["Cookie"] = json!(format!("x=\u{e9}t\u{e9}; {idx}"))
-        }))
-        .await;
-    assert_eq!(text(&r), "2");
+        }),
+    )
+    .await;
+    assert_eq!(r.text(), "2");
 }
 
 #[tokio::test]
@@ -131,17 +139,17 @@ async fn a_response_that_sets_the_session_cookie_is_private() {
         let query = format!("with={with}");
         event(V2, move |e| e["rawQueryString"] = json!(query))
     };
-    let r = handler.handle(ask("session")).await;
+    let r = invoke(&handler, &ask("session")).await;
     assert_eq!(header(&r, "cache-control"), "private, no-store");
     assert_eq!(set_cookies(&r).len(), 1);
-    let r = handler.handle(ask("own")).await;
+    let r = invoke(&handler, &ask("own")).await;
     assert_eq!(
         header(&r, "cache-control"),
         "private, max-age=5",
         "the handler's own lifetime, kept within private"
     );
     for with in ["public", "header"] {
-        let r = handler.handle(ask(with)).await;
+        let r = invoke(&handler, &ask(with)).await;
         assert_eq!(
             header(&r, "cache-control"),
             "private, max-age=600",
@@ -149,16 +157,18 @@ async fn a_response_that_sets_the_session_cookie_is_private() {
         );
         assert_eq!(set_cookies(&r).len(), 1);
     }
-    let r = handler.handle(ask("none")).await;
+    let r = invoke(&handler, &ask("none")).await;
     assert_eq!(
         header(&r, "cache-control"),
         "max-age=86400",
         "no cookie, cacheable"
     );
     // HTML and redirects with a session are private too, not only uncached.
-    let r = Handler::with_store(default_store(), count)
-        .handle(event(V2, |_| {}))
-        .await;
+    let r = invoke(
+        &Handler::with_store(default_store(), count),
+        &event(V2, |_| {}),
+    )
+    .await;
     assert_eq!(header(&r, "cache-control"), "private, no-store");
 }
 
@@ -170,13 +180,11 @@ async fn stores_with_the_same_secret_share_sessions_and_others_do_not() {
         store(&[("ARC_APP_SECRET", "another secret: 32 bytes long!!!")]),
         count,
     );
-    let idx = session_pair(&a.handle(event(V2, |_| {})).await);
-    let r = b.handle(event(V2, |e| e["cookies"] = json!([idx]))).await;
-    assert_eq!(text(&r), "2");
-    let r = other
-        .handle(event(V2, |e| e["cookies"] = json!([idx])))
-        .await;
-    assert_eq!(text(&r), "1", "a foreign cookie is an empty session");
+    let idx = session_pair(&invoke(&a, &event(V2, |_| {})).await);
+    let r = invoke(&b, &event(V2, |e| e["cookies"] = json!([idx]))).await;
+    assert_eq!(r.text(), "2");
+    let r = invoke(&other, &event(V2, |e| e["cookies"] = json!([idx]))).await;
+    assert_eq!(r.text(), "1", "a foreign cookie is an empty session");
 }
 
 #[tokio::test]
@@ -186,16 +194,12 @@ async fn reset_with_an_empty_object_empties_the_session() {
     }
     let counter = Handler::with_store(default_store(), count);
     let reset = Handler::with_store(default_store(), reset);
-    let idx = session_pair(&counter.handle(event(V2, |_| {})).await);
-    let r = reset
-        .handle(event(V2, |e| e["cookies"] = json!([idx])))
-        .await;
+    let idx = session_pair(&invoke(&counter, &event(V2, |_| {})).await);
+    let r = invoke(&reset, &event(V2, |e| e["cookies"] = json!([idx]))).await;
     assert_eq!(r.status(), 302);
     let idx = session_pair(&r);
-    let r = counter
-        .handle(event(V2, |e| e["cookies"] = json!([idx])))
-        .await;
-    assert_eq!(text(&r), "1");
+    let r = invoke(&counter, &event(V2, |e| e["cookies"] = json!([idx]))).await;
+    assert_eq!(r.text(), "1");
 }
 
 #[tokio::test]
@@ -206,9 +210,7 @@ async fn cookie_attributes_follow_the_environment() {
         ("ARC_SESSION_DOMAIN", "example.com"),
         ("ARC_SESSION_TTL", "3600"),
     ]);
-    let r = Handler::with_store(prod, count)
-        .handle(event(V2, |_| {}))
-        .await;
+    let r = invoke(&Handler::with_store(prod, count), &event(V2, |_| {})).await;
     let cookie = set_cookies(&r)
         .into_iter()
         .find(|c| c.starts_with("_idx="))
@@ -230,13 +232,15 @@ async fn a_session_too_large_for_a_cookie_is_a_500_and_no_cookie() {
     async fn big(_: Request) -> http::Result<Response> {
         Ok(Response::text("x").session(json!({ "blob": "x".repeat(5000) })))
     }
-    let r = Handler::with_store(default_store(), big)
-        .handle(event(V2, |_| {}))
-        .await;
+    let r = invoke(
+        &Handler::with_store(default_store(), big),
+        &event(V2, |_| {}),
+    )
+    .await;
     assert_eq!(r.status(), 500);
     assert!(set_cookies(&r).is_empty());
     assert!(
-        !text(&r).contains("4096"),
+        !r.text().contains("4096"),
         "the detail goes to the log only"
     );
 }
@@ -280,18 +284,18 @@ async fn a_server_error_writes_no_session_as_in_the_axum_layer() {
         })
     };
     // The control: a 200 writes, and a 4xx too (the client's mistake, the session's state).
-    let ok = handler.handle(ask("200", None)).await;
+    let ok = invoke(&handler, &ask("200", None)).await;
     assert_eq!(set_cookies(&ok).len(), 1);
     let cookie = session_pair(&ok);
     assert_eq!(
-        set_cookies(&handler.handle(ask("404", Some(cookie.clone()))).await).len(),
+        set_cookies(&invoke(&handler, &ask("404", Some(cookie.clone()))).await).len(),
         1
     );
     for status in ["500", "502", "503", "599"] {
-        let failed = handler.handle(ask(status, Some(cookie.clone()))).await;
-        assert_eq!(failed.status().as_u16().to_string(), status);
+        let failed = invoke(&handler, &ask(status, Some(cookie.clone()))).await;
+        assert_eq!(failed.status().to_string(), status);
         assert!(set_cookies(&failed).is_empty(), "{status} wrote a session");
-        assert_eq!(text(&failed), "half done", "the handler's own answer");
+        assert_eq!(failed.text(), "half done", "the handler's own answer");
     }
 }
 
@@ -307,7 +311,7 @@ async fn form_page(mut req: Request) -> http::Result<Response> {
     Ok(Response::text("accepted"))
 }
 
-fn post_form(cookie: &str, form: &str) -> lambda_http::Request {
+fn post_form(cookie: &str, form: &str) -> String {
     let (cookie, form) = (cookie.to_owned(), form.to_owned());
     event(V2, move |e| {
         e["requestContext"]["http"]["method"] = json!("POST");
@@ -326,49 +330,45 @@ async fn csrf_protect_requires_the_sessions_token_on_unsafe_methods() {
             e["cookies"] = cookies;
         })
     };
-    let page = handler.handle(get(json!([]))).await;
+    let page = invoke(&handler, &get(json!([]))).await;
     assert_eq!(page.status(), 200, "safe methods need no token");
-    let token = text(&page);
+    let token = page.text();
     let cookie = session_pair(&page);
 
-    let ok = handler
-        .handle(post_form(&cookie, &format!("_csrf={token}&x=1")))
-        .await;
-    assert_eq!(
-        (ok.status().as_u16(), text(&ok).as_str()),
-        (200, "accepted")
-    );
+    let ok = invoke(&handler, &post_form(&cookie, &format!("_csrf={token}&x=1"))).await;
+    assert_eq!((ok.status(), ok.text().as_str()), (200, "accepted"));
 
-    let mut with_header = post_form(&cookie, "x=1");
-    with_header
-        .headers_mut()
-        .insert("x-csrf-token", token.parse().expect("header value"));
-    assert_eq!(handler.handle(with_header).await.status(), 200);
+    let with_header = event(&post_form(&cookie, "x=1"), |e| {
+        e["headers"]["x-csrf-token"] = json!(token);
+    });
+    assert_eq!(invoke(&handler, &with_header).await.status(), 200);
 
-    let missing = handler.handle(post_form(&cookie, "x=1")).await;
+    let missing = invoke(&handler, &post_form(&cookie, "x=1")).await;
     assert_eq!(missing.status(), 403);
-    assert!(text(&missing).contains("403 Forbidden"));
-    assert_ne!(text(&missing), "accepted", "the handler did not run");
+    assert!(missing.text().contains("403 Forbidden"));
+    assert_ne!(missing.text(), "accepted", "the handler did not run");
 
     // A token from another session is refused.
-    let other = handler.handle(get(json!([]))).await;
-    let other_token = text(&other);
-    let stolen = handler
-        .handle(post_form(&cookie, &format!("_csrf={other_token}")))
-        .await;
+    let other = invoke(&handler, &get(json!([]))).await;
+    let other_token = other.text();
+    let stolen = invoke(
+        &handler,
+        &post_form(&cookie, &format!("_csrf={other_token}")),
+    )
+    .await;
     assert_eq!(stolen.status(), 403);
 
     // A forged token, and a valid one with no session at all.
-    let forged = handler
-        .handle(post_form(
+    let forged = invoke(
+        &handler,
+        &post_form(
             &cookie,
             "_csrf=99999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        ))
-        .await;
+        ),
+    )
+    .await;
     assert_eq!(forged.status(), 403);
-    let no_session = handler
-        .handle(post_form("other=1", &format!("_csrf={token}")))
-        .await;
+    let no_session = invoke(&handler, &post_form("other=1", &format!("_csrf={token}"))).await;
     assert_eq!(no_session.status(), 403);
 }
 
@@ -394,12 +394,12 @@ async fn a_flash_message_is_read_exactly_once() {
             e["rawQueryString"] = json!(if set { "set=1" } else { "" });
         })
     };
-    let first = handler.handle(request(None, true)).await;
-    assert_eq!(text(&first), "none");
+    let first = invoke(&handler, &request(None, true)).await;
+    assert_eq!(first.text(), "none");
     let cookie = session_pair(&first);
 
-    let second = handler.handle(request(Some(&cookie), false)).await;
-    assert_eq!(text(&second), "saved", "read in the next request");
+    let second = invoke(&handler, &request(Some(&cookie), false)).await;
+    assert_eq!(second.text(), "saved", "read in the next request");
     assert_eq!(
         header(&second, "cache-control"),
         "private, no-store",
@@ -407,7 +407,7 @@ async fn a_flash_message_is_read_exactly_once() {
     );
     let cleared = session_pair(&second);
 
-    let third = handler.handle(request(Some(&cleared), false)).await;
-    assert_eq!(text(&third), "none", "and gone after");
+    let third = invoke(&handler, &request(Some(&cleared), false)).await;
+    assert_eq!(third.text(), "none", "and gone after");
     assert!(set_cookies(&third).is_empty(), "nothing left to clear");
 }

@@ -14,9 +14,11 @@ use std::sync::Arc;
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, Request, Response};
-use lambda_http::Body as LambdaBody;
-use lambda_http::http::header::SET_COOKIE;
+use arc_functions::testing::TestResponse;
 use serde_json::{Value, json};
+
+use crate::support::event;
+use crate::support::http::{V2, invoke, session_pair};
 
 const SECRET: &str = "interop secret shared by Node and Rust";
 
@@ -121,30 +123,14 @@ async fn counter(req: Request) -> http::Result<Response> {
         .session(json!({ "count": count, "user": user })))
 }
 
-fn with_cookie(cookie: &str) -> lambda_http::Request {
-    let mut value: Value =
-        serde_json::from_str(include_str!("../fixtures/apigw_v2_request.json")).expect("fixture");
-    value["cookies"] = json!([cookie]);
-    lambda_http::request::from_str(&value.to_string()).expect("event")
+/// The API Gateway v2 fixture carrying `cookie`.
+fn with_cookie(cookie: &str) -> String {
+    event(V2, |e| e["cookies"] = json!([cookie]))
 }
 
-fn idx_cookie(response: &lambda_http::Response<LambdaBody>) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("_idx="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned()
-}
-
-fn body(response: &lambda_http::Response<LambdaBody>) -> Value {
-    match response.body() {
-        LambdaBody::Text(t) => serde_json::from_str(t).unwrap_or_else(|_| panic!("not JSON: {t}")),
-        other => panic!("unexpected body {other:?}"),
-    }
+fn body(response: &TestResponse) -> Value {
+    let text = response.text();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
 #[tokio::test]
@@ -165,14 +151,14 @@ async fn sessions_are_shared_with_architect_functions_both_ways() {
         .and_then(|c| c.split(';').next())
         .expect("Node's Set-Cookie")
         .to_owned();
-    let r = handler.handle(with_cookie(&node_cookie)).await;
+    let r = invoke(&handler, &with_cookie(&node_cookie)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         body(&r),
         json!({"count": 6, "user": "ann"}),
         "Rust read Node's session"
     );
-    let updated = idx_cookie(&r);
+    let updated = session_pair(&r);
 
     // Node reads what Rust updated: same session, new count.
     let seen = sandbox.node("read", &["--cookie", &updated]);
@@ -184,8 +170,8 @@ async fn sessions_are_shared_with_architect_functions_both_ways() {
     );
 
     // Rust creates, Node reads.
-    let r = handler.handle(with_cookie("other=1")).await;
-    let rust_cookie = idx_cookie(&r);
+    let r = invoke(&handler, &with_cookie("other=1")).await;
+    let rust_cookie = session_pair(&r);
     let seen = sandbox.node("read", &["--cookie", &rust_cookie]);
     assert_eq!(seen["count"], 1, "Node read Rust's session: {seen}");
     let rust_id = rust_cookie
@@ -204,6 +190,6 @@ async fn sessions_are_shared_with_architect_functions_both_ways() {
         &["--cookie", &rust_cookie, "--json", r#"{"count":41}"#],
     );
     assert_eq!(bumped["session"]["_idx"], rust_id);
-    let r = handler.handle(with_cookie(&rust_cookie)).await;
+    let r = invoke(&handler, &with_cookie(&rust_cookie)).await;
     assert_eq!(body(&r)["count"], 42, "Rust read Node's update");
 }

@@ -7,11 +7,11 @@ use arc_functions::http::{self, Flow, Request, Response};
 use lambda_http::http::header::LOCATION;
 use serde_json::{Value, json};
 
-use crate::support::http::{V2, app, event, header, session_pair, set_cookies, text};
-use crate::support::{capture_logs, logged};
+use crate::support::http::{V2, app, header, invoke, session_pair, set_cookies};
+use crate::support::{capture_logs, event, logged};
 
 /// A v2 event carrying `cookie`.
-fn with_cookie(cookie: &str) -> lambda_http::Request {
+fn with_cookie(cookie: &str) -> String {
     let cookie = cookie.to_owned();
     event(V2, move |e| e["cookies"] = json!([cookie]))
 }
@@ -74,14 +74,14 @@ async fn signed_in(user: &str) -> String {
             Ok::<_, http::Error>(Response::text("in").session(req.session))
         }
     });
-    session_pair(&login.handle(event(V2, |_| {})).await)
+    session_pair(&invoke(&login, &event(V2, |_| {})).await)
 }
 
 #[tokio::test]
 async fn a_chain_that_stops_early_answers_from_the_step_and_writes_its_session() {
     let chain = app(&[], http::chain((require_login, load_cart, must_not_run)));
-    let r = chain.handle(event(V2, |_| {})).await;
-    assert_eq!(r.status(), 302, "{}", text(&r));
+    let r = invoke(&chain, &event(V2, |_| {})).await;
+    assert_eq!(r.status(), 302, "{}", r.text());
     assert_eq!(header(&r, LOCATION.as_str()), "/login");
     // The step's session, written once after the chain: the flash arrives on the next request.
     let cookie = session_pair(&r);
@@ -94,17 +94,17 @@ async fn a_chain_that_stops_early_answers_from_the_step_and_writes_its_session()
             req.flash::<String>("error").unwrap_or_default(),
         ))
     }
-    let r = app(&[], read_flash).handle(with_cookie(&cookie)).await;
-    assert_eq!(text(&r), "Log in first.");
+    let r = invoke(&app(&[], read_flash), &with_cookie(&cookie)).await;
+    assert_eq!(r.text(), "Log in first.");
 }
 
 #[tokio::test]
 async fn a_step_passes_typed_values_to_the_next() {
     let chain = app(&[], http::chain((require_login, load_cart, show_cart)));
     let cookie = signed_in("ann").await;
-    let r = chain.handle(with_cookie(&cookie)).await;
-    assert_eq!(r.status(), 200, "{}", text(&r));
-    let body: Value = serde_json::from_str(&text(&r)).expect("JSON");
+    let r = invoke(&chain, &with_cookie(&cookie)).await;
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let body: Value = serde_json::from_str(&r.text()).expect("JSON");
     assert_eq!(body, json!({ "user": "ann", "cart": ["ann's book"] }));
     // The session changed in a step comes back with the handler's response.
     async fn visits(req: Request) -> http::Result<Response> {
@@ -113,8 +113,8 @@ async fn a_step_passes_typed_values_to_the_next() {
         Ok(Response::text(format!("{user} {visits}")))
     }
     let next = session_pair(&r);
-    let r = app(&[], visits).handle(with_cookie(&next)).await;
-    assert_eq!(text(&r), "ann 1");
+    let r = invoke(&app(&[], visits), &with_cookie(&next)).await;
+    assert_eq!(r.text(), "ann 1");
 }
 
 #[tokio::test]
@@ -122,10 +122,10 @@ async fn an_error_in_the_middle_is_a_generic_500_with_the_cause_logged() {
     let chain = app(&[], http::chain((require_login, load_cart, must_not_run)));
     let cookie = signed_in("broken").await;
     let (logs, _guard) = capture_logs();
-    let r = chain.handle(with_cookie(&cookie)).await;
+    let r = invoke(&chain, &with_cookie(&cookie)).await;
     assert_eq!(r.status(), 500);
-    assert!(text(&r).contains("500 Internal Server Error"));
-    assert!(!text(&r).contains("hunter2"), "the cause stays in the log");
+    assert!(r.text().contains("500 Internal Server Error"));
+    assert!(!r.text().contains("hunter2"), "the cause stays in the log");
     assert!(set_cookies(&r).is_empty(), "no session cookie on a 500");
     let log = logged(&logs);
     assert!(
@@ -135,13 +135,13 @@ async fn an_error_in_the_middle_is_a_generic_500_with_the_cause_logged() {
 
     // A panicking step: the same, and the chain serves the next request.
     let cookie = signed_in("panics").await;
-    let r = chain.handle(with_cookie(&cookie)).await;
+    let r = invoke(&chain, &with_cookie(&cookie)).await;
     assert_eq!(r.status(), 500);
-    assert!(!text(&r).contains("hunter2"));
+    assert!(!r.text().contains("hunter2"));
     assert!(set_cookies(&r).is_empty());
     let log = logged(&logs);
     assert!(log.contains("a step panicked with hunter2"), "{log}");
-    let r = chain.handle(event(V2, |_| {})).await;
+    let r = invoke(&chain, &event(V2, |_| {})).await;
     assert_eq!(r.status(), 302, "the chain lives on");
 }
 
@@ -156,12 +156,12 @@ async fn csrf_require_is_a_step_like_any_other() {
     }
     let form = app(&[], page);
     let chain = app(&[], http::chain((http::csrf::require, done)));
-    let r = form
-        .handle(event(V2, |e| {
-            e["requestContext"]["http"]["method"] = json!("GET")
-        }))
-        .await;
-    let (cookie, token) = (session_pair(&r), text(&r));
+    let r = invoke(
+        &form,
+        &event(V2, |e| e["requestContext"]["http"]["method"] = json!("GET")),
+    )
+    .await;
+    let (cookie, token) = (session_pair(&r), r.text());
     let post = |body: String| {
         let cookie = cookie.clone();
         event(V2, move |e| {
@@ -170,8 +170,8 @@ async fn csrf_require_is_a_step_like_any_other() {
             e["body"] = json!(body);
         })
     };
-    let r = chain.handle(post("_csrf=wrong".into())).await;
+    let r = invoke(&chain, &post("_csrf=wrong".into())).await;
     assert_eq!(r.status(), 403);
-    let r = chain.handle(post(format!("_csrf={token}"))).await;
-    assert_eq!((r.status().as_u16(), text(&r)), (200, "done".into()));
+    let r = invoke(&chain, &post(format!("_csrf={token}"))).await;
+    assert_eq!((r.status(), r.text()), (200, "done".into()));
 }

@@ -7,12 +7,13 @@
 use std::io::Read;
 
 use arc_functions::config::Config;
-use arc_functions::http::{self, Encoding, Request, Response};
-use lambda_http::Body as LambdaBody;
+use arc_functions::http::{self, Encoding, Handler, Request, Response};
+use arc_functions::testing::TestResponse;
 use lambda_http::http::header::{CONTENT_ENCODING, VARY};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::support::http::{ALB, FUNCTION_URL, V1, V1_MULTI, V2, app, event, header, text};
+use crate::support::event;
+use crate::support::http::{ALB, FUNCTION_URL, V1, V1_MULTI, V2, app, header, invoke_raw};
 
 /// 4 KB of HTML: text-like and above the threshold.
 fn big_page() -> String {
@@ -23,7 +24,7 @@ async fn page(_req: Request) -> http::Result<Response> {
     Ok(Response::html(big_page()))
 }
 
-fn accepting(fixture: &str, accept: &str) -> lambda_http::Request {
+fn accepting(fixture: &str, accept: &str) -> String {
     let accept = accept.to_owned();
     event(fixture, move |e| {
         let headers = e["headers"].as_object_mut().expect("headers");
@@ -36,17 +37,27 @@ fn accepting(fixture: &str, accept: &str) -> lambda_http::Request {
     })
 }
 
+/// What the function answered `payload` with, and whether the reply carried its body
+/// base64-encoded (as every binary body goes, a compressed one included).
+async fn serve<F, Fut>(handler: &Handler<F>, payload: &str) -> (TestResponse, bool)
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = http::Result<Response>>,
+{
+    let (reply, response) = invoke_raw(handler, payload).await;
+    (response, reply["isBase64Encoded"] == Value::Bool(true))
+}
+
 /// The body of a response, decoded as its `content-encoding` says.
-fn decoded(response: &lambda_http::Response<LambdaBody>) -> String {
-    let LambdaBody::Binary(bytes) = response.body() else {
-        return text(response);
-    };
+fn decoded(response: &TestResponse) -> String {
+    let bytes = response.body();
     let mut out = String::new();
     match header(response, CONTENT_ENCODING.as_str()) {
-        "br" => brotli::Decompressor::new(&bytes[..], 4096)
+        "" => return response.text(),
+        "br" => brotli::Decompressor::new(bytes, 4096)
             .read_to_string(&mut out)
             .map(drop),
-        "gzip" => flate2::read::GzDecoder::new(&bytes[..])
+        "gzip" => flate2::read::GzDecoder::new(bytes)
             .read_to_string(&mut out)
             .map(drop),
         other => panic!("unexpected coding {other:?}"),
@@ -59,20 +70,17 @@ fn decoded(response: &lambda_http::Response<LambdaBody>) -> String {
 async fn compression_is_negotiated_for_v1_v2_and_function_urls() {
     let handler = app(&[], page);
     for fixture in [V1, V1_MULTI, V2, FUNCTION_URL, ALB] {
-        let r = handler
-            .handle(accepting(fixture, "gzip, deflate, br"))
-            .await;
+        let (r, binary) = serve(&handler, &accepting(fixture, "gzip, deflate, br")).await;
         assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "br");
         assert_eq!(header(&r, VARY.as_str()), "accept-encoding");
-        // A binary body: lambda_http sends it base64-encoded with isBase64Encoded set.
-        let LambdaBody::Binary(bytes) = r.body() else {
-            panic!("a compressed body is binary")
-        };
+        // A binary body: the reply carries it base64-encoded with isBase64Encoded set.
+        assert!(binary, "a compressed body is binary");
+        let bytes = r.body();
         assert!(bytes.len() * 10 < big_page().len(), "{} bytes", bytes.len());
         assert_eq!(decoded(&r), big_page());
         assert_eq!(header(&r, "content-type"), "text/html; charset=utf8");
 
-        let r = handler.handle(accepting(fixture, "gzip")).await;
+        let (r, _) = serve(&handler, &accepting(fixture, "gzip")).await;
         assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
         assert_eq!(decoded(&r), big_page());
     }
@@ -84,7 +92,7 @@ async fn q_values_rank_codings_and_the_response_may_prefer_one() {
     let coding = |accept: &'static str| {
         let handler = handler.clone();
         async move {
-            let r = handler.handle(accepting(V2, accept)).await;
+            let (r, _) = serve(&handler, &accepting(V2, accept)).await;
             header(&r, CONTENT_ENCODING.as_str()).to_owned()
         }
     };
@@ -101,10 +109,10 @@ async fn q_values_rank_codings_and_the_response_may_prefer_one() {
         Ok(Response::html(big_page()).prefer_encoding(Encoding::Gzip))
     }
     let gzip = app(&[], prefers_gzip);
-    let r = gzip.handle(accepting(V2, "br, gzip")).await;
+    let (r, _) = serve(&gzip, &accepting(V2, "br, gzip")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
     assert_eq!(decoded(&r), big_page());
-    let r = gzip.handle(accepting(V2, "br")).await;
+    let (r, _) = serve(&gzip, &accepting(V2, "br")).await;
     assert_eq!(
         header(&r, CONTENT_ENCODING.as_str()),
         "br",
@@ -120,34 +128,28 @@ async fn small_and_binary_bodies_go_uncompressed_unless_identity_is_refused() {
     async fn png(_req: Request) -> http::Result<Response> {
         Ok(Response::bytes(vec![0x89; 4096]).content_type("image/png"))
     }
-    let r = app(&[], small).handle(accepting(V2, "br, gzip")).await;
+    let (r, binary) = serve(&app(&[], small), &accepting(V2, "br, gzip")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "");
-    assert_eq!(text(&r), "<p>small</p>".repeat(80));
-    assert!(matches!(r.body(), LambdaBody::Text(_)));
+    assert_eq!(r.text(), "<p>small</p>".repeat(80));
+    assert!(!binary, "sent as text");
     assert_eq!(
         header(&r, VARY.as_str()),
         "accept-encoding",
         "another request may get it compressed"
     );
-    let r = app(&[], png).handle(accepting(V2, "br, gzip")).await;
+    let (r, binary) = serve(&app(&[], png), &accepting(V2, "br, gzip")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "");
-    assert_eq!(r.body(), &LambdaBody::Binary(vec![0x89; 4096]));
+    assert_eq!((r.body(), binary), (&[0x89; 4096][..], true));
 
     // identity;q=0: the client cannot take it as is, so even these go compressed.
-    let r = app(&[], small)
-        .handle(accepting(V2, "gzip, identity;q=0"))
-        .await;
+    let (r, _) = serve(&app(&[], small), &accepting(V2, "gzip, identity;q=0")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
     assert_eq!(decoded(&r), "<p>small</p>".repeat(80));
-    let r = app(&[], png)
-        .handle(accepting(V2, "br, identity;q=0"))
-        .await;
+    let (r, binary) = serve(&app(&[], png), &accepting(V2, "br, identity;q=0")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "br");
-    let LambdaBody::Binary(bytes) = r.body() else {
-        panic!("binary")
-    };
+    assert!(binary);
     let mut out = Vec::new();
-    brotli::Decompressor::new(&bytes[..], 4096)
+    brotli::Decompressor::new(r.body(), 4096)
         .read_to_end(&mut out)
         .expect("brotli");
     assert_eq!(out, vec![0x89; 4096]);
@@ -157,11 +159,11 @@ async fn small_and_binary_bodies_go_uncompressed_unless_identity_is_refused() {
 async fn refused_or_opted_out_responses_go_uncompressed() {
     let handler = app(&[], page);
     for accept in ["", "identity", "deflate", "br;q=0, gzip;q=0", "*;q=0"] {
-        let r = handler.handle(accepting(V2, accept)).await;
+        let (r, _) = serve(&handler, &accepting(V2, accept)).await;
         assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "", "{accept:?}");
-        assert_eq!(text(&r), big_page());
+        assert_eq!(r.text(), big_page());
     }
-    let r = handler.handle(event(V2, |_| {})).await;
+    let (r, _) = serve(&handler, &event(V2, |_| {})).await;
     assert_eq!(
         header(&r, CONTENT_ENCODING.as_str()),
         "",
@@ -171,16 +173,16 @@ async fn refused_or_opted_out_responses_go_uncompressed() {
     async fn opted_out(_req: Request) -> http::Result<Response> {
         Ok(Response::html(big_page()).no_compression())
     }
-    let r = app(&[], opted_out).handle(accepting(V2, "br")).await;
+    let (r, _) = serve(&app(&[], opted_out), &accepting(V2, "br")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "");
     assert_eq!(header(&r, VARY.as_str()), "", "it never varies");
-    assert_eq!(text(&r), big_page());
+    assert_eq!(r.text(), big_page());
 
     let off = app(&[("ARC_HTTP_COMPRESSION", "off")], page);
-    let r = off.handle(accepting(V2, "br")).await;
+    let (r, _) = serve(&off, &accepting(V2, "br")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "");
     assert_eq!(header(&r, VARY.as_str()), "");
-    assert_eq!(text(&r), big_page());
+    assert_eq!(r.text(), big_page());
 
     // A body the handler encoded itself is left alone; its Vary is kept and extended.
     async fn encoded(_req: Request) -> http::Result<Response> {
@@ -188,13 +190,13 @@ async fn refused_or_opted_out_responses_go_uncompressed() {
             .content_type("text/plain")
             .header("content-encoding", "gzip"))
     }
-    let r = app(&[], encoded).handle(accepting(V2, "br")).await;
+    let (r, binary) = serve(&app(&[], encoded), &accepting(V2, "br")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
-    assert_eq!(r.body(), &LambdaBody::Binary(vec![0x8b; 2048]));
+    assert_eq!((r.body(), binary), (&[0x8b; 2048][..], true));
     async fn varies(_req: Request) -> http::Result<Response> {
         Ok(Response::html(big_page()).header("vary", "cookie"))
     }
-    let r = app(&[], varies).handle(accepting(V2, "br")).await;
+    let (r, _) = serve(&app(&[], varies), &accepting(V2, "br")).await;
     assert_eq!(header(&r, VARY.as_str()), "cookie, accept-encoding");
 }
 
@@ -231,19 +233,18 @@ async fn a_body_that_would_grow_goes_as_it_is_unless_identity_is_refused() {
     let handler = app(&[], noise);
     // Text-like and large, but brotli and gzip would only add their framing.
     for accept in ["br", "gzip"] {
-        let r = handler.handle(at(4096, accept)).await;
+        let (r, binary) = serve(&handler, &at(4096, accept)).await;
         assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "", "{accept}");
-        assert_eq!(r.body(), &LambdaBody::Binary(incompressible(4096)));
+        assert_eq!((r.body(), binary), (&incompressible(4096)[..], true));
     }
     // The client refuses identity: compressed though it grows.
-    let r = handler.handle(at(100, "gzip, identity;q=0")).await;
+    let (r, binary) = serve(&handler, &at(100, "gzip, identity;q=0")).await;
     assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "gzip");
-    let LambdaBody::Binary(bytes) = r.body() else {
-        panic!("binary")
-    };
+    assert!(binary);
+    let bytes = r.body();
     assert!(bytes.len() > 100, "{} bytes", bytes.len());
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&bytes[..])
+    flate2::read::GzDecoder::new(bytes)
         .read_to_end(&mut out)
         .expect("gzip");
     assert_eq!(out, incompressible(100));
@@ -262,13 +263,12 @@ async fn a_vary_that_already_covers_the_coding_is_kept() {
         ("cookie, accept-encoding", "cookie, accept-encoding"),
         ("cookie", "cookie, accept-encoding"),
     ] {
-        let r = handler
-            .handle(event(V2, |e| {
-                let given = given.replace(',', "%2C").replace(' ', "%20");
-                e["rawQueryString"] = json!(format!("vary={given}"));
-                e["headers"]["accept-encoding"] = json!("br");
-            }))
-            .await;
+        let ask = event(V2, |e| {
+            let given = given.replace(',', "%2C").replace(' ', "%20");
+            e["rawQueryString"] = json!(format!("vary={given}"));
+            e["headers"]["accept-encoding"] = json!("br");
+        });
+        let (r, _) = serve(&handler, &ask).await;
         assert_eq!(header(&r, VARY.as_str()), sent, "{given}");
         assert_eq!(header(&r, CONTENT_ENCODING.as_str()), "br");
     }

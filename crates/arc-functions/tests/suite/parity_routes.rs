@@ -14,8 +14,9 @@ use base64::Engine;
 use lambda_http::http::header::LOCATION;
 use serde_json::{Value, json};
 
+use crate::support::event;
 use crate::support::http::{
-    ALB, FUNCTION_URL, V1, V1_MULTI, V2, V2_SAM_LOCAL, app, event, header, text,
+    ALB, FUNCTION_URL, V1, V1_MULTI, V2, V2_SAM_LOCAL, app, header, invoke,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -25,8 +26,8 @@ async fn redirect_home(req: Request) -> http::Result<Response> {
     Ok(Response::redirect(req.url("/login")))
 }
 
-async fn location(vars: &[(&str, &str)], event: lambda_http::Request) -> String {
-    let r = app(vars, redirect_home).handle(event).await;
+async fn location(vars: &[(&str, &str)], event: String) -> String {
+    let r = invoke(&app(vars, redirect_home), &event).await;
     header(&r, LOCATION.as_str()).to_owned()
 }
 
@@ -53,10 +54,12 @@ async fn req_url_adds_the_rest_stage_only_on_the_execute_api_address_when_deploy
     let unset = [("ARC_APP_SECRET", "s".repeat(32).leak() as &str)];
     let unset_vars = Config::from_vars(unset).expect("config");
     assert_eq!(unset_vars.http.stage, None);
-    let r = Handler::with_store(Arc::new(SessionStore::new(&unset_vars)), redirect_home)
-        .with_config(&unset_vars)
-        .handle(event(V1, |_| {}))
-        .await;
+    let r = invoke(
+        &Handler::with_store(Arc::new(SessionStore::new(&unset_vars)), redirect_home)
+            .with_config(&unset_vars),
+        &event(V1, |_| {}),
+    )
+    .await;
     assert_eq!(header(&r, LOCATION.as_str()), "/login");
     // Deployed, but where the stage is not in the path: HTTP APIs, function URLs, ALBs and a
     // REST API behind a custom domain.
@@ -184,9 +187,9 @@ async fn route(req: Request) -> http::Result<Response> {
     })))
 }
 
-async fn routed(event: lambda_http::Request) -> Value {
-    let r = app(&[], route).handle(event).await;
-    serde_json::from_str(&text(&r)).expect("JSON")
+async fn routed(event: String) -> Value {
+    let r = invoke(&app(&[], route), &event).await;
+    serde_json::from_str(&r.text()).expect("JSON")
 }
 
 #[tokio::test]

@@ -7,13 +7,15 @@
 //! - A DynamoDB that does not answer is given up on before the invocation's deadline: a `503`
 //!   with the cause logged, never a timed-out invocation.
 //!
-//! Against dynalite (`scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1`), but the deadline
-//! test, whose DynamoDB is a socket that never answers.
+//! Against dynalite, so these tests are `#[ignore]`d (`scripts/test` starts it, sets
+//! `ARC_TEST_DYNAMODB=1` and runs them with `--include-ignored`; without it they fail), but the
+//! deadline test, whose DynamoDB is a socket that never answers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::support::dynamodb::{Calls, LoseAnswer, dynamodb_available};
+use crate::support::dynamodb::{Calls, LoseAnswer, require_dynamodb};
+use crate::support::session_of;
 use arc_functions::config::Config;
 use arc_functions::http::session::{Error, Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
@@ -60,32 +62,23 @@ async fn dynamo(name: &str, extra: Option<LoseAnswer>) -> Dynamo {
     }
 }
 
-/// A request carrying the `name=value` of a `Set-Cookie`.
-fn with_cookie(set_cookie: &str) -> lambda_http::Request {
-    let pair = set_cookie.split(';').next().unwrap_or_default();
-    lambda_http::http::Request::builder()
-        .header("cookie", pair)
-        .body(lambda_http::Body::Empty)
-        .expect("request")
-}
-
+/// A new session of `count`, and its cookie (`name=value`).
 async fn started(store: &SessionStore, count: u64) -> String {
     let mut session = Session::new();
     session.insert("count", count).expect("insert");
-    store.write(&session).await.expect("first write")
+    let set_cookie = store.write(&session).await.expect("first write");
+    set_cookie.split(';').next().expect("a pair").to_owned()
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_write_that_lost_a_race_is_refused_and_the_winners_stands() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("lost", None).await;
     let cookie = started(&d.store, 1).await;
-    let request = with_cookie(&cookie);
     // Two requests read the session at once: each sees count 1.
-    let mut first = d.store.read(&request).await.expect("read");
-    let mut second = d.store.read(&request).await.expect("read");
+    let mut first = session_of(&d.store, &cookie).await;
+    let mut second = session_of(&d.store, &cookie).await;
     first.insert("count", 2).expect("insert");
     first.insert("by", "first").expect("insert");
     d.store.write(&first).await.expect("the first write lands");
@@ -95,7 +88,7 @@ async fn a_write_that_lost_a_race_is_refused_and_the_winners_stands() {
     assert!(matches!(lost, Err(Error::Conflict)), "{lost:?}");
     assert!(!Error::Conflict.is_unavailable(), "a 409, not a 503");
 
-    let now = d.store.read(&request).await.expect("read");
+    let now = session_of(&d.store, &cookie).await;
     assert_eq!(
         now.get::<String>("by").expect("by").as_deref(),
         Some("first")
@@ -108,17 +101,16 @@ async fn a_write_that_lost_a_race_is_refused_and_the_winners_stands() {
         .write(&again)
         .await
         .expect("a write from a fresh read");
-    let last = d.store.read(&request).await.expect("read");
+    let last = session_of(&d.store, &cookie).await;
     assert_eq!(last.get::<u64>("count").expect("count"), Some(3));
     // The version is the store's own: never part of the session's data.
     assert_eq!(last.get::<serde_json::Value>("_v").expect("read"), None);
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_session_written_without_a_version_is_guarded_all_the_same() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("unversioned", None).await;
     let cookie = started(&d.store, 1).await;
     // As Node's @architect/functions leaves an item: no `_v`.
@@ -134,27 +126,24 @@ async fn a_session_written_without_a_version_is_guarded_all_the_same() {
         .send()
         .await
         .expect("remove the version");
-    let request = with_cookie(&cookie);
-    let mut first = d.store.read(&request).await.expect("read");
-    let mut second = d.store.read(&request).await.expect("read");
+    let mut first = session_of(&d.store, &cookie).await;
+    let mut second = session_of(&d.store, &cookie).await;
     first.insert("count", 2).expect("insert");
     d.store.write(&first).await.expect("the first write lands");
     second.insert("count", 5).expect("insert");
     assert!(matches!(d.store.write(&second).await, Err(Error::Conflict)));
-    let now = d.store.read(&request).await.expect("read");
+    let now = session_of(&d.store, &cookie).await;
     assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_destroyed_session_is_still_ended_not_a_conflict() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("ended", None).await;
     let cookie = started(&d.store, 1).await;
-    let request = with_cookie(&cookie);
-    let mut kept = d.store.read(&request).await.expect("read");
-    let mut ending = d.store.read(&request).await.expect("read");
+    let mut kept = session_of(&d.store, &cookie).await;
+    let mut ending = session_of(&d.store, &cookie).await;
     ending.destroy();
     d.store.write(&ending).await.expect("destroyed");
     kept.insert("count", 2).expect("insert");
@@ -163,10 +152,9 @@ async fn a_destroyed_session_is_still_ended_not_a_conflict() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_retried_write_that_finds_its_own_version_succeeds() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     // A PutItem applied and its answer lost: a new session's, then an update's. The SDK
     // retries each, the retry fails its condition, and the write finds its own version in the
     // item.
@@ -174,14 +162,13 @@ async fn a_retried_write_that_finds_its_own_version_succeeds() {
     let d = dynamo("retried", Some(lose.clone())).await;
     let cookie = started(&d.store, 1).await;
     assert_eq!(d.calls.take(), ["PutItem", "PutItem", "GetItem"]);
-    let request = with_cookie(&cookie);
-    let mut session = d.store.read(&request).await.expect("read");
+    let mut session = session_of(&d.store, &cookie).await;
     assert_eq!(session.get::<u64>("count").expect("count"), Some(1));
     session.insert("count", 2).expect("insert");
     lose.arm(1);
     d.store.write(&session).await.expect("its own write stands");
     assert_eq!(d.calls.take(), ["GetItem", "PutItem", "PutItem", "GetItem"]);
-    let now = d.store.read(&request).await.expect("read");
+    let now = session_of(&d.store, &cookie).await;
     assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
 }
 
@@ -205,13 +192,11 @@ fn counter(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_handler_answers_the_loser_409_and_saves_nothing_of_it() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("handler", None).await;
-    let cookie = started(&d.store, 1).await;
-    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let pair = started(&d.store, 1).await;
     let (logs, _guard) = crate::support::capture_logs();
     let handler = Handler::with_store(
         Arc::clone(&d.store),
@@ -255,10 +240,9 @@ async fn the_handler_answers_the_loser_409_and_saves_nothing_of_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_page_whose_flash_clearing_loses_to_a_write_is_served_all_the_same() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("flash", None).await;
     let mut session = Session::new();
     session.insert("count", 1).expect("insert");
@@ -311,16 +295,14 @@ async fn a_page_whose_flash_clearing_loses_to_a_write_is_served_all_the_same() {
 
 #[cfg(feature = "axum")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_axum_layer_answers_the_loser_409() {
     use arc_functions::axum::{Session as AxumSession, SessionLayer};
     use axum::Router;
     use axum::routing::post;
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("axum", None).await;
-    let cookie = started(&d.store, 1).await;
-    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let pair = started(&d.store, 1).await;
     let gate = Arc::new(tokio::sync::Barrier::new(2));
     let app = Router::new()
         .route(
@@ -353,14 +335,12 @@ async fn the_axum_layer_answers_the_loser_409() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
     use arc_functions::ws;
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let d = dynamo("ws", None).await;
-    let cookie = started(&d.store, 1).await;
-    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let pair = started(&d.store, 1).await;
     let gate = Arc::new(tokio::sync::Barrier::new(2));
     let handler = ws::Handler::with_store(Arc::clone(&d.store), move |req: ws::Request| {
         let gate = Arc::clone(&gate);
@@ -375,30 +355,12 @@ async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
             Ok(ws::Response::new().session(session))
         }
     });
-    let event = |fixture: &str, edit: &dyn Fn(&mut serde_json::Value)| {
-        let mut value: serde_json::Value = serde_json::from_str(fixture).expect("fixture");
-        value["requestContext"]["connectionId"] = json!("c1");
-        edit(&mut value);
-        value.to_string()
-    };
-    let connect = event(
-        include_str!("../fixtures/websocket_connect_without_method_request.json"),
-        &|e| {
-            // As a browser sends it from a page of the socket's own origin.
-            let origin = "https://asdfasdf.execute-api.us-west-2.amazonaws.com";
-            for (name, value) in [("Cookie", pair.as_str()), ("Origin", origin)] {
-                e["headers"][name] = json!(value);
-                e["multiValueHeaders"][name] = json!([value]);
-            }
-        },
-    );
+    // As a browser sends it from a page of the socket's own origin.
+    let connect = crate::support::ws::connect_with(Some(&pair), "c1");
     let reply: serde_json::Value =
         serde_json::from_str(&handler.invoke(&connect).await.expect("connect")).expect("JSON");
     assert_eq!(reply["statusCode"], 200, "{reply}");
-    let message = event(
-        include_str!("../fixtures/websocket_message_request.json"),
-        &|_| {},
-    );
+    let message = crate::support::ws::on(crate::support::ws::MESSAGE, "c1");
     let (a, b) = tokio::join!(handler.invoke(&message), handler.invoke(&message));
     let status = |text: Result<String, ws::Error>| -> u64 {
         let reply: serde_json::Value = serde_json::from_str(&text.expect("a reply")).expect("JSON");
@@ -407,7 +369,7 @@ async fn over_a_socket_the_loser_is_refused_409_and_the_winners_count_stands() {
     let mut statuses = [status(a), status(b)];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409]);
-    let now = d.store.read(&with_cookie(&cookie)).await.expect("read");
+    let now = session_of(&d.store, &pair).await;
     assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
 }
 
@@ -453,15 +415,17 @@ async fn a_dynamodb_that_never_answers_is_a_503_before_the_deadline_with_the_cau
         Ok::<_, http::Error>(Response::text("never reached"))
     });
     let (logs, _guard) = crate::support::capture_logs();
-    let event = TestRequest::get("/")
-        .cookie(&format!("_idx={signed}"))
-        .event();
     let mut context = lambda_http::Context::default();
     let timeout = Duration::from_millis(1500);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("time");
     context.deadline = u64::try_from((now + timeout).as_millis()).expect("ms");
-    let request = lambda_http::request::from_str(&event)
-        .expect("event")
+    // `Handler::invoke` gives no deadline (its context is empty), so the request is made here
+    // as `http::run` hands it on, with the invocation's context.
+    let request = lambda_http::http::Request::builder()
+        .uri("/")
+        .header("cookie", format!("_idx={signed}"))
+        .body(lambda_http::Body::Empty)
+        .expect("request")
         .with_lambda_context(context);
     let started = Instant::now();
     // Bounded here too, so that a broken bound fails the test rather than hanging it.

@@ -4,9 +4,9 @@
 //!
 //! A loop reads `AWS_LAMBDA_RUNTIME_API` from its environment and serves until the process
 //! ends, so each one runs in a child process: this test binary again, running one of the
-//! ignored `child_*` tests. The stand-in serves the real fixture, then an event without a
-//! readable deadline, which `lambda_runtime` cannot take: the loop returns that error and the
-//! child exits.
+//! `child_*` tests, which do nothing unless their parent started them. The stand-in serves the
+//! real fixture, then an event without a readable deadline, which `lambda_runtime` cannot take:
+//! the loop returns that error and the child exits.
 
 use std::collections::VecDeque;
 use std::process::{Command, Output, Stdio};
@@ -105,16 +105,27 @@ async fn runtime_api(events: &[&str]) -> RuntimeApi {
     RuntimeApi { address, posted }
 }
 
-/// Runs the ignored test `name` of this binary in a child process polling `api`, to its end.
+/// Set by [`child`] for the `child_*` test it runs. Elsewhere, a plain run or one with
+/// `--include-ignored` (as `scripts/test` makes), those tests return at once: a loop with no
+/// Runtime API to poll would only fail. They are not `#[ignore]`d, which here marks the tests
+/// that need a service.
+const CHILD: &str = "ARC_TEST_RUNTIME_CHILD";
+
+/// Whether this process is a child [`child`] started, to run the loop of a `child_*` test.
+fn in_child() -> bool {
+    std::env::var_os(CHILD).is_some()
+}
+
+/// Runs the test `name` of this binary in a child process polling `api`, to its end.
 async fn child(name: &str, api: &RuntimeApi) -> Output {
     let mut command = Command::new(std::env::current_exe().expect("this test binary"));
     command
         .args([
             &crate::support::test_name(module_path!(), name),
             "--exact",
-            "--ignored",
             "--nocapture",
         ])
+        .env(CHILD, "1")
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "runtime-test")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -165,9 +176,12 @@ async fn page(req: http::Request) -> http::Result<http::Response> {
     )))
 }
 
+/// Run by `http_start_serves_the_runtime_apis_events`, in a child process.
 #[test]
-#[ignore = "run by http_start_serves_the_runtime_apis_events, in a child process"]
 fn child_http_start() {
+    if !in_child() {
+        return;
+    }
     ended_by_the_stand_in(http::start(Handler::with_store(store(), page)));
 }
 
@@ -186,9 +200,12 @@ async fn socket(req: ws::Request) -> ws::Result<ws::Response> {
     Ok(ws::Response::new().reply(format!("{} on {}", req.route_key, req.connection_id)))
 }
 
+/// Run by `ws_start_serves_the_runtime_apis_events`, in a child process.
 #[test]
-#[ignore = "run by ws_start_serves_the_runtime_apis_events, in a child process"]
 fn child_ws_start() {
+    if !in_child() {
+        return;
+    }
     ended_by_the_stand_in(ws::start(ws::Handler::with_store(store(), socket)));
 }
 
@@ -214,9 +231,12 @@ mod axum_run {
         format!("count={count}")
     }
 
+    /// Run by `axum_run_serves_the_runtime_apis_events`, in a child process.
     #[test]
-    #[ignore = "run by axum_run_serves_the_runtime_apis_events, in a child process"]
     fn child_axum_run() {
+        if !in_child() {
+            return;
+        }
         let app = axum::Router::new()
             .route("/my/path", post(count))
             .layer(SessionLayer::new(store()));

@@ -1,7 +1,8 @@
 //! `ARC_APP_SECRET_ARN`: a deployed-like start that names the app secret in Secrets Manager
-//! instead of holding it, against moto's server (`scripts/test` starts it, exports
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` and sets `ARC_TEST_SECRETS_MANAGER=1`; without it these
-//! tests say they skipped).
+//! instead of holding it, against moto's server. The tests that read it are `#[ignore]`d:
+//! `scripts/test` starts moto, exports `AWS_ENDPOINT_URL_SECRETS_MANAGER`, sets
+//! `ARC_TEST_SECRETS_MANAGER=1` and runs them with `--include-ignored`; without moto they
+//! fail.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -9,17 +10,11 @@ use arc_functions::config::{Config, Error, Secret};
 use arc_functions::http::session::{Session, SessionStore};
 use serde_json::json;
 
+use crate::support::{require_moto, session_of};
+
 const FIRST: &str = "the first version of the secret: 32 bytes or more";
 const SECOND: &str = "the second version of the secret after a rotation";
 const GIVEN: &str = "an older secret given by hand: 32 bytes or more";
-
-fn available() -> bool {
-    if std::env::var("ARC_TEST_SECRETS_MANAGER").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: Secrets Manager tests need moto's server; run scripts/test");
-    false
-}
 
 async fn client() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::new(&aws_config::load_from_env().await)
@@ -57,14 +52,8 @@ async fn cookie(store: &SessionStore, n: u64) -> String {
 }
 
 async fn count(store: &SessionStore, cookie: &str) -> Option<u64> {
-    let request = lambda_http::http::Request::builder()
-        .header("cookie", cookie)
-        .body(lambda_http::Body::Empty)
-        .expect("request");
-    store
-        .read(&request)
+    session_of(store, cookie)
         .await
-        .expect("read")
         .get::<u64>("count")
         .expect("a number")
 }
@@ -76,10 +65,9 @@ fn given(secret: &str) -> SessionStore {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: scripts/test starts it (ARC_TEST_SECRETS_MANAGER=1)"]
 async fn a_deployed_start_reads_the_secret_and_a_rotation_signs_nobody_out() {
-    if !available() {
-        return;
-    }
+    require_moto();
     let client = client().await;
     let (name, arn) = secret(&client, FIRST).await;
 
@@ -131,10 +119,9 @@ async fn a_deployed_start_reads_the_secret_and_a_rotation_signs_nobody_out() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: scripts/test starts it (ARC_TEST_SECRETS_MANAGER=1)"]
 async fn a_secret_that_cannot_be_read_stops_the_start_naming_it() {
-    if !available() {
-        return;
-    }
+    require_moto();
     let missing = deployed("arc-test/no-such-secret", &[]).expect_err("missing");
     assert!(
         matches!(&missing, Error::SecretsManager { id, .. } if id == "arc-test/no-such-secret"),
@@ -155,9 +142,13 @@ async fn a_secret_that_cannot_be_read_stops_the_start_naming_it() {
             len: 5
         }
     );
-    // Named and given both: refused before any fetch.
+}
+
+#[test]
+fn a_secret_both_named_and_given_is_refused_before_any_fetch() {
+    // No Secrets Manager here: a fetch would fail with another error.
     assert_eq!(
-        deployed(&short, &[("ARC_APP_SECRET", FIRST)]).expect_err("twice"),
+        deployed("arc-test/never-fetched", &[("ARC_APP_SECRET", FIRST)]).expect_err("twice"),
         Error::SecretTwice
     );
 }

@@ -3,9 +3,9 @@
 //! the request's item on destroy or regenerate, a write in flight during a logout, and items
 //! written by `@architect/functions` (no `_created`, binary attributes).
 //!
-//! Needs a local DynamoDB (dynalite): `scripts/test` starts one and sets `ARC_TEST_DYNAMODB=1`,
-//! `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION` and credentials; without them these tests print
-//! that they skipped.
+//! Needs a local DynamoDB (dynalite), so every test here is `#[ignore]`d: `scripts/test` starts
+//! one, sets `ARC_TEST_DYNAMODB=1`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION` and credentials,
+//! and runs them with `--include-ignored`; without them they fail.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,15 +15,15 @@ use arc_functions::http::{self, Handler, Request, Response};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::support::dynamodb::dynamodb_available;
-use crate::support::http::{SECRET, text};
-use crate::support::stores::{Env, Provider, call, env, event, idx, n};
+use crate::support::dynamodb::{item_id, require_dynamodb};
+use crate::support::event;
+use crate::support::http::{SECRET, invoke};
+use crate::support::stores::{self, Env, Provider, call, env, idx, n};
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_calls_per_request() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[]).await;
     let calls = || env.calls.take().len();
 
@@ -38,10 +38,9 @@ async fn dynamodb_calls_per_request() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_calls_per_socket_ticket() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(
         Provider::DynamoDb,
         &[("ARC_WSS_URL", "wss://ws.example.com/production")],
@@ -63,11 +62,10 @@ async fn dynamodb_calls_per_socket_ticket() {
     ])
     .expect("config");
     let http = Handler::with_store(Arc::clone(&env.store), page).with_config(&config);
-    let mut request = event(Some(&cookie));
-    request
-        .headers_mut()
-        .insert("host", "app.example.com".parse().expect("a header"));
-    let url = text(&http.handle(request).await);
+    let request = event(&stores::event("read", Some(&cookie)), |e| {
+        e["headers"]["host"] = json!("app.example.com");
+    });
+    let url = invoke(&http, &request).await.text();
     let ticket = url
         .split_once("?ticket=")
         .map(|(_, t)| t.to_owned())
@@ -118,10 +116,9 @@ async fn dynamodb_calls_per_socket_ticket() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[("ARC_SESSION_TTL", "600")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let c = idx(&call(&env, "set", Some(&c)).await).expect("written");
@@ -154,10 +151,9 @@ async fn dynamodb_items_use_natural_types_and_a_fresh_ttl() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     let id = c
@@ -179,13 +175,6 @@ async fn dynamodb_expired_item_is_missing_even_though_dynamodb_keeps_it() {
         .expect("put");
     let r = call(&env, "read", Some(&c)).await;
     assert_eq!(n(&r), None, "a past _ttl counts as missing");
-}
-
-fn id_of(cookie: &str) -> String {
-    cookie
-        .rsplit_once('.')
-        .map(|(id, _)| id.to_owned())
-        .expect("id.sig")
 }
 
 async fn item(env: &Env, id: &str) -> Option<HashMap<String, AttributeValue>> {
@@ -222,23 +211,22 @@ fn epoch() -> u64 {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_destroy_or_regenerate_on_a_fresh_session_deletes_the_requests_item() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[]).await;
     for op in ["destroy-fresh", "regenerate-fresh"] {
         let c = idx(&call(&env, "inc", None).await).expect("written");
-        assert!(item(&env, &id_of(&c)).await.is_some());
+        assert!(item(&env, &item_id(&c)).await.is_some());
         let r = call(&env, op, Some(&c)).await;
         assert!(
-            item(&env, &id_of(&c)).await.is_none(),
+            item(&env, &item_id(&c)).await.is_none(),
             "{op}: the request's item is deleted"
         );
         assert_eq!(n(&call(&env, "read", Some(&c)).await), None, "{op}");
         let after = idx(&r).expect("a cookie");
         if op == "regenerate-fresh" {
-            assert_ne!(id_of(&after), id_of(&c));
+            assert_ne!(item_id(&after), item_id(&c));
             assert_eq!(n(&call(&env, "read", Some(&after)).await), Some(7));
         } else {
             assert_eq!(after, "", "destroy expires the cookie");
@@ -249,10 +237,9 @@ async fn dynamodb_destroy_or_regenerate_on_a_fresh_session_deletes_the_requests_
 /// A request that read the session before another request ended it must not bring it back.
 /// Request A reads, then waits; request B destroys or regenerates the session; then A writes.
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     use tokio::sync::Notify;
     let env = env(Provider::DynamoDb, &[]).await;
     for ending in ["destroy", "regenerate"] {
@@ -273,7 +260,8 @@ async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session
             }
         };
         let handler = Handler::with_store(Arc::clone(&env.store), slow);
-        let (a, b) = tokio::join!(handler.handle(event(Some(&c))), async {
+        let request = stores::event("read", Some(&c));
+        let (a, b) = tokio::join!(invoke(&handler, &request), async {
             read_done.notified().await;
             let b = call(&env, ending, Some(&c)).await;
             go.notify_one();
@@ -282,7 +270,7 @@ async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session
         assert_eq!(a.status(), 302, "{ending}: the slow request still answers");
         assert_eq!(idx(&a), None, "{ending}: with no session cookie");
         assert!(
-            item(&env, &id_of(&c)).await.is_none(),
+            item(&env, &item_id(&c)).await.is_none(),
             "{ending}: the old item stays gone"
         );
         assert_eq!(n(&call(&env, "read", Some(&c)).await), None);
@@ -298,13 +286,12 @@ async fn dynamodb_a_write_in_flight_during_logout_does_not_resurrect_the_session
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_node_item_without_created_starts_its_lifetime_at_the_first_rust_write() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[("ARC_SESSION_MAX_AGE", "600")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
-    let id = id_of(&c);
+    let id = item_id(&c);
     // As @architect/functions writes it: no _created, no _iat.
     let future_ttl = (epoch() + 3600).to_string();
     put(
@@ -340,17 +327,16 @@ async fn dynamodb_a_node_item_without_created_starts_its_lifetime_at_the_first_r
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_node_items_with_binary_attributes_read_without_error() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     use aws_sdk_dynamodb::primitives::Blob;
     let env = env(Provider::DynamoDb, &[]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     put(
         &env,
         HashMap::from([
-            ("_idx".to_owned(), AttributeValue::S(id_of(&c))),
+            ("_idx".to_owned(), AttributeValue::S(item_id(&c))),
             (
                 "_ttl".to_owned(),
                 AttributeValue::N((epoch() + 3600).to_string()),
@@ -377,8 +363,8 @@ async fn dynamodb_node_items_with_binary_attributes_read_without_error() {
     )
     .await;
     let r = call(&env, "read", Some(&c)).await;
-    assert_eq!(r.status(), 200, "{}", text(&r));
-    let v: Value = serde_json::from_str(&text(&r)).expect("json");
+    assert_eq!(r.status(), 200, "{}", r.text());
+    let v: Value = serde_json::from_slice(r.body()).expect("json");
     assert_eq!(v["n"], 3);
     assert_eq!(v["session"]["avatar"], "AP9oaQ==");
     assert_eq!(v["session"]["nested"]["raw"], "YWJj");

@@ -4,10 +4,11 @@
 //! through a client of the caller's, never fails when DynamoDB is out of reach, and does
 //! nothing for sealed cookies.
 //!
-//! The DynamoDB tests need a local DynamoDB (dynalite): `scripts/test` starts one and sets
-//! `ARC_TEST_DYNAMODB=1`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION` and credentials; without
-//! them these tests print that they skipped. Those that stop DynamoDB start a dynalite of
-//! their own (`node crates/cargo-arc/src/dev/dynalite.js`, with `.tools/node_modules`).
+//! The DynamoDB tests need a local DynamoDB (dynalite), so they are `#[ignore]`d: `scripts/test`
+//! starts one, sets `ARC_TEST_DYNAMODB=1`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION` and
+//! credentials, and runs them with `--include-ignored`; without them they fail. Those that stop
+//! DynamoDB start a dynalite of their own (`node crates/cargo-arc/src/dev/dynalite.js`, with
+//! `.tools/node_modules`).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -18,8 +19,8 @@ use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, Request, Response};
 use serde_json::json;
 
-use crate::support::dynamodb::{Calls, dynamodb_available};
-use crate::support::http::{SECRET, text};
+use crate::support::dynamodb::{Calls, require_dynamodb};
+use crate::support::http::{SECRET, invoke};
 use crate::support::stores::{Env, Provider, call, env, event, idx, n, sdk_client, unique_table};
 use crate::support::{capture_logs, logged};
 
@@ -27,10 +28,9 @@ use crate::support::{capture_logs, logged};
 // Faults: the client gets a generic 5xx, the log gets the cause, nobody gets a new cookie.
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let calls = Calls::default();
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -51,7 +51,7 @@ async fn dynamodb_missing_table_is_a_500_naming_the_table_in_the_log() {
     assert_eq!(r.status(), 500);
     assert_eq!(idx(&r), None, "no cookie when the write failed");
     assert!(
-        !text(&r).contains("no-such-session-table"),
+        !r.text().contains("no-such-session-table"),
         "no detail for the client"
     );
     let log = logged(&logs);
@@ -119,10 +119,9 @@ async fn own_dynalite_env() -> (OwnDynalite, Env) {
 
 /// A write that fails for any reason but "the item is gone" is a fault, never a quiet skip.
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (dynalite, env) = own_dynalite_env().await;
     let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
     let server = Arc::new(Mutex::new(Some(dynalite)));
@@ -138,18 +137,19 @@ async fn dynamodb_a_write_failing_after_the_read_is_a_503_not_a_skip() {
             }
         }
     };
-    let r = Handler::with_store(Arc::clone(&env.store), stops_the_server)
-        .handle(event(Some(&c)))
-        .await;
-    assert_eq!(r.status(), 503, "{}", text(&r));
+    let r = invoke(
+        &Handler::with_store(Arc::clone(&env.store), stops_the_server),
+        &event("inc", Some(&c)),
+    )
+    .await;
+    assert_eq!(r.status(), 503, "{}", r.text());
     assert_eq!(idx(&r), None);
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (mut dynalite, env) = own_dynalite_env().await;
     let c = idx(&call(&env, "inc", None).await).expect("works while the server runs");
 
@@ -158,7 +158,7 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
     let (logs, _guard) = capture_logs();
     for (op, cookie) in [("read", Some(c.as_str())), ("inc", None)] {
         let r = call(&env, op, cookie).await;
-        assert_eq!(r.status(), 503, "{op}: {}", text(&r));
+        assert_eq!(r.status(), 503, "{op}: {}", r.text());
         assert_eq!(
             idx(&r),
             None,
@@ -182,10 +182,9 @@ async fn dynamodb_stopped_mid_run_is_a_503_with_the_cause_in_the_log() {
 /// (`dynamodb_prepare_connects_without_a_request_and_the_first_request_uses_it`, in
 /// `src/aws/http_client/tests.rs`).
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_prepare_with_a_client_of_the_callers_sends_one_health_check() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env(Provider::DynamoDb, &[]).await;
     let (logs, _guard) = capture_logs();
     env.store.prepare().await;
@@ -206,10 +205,9 @@ async fn dynamodb_prepare_with_a_client_of_the_callers_sends_one_health_check() 
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_prepare_never_fails_when_dynamodb_is_out_of_reach() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (mut dynalite, env) = own_dynalite_env().await;
     let _ = dynalite.0.kill();
     let _ = dynalite.0.wait();
@@ -225,7 +223,7 @@ async fn dynamodb_prepare_never_fails_when_dynamodb_is_out_of_reach() {
         "a cookie that fails its signature is no DynamoDB call"
     );
     let r = call(&env, "inc", None).await;
-    assert_eq!(r.status(), 503, "{}", text(&r));
+    assert_eq!(r.status(), 503, "{}", r.text());
 }
 
 #[tokio::test]

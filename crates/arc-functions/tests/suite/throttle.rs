@@ -1,6 +1,7 @@
-//! Sign-in throttling against a local DynamoDB (dynalite, started by `scripts/test`, which sets
-//! `ARC_TEST_DYNAMODB=1`): the limit, the growing lockout, the key, races, and the chain step
-//! and axum layer on API Gateway v2 events. Without dynalite these print that they skipped.
+//! Sign-in throttling against a local DynamoDB: the limit, the growing lockout, the key, races,
+//! and the chain step and axum layer on API Gateway v2 events. The tests that need dynalite are
+//! `#[ignore]`d: `scripts/test` starts it, sets `ARC_TEST_DYNAMODB=1` and runs them with
+//! `--include-ignored`; without it they fail.
 //! Two separate function processes sharing one table: `tests/tests/throttle.rs` at the
 //! workspace root.
 
@@ -16,7 +17,7 @@ use arc_functions::throttle::{Admission, Attempt, Key, Rule, Throttle};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::support::dynamodb::{Calls, dynamodb_available};
+use crate::support::dynamodb::{Calls, require_dynamodb};
 
 const ATTACKER: &str = "198.51.100.7";
 const OWNER: &str = "203.0.113.9";
@@ -78,10 +79,9 @@ async fn allowed(throttle: &Throttle, user: &str, address: &str) -> Option<Attem
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn five_attempts_then_a_lockout_that_spares_the_owner_elsewhere() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let throttle = env.throttle(Rule::default());
     for n in 1..=5 {
@@ -118,10 +118,9 @@ async fn five_attempts_then_a_lockout_that_spares_the_owner_elsewhere() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_lockout_ends_and_doubles() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     // The clock counts whole seconds, so a lockout of two lasts one at least, and surely
     // ends after three.
@@ -149,10 +148,9 @@ async fn the_lockout_ends_and_doubles() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn racing_attempts_never_check_more_passwords_than_the_limit() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let throttle = env.throttle(Rule::default());
     // All spawned before any is awaited, so they run at once.
@@ -183,10 +181,9 @@ async fn racing_attempts_never_check_more_passwords_than_the_limit() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_count_past_its_ttl_starts_again_and_keys_behave_as_documented() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let forgetful = env.throttle(Rule::default().attempts(1).forget_after(Duration::ZERO));
     assert!(allowed(&forgetful, "ann", ATTACKER).await.is_some());
@@ -255,10 +252,9 @@ fn sign_in(address: &str, password: &str) -> TestRequest {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_chain_step_answers_429_and_lets_the_owner_in() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let throttle = env.throttle(Rule::default().attempts(3));
     let store = Arc::new(SessionStore::new(&env.config));
@@ -315,10 +311,9 @@ async fn the_chain_step_answers_429_and_lets_the_owner_in() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_step_answers_503_when_dynamodb_is_out_of_reach() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let unreachable = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)
@@ -338,14 +333,13 @@ async fn the_step_answers_503_when_dynamodb_is_out_of_reach() {
 
 #[cfg(feature = "axum")]
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_axum_layer_throttles_its_route() {
     use arc_functions::axum::ThrottleLayer;
     use axum::routing::post;
     use axum::{Extension, Form, Router};
 
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     #[derive(serde::Deserialize)]
     struct Login {
         user: String,
@@ -414,15 +408,14 @@ async fn the_axum_layer_throttles_its_route() {
 /// services with a limit or a queue need.
 #[cfg(feature = "axum")]
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn the_axum_layer_readies_its_route_before_calling_it() {
     use arc_functions::axum::ThrottleLayer;
     use axum::Router;
     use axum::routing::post;
     use tower_layer::Layer;
 
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     async fn counted(axum::Extension(attempt): axum::Extension<Attempt>) -> String {
         format!("attempt {}", attempt.number())
     }
@@ -441,10 +434,9 @@ async fn the_axum_layer_readies_its_route_before_calling_it() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_missing_table_is_a_500_not_a_503() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
@@ -490,10 +482,9 @@ async fn the_client_address_comes_from_the_request_context_of_either_api() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_failed_write_is_an_error_not_a_race_lost() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let env = env().await;
     let failing = Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&aws_config::load_from_env().await)

@@ -3,20 +3,21 @@
 //! kept by none; which writes tie a connection; a session regenerated or destroyed over the
 //! socket; connection records that expire on their own; and what `$disconnect` cleans up.
 //!
-//! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and the AWS
-//! variables; without it these tests print that they skipped.
+//! Needs dynalite, so every test here is `#[ignore]`d: `scripts/test` starts it, sets
+//! `ARC_TEST_DYNAMODB=1` and the AWS variables, and runs them with `--include-ignored`; without
+//! it they fail.
 
 use std::sync::Arc;
 
 use arc_functions::ws::{self, EventType, Handler, Request, Response};
 use serde_json::{Value, json};
 
-use crate::support::dynamodb::dynamodb_available;
+use crate::support::dynamodb::require_dynamodb;
 use crate::support::ws::{
-    DISCONNECT, MESSAGE, connect_with, connections_of, cookie_for, dynamodb_store, echo, event, on,
-    replied, reply_of, session_of,
+    DISCONNECT, MESSAGE, connect_with, connections_of, cookie_for, dynamodb_store, echo, on,
+    replied, reply_of,
 };
-use crate::support::{capture_logs, logged};
+use crate::support::{capture_logs, event, logged, session_of};
 
 /// Counts over the socket, as the example's `ws-default` does.
 async fn count_over_socket(req: Request) -> ws::Result<Response> {
@@ -37,10 +38,9 @@ async fn count_over_socket(req: Request) -> ws::Result<Response> {
 // Connections tied to sessions
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_connection_sees_the_live_session_and_http_sees_what_it_writes() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     let echo = Handler::with_store(Arc::clone(&store), echo);
@@ -91,10 +91,9 @@ async fn dynamodb_a_connection_sees_the_live_session_and_http_sees_what_it_write
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_kept() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     let alice = cookie_for(&store, json!({"count": 10})).await;
     let bob = cookie_for(&store, json!({"count": 20})).await;
@@ -142,10 +141,9 @@ async fn dynamodb_sessions_keep_their_own_connections_and_refused_ones_are_not_k
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_connection_without_a_session_is_tied_to_the_first_one_it_writes() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     let counter = Handler::with_store(Arc::clone(&store), count_over_socket);
     assert_eq!(
@@ -173,10 +171,9 @@ async fn dynamodb_a_connection_without_a_session_is_tied_to_the_first_one_it_wri
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_tie() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, client, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     async fn act(req: Request) -> ws::Result<Response> {
@@ -240,10 +237,9 @@ async fn dynamodb_a_session_destroyed_or_regenerated_over_the_socket_moves_the_t
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_writes() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 4})).await;
     async fn gatekeeper(req: Request) -> ws::Result<Response> {
@@ -287,10 +283,9 @@ async fn dynamodb_connect_ties_only_when_accepted_and_follows_a_session_it_write
 // Which writes tie a connection
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_refused_connect_that_writes_a_session_is_not_tied_to_it() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     async fn refuses_after_writing(req: Request) -> ws::Result<Response> {
         match req.event_type {
@@ -307,10 +302,9 @@ async fn dynamodb_a_refused_connect_that_writes_a_session_is_not_tied_to_it() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_message_answered_outside_2xx_still_ties_the_session_it_writes() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     async fn starts_with_a_warning(req: Request) -> ws::Result<Response> {
         match req.body.json().and_then(|b| b["action"].as_str()) {
@@ -339,10 +333,9 @@ async fn dynamodb_a_message_answered_outside_2xx_still_ties_the_session_it_write
 // Expiry and `$disconnect`
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_connection_records_expire_on_their_own() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let (store, client, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 7})).await;
@@ -446,10 +439,9 @@ async fn set_number(
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_disconnect_after_the_sessions_list_expired_is_quiet() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     use aws_sdk_dynamodb::types::AttributeValue::S;
     let (store, client, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
@@ -507,10 +499,9 @@ async fn dynamodb_disconnect_after_the_sessions_list_expired_is_quiet() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_failure_to_leave_a_sessions_list_is_reported_not_swallowed() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     let (store, client, table) = dynamodb_store(&[]).await;
     // A connection record naming a session whose list DynamoDB cannot address: its key would

@@ -4,8 +4,9 @@
 //! destroy, a session keeps its cap of connections, a push from a socket reaches every tab, and
 //! a server error over the socket writes and pushes nothing.
 //!
-//! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and the AWS
-//! variables; without it these tests print that they skipped. Sends go to a stand-in
+//! Needs dynalite, so every test here is `#[ignore]`d: `scripts/test` starts it, sets
+//! `ARC_TEST_DYNAMODB=1` and the AWS variables, and runs them with `--include-ignored`; without
+//! it they fail. Sends go to a stand-in
 //! management API on loopback (`crate::support::ws::management_api`) that answers 200, or 410
 //! `GoneException` for the ids it is told are gone: the emulator's own tests and the
 //! end-to-end tests in `tests/` cover the real emulator.
@@ -13,25 +14,25 @@
 use std::sync::Arc;
 
 use arc_functions::http::{self, Handler as HttpHandler};
+use arc_functions::testing::TestRequest;
 use arc_functions::ws::{self, EventType, Handler, Request, Response};
 use serde_json::{Value, json};
 
-use crate::support::dynamodb::dynamodb_available;
+use crate::support::dynamodb::require_dynamodb;
 use crate::support::http::config;
 use crate::support::ws::{
-    MESSAGE, call, calls_of, connect_with, connections_of, cookie_for, dynamodb_store, echo, event,
-    handler_via, management_api, on, replied, reply_of, session_of,
+    MESSAGE, call, calls_of, connect_with, connections_of, cookie_for, dynamodb_store, echo,
+    handler_via, management_api, on, replied, reply_of,
 };
-use crate::support::{capture_logs, logged};
+use crate::support::{capture_logs, event, logged, session_of};
 
 // ---------------------------------------------------------------------------------------------
 // Pushing and sending
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_push_reaches_every_connection_of_the_session_and_forgets_gone_ones() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&["p2"]).await;
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
@@ -84,10 +85,9 @@ async fn dynamodb_push_reaches_every_connection_of_the_session_and_forgets_gone_
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_send_goes_through_the_events_own_api_and_gone_is_typed() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&["gone-one"]).await;
     let (store, _, _) = dynamodb_store(&[]).await;
     async fn fan_out(req: Request) -> ws::Result<Response> {
@@ -122,38 +122,34 @@ async fn dynamodb_send_goes_through_the_events_own_api_and_gone_is_typed() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn push_without_arc_wss_url_says_what_to_set() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, _) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     Handler::with_store(Arc::clone(&store), echo)
         .invoke(&connect_with(Some(&cookie), "w1"))
         .await
         .expect("connected");
-    let request = lambda_http::http::Request::builder()
-        .header("cookie", &cookie)
-        .body(lambda_http::Body::Empty)
-        .expect("request");
     async fn push(req: http::Request) -> http::Result<http::Response> {
         match req.push("x").await {
             Err(e @ ws::Error::NoEndpoint) => Ok(http::Response::text(e.to_string())),
             other => Ok(http::Response::text(format!("unexpected: {other:?}"))),
         }
     }
-    let response = HttpHandler::with_store(store, push).handle(request).await;
-    let lambda_http::Body::Text(text) = response.body() else {
-        panic!("text")
-    };
+    let text = TestRequest::get("/")
+        .cookie(&cookie)
+        .send(&HttpHandler::with_store(store, push))
+        .await
+        .expect("served")
+        .text();
     assert!(text.contains("ARC_WSS_URL"), "{text}");
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_failed_push_never_fails_the_click_and_push_now_reports_it() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
@@ -229,10 +225,9 @@ async fn dynamodb_a_failed_push_never_fails_the_click_and_push_now_reports_it() 
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_push_from_a_socket_reaches_every_tab_of_the_session() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let (store, _, _) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
@@ -289,10 +284,9 @@ async fn dynamodb_a_push_from_a_socket_reaches_every_tab_of_the_session() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_server_error_over_the_socket_writes_no_session() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let (store, _, _) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
@@ -344,11 +338,10 @@ async fn dynamodb_a_server_error_over_the_socket_writes_no_session() {
 // Sockets closed: the old session's, and the oldest past the cap
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_after_regenerate_or_destroy_the_old_sessions_sockets_are_closed_and_hear_nothing()
 {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     for action in ["regenerate", "destroy"] {
         let api = management_api(&[]).await;
         let (store, _, table) = dynamodb_store(&[]).await;
@@ -401,10 +394,9 @@ async fn dynamodb_after_regenerate_or_destroy_the_old_sessions_sockets_are_close
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_session_keeps_its_cap_of_connections_closing_the_oldest() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let (store, _, _) = dynamodb_store(&[("ARC_WS_MAX_CONNECTIONS", "2")]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;

@@ -4,24 +4,26 @@
 //! tickets; a foreign origin with a valid cookie is never tied nor pushed to; and a ticket
 //! spent against an unreachable table is a fault, not a replay.
 //!
-//! Needs dynalite: `scripts/test` starts it and sets `ARC_TEST_DYNAMODB=1` and the AWS
-//! variables; without it these tests print that they skipped. The foreign-origin test's pushes
-//! go to a stand-in management API on loopback (`crate::support::ws::management_api`).
+//! The DynamoDB tests need dynalite, so they are `#[ignore]`d: `scripts/test` starts it, sets
+//! `ARC_TEST_DYNAMODB=1` and the AWS variables, and runs them with `--include-ignored`; without
+//! it they fail. The foreign-origin test's pushes go to a stand-in management API on loopback
+//! (`crate::support::ws::management_api`).
 
 use std::sync::Arc;
 
 use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler as HttpHandler};
+use arc_functions::testing::TestRequest;
 use arc_functions::ws::Handler;
 use serde_json::{Value, json};
 
-use crate::support::dynamodb::dynamodb_available;
+use crate::support::dynamodb::require_dynamodb;
 use crate::support::http::config;
 use crate::support::ws::{
     SOCKET_ORIGIN, call, calls_of, connect_from, connections_of, cookie_for, cookie_store,
-    dynamodb_store, echo, event, handler_via, management_api, replied, reply_of, session_of,
+    dynamodb_store, echo, handler_via, management_api, replied, reply_of,
 };
-use crate::support::{capture_logs, logged};
+use crate::support::{capture_logs, event, logged, session_of};
 
 const PAGE_ORIGIN: &str = "https://app.example.com";
 
@@ -52,10 +54,9 @@ async fn ticket_for(store: &Arc<SessionStore>, table: &str, cookie: &str) -> (St
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_ticket_ties_the_socket_once_and_only_from_its_origin() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 5})).await;
     let handler = Handler::with_store(Arc::clone(&store), echo);
@@ -154,10 +155,9 @@ async fn dynamodb_a_ticket_ties_the_socket_once_and_only_from_its_origin() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_session_this_request_ends_gets_no_ticket() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     async fn page(mut req: http::Request) -> http::Result<http::Response> {
@@ -190,10 +190,9 @@ async fn dynamodb_a_session_this_request_ends_gets_no_ticket() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_tickets_work_with_the_host_cookie_that_never_crosses_hosts() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, table) = dynamodb_store(&[("ARC_SESSION_HOST_COOKIE", "true")]).await;
     let cookie = cookie_for(&store, json!({"count": 4})).await;
     assert!(cookie.starts_with("__Host-_idx="), "{cookie}");
@@ -209,10 +208,9 @@ async fn dynamodb_tickets_work_with_the_host_cookie_that_never_crosses_hosts() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_ticket_of_a_session_that_ended_opens_nothing() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     let (_, ticket) = ticket_for(&store, &table, &cookie).await;
@@ -233,8 +231,11 @@ async fn dynamodb_a_ticket_of_a_session_that_ended_opens_nothing() {
         "{}",
         logged(&logs)
     );
+}
 
-    // Cookie sessions: there is no record for a ticket to name.
+/// Cookie sessions: there is no record for a ticket to name, so a page gets no socket URL.
+#[tokio::test]
+async fn a_cookie_session_gets_no_ticket() {
     async fn page(req: http::Request) -> http::Result<http::Response> {
         Ok(http::Response::text(
             req.socket_url().unwrap_or_else(|| "none".into()),
@@ -243,23 +244,20 @@ async fn dynamodb_a_ticket_of_a_session_that_ended_opens_nothing() {
     let cookie_config = config(&[("ARC_WSS_URL", "wss://ws.example.com/production")]);
     let sealed = cookie_store();
     let sealed_cookie = cookie_for(&sealed, json!({"count": 1})).await;
-    let request = lambda_http::http::Request::builder()
-        .header("cookie", sealed_cookie)
-        .header("host", "app.example.com")
-        .body(lambda_http::Body::Empty)
-        .expect("request");
-    let response = HttpHandler::with_store(sealed, page)
-        .with_config(&cookie_config)
-        .handle(request)
-        .await;
-    assert_eq!(response.body(), &lambda_http::Body::from("none"));
+    let handler = HttpHandler::with_store(sealed, page).with_config(&cookie_config);
+    // The event has a Host, so the page has an origin a ticket could be minted for.
+    let response = TestRequest::get("/")
+        .cookie(&sealed_cookie)
+        .send(&handler)
+        .await
+        .expect("served");
+    assert_eq!(response.text(), "none");
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_foreign_origin_with_a_valid_cookie_is_never_tied_nor_pushed_to() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 3})).await;
@@ -319,10 +317,9 @@ async fn dynamodb_a_foreign_origin_with_a_valid_cookie_is_never_tied_nor_pushed_
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_ticket_spent_against_an_unreachable_table_is_a_fault_not_a_replay() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let (store, _, table) = dynamodb_store(&[]).await;
     let cookie = cookie_for(&store, json!({"count": 1})).await;
     let (_, ticket) = ticket_for(&store, &table, &cookie).await;

@@ -17,8 +17,21 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
 };
 
+/// Fails the test unless the local DynamoDB `scripts/test` starts is there
+/// (`ARC_TEST_DYNAMODB=1`). Every test that calls it is `#[ignore]`d, so it runs only when asked
+/// for (by name, or with `--include-ignored`): without the server it fails, rather than pass
+/// having checked nothing.
+pub(crate) fn require_dynamodb() {
+    assert!(
+        std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1"),
+        "this test needs a local DynamoDB: run scripts/test, or start dynalite and set \
+         ARC_TEST_DYNAMODB=1 with AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials"
+    );
+}
+
 /// Whether the local DynamoDB `scripts/test` starts is there (`ARC_TEST_DYNAMODB=1`); without
-/// it, says that the test skipped.
+/// it, says that the test skipped. For the library's unit tests (`#[path]`), which are not
+/// marked `#[ignore]`; the integration tests use [`require_dynamodb`].
 pub(crate) fn dynamodb_available() -> bool {
     if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
         return true;

@@ -1,13 +1,13 @@
 //! Real API Gateway events (`tests/fixtures`), the configuration and stores the HTTP tests
-//! build, and what a handler's response holds. For `handler_*.rs`, `parity_*.rs`, the
-//! store suite and the WebSocket tests.
+//! build, each event served as `http::run` serves it (`Handler::invoke`), and what the reply
+//! holds. For `handler_*.rs`, `parity_*.rs`, the store suite and the WebSocket tests.
 
 use std::sync::Arc;
 
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, Request, Response};
-use lambda_http::Body as LambdaBody;
+use arc_functions::testing::TestResponse;
 use lambda_http::http::header::SET_COOKIE;
 use serde_json::Value;
 
@@ -56,33 +56,40 @@ where
     Handler::with_store(Arc::new(SessionStore::new(&config)), f).with_config(&config)
 }
 
-/// A real event, changed by `edit`, as lambda_http hands it to a handler.
-pub(crate) fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> lambda_http::Request {
-    let mut value: Value = serde_json::from_str(fixture).expect("fixture is JSON");
-    edit(&mut value);
-    lambda_http::request::from_str(&value.to_string()).expect("lambda_http parses the event")
+/// `payload` served by `handler` as `http::run` serves it, and the reply read back.
+pub(crate) async fn invoke<F, Fut, E>(handler: &Handler<F>, payload: &str) -> TestResponse
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, E>>,
+    E: Into<http::Error>,
+{
+    invoke_raw(handler, payload).await.1
 }
 
-/// A response's body as text (a binary one read as UTF-8, lossily; none as "").
-pub(crate) fn text(response: &lambda_http::Response<LambdaBody>) -> String {
-    match response.body() {
-        LambdaBody::Text(t) => t.clone(),
-        LambdaBody::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-        _ => String::new(),
-    }
+/// As [`invoke`], with the reply's JSON beside it, for what only the wire shows
+/// (`isBase64Encoded`).
+pub(crate) async fn invoke_raw<F, Fut, E>(
+    handler: &Handler<F>,
+    payload: &str,
+) -> (Value, TestResponse)
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, E>>,
+    E: Into<http::Error>,
+{
+    let reply = handler.invoke(payload).await.expect("an HTTP event");
+    let json = serde_json::from_str(&reply).expect("the reply is JSON");
+    let response = TestResponse::from_reply(&reply).expect("a reply in the event's format");
+    (json, response)
 }
 
 /// The value of header `name` ("" when absent).
-pub(crate) fn header<'a>(response: &'a lambda_http::Response<LambdaBody>, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+pub(crate) fn header<'a>(response: &'a TestResponse, name: &str) -> &'a str {
+    response.header(name).unwrap_or_default()
 }
 
-/// Every `Set-Cookie` of a response.
-pub(crate) fn set_cookies(response: &lambda_http::Response<LambdaBody>) -> Vec<String> {
+/// Every `Set-Cookie` of a response, whichever field of the reply carried it.
+pub(crate) fn set_cookies(response: &TestResponse) -> Vec<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -92,7 +99,7 @@ pub(crate) fn set_cookies(response: &lambda_http::Response<LambdaBody>) -> Vec<S
 }
 
 /// The `name=value` part of the session's `Set-Cookie`, which the response must have.
-pub(crate) fn session_pair(response: &lambda_http::Response<LambdaBody>) -> String {
+pub(crate) fn session_pair(response: &TestResponse) -> String {
     set_cookies(response)
         .into_iter()
         .find(|c| c.starts_with("_idx="))

@@ -3,10 +3,12 @@
 //! - [`dynamodb`]: the session table, whether a local DynamoDB is there, SDK interceptors that
 //!   count or break calls (the DynamoDB bench and the library's unit tests include this file
 //!   alone, by `#[path]`: it is the one free of `arc_functions`).
-//! - [`http`]: real API Gateway events and what a handler's response holds.
+//! - [`http`]: real API Gateway events served as `http::run` serves them, and what the reply
+//!   holds.
 //! - [`stores`]: the session-store suite's harness, one store per provider.
 //! - [`ws`]: real WebSocket events, a DynamoDB-mode store, and a stand-in management API.
-//! - Here: log capture, and a tower service that must be made ready.
+//! - Here: a real event changed for a test, the session a cookie opens, log capture, a tower
+//!   service that must be made ready, and what a test needing moto checks first.
 #![allow(dead_code, reason = "each test binary uses a part of it")]
 
 pub(crate) mod dynamodb;
@@ -15,6 +17,40 @@ pub(crate) mod stores;
 pub(crate) mod ws;
 
 use std::sync::{Arc, Mutex};
+
+use arc_functions::http::session::{Session, SessionStore};
+use serde_json::Value;
+
+/// A real event (`tests/fixtures`), changed by `edit`: the Lambda payload a function is
+/// invoked with.
+pub(crate) fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(fixture).expect("fixture is JSON");
+    edit(&mut value);
+    value.to_string()
+}
+
+/// The session a cookie (`name=value`) opens in `store`, read as `SessionStore::read` reads
+/// a request's.
+pub(crate) async fn session_of(store: &SessionStore, cookie: &str) -> Session {
+    let request = lambda_http::http::Request::builder()
+        .header("cookie", cookie)
+        .body(lambda_http::Body::Empty)
+        .expect("request");
+    store.read(&request).await.expect("read")
+}
+
+/// Fails the test unless moto's server, the local Secrets Manager and SSM `scripts/test`
+/// starts, is there (`ARC_TEST_SECRETS_MANAGER=1`). Every test that calls it is `#[ignore]`d,
+/// so it runs only when asked for (by name, or with `--include-ignored`): without the server it
+/// fails, rather than pass having checked nothing.
+pub(crate) fn require_moto() {
+    assert!(
+        std::env::var("ARC_TEST_SECRETS_MANAGER").is_ok_and(|v| v == "1"),
+        "this test needs moto's server (Secrets Manager and SSM): run scripts/test, or start \
+         moto and set ARC_TEST_SECRETS_MANAGER=1 with AWS_ENDPOINT_URL_SECRETS_MANAGER, \
+         AWS_ENDPOINT_URL_SSM, AWS_REGION and credentials"
+    );
+}
 
 /// A `tracing` subscriber that writes plain text into the buffer it returns, for [`logged`].
 pub(crate) fn buffered_subscriber() -> (

@@ -9,13 +9,13 @@ use std::time::Duration;
 use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
+use arc_functions::testing::TestResponse;
 use aws_sdk_dynamodb::Client;
-use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::SET_COOKIE;
 use serde_json::{Value, json};
 
-use super::dynamodb::{Calls, create_session_table};
-use super::http::{SECRET, V2, text};
+use super::dynamodb::{Calls, create_session_table, require_dynamodb};
+use super::http::{SECRET, V2, invoke};
 
 /// Which session provider a store of the suite uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +84,7 @@ pub(crate) async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
             }
         }
         Provider::DynamoDb => {
+            require_dynamodb();
             let table = unique_table();
             all.push(("SESSION_TABLE_NAME".into(), table.clone()));
             let config = Config::from_vars(all).expect("config");
@@ -102,18 +103,20 @@ pub(crate) async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
     }
 }
 
-/// The API Gateway v2 fixture carrying the session cookie `_idx=<cookie>`, or none.
-pub(crate) fn event(cookie: Option<&str>) -> lambda_http::Request {
-    let mut value: Value = serde_json::from_str(V2).expect("fixture");
-    value["cookies"] = match cookie {
-        Some(c) => json!([format!("_idx={c}")]),
-        None => json!([]),
-    };
-    lambda_http::request::from_str(&value.to_string()).expect("event")
+/// The API Gateway v2 fixture asking for `op` and carrying the session cookie
+/// `_idx=<cookie>`, or none.
+pub(crate) fn event(op: &str, cookie: Option<&str>) -> String {
+    super::event(V2, |e| {
+        e["rawQueryString"] = json!(format!("op={op}"));
+        e["cookies"] = match cookie {
+            Some(c) => json!([format!("_idx={c}")]),
+            None => json!([]),
+        };
+    })
 }
 
 /// The value of the `_idx` cookie the response sets: `Some("")` when it expires it.
-pub(crate) fn idx(response: &lambda_http::Response<LambdaBody>) -> Option<String> {
+pub(crate) fn idx(response: &TestResponse) -> Option<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -166,20 +169,13 @@ pub(crate) async fn route(req: Request) -> http::Result<Response> {
 }
 
 /// [`route`] doing `op`, on `env`'s store, for a browser with `cookie`.
-pub(crate) async fn call(
-    env: &Env,
-    op: &str,
-    cookie: Option<&str>,
-) -> lambda_http::Response<LambdaBody> {
-    let mut event = event(cookie);
-    *event.uri_mut() = format!("/?op={op}").parse().expect("uri");
-    Handler::with_store(Arc::clone(&env.store), route)
-        .handle(event)
-        .await
+pub(crate) async fn call(env: &Env, op: &str, cookie: Option<&str>) -> TestResponse {
+    let handler = Handler::with_store(Arc::clone(&env.store), route);
+    invoke(&handler, &event(op, cookie)).await
 }
 
 /// The session's `n` as [`route`] answered it.
-pub(crate) fn n(response: &lambda_http::Response<LambdaBody>) -> Option<u64> {
-    let v: Value = serde_json::from_str(&text(response)).expect("json answer");
+pub(crate) fn n(response: &TestResponse) -> Option<u64> {
+    let v: Value = serde_json::from_slice(response.body()).expect("json answer");
     v["n"].as_u64()
 }

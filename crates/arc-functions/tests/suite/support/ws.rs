@@ -13,6 +13,7 @@ use arc_functions::ws::{self, Handler, Request, Response};
 use serde_json::{Value, json};
 
 use super::http::config;
+use super::{event, session_of};
 
 pub(crate) const CONNECT: &str = include_str!("../../fixtures/websocket_connect_request.json");
 pub(crate) const CONNECT_WITHOUT_METHOD: &str =
@@ -24,13 +25,6 @@ pub(crate) const MESSAGE: &str = include_str!("../../fixtures/websocket_message_
 /// A sealed-cookie store of [`config`]`(&[])`.
 pub(crate) fn cookie_store() -> Arc<SessionStore> {
     Arc::new(SessionStore::new(&config(&[])))
-}
-
-/// A real event, changed by `edit`, as the Lambda payload a WebSocket handler is invoked with.
-pub(crate) fn event(fixture: &str, edit: impl FnOnce(&mut Value)) -> String {
-    let mut value: Value = serde_json::from_str(fixture).expect("fixture is JSON");
-    edit(&mut value);
-    value.to_string()
 }
 
 /// The fixture's event for connection `id`.
@@ -131,15 +125,6 @@ pub(crate) async fn dynamodb_store(
     let store =
         SessionStore::with_dynamodb_client(&config(&vars), client.clone()).expect("DynamoDB mode");
     (Arc::new(store), client, table)
-}
-
-/// The session a cookie opens.
-pub(crate) async fn session_of(store: &SessionStore, cookie: &str) -> Session {
-    let request = lambda_http::http::Request::builder()
-        .header("cookie", cookie)
-        .body(lambda_http::Body::Empty)
-        .expect("request");
-    store.read(&request).await.expect("read")
 }
 
 /// The connections tied to the session `cookie` brings.

@@ -32,8 +32,9 @@ start-up preparation, also on a cookieless GET).
 
 Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
 [--targets floor,get-index,node] [--modes cookie,dynamodb,secrets] [--node-modules DIR] [--no-strace]
-(after `cargo lambda build --release --compiler cargo --bin get-index --bin post-count
---bin post-reset --bin floor --bin floor-one-thread`).
+(after a release build of app.arc's HTTP routes and the floors, as bench/compare.sh does:
+`cargo lambda build --release --compiler cargo $(cargo arc functions --http | sed 's/^/--bin=/')
+--bin floor --bin floor-one-thread`).
 """
 
 import argparse
@@ -55,7 +56,8 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "crates/arc-functions/tests/fixtures/apigw_v2_request.json")
-ROUTES = ["get-index", "post-count", "post-reset", "floor", "floor-one-thread"]
+# The hello-world floors beside the app's HTTP routes, which app.arc alone lists.
+FLOORS = ["floor", "floor-one-thread"]
 SECRET = "cold-start benchmark secret: forty-eight bytes!!"  # no comma: it separates rotated secrets
 TABLE = "bigsesh-session"
 API = "/2018-06-01/runtime"
@@ -310,10 +312,20 @@ def traced(server, extra, cookie, home):
     return aws, peers
 
 
+def http_routes():
+    """The HTTP routes of app.arc, as `cargo arc functions --http` lists them."""
+    out = subprocess.run(["cargo", "run", "--quiet", "-p", "cargo-arc", "--", "functions", "--http"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    routes = out.split()
+    if not routes:
+        sys.exit("cargo arc functions --http listed no route of app.arc")
+    return routes
+
+
 def sizes():
     print(f"\nRelease bootstraps ({os.path.relpath(LAMBDA_DIR, ROOT)}/<route>/bootstrap), zipped with deflate:\n")
     print("| route | bootstrap bytes | zip bytes |\n|---|---:|---:|")
-    for route in ROUTES:
+    for route in http_routes() + FLOORS:
         path = os.path.join(LAMBDA_DIR, route, "bootstrap")
         if not os.path.exists(path):
             print(f"| {route} | not built | |")

@@ -259,3 +259,190 @@ async fn renew(store: &SessionStore, session: &Session) -> Option<String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::http::{HeaderMap, HeaderValue, header::COOKIE};
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::test_log::Log;
+
+    fn store() -> Arc<SessionStore> {
+        let config = Config::from_vars([("ARC_ENV", "testing")]).expect("config");
+        Arc::new(SessionStore::new(&config))
+    }
+
+    fn session(value: serde_json::Value) -> Session {
+        Session::try_from(value).expect("an object")
+    }
+
+    /// The session a `Set-Cookie` value opens.
+    async fn opened(store: &SessionStore, set_cookie: &str) -> Session {
+        let pair = set_cookie.split(';').next().expect("a pair");
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(pair).expect("a header"));
+        store.read_headers(&headers).await.expect("read")
+    }
+
+    fn turn<'a>(
+        store: &Arc<SessionStore>,
+        read: &Session,
+        flash_read: bool,
+        via: Via<'a>,
+    ) -> Turn<'a> {
+        Turn::begin(store, read, flash_read, via, None, Deadline::default())
+    }
+
+    #[tokio::test]
+    async fn a_server_error_writes_nothing_even_a_session_it_carries() {
+        let store = store();
+        let mut t = turn(&store, &Session::new(), true, Via::Cookie);
+        let finished = t.finish(true, Some(Ok(session(json!({"n": 1}))))).await;
+        assert_eq!(finished, Ok(Finished::Failed));
+        assert_eq!(finished.expect("finished").set_cookie(), None);
+    }
+
+    #[tokio::test]
+    async fn a_session_the_response_carries_is_written_and_its_cookie_opens_it() {
+        let store = store();
+        let mut t = turn(&store, &Session::new(), false, Via::Cookie);
+        let finished = t
+            .finish(false, Some(Ok(session(json!({"n": 2})))))
+            .await
+            .expect("written");
+        let Finished::Written { set_cookie, record } = &finished else {
+            panic!("{finished:?}");
+        };
+        assert_eq!(*record, None, "a sealed session has no record");
+        let cookie = set_cookie.as_deref().expect("a cookie");
+        assert_eq!(finished.set_cookie(), Some(cookie));
+        let back = opened(&store, cookie).await;
+        assert_eq!(back.get::<u64>("n").expect("n"), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_one_is_an_internal_fault_and_logged() {
+        let store = store();
+        let log = Log::capture();
+        let mut t = turn(&store, &Session::new(), false, Via::Cookie);
+        let bad = Session::try_from(json!(3))
+            .map(|_| ())
+            .expect_err("not an object");
+        assert_eq!(t.finish(false, Some(Err(bad))).await, Err(Fault::Internal));
+        assert!(
+            log.text().contains("the response's session failed"),
+            "{}",
+            log.text()
+        );
+    }
+
+    #[tokio::test]
+    async fn read_flash_messages_are_cleared_when_the_response_writes_no_session() {
+        let store = store();
+        let mut read = session(json!({"kept": true}));
+        read.flash("notice", "saved").expect("flash");
+        read.take_flash();
+        let mut t = turn(&store, &read, true, Via::Cookie);
+        let finished = t.finish(false, None).await.expect("written");
+        let cookie = finished.set_cookie().expect("the cleared session's cookie");
+        let back = opened(&store, cookie).await;
+        assert_eq!(back.get::<bool>("kept").expect("kept"), Some(true));
+        assert!(back.clone().take_flash().is_empty(), "{back:?}");
+    }
+
+    #[tokio::test]
+    async fn a_response_without_a_session_keeps_the_one_read_without_a_cookie() {
+        let store = store();
+        let read = session(json!({"n": 1}));
+        let mut t = turn(&store, &read, false, Via::Cookie);
+        assert_eq!(
+            t.finish(false, None).await,
+            Ok(Finished::Kept { set_cookie: None })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_socket_cannot_write_a_cookie_session() {
+        let store = store();
+        let log = Log::capture();
+        let mut t = turn(
+            &store,
+            &Session::new(),
+            true,
+            Via::Socket { connection: "c" },
+        );
+        let finished = t.finish(false, Some(Ok(session(json!({"n": 1}))))).await;
+        assert_eq!(finished, Err(Fault::Internal));
+        assert!(
+            log.text().contains("writing the session failed"),
+            "{}",
+            log.text()
+        );
+        // Flash messages are never cleared over a socket: nothing is written.
+        let mut t = turn(
+            &store,
+            &Session::new(),
+            true,
+            Via::Socket { connection: "c" },
+        );
+        assert_eq!(
+            t.finish(false, None).await,
+            Ok(Finished::Kept { set_cookie: None })
+        );
+    }
+
+    #[test]
+    fn only_kept_and_written_turns_send_a_cookie() {
+        let cookie = Some("_idx=x".to_owned());
+        assert_eq!(Finished::Failed.set_cookie(), None);
+        assert_eq!(Finished::Ended.set_cookie(), None);
+        assert_eq!(
+            Finished::Kept {
+                set_cookie: cookie.clone()
+            }
+            .set_cookie(),
+            Some("_idx=x")
+        );
+        assert_eq!(
+            Finished::Written {
+                set_cookie: cookie,
+                record: None
+            }
+            .set_cookie(),
+            Some("_idx=x")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panic_or_an_error_is_logged_and_gives_nothing() {
+        let log = Log::capture();
+        assert_eq!(catch("the handler", async { 7 }).await, Some(7));
+        let panicked: Option<u8> = catch("the handler", async { panic!("boom") }).await;
+        assert_eq!(panicked, None);
+        assert!(
+            log.text().contains("the handler panicked"),
+            "{}",
+            log.text()
+        );
+        assert_eq!(
+            call("the handler", async { Ok::<_, Error>(8) }).await,
+            Some(8)
+        );
+        let failed: Option<u8> = call("the handler", async { Err::<u8, Error>("no".into()) }).await;
+        assert_eq!(failed, None);
+        assert!(
+            log.text().contains("the handler returned an error"),
+            "{}",
+            log.text()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_record_read_is_where_a_kept_turn_pushes() {
+        let store = store();
+        let t = turn(&store, &Session::new(), false, Via::Cookie);
+        assert_eq!(t.record(), None);
+    }
+}

@@ -204,10 +204,11 @@ impl SessionStore {
     }
 
     pub(crate) async fn read_headers(&self, headers: &HeaderMap) -> Result<Session, Error> {
-        let Some(value) = self.cookie.session_value(headers) else {
-            return Ok(Session::new());
+        let loaded = match self.cookie.session_value(headers) {
+            Some(value) => self.provider.load(&value, keys::now()).await?,
+            None => None,
         };
-        let mut session = match self.provider.load(&value, keys::now()).await? {
+        let mut session = match loaded {
             Some(loaded) => {
                 keys::note_previous_secret(loaded.key_index);
                 self.admit(Session::loaded(loaded.data, loaded.origin, loaded.expiry))

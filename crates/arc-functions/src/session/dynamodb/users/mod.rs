@@ -100,7 +100,7 @@ impl DynamoDb {
             if with_ttl {
                 update = update
                     .update_expression("SET #device = :entry, #ttl = :until")
-                    .condition_expression("attribute_not_exists(#ttl) OR #ttl < :until")
+                    .condition_expression("attribute_not_exists(#ttl) OR #ttl <= :until")
                     .expression_attribute_names("#ttl", TTL)
                     .expression_attribute_values(":until", AttributeValue::N(until.to_string()));
             } else {

@@ -25,8 +25,9 @@ use arc_functions::throttle::Attempt;
 /// How long "remember me" keeps a user signed in without a visit.
 const REMEMBER: Duration = Duration::from_secs(30 * 86_400);
 
-/// Stands in for a user database.
-const USERS: &[(&str, &str)] = &[("ann", "correct horse")];
+/// Stands in for a user database: name, password, credential stamp (drawn anew with every
+/// password change, which ends the sessions signed in before it).
+const USERS: &[(&str, &str, &str)] = &[("ann", "correct horse", "ann-stamp-1")];
 
 /// The signed-in user, put in the request by [`require_login`] for the routes after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +42,7 @@ const PUBLIC: &[&str] = &["/", "/login"];
 ///
 /// # Errors
 ///
-/// When the session's `user` is not a string.
+/// When the flash message cannot be stored (it always can).
 ///
 /// # Examples
 ///
@@ -56,8 +57,8 @@ const PUBLIC: &[&str] = &["/", "/login"];
 /// # drop(only_users);
 /// ```
 pub async fn require_login(mut req: Request) -> http::Result<Flow> {
-    if let Some(user) = req.session.get::<String>("user")? {
-        req.extensions.insert(User(user));
+    if let Some(user) = req.session.user() {
+        req.extensions.insert(User(user.to_owned()));
     } else if !PUBLIC.contains(&req.path.as_str()) {
         req.session.flash("error", "Log in to see that page.")?;
         let login = req.url("/login");
@@ -122,21 +123,19 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
             let form = req.body.form();
             let user = form.and_then(|f| f.get("user")).unwrap_or_default();
             let password = form.and_then(|f| f.get("password")).unwrap_or_default();
-            if USERS.contains(&(user, password)) {
-                let user = user.to_owned();
+            if let Some((user, _, stamp)) = USERS.iter().find(|(u, p, _)| (*u, *p) == (user, password)) {
                 let remember = form.and_then(|f| f.get("remember")).is_some();
                 // A right password starts the throttle's count afresh.
                 if let Some(attempt) = req.extensions.get::<Attempt>() {
                     attempt.succeeded().await?;
                 }
                 // A new id after login: an id planted before it is now worthless.
-                req.session.regenerate();
+                req.session.sign_in(user, stamp)?;
                 req.session.set_expiry(if remember {
                     Expiry::Idle(REMEMBER)
                 } else {
                     Expiry::BrowserSession
                 });
-                req.session.insert("user", user)?;
                 Ok(Response::redirect(req.url("/")).session(req.session))
             } else {
                 req.session.flash("error", "Wrong user or password.")?;
@@ -144,7 +143,7 @@ pub async fn app(mut req: Request) -> http::Result<Response> {
             }
         }
         ("POST", "/logout") => {
-            req.session.destroy();
+            req.session.sign_out();
             Ok(Response::redirect(req.url("/login")).session(req.session))
         }
         _ => Ok(Response::html(page("<p>Not found.</p>")).status(404)),

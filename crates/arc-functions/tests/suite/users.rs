@@ -653,3 +653,89 @@ async fn dynamodb_calls_per_sign_in_per_request_and_per_sign_out_everywhere() {
         );
     }
 }
+
+/// The axum layer: the same sign-in, list and sign-out, by the extractor's names.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn dynamodb_the_axum_session_signs_in_lists_and_ends_devices_as_per_route_handlers_do() {
+    use arc_functions::axum::{Error as AxumError, Session as AxumSession, SessionLayer};
+    use arc_functions::testing::TestRequest;
+    use axum::routing::{get, post};
+
+    if !dynamodb_available() {
+        return;
+    }
+    let app = app(None).await;
+    async fn sign_in(session: AxumSession) -> Result<&'static str, AxumError> {
+        session.sign_in("ann", "s1")?;
+        Ok("in")
+    }
+    async fn who(session: AxumSession) -> String {
+        session.user().unwrap_or_else(|| "nobody".into())
+    }
+    async fn devices(session: AxumSession) -> Result<String, AxumError> {
+        let devices = session.devices().await?;
+        let agents: Vec<String> = devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}{}",
+                    d.user_agent.as_deref().unwrap_or("?"),
+                    if d.current { "*" } else { "" }
+                )
+            })
+            .collect();
+        Ok(agents.join(","))
+    }
+    async fn others(session: AxumSession) -> Result<String, AxumError> {
+        Ok(session.sign_out_others().await?.to_string())
+    }
+    async fn everywhere(session: AxumSession) -> Result<String, AxumError> {
+        Ok(session.sign_out_everywhere().await?.to_string())
+    }
+    let router = axum::Router::new()
+        .route("/in", post(sign_in))
+        .route("/who", get(who))
+        .route("/devices", get(devices))
+        .route("/others", post(others))
+        .route("/everywhere", post(everywhere))
+        .layer(SessionLayer::new(Arc::clone(&app.store)));
+    let send = |request: TestRequest| {
+        let router = router.clone();
+        async move { request.send_to(router).await.expect("a response") }
+    };
+    let mut cookies = Vec::new();
+    for agent in ["A", "B", "C"] {
+        let r = send(TestRequest::post("/in").header("user-agent", agent)).await;
+        cookies.push(r.session_cookie().expect("a session"));
+    }
+    let (a, b, c) = (&cookies[0], &cookies[1], &cookies[2]);
+    let listed = send(TestRequest::get("/devices").cookie(b)).await.text();
+    let mut agents: Vec<&str> = listed.split(',').collect();
+    agents.sort();
+    assert_eq!(agents, ["A", "B*", "C"], "this one marked");
+    assert_eq!(index_entries(&app, "ann").await.len(), 3);
+    assert_eq!(
+        send(TestRequest::post("/others").cookie(c)).await.text(),
+        "2"
+    );
+    assert_eq!(
+        send(TestRequest::get("/who").cookie(a)).await.text(),
+        "nobody"
+    );
+    assert_eq!(
+        send(TestRequest::get("/who").cookie(b)).await.text(),
+        "nobody"
+    );
+    assert_eq!(send(TestRequest::get("/who").cookie(c)).await.text(), "ann");
+    let r = send(TestRequest::post("/everywhere").cookie(c)).await;
+    assert_eq!(r.text(), "0");
+    assert_eq!(
+        send(TestRequest::get("/who").cookie(c)).await.text(),
+        "nobody"
+    );
+    assert!(
+        index_entries(&app, "ann").await.is_empty(),
+        "signing out left the list"
+    );
+}

@@ -6,6 +6,10 @@ bigsesh
 get /
 post /count
 post /reset
+# The login example (examples/login, crates/*-auth-catchall): sign-up, sign-in, the account
+# page with its device list and "sign out everywhere".
+get /auth/*
+post /auth/*
 
 # Architect's three WebSocket routes, connect, disconnect and default (crates/ws-*): live
 # updates of the count across a session's tabs, in DynamoDB mode.
@@ -16,3 +20,6 @@ post /reset
 session
   _idx *String
   _ttl TTL
+# The login example's users: name, Argon2id password hash, credential stamp.
+users
+  name *String

@@ -1,5 +1,7 @@
 //! The counter page in a real browser: headless Chromium, driven by `tests/browser/counter.js`
-//! (playwright-core), clicks the page's own forms on the app served by `cargo lambda watch`.
+//! (playwright-core), clicks the page's own forms on the app served by `cargo lambda watch`;
+//! and the login example's "Sign out everywhere" across two devices, driven by
+//! `tests/browser/devices.js`.
 //!
 //! Runs when `ARC_TEST_BROWSER=1`; `scripts/test` sets it after installing Debian's `chromium`
 //! and `tests/browser`'s npm packages. The two-tab test needs dynalite too, so it is
@@ -17,7 +19,7 @@ use std::{
 
 use common::{App, ProcessTree, tmp_dir, workspace_root};
 
-/// counter.js gives up by itself after 280 s; this is the backstop should Node itself hang.
+/// counter.js and devices.js give up by themselves after 280 s; this is the backstop should Node itself hang.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -81,16 +83,61 @@ fn browser_available(test: &str) -> bool {
     false
 }
 
+/// Two devices (two browser contexts) signed in as one user of the login example, sessions in
+/// DynamoDB, the page on `127.0.0.1` and its socket on `localhost`: "Sign out everywhere" on
+/// the first makes the second's open account page show it was signed out within a second,
+/// without a reload (its socket gets the notice, then is closed), and the second's next
+/// request is signed out (`tests/browser/devices.js` says each step).
+#[test]
+fn sign_out_everywhere_reaches_the_other_devices_open_page_in_chromium() {
+    let test = "sign_out_everywhere_reaches_the_other_devices_open_page_in_chromium";
+    if !browser_available(test) {
+        return;
+    }
+    let Ok(endpoint) = env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: needs ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB too"
+        );
+        return;
+    };
+    common::create_table(&endpoint, "bigsesh-session");
+    common::create_table_keyed(&endpoint, "bigsesh-users", "name");
+    let app = App::start_with_gateway(
+        "browser-devices",
+        &[
+            ("SESSION_TABLE_NAME", "bigsesh-session"),
+            ("USERS_TABLE_NAME", "bigsesh-users"),
+        ],
+        &[],
+    );
+    let output = drive_script(&app, "devices.js", "devices.png", None);
+    for step in [
+        "device A lists both devices",
+        "without a reload",
+        "device B's socket was closed after the notice",
+        "device B's next request is signed out",
+    ] {
+        assert!(output.contains(step), "{step:?} in\n{output}");
+    }
+}
+
 /// Runs counter.js on `app` and checks it passed and left a screenshot; returns its output.
 fn drive(app: &App, screenshot: &str, mode: Option<&str>) -> String {
+    drive_script(app, "counter.js", screenshot, mode)
+}
+
+/// Runs `tests/browser/<script>` on `app` and checks it passed and left a screenshot; returns
+/// its output.
+fn drive_script(app: &App, script: &str, screenshot: &str, mode: Option<&str>) -> String {
     let screenshot = tmp_dir().join(screenshot);
     // A screenshot left by an earlier run must not pass for this one's.
     let _ = fs::remove_file(&screenshot);
-    let log = tmp_dir().join(format!("browser{}.log", mode.unwrap_or_default()));
+    let log = tmp_dir().join(format!("browser-{script}{}.log", mode.unwrap_or_default()));
     let log_file = fs::File::create(&log).expect("create the browser log");
     let mut command = Command::new("node");
     command
-        .arg(workspace_root().join("tests/browser/counter.js"))
+        .arg(workspace_root().join("tests/browser").join(script))
         .arg(app.url("/"))
         .arg(&screenshot)
         .args(mode)
@@ -102,19 +149,19 @@ fn drive(app: &App, screenshot: &str, mode: Option<&str>) -> String {
     let mut node = ProcessTree::spawn(
         &mut command,
         log,
-        "node tests/browser/counter.js",
+        "node tests/browser/<script>",
         "is Node 20+ on PATH?",
     );
     let status = node
         .wait_timeout(BROWSER_TIMEOUT)
-        .unwrap_or_else(|| panic!("counter.js still running after {BROWSER_TIMEOUT:?}"));
+        .unwrap_or_else(|| panic!("{script} still running after {BROWSER_TIMEOUT:?}"));
     let output = node.log();
-    assert!(status.success(), "counter.js failed ({status}):\n{output}");
+    assert!(status.success(), "{script} failed ({status}):\n{output}");
     assert!(
         output
             .lines()
             .any(|line| line.trim() == "browser: 1 passed, 0 failed"),
-        "counter.js exited 0 without passing:\n{output}"
+        "{script} exited 0 without passing:\n{output}"
     );
 
     let png = fs::read(&screenshot)

@@ -67,11 +67,15 @@ const SESSION_TABLE: &str = "session";
 /// What the session code calls on the table (`arc_functions::http::session`'s DynamoDB
 /// provider): `UpdateItem` grants nothing on one table that `PutItem` does not, and keeps the
 /// template valid if the provider switches to it.
-const SESSION_TABLE_ACTIONS: [&str; 4] = [
+const SESSION_TABLE_ACTIONS: [&str; 6] = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    // A user's device list reads its sessions' records at once, and "sign out everywhere"
+    // deletes them at once.
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
 ];
 
 /// An AWS SAM template (YAML) deploying every route of app.arc.
@@ -147,7 +151,16 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
         ));
     }
 
-    let policies = policies(table.is_some(), ws.is_some());
+    // The app's own tables beside the session table (the login example's `users`), in either
+    // session mode: each function may use them, found through `<NAME>_TABLE_NAME`.
+    let app_tables: Vec<(String, &arc_manifest::Table)> = manifest
+        .tables
+        .iter()
+        .filter(|t| t.name != SESSION_TABLE)
+        .map(|t| (ids.unique(&pascal(&t.name), "Table"), t))
+        .collect();
+    let table_ids: Vec<String> = app_tables.iter().map(|(id, _)| id.clone()).collect();
+    let policies = policies(table.is_some(), ws.is_some(), &table_ids);
     for route in &manifest.http {
         let function = route.handler_name();
         let id = ids.unique(&pascal(&function), "Function");
@@ -186,10 +199,17 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
         ));
     }
 
-    let mut variables = vec![
-        ("ARC_ENV", r("ArcEnv")),
+    for (id, app_table) in &app_tables {
+        resources.push((id.clone(), session_table(app_table)));
+    }
+    let mut variables: Vec<(String, Node)> = app_tables
+        .iter()
+        .map(|(id, t)| (crate::dev::table_variable(&t.name), r(id)))
+        .collect();
+    variables.extend([
+        ("ARC_ENV".to_owned(), r("ArcEnv")),
         (
-            "SESSION_TABLE_NAME",
+            "SESSION_TABLE_NAME".to_owned(),
             match table {
                 Some(_) => r("SessionTable"),
                 None => s("jwe"),
@@ -198,13 +218,13 @@ pub fn sam_template(manifest: &Manifest, options: &SamOptions) -> Result<String,
         (
             // The name, read by each function at cold start: a value resolved here would sit in
             // every function's configuration for anyone allowed to read the function.
-            "ARC_APP_SECRET_ARN",
+            "ARC_APP_SECRET_ARN".to_owned(),
             r("AppSecretName"),
         ),
-    ];
+    ]);
     if ws.is_some() {
         variables.push((
-            "ARC_WSS_URL",
+            "ARC_WSS_URL".to_owned(),
             // The stage is named after ArcEnv, not referenced: the stage depends on the
             // deployment, the deployment on the routes, the routes on these functions.
             sub("wss://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${ArcEnv}"),
@@ -338,7 +358,7 @@ fn function_resource(function: &str, route: &str, event: Option<Node>, policies:
 }
 
 /// The statements every function gets beside the defaults (logs).
-fn policies(session_table: bool, websocket: bool) -> Node {
+fn policies(session_table: bool, websocket: bool, app_tables: &[String]) -> Node {
     let mut statements = vec![map([
         ("Effect", s("Allow")),
         ("Action", s("secretsmanager:GetSecretValue")),
@@ -358,6 +378,24 @@ fn policies(session_table: bool, websocket: bool) -> Node {
                 Node::List(SESSION_TABLE_ACTIONS.iter().map(|a| s(*a)).collect()),
             ),
             ("Resource", get_att("SessionTable.Arn")),
+        ]));
+    }
+    if !app_tables.is_empty() {
+        statements.push(map([
+            ("Effect", s("Allow")),
+            (
+                "Action",
+                Node::List(SESSION_TABLE_ACTIONS.iter().map(|a| s(*a)).collect()),
+            ),
+            (
+                "Resource",
+                Node::List(
+                    app_tables
+                        .iter()
+                        .map(|id| get_att(format!("{id}.Arn")))
+                        .collect(),
+                ),
+            ),
         ]));
     }
     if websocket {

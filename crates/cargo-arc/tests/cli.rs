@@ -125,6 +125,8 @@ fn functions_lists_this_apps_binaries_for_scripts() {
             "get-index",
             "post-count",
             "post-reset",
+            "get-auth-catchall",
+            "post-auth-catchall",
             "ws-connect",
             "ws-disconnect",
             "ws-default"
@@ -132,7 +134,13 @@ fn functions_lists_this_apps_binaries_for_scripts() {
     );
     assert_eq!(
         lines(&["functions", "--http"]),
-        ["get-index", "post-count", "post-reset"]
+        [
+            "get-index",
+            "post-count",
+            "post-reset",
+            "get-auth-catchall",
+            "post-auth-catchall"
+        ]
     );
     assert_eq!(
         lines(&["functions", "--ws"]),
@@ -408,7 +416,9 @@ fn sync_creates_a_missing_router_and_keeps_the_rest_of_cargo_toml() {
          [workspace.metadata.lambda.watch.router]\n\
          \"/\" = [{ method = \"GET\", function = \"get-index\" }]\n\
          \"/count\" = [{ method = \"POST\", function = \"post-count\" }]\n\
-         \"/reset\" = [{ method = \"POST\", function = \"post-reset\" }]\n"
+         \"/reset\" = [{ method = \"POST\", function = \"post-reset\" }]\n\
+         \"/auth/{*proxy}\" = [{ method = \"GET\", function = \"get-auth-catchall\" }, \
+         { method = \"POST\", function = \"post-auth-catchall\" }]\n"
     );
     let once = snapshot(dir.path());
     assert!(cargo_arc(dir.path(), &["sync"]).ok);
@@ -443,7 +453,7 @@ fn new_adds_the_route_scaffolds_the_crate_and_syncs_the_router() {
 
     assert_eq!(
         read(dir.path(), "app.arc"),
-        read(&repo(), "app.arc").replace("post /reset\n", "post /reset\nget /notes/:id\n")
+        read(&repo(), "app.arc").replace("post /auth/*\n", "post /auth/*\nget /notes/:id\n")
     );
     assert_eq!(
         read(dir.path(), "Cargo.toml"),
@@ -566,19 +576,20 @@ fn sam_cookie_mode_has_no_table_and_no_dynamodb_permission() {
     ] {
         assert!(template.contains(expected), "{expected:?} in\n{template}");
     }
-    for absent in [
-        "DynamoDB",
-        "dynamodb:",
-        "arm64",
-        "resolve:",
-        "ARC_APP_SECRET:",
-    ] {
+    // The app's own table (the login example's users) is there in either mode; the session
+    // table is not.
+    assert!(
+        template.contains("USERS_TABLE_NAME: !Ref UsersTable"),
+        "{template}"
+    );
+    assert_eq!(template.matches("Type: AWS::DynamoDB::Table").count(), 1);
+    for absent in ["SessionTable", "arm64", "resolve:", "ARC_APP_SECRET:"] {
         assert!(!template.contains(absent), "{absent:?} in\n{template}");
     }
-    // The three HTTP routes and app.arc's three `@ws` routes.
+    // The five HTTP routes and app.arc's three `@ws` routes.
     assert_eq!(
         template.matches("Type: AWS::Serverless::Function").count(),
-        6
+        8
     );
 }
 
@@ -603,22 +614,23 @@ fn sam_dynamodb_mode_creates_the_session_table_and_grants_only_it() {
         template
             .matches("Resource: !GetAtt SessionTable.Arn")
             .count(),
-        6
+        8
     );
-    // Beside the table, only the secret and the WebSocket API's connections
-    // (execute-api:ManageConnections).
-    assert_eq!(template.matches("Resource:").count(), 18);
+    // Beside the table, only the secret, the app's own table (users) and the WebSocket API's
+    // connections (execute-api:ManageConnections).
+    assert_eq!(template.matches("Resource:").count(), 32);
+    assert_eq!(template.matches("- !GetAtt UsersTable.Arn").count(), 8);
     assert_eq!(
         template
             .matches("Action: secretsmanager:GetSecretValue")
             .count(),
-        6
+        8
     );
     assert_eq!(
         template
             .matches("Action: execute-api:ManageConnections")
             .count(),
-        6
+        8
     );
     assert!(!template.contains("dynamodb:*") && !template.contains("dynamodb:Scan"));
 }
@@ -673,18 +685,19 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
             "{kind}"
         );
     }
-    // Every function, HTTP and WebSocket, may post to connections; no DynamoDB in cookie mode.
+    // Every function, HTTP and WebSocket, may post to connections; no session table in cookie
+    // mode (the app's users table is there in either).
     assert_eq!(
         template.matches("Type: AWS::Serverless::Function").count(),
-        7
+        9
     );
     assert_eq!(
         template
             .matches("Action: execute-api:ManageConnections")
             .count(),
-        7
+        9
     );
-    assert!(!template.contains("dynamodb"));
+    assert!(!template.contains("SessionTable"));
     assert_eq!(
         template.matches("DefaultRouteSettings:").count(),
         2,

@@ -1,19 +1,11 @@
-//! The login example as a Lambda binary.
+//! The login example as a Lambda binary; `crates/get-auth-catchall` and
+//! `crates/post-auth-catchall` serve the same app as the routes `app.arc` declares.
 //!
-//! Sign-in attempts are throttled in DynamoDB, so this needs a table: `SESSION_TABLE_NAME`
-//! (DynamoDB sessions) or, with sessions in the cookie, `ARC_THROTTLE_TABLE_NAME`. Without one
-//! it stops at start-up, saying so (`tests/tests/startup.rs`).
-
-use arc_functions::http::{self, csrf};
-use arc_functions::throttle::Throttle;
-use example_login::{app, require_login};
+//! Users live in the table `USERS_TABLE_NAME` names, and sign-in attempts are throttled in
+//! DynamoDB, so this needs a table: `SESSION_TABLE_NAME` (DynamoDB sessions) or, with sessions
+//! in the cookie, `ARC_THROTTLE_TABLE_NAME`. Without them it stops at start-up, saying so
+//! (`tests/tests/startup.rs`).
 
 fn main() -> Result<(), lambda_http::Error> {
-    let throttle = Throttle::from_env_or_exit();
-    http::start(http::async_handler(http::chain((
-        csrf::require,
-        throttle.step("/login", "user"),
-        require_login,
-        app,
-    ))))
+    example_login::start()
 }

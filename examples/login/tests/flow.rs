@@ -3,7 +3,7 @@
 use arc_functions::config::Config;
 use arc_functions::http::session::SessionStore;
 use arc_functions::http::{self, Handler, csrf};
-use example_login::{app, require_login};
+use example_login::{Users, app, require_login, with_users};
 use lambda_http::Body as LambdaBody;
 use lambda_http::http::header::{LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -62,24 +62,103 @@ type Chained = std::pin::Pin<
     Box<dyn std::future::Future<Output = http::Result<arc_functions::http::Response>> + Send>,
 >;
 
+/// A users table of the test's own in the local DynamoDB `scripts/test` starts, with ann
+/// signed up; `None` (the test skips) without one.
+async fn users() -> Option<Users> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    if std::env::var("ARC_TEST_DYNAMODB").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: the users table needs a local DynamoDB; run scripts/test");
+        return None;
+    }
+    let table = format!(
+        "users-flow-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let client = aws_sdk_dynamodb::Client::new(&arc_functions::aws_sdk_config().await);
+    client
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("name")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("name")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+    // dynalite turns a table ACTIVE on a timer.
+    for _ in 0..200 {
+        let active = client
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .ok()
+            .and_then(|t| t.table)
+            .and_then(|t| t.table_status)
+            == Some(aws_sdk_dynamodb::types::TableStatus::Active);
+        if active {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let users = Users::new(&table, Some(client)).expect("users");
+    let ann = users
+        .sign_up("ann", "correct horse")
+        .await
+        .expect("sign-up");
+    assert!(ann.is_some(), "a new name");
+    assert_eq!(
+        users.sign_up("ann", "another").await.expect("sign-up"),
+        None,
+        "a taken name"
+    );
+    Some(users)
+}
+
 /// The example's chain without the throttle, which needs DynamoDB (`tests/tests/throttle.rs`
-/// at the workspace root runs it), in cookie mode.
-fn login_app() -> Handler<impl Fn(arc_functions::http::Request) -> Chained> {
+/// at the workspace root runs it), with sessions in the cookie.
+async fn login_app() -> Option<Handler<impl Fn(arc_functions::http::Request) -> Chained>> {
+    let users = users().await?;
     let config = Config::from_vars([
         ("ARC_ENV", "testing"),
         ("ARC_APP_SECRET", "example secret of 32 bytes or more"),
     ])
     .expect("config");
     let store = Arc::new(SessionStore::new(&config));
-    Handler::with_store(store, http::chain((csrf::require, require_login, app)))
+    Some(Handler::with_store(
+        store,
+        http::chain((csrf::require, with_users(users), require_login, app)),
+    ))
 }
 
 #[tokio::test]
 async fn login_flash_regenerate_and_logout() {
-    let app = login_app();
+    let Some(app) = login_app().await else {
+        return;
+    };
 
     let r = app.handle(event("GET", "/", "", "")).await;
-    assert!(text(&r).contains("<a href=/login>Log in</a>"));
+    assert!(
+        text(&r).contains("<a href=/login>Log in</a>"),
+        "{}",
+        text(&r)
+    );
 
     // Only signed-in users see the account page; others are sent to log in, with a word why.
     let r = app.handle(event("GET", "/account", "", "")).await;
@@ -152,7 +231,7 @@ async fn login_flash_regenerate_and_logout() {
             r.status().as_u16(),
             r.headers()[LOCATION].to_str().unwrap_or_default()
         ),
-        (302, "/")
+        (302, "/account")
     );
     let signed_in = cookie(&r, "");
     assert!(!signed_in.is_empty() && signed_in != c);
@@ -187,7 +266,9 @@ async fn login_flash_regenerate_and_logout() {
 
 #[tokio::test]
 async fn remember_me_keeps_the_cookie_for_thirty_days() {
-    let app = login_app();
+    let Some(app) = login_app().await else {
+        return;
+    };
     let r = app.handle(event("GET", "/login", "", "")).await;
     assert!(text(&r).contains("name=remember"), "the form offers it");
     let (c, t) = (cookie(&r, ""), token(&text(&r)));

@@ -456,13 +456,20 @@ pub(crate) fn require_dynamodb() -> String {
 /// signature, and the SDK would bring an async runtime into an otherwise blocking test.
 #[allow(dead_code, reason = "counter.rs and throttle.rs only")]
 pub(crate) fn create_table(endpoint: &str, table: &str) {
+    create_table_keyed(endpoint, table, "_idx");
+}
+
+/// [`create_table`] with a partition key (a string) of another name: the login example's
+/// users table is keyed by `name`.
+#[allow(dead_code, reason = "counter.rs, throttle.rs and browser.rs only")]
+pub(crate) fn create_table_keyed(endpoint: &str, table: &str, key: &str) {
     let (status, answer) = dynamodb(
         endpoint,
         "CreateTable",
         &json!({
             "TableName": table,
-            "AttributeDefinitions": [{ "AttributeName": "_idx", "AttributeType": "S" }],
-            "KeySchema": [{ "AttributeName": "_idx", "KeyType": "HASH" }],
+            "AttributeDefinitions": [{ "AttributeName": key, "AttributeType": "S" }],
+            "KeySchema": [{ "AttributeName": key, "KeyType": "HASH" }],
             "BillingMode": "PAY_PER_REQUEST",
         }),
     );

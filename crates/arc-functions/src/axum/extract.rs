@@ -192,6 +192,80 @@ impl Session {
         self.change(|s| s.flash(key, value))
     }
 
+    /// Signs `user` in with their credential `stamp`: a new id on this request's write, and in
+    /// DynamoDB mode the session listed under the user. See [`session::Session::sign_in`].
+    ///
+    /// # Errors
+    ///
+    /// As [`session::Session::sign_in`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// async fn sign_in(session: Session) -> Result<&'static str, Error> {
+    ///     session.sign_in("ann", "stamp-1")?;
+    ///     assert_eq!(session.user().as_deref(), Some("ann"));
+    ///     Ok("signed in")
+    /// }
+    /// # let _ = sign_in;
+    /// ```
+    pub fn sign_in(&self, user: &str, stamp: &str) -> Result<(), session::Error> {
+        self.change(|s| s.sign_in(user, stamp))
+    }
+
+    /// Signs out: the session ends on this request's write and leaves its user's list. See
+    /// [`session::Session::sign_out`].
+    pub fn sign_out(&self) {
+        self.change(session::Session::sign_out);
+    }
+
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<String> {
+        self.0.lock().session.user().map(str::to_owned)
+    }
+
+    /// The signed-in user's sessions: see [`SessionStore::devices`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionStore::devices`].
+    pub async fn devices(&self) -> Result<Vec<session::Device>, session::Error> {
+        self.0.store.devices(&self.snapshot()).await
+    }
+
+    /// Ends the user's other session `handle` names: see [`SessionStore::end_device`]. The
+    /// axum layer has no WebSocket client, so that session's sockets are not told; they read
+    /// no session from now on.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionStore::devices`].
+    pub async fn sign_out_device(&self, handle: &str) -> Result<bool, session::Error> {
+        self.0.store.end_device(&self.snapshot(), handle).await
+    }
+
+    /// Ends every other session of the user: see [`SessionStore::end_other_devices`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionStore::devices`].
+    pub async fn sign_out_others(&self) -> Result<usize, session::Error> {
+        self.0.store.end_other_devices(&self.snapshot()).await
+    }
+
+    /// "Sign out everywhere": [`Session::sign_out_others`], then this session signed out.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionStore::devices`].
+    pub async fn sign_out_everywhere(&self) -> Result<usize, session::Error> {
+        let ended = self.sign_out_others().await?;
+        self.sign_out();
+        Ok(ended)
+    }
+
     /// A copy of the whole session as it is now.
     pub fn snapshot(&self) -> session::Session {
         self.0.lock().session.clone()

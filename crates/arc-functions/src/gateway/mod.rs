@@ -10,4 +10,4 @@ mod push;
 
 pub use client::{Client, Info, Payload};
 pub use error::Error;
-pub(crate) use push::{close_all, close_session, push, push_logged};
+pub(crate) use push::{close_all, close_session, end_sessions, push, push_logged};

@@ -114,6 +114,52 @@ pub(crate) async fn close_session(
     }
 }
 
+/// Tells the open connections of each ended session record in `records` `notice` ("signed
+/// out on another device"), then closes them and forgets them: the page shows why before its
+/// socket goes. One listing per record. Best effort, within the deadline: a failure is
+/// logged, and a socket that stays open reads no session any more.
+pub(crate) async fn end_sessions(
+    store: &SessionStore,
+    client: &Client,
+    records: &[String],
+    notice: Payload,
+    deadline: Deadline,
+) {
+    let ending = async {
+        for record in records {
+            let connections = match store.connections_of_record(record).await {
+                Ok(connections) => connections,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing an ended session's connections failed; they read no session and expire on their own");
+                    continue;
+                }
+            };
+            let sends: Vec<_> = connections
+                .iter()
+                .map(|connection| send_one(client, connection.clone(), notice.clone()))
+                .collect();
+            for (connection, sent) in stream::iter(sends)
+                .buffer_unordered(CONCURRENCY)
+                .collect::<Vec<_>>()
+                .await
+            {
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, connection, "telling a connection its session ended failed");
+                }
+            }
+            close_all(store, client, &connections).await;
+        }
+    };
+    if tokio::time::timeout(deadline.budget(), ending)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "closing ended sessions' connections ran out of time; they read no session and expire on their own"
+        );
+    }
+}
+
 /// Closes `connections` and forgets their records, at most [`CONCURRENCY`] at a time.
 pub(crate) async fn close_all(store: &SessionStore, client: &Client, connections: &[String]) {
     let closes: Vec<_> = connections

@@ -157,6 +157,34 @@ where
         }
     }
 
+    /// Checks every signed-in session this handler reads against its user's current
+    /// credential stamp: [`SessionStore::check_stamps`] on its store (the process's, shared
+    /// with the other wrappers of the process, when built by [`async_handler`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::{BoxError, SessionStore};
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi"))
+    /// }
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let _handler = Handler::with_store(Arc::clone(&store), home)
+    ///     .check_stamps(|_user: String| async { Ok::<_, BoxError>(Some("stamp".into())) });
+    /// assert!(!store.check_stamps(|_user: String| async { Ok::<_, BoxError>(None) }), "one per store");
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
+    pub fn check_stamps(self, stamps: impl session::Stamps) -> Self {
+        if !self.attached.store.check_stamps(stamps) {
+            tracing::warn!("a credential stamp resolver was registered twice; the first stands");
+        }
+        self
+    }
+
     /// The store this handler reads and writes sessions with.
     pub(crate) fn store(&self) -> &SessionStore {
         &self.attached.store

@@ -149,7 +149,16 @@ impl SessionStore {
             return Ok(Err(Refusal::Replayed));
         }
         Ok(match records.load_record(&opened.record, now).await? {
-            Some(loaded) => Ok(Session::loaded(loaded.data, loaded.origin, loaded.expiry)),
+            Some(loaded) => {
+                let session = Session::loaded(loaded.data, loaded.origin, loaded.expiry);
+                let session = self.admit(session).await?;
+                // Signed in before a credential change: refused as an ended session.
+                if session.is_new() {
+                    Err(Refusal::SessionEnded)
+                } else {
+                    Ok(session)
+                }
+            }
             None => Err(Refusal::SessionEnded),
         })
     }
@@ -161,7 +170,10 @@ impl SessionStore {
         };
         Ok(
             match records.load_for_connection(connection, keys::now()).await? {
-                Some(loaded) => Session::loaded(loaded.data, loaded.origin, loaded.expiry),
+                Some(loaded) => {
+                    self.admit(Session::loaded(loaded.data, loaded.origin, loaded.expiry))
+                        .await?
+                }
                 None => Session::new(),
             },
         )

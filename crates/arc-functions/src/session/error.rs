@@ -77,6 +77,16 @@ pub enum Error {
         "a WebSocket handler cannot write a session sealed in the cookie: no response after the upgrade can set one; keep sessions in DynamoDB (SESSION_TABLE_NAME) to write them from WebSocket handlers"
     )]
     CookieOverWebSocket,
+    /// A device list was asked of a store that keeps sessions in the cookie: sealed cookies
+    /// leave nothing server-side to list or end. Sign a user out everywhere in cookie mode by
+    /// changing their credential stamp ([`SessionStore::check_stamps`](super::SessionStore::check_stamps)).
+    #[error(
+        "sessions are sealed in the cookie, so there is no device list to read or end; keep sessions in DynamoDB (SESSION_TABLE_NAME), or change the user's credential stamp to end every session"
+    )]
+    CookieSessions,
+    /// The credential stamp resolver ([`SessionStore::check_stamps`](super::SessionStore::check_stamps)) failed.
+    #[error("looking up the user's credential stamp failed")]
+    Stamp(#[source] super::BoxError),
 }
 
 impl Error {

@@ -10,6 +10,7 @@ mod sealed_cookie;
 mod session_cookie;
 mod store;
 mod ticket;
+mod users;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +23,8 @@ pub(crate) use session_cookie::{all_cookies, last_cookie};
 pub(crate) use store::Outcome;
 pub use store::SessionStore;
 pub use ticket::{Refusal, TICKET_LIFETIME};
+pub use users::{BoxError, Device, StampFuture, Stamps, new_stamp};
+pub(crate) use users::{Which, device_handle};
 
 /// The session key under which flash messages wait for the next request.
 pub(crate) const FLASH_KEY: &str = "_flash";
@@ -96,6 +99,8 @@ pub struct Session {
     origin: Option<Origin>,
     lifecycle: Lifecycle,
     expiry: Expiry,
+    /// The request's `User-Agent`, for the device list a sign-in enters it in; never stored.
+    agent: Option<String>,
 }
 
 impl PartialEq for Session {
@@ -134,6 +139,7 @@ impl Session {
             origin: Some(origin),
             lifecycle: Lifecycle::Kept,
             expiry,
+            agent: None,
         }
     }
 

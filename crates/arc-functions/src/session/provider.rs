@@ -46,6 +46,53 @@ pub(crate) trait Provider: Send + Sync {
     fn records(&self) -> Option<&dyn ConnectionRecords> {
         None
     }
+
+    /// The index of users' sessions this provider keeps, if any (only DynamoDB: a sealed
+    /// cookie keeps nothing to list or end).
+    fn users(&self) -> Option<&dyn UserRecords> {
+        None
+    }
+}
+
+/// Each user's sessions, indexed beside them: what a provider that keeps records server-side
+/// adds for the device list ([`Provider::users`]).
+pub(crate) trait UserRecords: Send + Sync {
+    /// Lists the session `record` under `user`, signed in at `created` from `agent`, and keeps
+    /// the index at least until `until`.
+    fn enter<'a>(
+        &'a self,
+        user: &'a str,
+        record: &'a str,
+        created: u64,
+        agent: Option<&'a str>,
+        until: u64,
+    ) -> ProviderFuture<'a, ()>;
+
+    /// Takes `records` off `user`'s index.
+    fn leave<'a>(&'a self, user: &'a str, records: &'a [String]) -> ProviderFuture<'a, ()>;
+
+    /// Keeps `user`'s index at least until `until` (a session of theirs slid past it).
+    fn extend<'a>(&'a self, user: &'a str, until: u64) -> ProviderFuture<'a, ()>;
+
+    /// `user`'s index as written, live or not.
+    fn entries<'a>(&'a self, user: &'a str) -> ProviderFuture<'a, Vec<Listed>>;
+
+    /// `user`'s live sessions with their last writes; the others are pruned.
+    fn devices<'a>(&'a self, user: &'a str, now: u64) -> ProviderFuture<'a, Vec<Listed>>;
+
+    /// Deletes the sessions `records` and takes them off `user`'s index.
+    fn end<'a>(&'a self, user: &'a str, records: &'a [String]) -> ProviderFuture<'a, ()>;
+}
+
+/// An entry of a user's index.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    pub(crate) handle: String,
+    pub(crate) record: String,
+    pub(crate) created: u64,
+    pub(crate) agent: Option<String>,
+    /// The session's last write, once its record was read.
+    pub(crate) last_seen: Option<u64>,
 }
 
 /// Connections tied to stored sessions, and the socket tickets that name them: what a
@@ -123,6 +170,9 @@ pub(crate) struct Origin {
     /// sliding renewal counts from here.
     pub(crate) written: Option<u64>,
     pub(crate) record: Option<Record>,
+    /// The user the session was signed in as when read (its `_user`): the index it leaves
+    /// when it is regenerated or destroyed, even when the handler's session is built afresh.
+    pub(crate) user: Option<String>,
 }
 
 /// A session kept server-side: its id, the random per-record secret stored beside it, and the
@@ -143,6 +193,7 @@ impl Origin {
             created,
             written: Some(written),
             record: None,
+            user: None,
         }
     }
 
@@ -161,6 +212,7 @@ impl Origin {
                 secret,
                 version: None,
             }),
+            user: None,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct SessionStore {
     pub(super) tickets: Tickets,
     /// How many WebSocket connections a session keeps (`ARC_WS_MAX_CONNECTIONS`).
     pub(super) max_connections: usize,
+    /// The credential stamps signed-in sessions are checked against, once registered.
+    pub(super) stamps: std::sync::OnceLock<std::sync::Arc<dyn super::Stamps>>,
 }
 
 /// What a write did, for the handler wrappers: the `Set-Cookie` value, the record the session
@@ -141,6 +143,7 @@ impl SessionStore {
             keyring,
             lifetime,
             max_connections: config.ws.max_connections,
+            stamps: std::sync::OnceLock::new(),
         }
     }
 
@@ -201,16 +204,21 @@ impl SessionStore {
     }
 
     pub(crate) async fn read_headers(&self, headers: &HeaderMap) -> Result<Session, Error> {
-        let Some(value) = self.cookie.session_value(headers) else {
-            return Ok(Session::new());
+        let loaded = match self.cookie.session_value(headers) {
+            Some(value) => self.provider.load(&value, keys::now()).await?,
+            None => None,
         };
-        Ok(match self.provider.load(&value, keys::now()).await? {
+        let mut session = match loaded {
             Some(loaded) => {
                 keys::note_previous_secret(loaded.key_index);
-                Session::loaded(loaded.data, loaded.origin, loaded.expiry)
+                self.admit(Session::loaded(loaded.data, loaded.origin, loaded.expiry))
+                    .await?
             }
             None => Session::new(),
-        })
+        };
+        let agent = headers.get(lambda_http::http::header::USER_AGENT);
+        session.set_agent(agent.and_then(|a| a.to_str().ok()));
+        Ok(session)
     }
 
     /// Writes the session and returns the whole `Set-Cookie` value to send.
@@ -245,6 +253,9 @@ impl SessionStore {
 
     /// [`SessionStore::save`], with the records it moved between.
     pub(super) async fn save_moved(&self, session: &Session) -> Result<Moved, Error> {
+        let now = keys::now();
+        let due = self.index_due(session, now);
+        let session = due.as_ref().map_or(session, |(s, _)| s);
         let left = match session.lifecycle() {
             Lifecycle::Kept => None,
             Lifecycle::Regenerated | Lifecycle::Destroyed => record_id(session).map(str::to_owned),
@@ -254,11 +265,14 @@ impl SessionStore {
             .as_ref()
             .zip(self.provider.records())
             .and_then(|(v, records)| records.id_of(&v.value));
-        Ok(Moved {
+        let moved = Moved {
             value,
             record,
             left,
-        })
+        };
+        self.reindex(session, &moved, due.as_ref().map(|(_, until)| *until), now)
+            .await?;
+        Ok(moved)
     }
 
     /// Writes the session and returns the cookie value that now opens it; `None` when it was
@@ -326,6 +340,7 @@ impl SessionStore {
                 expiry,
             })
             .await?;
+        self.reindex_renewed(session, now).await;
         let max_age = self.lifetime.cookie_max_age(expiry, origin.created, now);
         self.cookie.set_cookie(&value, max_age).map(Some)
     }

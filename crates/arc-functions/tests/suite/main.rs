@@ -31,6 +31,7 @@ mod stores_dynamodb;
 mod stores_faults;
 mod stores_suite;
 mod throttle;
+mod users;
 mod ws_connections;
 mod ws_events;
 mod ws_push;

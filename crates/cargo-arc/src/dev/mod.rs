@@ -146,8 +146,9 @@ pub struct Plan {
     /// With `--dynamodb`, each `@tables` table's name, `<app>-<table>`, and the body of the
     /// DynamoDB CreateTable request that makes it.
     pub tables: Vec<(String, String)>,
-    /// What every function gets in its environment.
-    pub env: BTreeMap<&'static str, String>,
+    /// What every function gets in its environment: with `--dynamodb`, each table's name
+    /// beside the session table's (`users` in `USERS_TABLE_NAME`).
+    pub env: BTreeMap<String, String>,
     /// Where the app's pages are.
     pub url: String,
 }
@@ -163,25 +164,31 @@ pub struct Plan {
 /// See [`Plan`].
 pub fn plan(manifest: &Manifest, options: &DevOptions) -> Result<Plan, Error> {
     let functions = manifest.functions();
-    let mut env = BTreeMap::from([("ARC_ENV", "testing".to_owned())]);
+    let mut env = BTreeMap::from([("ARC_ENV".to_owned(), "testing".to_owned())]);
     if manifest.ws.is_some() {
-        env.insert("ARC_WSS_URL", format!("ws://localhost:{}", options.ws_port));
+        env.insert(
+            "ARC_WSS_URL".into(),
+            format!("ws://localhost:{}", options.ws_port),
+        );
     }
     let physical = |table: &Table| format!("{}-{}", manifest.app, table.name);
     let tables = if options.dynamodb {
         let session = manifest.table("session").ok_or(Error::NoSessionTable)?;
-        env.insert("SESSION_TABLE_NAME", physical(session));
+        env.insert("SESSION_TABLE_NAME".into(), physical(session));
         manifest
             .tables
             .iter()
             .map(|table| {
                 let name = physical(table);
+                if table.name != "session" {
+                    env.insert(table_variable(&table.name), name.clone());
+                }
                 let create = create_table(&name, table);
                 (name, create)
             })
             .collect()
     } else {
-        env.insert("SESSION_TABLE_NAME", "jwe".to_owned());
+        env.insert("SESSION_TABLE_NAME".into(), "jwe".to_owned());
         Vec::new()
     };
     Ok(Plan {
@@ -190,6 +197,22 @@ pub fn plan(manifest: &Manifest, options: &DevOptions) -> Result<Plan, Error> {
         env,
         url: format!("http://127.0.0.1:{}/", options.port),
     })
+}
+
+/// The variable naming the table `name` to the functions, as `SESSION_TABLE_NAME` names the
+/// session table: `users` → `USERS_TABLE_NAME`.
+pub(crate) fn table_variable(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{name}_TABLE_NAME")
 }
 
 /// The CreateTable request for `table` under `name`.
@@ -400,7 +423,7 @@ async fn serve(
     let mut env: Vec<(String, String)> = plan
         .env
         .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     // A local DynamoDB and the gateway check no signature, but the AWS SDK will not sign a
     // request without credentials and a region.

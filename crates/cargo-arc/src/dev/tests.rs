@@ -17,6 +17,10 @@ fn every_table_is_created_with_its_keys() {
     )
     .expect("parses");
     let plan = plan(&manifest, &options(true)).expect("a plan");
+    // Each table named to the functions as the session table is.
+    assert_eq!(plan.env["ORDERS_TABLE_NAME"], "shop-orders");
+    assert_eq!(plan.env["SESSION_TABLE_NAME"], "shop-session");
+    assert!(!plan.env.contains_key("SESSION_TABLE_NAME_TABLE_NAME"));
     let tables: Vec<serde_json::Value> = plan
         .tables
         .iter()

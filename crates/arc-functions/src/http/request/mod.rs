@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::csrf;
+
+mod users;
 use crate::gateway::{self, Client, Payload};
 use crate::keys;
 use crate::runtime::{Body, BodyError, Params, Redacted, parse_body};

@@ -30,9 +30,11 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 mod connections;
+mod users;
 
 use super::provider::{
-    ConnectionRecords, Lifetime, Loaded, Origin, Provider, ProviderFuture, Record, Write,
+    ConnectionRecords, Lifetime, Loaded, Origin, Provider, ProviderFuture, Record, UserRecords,
+    Write,
 };
 use super::{Error, Expiry};
 use crate::config::Secret;
@@ -473,6 +475,10 @@ impl Provider for DynamoDb {
     }
 
     fn records(&self) -> Option<&dyn ConnectionRecords> {
+        Some(self)
+    }
+
+    fn users(&self) -> Option<&dyn UserRecords> {
         Some(self)
     }
 }

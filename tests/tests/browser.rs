@@ -3,16 +3,16 @@
 //! and the login example's "Sign out everywhere" across two devices, driven by
 //! `tests/browser/devices.js`.
 //!
-//! Runs when `ARC_TEST_BROWSER=1`; `scripts/test` sets it after installing Debian's `chromium`
-//! and `tests/browser`'s npm packages. The two-tab test needs dynalite too, so it is
-//! `#[ignore]`d: `scripts/test` runs it with `--include-ignored`, and without dynalite it fails. The screenshot it takes ends up in
-//! `target/tmp/counter.png`.
+//! Every test here is `#[ignore]`d: it needs Chromium and `tests/browser`'s npm packages
+//! (`ARC_TEST_BROWSER=1`, which `scripts/test` sets after installing both), and the two with
+//! sessions in DynamoDB need dynalite too. `scripts/test` runs them with `--include-ignored`;
+//! run without what they need, they fail saying what is missing, never pass unrun. The
+//! screenshots end up in `target/tmp/`.
 
 mod common;
 
 use std::{
     env, fs,
-    io::Write as _,
     process::{Command, Stdio},
     time::Duration,
 };
@@ -24,10 +24,9 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(300);
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 #[test]
+#[ignore = "needs Chromium: scripts/test installs it (ARC_TEST_BROWSER=1)"]
 fn counter_page_in_chromium() {
-    if !browser_available("counter_page_in_chromium") {
-        return;
-    }
+    require_browser();
     let app = App::start("browser", &[]);
     drive(&app, "counter.png", None);
 }
@@ -37,12 +36,10 @@ fn counter_page_in_chromium() {
 /// over the page's WebSocket, without a reload; and after the gateway closes the idle socket
 /// (after 4 s here, API Gateway's 10 minutes shortened) the page reconnects and still follows.
 #[test]
-#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
+#[ignore = "needs Chromium and dynalite: scripts/test installs and starts them"]
 fn live_counter_in_two_tabs_of_chromium() {
+    require_browser();
     common::require_dynamodb();
-    if !browser_available("live_counter_in_two_tabs_of_chromium") {
-        return;
-    }
     let app = App::start_with_gateway(
         "browser-live",
         &[("SESSION_TABLE_NAME", "bigsesh-session")],
@@ -70,17 +67,14 @@ fn live_counter_in_two_tabs_of_chromium() {
     );
 }
 
-fn browser_available(test: &str) -> bool {
-    if env::var("ARC_TEST_BROWSER").as_deref() == Ok("1") {
-        return true;
-    }
-    // Straight to stderr: the test harness would swallow `eprintln!` from a passing test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: set ARC_TEST_BROWSER=1 with /usr/bin/chromium and \
+/// Fails the test unless Chromium and the driver's npm packages are in place.
+fn require_browser() {
+    assert_eq!(
+        env::var("ARC_TEST_BROWSER").as_deref(),
+        Ok("1"),
+        "this test needs Chromium: set ARC_TEST_BROWSER=1 with /usr/bin/chromium and \
          `npm ci --prefix tests/browser` in place (scripts/test does all three)"
     );
-    false
 }
 
 /// Two devices (two browser contexts) signed in as one user of the login example, sessions in
@@ -89,18 +83,10 @@ fn browser_available(test: &str) -> bool {
 /// without a reload (its socket gets the notice, then is closed), and the second's next
 /// request is signed out (`tests/browser/devices.js` says each step).
 #[test]
+#[ignore = "needs Chromium and dynalite: scripts/test installs and starts them"]
 fn sign_out_everywhere_reaches_the_other_devices_open_page_in_chromium() {
-    let test = "sign_out_everywhere_reaches_the_other_devices_open_page_in_chromium";
-    if !browser_available(test) {
-        return;
-    }
-    let Ok(endpoint) = env::var("AWS_ENDPOINT_URL_DYNAMODB") else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: needs ARC_TEST_DYNAMODB=1 and AWS_ENDPOINT_URL_DYNAMODB too"
-        );
-        return;
-    };
+    require_browser();
+    let endpoint = common::require_dynamodb();
     common::create_table(&endpoint, "bigsesh-session");
     common::create_table_keyed(&endpoint, "bigsesh-users", "name");
     let app = App::start_with_gateway(

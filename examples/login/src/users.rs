@@ -104,7 +104,7 @@ impl Users {
 
     async fn client(&self) -> &Client {
         self.client
-            .get_or_init(|| async { Client::new(&arc_functions::aws_sdk_config().await) })
+            .get_or_init(|| async { Client::new(&arc_functions::config::aws_sdk_config().await) })
             .await
     }
 

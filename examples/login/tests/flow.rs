@@ -79,7 +79,7 @@ async fn users() -> Option<Users> {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    let client = aws_sdk_dynamodb::Client::new(&arc_functions::aws_sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&arc_functions::config::aws_sdk_config().await);
     client
         .create_table()
         .table_name(&table)

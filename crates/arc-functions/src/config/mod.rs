@@ -535,5 +535,25 @@ impl Config {
     }
 }
 
+/// The AWS SDK configuration the library's own clients are built from: its HTTP client (the SDK
+/// is built here without one of its own), retries and timeouts made for a function that has
+/// seconds to answer, credentials and region from the environment as on Lambda, and endpoint
+/// URLs such as `AWS_ENDPOINT_URL_DYNAMODB` as `aws_config` reads them. Build the clients of
+/// your own tables from it (a users table), once, at cold start.
+///
+/// # Examples
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let config = arc_functions::config::aws_sdk_config().await;
+/// assert!(config.http_client().is_some(), "the library's HTTP client");
+/// let _users = aws_sdk_dynamodb::Client::new(&config);
+/// # });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    crate::aws::sdk_config().await
+}
+
 #[cfg(test)]
 mod tests;

@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 
 use arc_functions::http::session::{BoxError, Error, Session, SessionStore};
 use arc_functions::http::{self, Handler, Request, Response};
+use arc_functions::testing::{TestRequest, TestResponse};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::Body as LambdaBody;
 use serde_json::{Value, json};
 
-use crate::support::dynamodb::{Calls, create_session_table, dynamodb_available, item_id};
-use crate::support::http::{config, set_cookies, text};
+use crate::support::dynamodb::{Calls, create_session_table, item_id, require_dynamodb};
+use crate::support::http::{config, set_cookies};
+use crate::support::session_of;
 use crate::support::stores::{sdk_client, unique_table};
 use crate::support::ws::{
     ManagementApi, call, calls_of, connect_with, echo, handler_via, management_api, reply_of,
@@ -124,20 +125,19 @@ fn cookie_app() -> (Arc<SessionStore>, Routes) {
     (store, handler)
 }
 
-/// `GET /?<query>` from a browser called `agent`, with a session cookie (`_idx=...`) or none.
-fn get(query: &str, cookie: Option<&str>, agent: &str) -> lambda_http::Request {
-    let mut request = lambda_http::http::Request::builder()
-        .uri(format!("https://app.example.com/?{query}"))
-        .header("user-agent", agent);
+/// `GET /?<query>` from a browser called `agent`, with a session cookie (`_idx=...`) or none,
+/// served through `handler` as the runtime serves it.
+async fn get(handler: &Routes, query: &str, cookie: Option<&str>, agent: &str) -> TestResponse {
+    let mut request = TestRequest::get(&format!("/?{query}")).header("user-agent", agent);
     if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
+        request = request.cookie(cookie);
     }
-    request.body(LambdaBody::Empty).expect("request")
+    request.send(handler).await.expect("served")
 }
 
 /// The session cookie a response sets (`_idx=...`), `None` when it sets none; `Some("_idx=")`
 /// when it expires it.
-fn cookie_of(response: &lambda_http::Response<LambdaBody>) -> Option<String> {
+fn cookie_of(response: &TestResponse) -> Option<String> {
     set_cookies(response)
         .into_iter()
         .find(|c| c.starts_with("_idx="))
@@ -145,21 +145,24 @@ fn cookie_of(response: &lambda_http::Response<LambdaBody>) -> Option<String> {
 }
 
 async fn ask(handler: &Routes, query: &str, cookie: Option<&str>) -> (String, Option<String>) {
-    let response = handler.handle(get(query, cookie, "test")).await;
+    let response = get(handler, query, cookie, "test").await;
     assert!(
-        response.status().is_success(),
+        (200..300).contains(&response.status()),
         "{query}: {}",
         response.status()
     );
-    (text(&response), cookie_of(&response))
+    (response.text(), cookie_of(&response))
 }
 
 /// Signs `user` in from a browser called `agent`; returns the session cookie.
 async fn sign_in(app: &App, user: &str, agent: &str) -> String {
-    let response = app
-        .handler
-        .handle(get(&format!("op=signin&user={user}&stamp=s1"), None, agent))
-        .await;
+    let response = get(
+        &app.handler,
+        &format!("op=signin&user={user}&stamp=s1"),
+        None,
+        agent,
+    )
+    .await;
     assert_eq!(response.status(), 200);
     cookie_of(&response).expect("a session cookie")
 }
@@ -206,10 +209,9 @@ fn number(item: &std::collections::HashMap<String, AttributeValue>, name: &str) 
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_signing_in_makes_a_planted_id_worthless() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     // The attacker's session, planted in the victim's browser.
     let (_, planted) = ask(&app.handler, "op=count", None).await;
@@ -232,10 +234,9 @@ async fn dynamodb_signing_in_makes_a_planted_id_worthless() {
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_the_device_list_marks_this_one_and_ending_one_leaves_the_others() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     let a = sign_in(&app, "ann", "Browser A").await;
     let b = sign_in(&app, "ann", "Browser B").await;
@@ -322,10 +323,9 @@ async fn dynamodb_the_device_list_marks_this_one_and_ending_one_leaves_the_other
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_an_expired_session_leaves_the_list_and_the_index_outlives_the_live_ones() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     let a = sign_in(&app, "ann", "Browser A").await;
     let b = sign_in(&app, "ann", "Browser B").await;
@@ -369,10 +369,9 @@ async fn dynamodb_an_expired_session_leaves_the_list_and_the_index_outlives_the_
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_session_sliding_past_its_index_keeps_the_index_longer() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     let a = sign_in(&app, "ann", "Browser A").await;
     // The index is due to go before the session's next expiry (as after a lifetime of use).
@@ -443,19 +442,16 @@ async fn a_password_change_ends_sessions_signed_in_before_it_in_cookie_mode() {
         "a deleted user"
     );
     // The device list is DynamoDB's: cookie mode says so.
-    let response = handler
-        .handle(get("op=devices", Some(&cookie), "test"))
-        .await;
+    let response = get(&handler, "op=devices", Some(&cookie), "test").await;
     assert_eq!(response.status(), 500);
     let refused = store.devices(&Session::new()).await;
     assert!(matches!(refused, Err(Error::CookieSessions)), "{refused:?}");
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_password_change_ends_sessions_signed_in_before_it_and_their_records() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     let current = Arc::new(Mutex::new(Some("s1".to_owned())));
     assert!(app.store.check_stamps(stamps(&current)));
@@ -480,20 +476,16 @@ async fn dynamodb_a_password_change_ends_sessions_signed_in_before_it_and_their_
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_a_sign_out_racing_a_request_in_flight_never_resurrects_the_session_or_its_entry()
 {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     let a = sign_in(&app, "ann", "Browser A").await;
     let b = sign_in(&app, "ann", "Browser B").await;
     let read = |cookie: String| {
         let store = Arc::clone(&app.store);
-        async move {
-            let request = get("op=whoami", Some(&cookie), "test");
-            store.read(&request).await.expect("read")
-        }
+        async move { session_of(&store, &cookie).await }
     };
     // 1. A request of A's is in flight when A signs out.
     let mut in_flight = read(a.clone()).await;
@@ -527,10 +519,9 @@ async fn dynamodb_a_sign_out_racing_a_request_in_flight_never_resurrects_the_ses
 }
 
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_sign_out_everywhere_tells_every_other_page_then_closes_its_sockets() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     let app = app(Some(&api)).await;
     let a = sign_in(&app, "ann", "Browser A").await;
@@ -545,11 +536,8 @@ async fn dynamodb_sign_out_everywhere_tells_every_other_page_then_closes_its_soc
     for (cookie, id) in [(&a, "a-1"), (&a, "a-2"), (&b, "b-1"), (&other_user, "d-1")] {
         reply_of(&sockets, &connect_with(Some(cookie), id)).await;
     }
-    let response = app
-        .handler
-        .handle(get("op=everywhere", Some(&b), "test"))
-        .await;
-    assert_eq!(text(&response), "1");
+    let response = get(&app.handler, "op=everywhere", Some(&b), "test").await;
+    assert_eq!(response.text(), "1");
     assert_eq!(
         cookie_of(&response).as_deref(),
         Some("_idx="),
@@ -588,8 +576,8 @@ async fn dynamodb_sign_out_everywhere_tells_every_other_page_then_closes_its_soc
 /// The DynamoDB calls of one request of `app`'s handler.
 async fn calls_of_request(app: &App, query: &str, cookie: Option<&str>) -> Vec<String> {
     app.calls.take();
-    let response = app.handler.handle(get(query, cookie, "test")).await;
-    assert!(response.status().is_success(), "{query}");
+    let response = get(&app.handler, query, cookie, "test").await;
+    assert!((200..300).contains(&response.status()), "{query}");
     app.calls.take()
 }
 
@@ -597,10 +585,9 @@ async fn calls_of_request(app: &App, query: &str, cookie: Option<&str>) -> Vec<S
 /// `cargo test -p arc-functions --features axum --test suite users::dynamodb_calls -- --nocapture`
 /// with dynalite (see that section).
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_calls_per_sign_in_per_request_and_per_sign_out_everywhere() {
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let api = management_api(&[]).await;
     for n in [1usize, 2, 5] {
         let app = app(Some(&api)).await;
@@ -657,14 +644,12 @@ async fn dynamodb_calls_per_sign_in_per_request_and_per_sign_out_everywhere() {
 /// The axum layer: the same sign-in, list and sign-out, by the extractor's names.
 #[cfg(feature = "axum")]
 #[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn dynamodb_the_axum_session_signs_in_lists_and_ends_devices_as_per_route_handlers_do() {
     use arc_functions::axum::{Error as AxumError, Session as AxumSession, SessionLayer};
-    use arc_functions::testing::TestRequest;
     use axum::routing::{get, post};
 
-    if !dynamodb_available() {
-        return;
-    }
+    require_dynamodb();
     let app = app(None).await;
     async fn sign_in(session: AxumSession) -> Result<&'static str, AxumError> {
         session.sign_in("ann", "s1")?;

@@ -29,17 +29,6 @@ pub(crate) fn require_dynamodb() {
     );
 }
 
-/// Whether the local DynamoDB `scripts/test` starts is there (`ARC_TEST_DYNAMODB=1`); without
-/// it, says that the test skipped. For the library's unit tests (`#[path]`), which are not
-/// marked `#[ignore]`; the integration tests use [`require_dynamodb`].
-pub(crate) fn dynamodb_available() -> bool {
-    if std::env::var("ARC_TEST_DYNAMODB").is_ok_and(|v| v == "1") {
-        return true;
-    }
-    eprintln!("SKIPPED: DynamoDB tests need a local DynamoDB; run scripts/test");
-    false
-}
-
 /// Creates a session table as Architect declares it (`_idx *String`); an existing table is
 /// fine.
 pub(crate) async fn create_session_table(client: &Client, table: &str) {

@@ -217,11 +217,35 @@ impl Session {
 
     /// Signs out: the session ends on this request's write and leaves its user's list. See
     /// [`session::Session::sign_out`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn log_out(session: Session) -> &'static str {
+    ///     session.sign_out();
+    ///     assert_eq!(session.user(), None);
+    ///     "signed out"
+    /// }
+    /// # let _ = log_out;
+    /// ```
     pub fn sign_out(&self) {
         self.change(session::Session::sign_out);
     }
 
     /// The signed-in user, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn greet(session: Session) -> String {
+    ///     format!("hello, {}", session.user().unwrap_or_else(|| "stranger".into()))
+    /// }
+    /// # let _ = greet;
+    /// ```
     pub fn user(&self) -> Option<String> {
         self.0.lock().session.user().map(str::to_owned)
     }
@@ -260,6 +284,20 @@ impl Session {
     /// # Errors
     ///
     /// As [`SessionStore::devices`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// // POST /account/everywhere. Also `devices()` to list them, `sign_out_device(handle)` and
+    /// // `sign_out_others()`; all need sessions kept in DynamoDB.
+    /// async fn everywhere(session: Session) -> Result<String, Error> {
+    ///     let ended = session.sign_out_everywhere().await?;
+    ///     Ok(format!("signed out of {} other devices", ended))
+    /// }
+    /// # let _ = everywhere;
+    /// ```
     pub async fn sign_out_everywhere(&self) -> Result<usize, session::Error> {
         let ended = self.sign_out_others().await?;
         self.sign_out();

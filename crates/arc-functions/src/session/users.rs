@@ -34,9 +34,34 @@ pub(crate) const INDEX_TTL_KEY: &str = "_index_ttl";
 
 /// The error a [`Stamps`] resolver may return: the cause of a failed lookup, kept as
 /// [`Error::Stamp`]'s source.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::session::BoxError;
+///
+/// let failed: BoxError = "the users table is unreachable".into();
+/// assert_eq!(failed.to_string(), "the users table is unreachable");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a [`Stamps`] resolver returns.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::session::StampFuture;
+///
+/// // A resolver written as a plain function: every user's stamp is "s1".
+/// fn stamp_of(_user: String) -> StampFuture {
+///     Box::pin(async { Ok(Some("s1".to_owned())) })
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// assert_eq!(stamp_of("ann".into()).await?, Some("s1".to_owned()));
+/// # Ok::<(), arc_functions::http::session::BoxError>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub type StampFuture = Pin<Box<dyn Future<Output = Result<Option<String>, BoxError>> + Send>>;
 
 /// Resolves a user id to the user's current credential stamp: a value that changes whenever

@@ -453,7 +453,7 @@ fn without_the_architect_feature_a_name_is_physical_and_a_logical_looking_one_is
             ("ARC_SESSION_TABLE_NAME", name),
         ])
         .expect("taken as it is")
-        .provider
+        .storage
     };
     assert_eq!(
         load("BigseshStaging-SessionTable-1AB2"),

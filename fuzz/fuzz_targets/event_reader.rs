@@ -237,6 +237,10 @@ fn context_of(request: &lambda_http::Request) -> Option<(&'static str, Value)> {
 
 /// Panics, naming what differs, unless both requests are the same.
 fn assert_same(payload: &str, ours: &lambda_http::Request, theirs: &lambda_http::Request) {
+    // lambda_http decodes a load balancer's query by printing its map (a hash map, in no fixed
+    // order) and parsing that again, so a key holding `&` or `=` once decoded splits
+    // differently from one run to the next: compared for the other kinds only.
+    let alb = matches!(context_of(theirs), Some(("alb", _)));
     let checks = [
         ("method", ours.method() == theirs.method()),
         ("version", ours.version() == theirs.version()),
@@ -245,7 +249,7 @@ fn assert_same(payload: &str, ours: &lambda_http::Request, theirs: &lambda_http:
         ("raw path", ours.raw_http_path() == theirs.raw_http_path()),
         (
             "query",
-            ours.query_string_parameters_ref() == theirs.query_string_parameters_ref(),
+            alb || ours.query_string_parameters_ref() == theirs.query_string_parameters_ref(),
         ),
         (
             "path parameters",
@@ -261,12 +265,14 @@ fn assert_same(payload: &str, ours: &lambda_http::Request, theirs: &lambda_http:
             ours.extensions().len() == theirs.extensions().len(),
         ),
     ];
-    // A load balancer's query is written from a hash map, in no fixed order.
-    let alb = matches!(context_of(theirs), Some(("alb", _)));
-    let uri_same = if alb {
-        ours.uri().path() == theirs.uri().path()
-    } else {
+    // lambda_http writes a REST API's or a load balancer's query from a hash map, in no fixed
+    // order; an HTTP API's is the event's `rawQueryString`.
+    let http_api = matches!(context_of(theirs), Some(("http", _)));
+    let uri_same = if http_api {
         ours.uri() == theirs.uri()
+    } else {
+        let (a, b) = (ours.uri(), theirs.uri());
+        (a.scheme(), a.authority(), a.path()) == (b.scheme(), b.authority(), b.path())
     };
     let differing: Vec<_> = checks
         .iter()

@@ -404,7 +404,7 @@ impl TestResponse {
     /// use std::sync::Arc;
     /// use arc_functions::config::Config;
     /// use arc_functions::http::{self, Handler, Request, Response};
-    /// use arc_functions::session::SessionStore;
+    /// use arc_functions::http::session::SessionStore;
     /// use arc_functions::testing::TestResponse;
     ///
     /// async fn home(req: Request) -> http::Result<Response> {

@@ -37,10 +37,12 @@ build_start=$SECONDS
 cargo fuzz build --fuzz-dir "$fuzz_dir" --sanitizer "$sanitizer"
 echo "build: $((SECONDS - build_start)) s"
 
-# Seeds: the real events for the normalizer; the cookie reader writes its own sealed cookie
-# (sealed under a secret that exists only in that process) when it starts.
-mkdir -p "$fuzz_dir/corpus/request_normalizer"
-cp -n crates/arc-functions/tests/fixtures/*.json "$fuzz_dir/corpus/request_normalizer/"
+# Seeds: the real events for the normalizer and the event reader; the cookie reader writes its
+# own sealed cookie (sealed under a secret that exists only in that process) when it starts.
+for seeded in request_normalizer event_reader; do
+    mkdir -p "$fuzz_dir/corpus/$seeded"
+    cp -n crates/arc-functions/tests/fixtures/*.json "$fuzz_dir/corpus/$seeded/"
+done
 
 failed=()
 summary=()
@@ -50,8 +52,13 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$fuzz_dir/artifacts"
     echo "== $target: $seconds s"
     status=0
+    # A target's dictionary (fuzz/<target>.dict: the tokens its input format is made of), if any.
+    dict=()
+    if [ -f "$fuzz_dir/$target.dict" ]; then
+        dict=(-dict="$fuzz_dir/$target.dict")
+    fi
     ARC_FUZZ_SEED_DIR="$corpus" cargo fuzz run --fuzz-dir "$fuzz_dir" --sanitizer "$sanitizer" \
-        "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 \
+        "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" \
         >"$log" 2>&1 || status=$?
     # libFuzzer's final statistics; the last "#N" status line when it stopped without them.
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

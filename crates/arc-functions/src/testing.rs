@@ -338,6 +338,47 @@ impl TestRequest {
     }
 }
 
+/// The request [`http::run`] hands a handler for an event's JSON text, before it is
+/// normalized: lambda_http's type, with the extensions its `RequestExt` reads (request
+/// context, path and query parameters, stage variables). To see what a saved event becomes,
+/// or to pass it to a tower service of your own.
+///
+/// [`http::run`]: crate::http::run
+///
+/// # Errors
+///
+/// When `payload` is no HTTP event (a WebSocket or queue event: [`http::run`] fails such an
+/// invocation), or an HTTP event that cannot be read as a request (one [`http::run`] answers
+/// 400).
+///
+/// # Examples
+///
+/// ```
+/// use lambda_http::RequestExt;
+/// use arc_functions::testing::{TestRequest, read_event};
+///
+/// let request = read_event(&TestRequest::get("/notes?page=2").event())?;
+/// assert_eq!(request.method(), "GET");
+/// assert_eq!(request.uri().path(), "/notes");
+/// assert_eq!(request.query_string_parameters_ref().and_then(|q| q.first("page")), Some("2"));
+/// assert!(read_event(r#"{"requestContext": {"connectionId": "abc"}}"#).is_err());
+/// # Ok::<(), arc_functions::http::Error>(())
+/// ```
+pub fn read_event(payload: &str) -> Result<lambda_http::Request, Error> {
+    let (_, request) = crate::http::parse_event(payload)?;
+    Ok(request)
+}
+
+/// [`read_event`] the general way only: the event classified by its distinguishing fields,
+/// read into lambda_http's type for its kind and converted by lambda_http, as every event was
+/// read before the one-pass reader for HTTP API events. For the fuzz target and the benchmark
+/// that compare the two; not part of the API.
+#[doc(hidden)]
+pub fn read_event_general(payload: &str) -> Result<lambda_http::Request, Error> {
+    let (_, request) = crate::http::parse_event_typed(payload)?;
+    Ok(request)
+}
+
 /// What a handler answered: status, headers (`Set-Cookie` included, whichever field the
 /// service carries it in), body, and the session it set.
 #[derive(Debug, Clone)]

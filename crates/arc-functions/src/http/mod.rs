@@ -18,8 +18,7 @@ pub use crate::runtime::html;
 pub use crate::runtime::{Body, BodyError, Error, Params};
 pub use chain::{Flow, chain};
 pub use compress::Encoding;
-#[cfg(feature = "axum")]
-pub(crate) use event::parse as parse_event;
+pub(crate) use event::{parse as parse_event, parse_typed as parse_event_typed};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::Request;
 #[cfg(feature = "axum")]

@@ -2,10 +2,14 @@
 //!
 //! lambda_http reads a payload by trying each event type in turn, REST first, and keeps the
 //! first that parses: an HTTP API (v2) event, the common case, is parsed three times, and since
-//! most fields of every type are optional, a WebSocket event can pass for a REST one. Here a
-//! skim of the few fields that tell the kinds apart picks the one type to parse; lambda_http
-//! still turns that into an `http::Request`. That conversion, and the parse itself, can panic
-//! on events API Gateway would never send (an invalid URI, a bad port): such a panic becomes
+//! most fields of every type are optional, a WebSocket event can pass for a REST one.
+//!
+//! Here an HTTP API or function URL event is read in one pass from its text to the request
+//! ([`v2`]), the same request lambda_http would make of it. Every other event, and any HTTP API
+//! event that reader leaves alone, goes the general way ([`parse_typed`]): a skim of the few
+//! fields that tell the kinds apart picks the one type to parse, and lambda_http turns that
+//! into an `http::Request`. That conversion, and the parse itself, can panic on events API
+//! Gateway would never send (an invalid URI, a bad port): such a panic becomes
 //! [`Error::Unreadable`], answered 400 in the event's own format rather than an invocation
 //! error, which API Gateway turns into a 502.
 
@@ -22,6 +26,8 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 
 use crate::runtime::event::{self, Kind, Unknown, panic_text};
+
+mod v2;
 
 /// Which service sent an HTTP event, and so which response it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +71,17 @@ pub(crate) fn sender(payload: &str) -> Result<Sender, Error> {
 
 /// Reads `payload` as the event type of its sender and converts it to an `http::Request`.
 pub(crate) fn parse(payload: &str) -> Result<(Sender, Request), Error> {
+    // HTTP API events and function URLs, the common case, in one pass; the rest, and any
+    // event that reader leaves, the general way.
+    if let Some(request) = v2::read(payload) {
+        return Ok((Sender::Http, request));
+    }
+    parse_typed(payload)
+}
+
+/// [`parse`] the general way, for every kind of event: classified by [`sender`], read into
+/// lambda_http's type for it, and converted by lambda_http.
+pub(crate) fn parse_typed(payload: &str) -> Result<(Sender, Request), Error> {
     let sender = sender(payload)?;
     let unreadable = |reason: String| Error::Unreadable { sender, reason };
     let typed = catch_unwind(|| typed(sender, payload)).map_err(|p| unreadable(panic_text(&*p)))?;

@@ -3,7 +3,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde_json::{Value, json};
 
-use super::{Error, Sender, parse, reply};
+use super::{Error, Sender, parse, parse_typed, reply, v2};
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -64,31 +64,300 @@ fn context_kind(request: &lambda_http::Request) -> &'static str {
     }
 }
 
+/// Where two requests differ: method, URI, version, headers, body, and every extension
+/// lambda_http's `RequestExt` reads. `full_uri: false` compares the URI without its query,
+/// which lambda_http writes for a load balancer from a hash map, in no fixed order.
+fn difference(
+    ours: &lambda_http::Request,
+    theirs: &lambda_http::Request,
+    full_uri: bool,
+) -> Option<String> {
+    let uri = |r: &lambda_http::Request| match full_uri {
+        true => r.uri().to_string(),
+        false => format!(
+            "{:?} {:?} {}",
+            r.uri().scheme(),
+            r.uri().authority(),
+            r.uri().path()
+        ),
+    };
+    let context = |r: &lambda_http::Request| {
+        r.request_context_ref().map(|c| {
+            (
+                context_kind(r),
+                serde_json::to_value(c).expect("serializable"),
+            )
+        })
+    };
+    let checks = [
+        ("method", ours.method() == theirs.method()),
+        ("uri", uri(ours) == uri(theirs)),
+        ("version", ours.version() == theirs.version()),
+        ("headers", ours.headers() == theirs.headers()),
+        ("body", ours.body() == theirs.body()),
+        ("raw path", ours.raw_http_path() == theirs.raw_http_path()),
+        (
+            "query",
+            ours.query_string_parameters_ref() == theirs.query_string_parameters_ref(),
+        ),
+        (
+            "path parameters",
+            ours.path_parameters_ref() == theirs.path_parameters_ref(),
+        ),
+        (
+            "stage variables",
+            ours.stage_variables_ref() == theirs.stage_variables_ref(),
+        ),
+        ("request context", context(ours) == context(theirs)),
+        (
+            "extensions",
+            ours.extensions().len() == theirs.extensions().len(),
+        ),
+    ];
+    let differing: Vec<_> = checks
+        .iter()
+        .filter(|(_, same)| !same)
+        .map(|(what, _)| *what)
+        .collect();
+    (!differing.is_empty()).then(|| format!("{differing:?}: {ours:?} against {theirs:?}"))
+}
+
 #[test]
 fn every_http_fixture_is_read_as_lambda_http_reads_it() {
     for (name, payload, expected) in HTTP_FIXTURES {
         let (sender, ours) = parse(payload).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(sender, expected, "{name}");
         let theirs = lambda_http::request::from_str(payload).expect(name);
-        assert_eq!(ours.method(), theirs.method(), "{name}");
-        // Not the whole URI: lambda_http writes an ALB query from a hash map, in no fixed order.
-        assert_eq!(ours.uri().scheme(), theirs.uri().scheme(), "{name}");
-        assert_eq!(ours.uri().authority(), theirs.uri().authority(), "{name}");
-        assert_eq!(ours.uri().path(), theirs.uri().path(), "{name}");
-        assert_eq!(ours.headers(), theirs.headers(), "{name}");
-        assert_eq!(ours.body(), theirs.body(), "{name}");
-        assert_eq!(
-            ours.query_string_parameters_ref(),
-            theirs.query_string_parameters_ref(),
-            "{name}"
-        );
-        assert_eq!(context_kind(&ours), context_kind(&theirs), "{name}");
+        let full_uri = expected == Sender::Http;
+        if let Some(difference) = difference(&ours, &theirs, full_uri) {
+            panic!("{name}: {difference}");
+        }
         let kind = match expected {
             Sender::Rest => "rest",
             Sender::Http => "http",
             Sender::Alb => "alb",
         };
         assert_eq!(context_kind(&ours), kind, "{name}");
+    }
+}
+
+/// `payload` read by [`parse`] and by the general path alone: both fail alike, or both give
+/// the same request. Returns whether the one-pass reader took the event on.
+fn same_as_the_general_path(payload: &str) -> bool {
+    let taken = v2::read(payload).is_some();
+    match (parse(payload), parse_typed(payload)) {
+        (Ok((sender, ours)), Ok((general_sender, theirs))) => {
+            assert_eq!(sender, general_sender, "{payload}");
+            let full_uri = sender == Sender::Http;
+            if let Some(difference) = difference(&ours, &theirs, full_uri) {
+                panic!("{payload}: {difference}");
+            }
+        }
+        (Err(ours), Err(theirs)) => assert_eq!(ours.to_string(), theirs.to_string()),
+        (ours, theirs) => panic!("{payload}: {ours:?} against {theirs:?}"),
+    }
+    taken
+}
+
+#[test]
+fn every_http_api_fixture_is_read_in_one_pass_as_the_general_path_reads_it() {
+    for (name, payload, sender) in HTTP_FIXTURES {
+        let taken = same_as_the_general_path(payload);
+        assert_eq!(taken, sender == Sender::Http, "{name}");
+    }
+}
+
+/// What an edit does to an event, and the edit.
+type Edit = (&'static str, fn(&mut Value));
+
+#[test]
+fn the_one_pass_reader_agrees_with_the_general_path_on_edited_events() {
+    let v2 = fixture!("apigw_v2_request.json");
+    let minimal = fixture!("apigw_v2_minimal_request.json");
+    let taken: &[Edit] = &[
+        ("a named stage goes in front of the path", |e| {
+            e["requestContext"]["stage"] = json!("prod");
+        }),
+        ("a stage already in the path stays once", |e| {
+            e["requestContext"]["stage"] = json!("prod");
+            e["rawPath"] = json!("/prod/notes");
+        }),
+        ("a base64 body is decoded", |e| {
+            e["isBase64Encoded"] = json!(true);
+            e["body"] = json!("aGk9dGhlcmU=");
+        }),
+        ("escapes are read", |e| {
+            e["headers"]["x-quoted"] = json!("a \"b\" \u{e9}");
+            e["cookies"] = json!(["a=\"1\"", "b=2"]);
+            e["body"] = json!("line\nline \u{2603}");
+            e["pathParameters"] = json!({"id": "\u{1}"});
+        }),
+        (
+            "an array of header values is appended, a string replaces",
+            |e| {
+                e["headers"] = json!({"accept": ["a", "b"], "Header1": "x", "header1": "y"});
+            },
+        ),
+        (
+            "no rawQueryString: queryStringParameters, split at commas",
+            |e| {
+                e.as_object_mut().map(|o| o.remove("rawQueryString"));
+                e["queryStringParameters"] = json!({"a": "1,2", "b": ["3", "4"]});
+            },
+        ),
+        ("an empty cookies array is an empty Cookie header", |e| {
+            e["cookies"] = json!([]);
+        }),
+        ("null where lambda_http allows it", |e| {
+            for field in [
+                "cookies",
+                "headers",
+                "queryStringParameters",
+                "pathParameters",
+            ] {
+                e[field] = Value::Null;
+            }
+            e["stageVariables"] = Value::Null;
+            e["body"] = Value::Null;
+        }),
+        ("a local host, port and scheme", |e| {
+            e["headers"]["host"] = json!("127.0.0.1:9000");
+            e["headers"]["x-forwarded-proto"] = json!("http");
+        }),
+        ("a host with a port", |e| {
+            e["headers"]["host"] = json!("localhost:9000");
+        }),
+        ("no host header: the domain name", |e| {
+            e["headers"] = json!({"x-forwarded-proto": "http"});
+        }),
+        ("no host at all: the path alone", |e| {
+            e["headers"] = json!({});
+            e["requestContext"]
+                .as_object_mut()
+                .map(|c| c.remove("domainName"));
+        }),
+        ("no path at all", |e| {
+            e.as_object_mut().map(|o| o.remove("rawPath"));
+        }),
+        ("`path` for `rawPath`", |e| {
+            let path = e["rawPath"].take();
+            e.as_object_mut().map(|o| o.remove("rawPath"));
+            e["path"] = path;
+        }),
+        ("an empty query", |e| {
+            e["rawQueryString"] = json!("");
+        }),
+        (
+            "a custom authorizer's fields and a top-level httpMethod",
+            |e| {
+                e["httpMethod"] = json!("");
+                e["requestContext"]["authorizer"] = json!({"lambda": {"user": {"id": 7}}});
+            },
+        ),
+    ];
+    let declined: &[Edit] = &[
+        ("an upper-case host", |e| {
+            e["headers"]["host"] = json!("Example.COM");
+        }),
+        ("an IPv4 host in a short form", |e| {
+            e["headers"]["host"] = json!("127.1");
+        }),
+        ("a host with the scheme's default port", |e| {
+            e["headers"]["host"] = json!("example.com:443");
+        }),
+        ("a port with a leading zero", |e| {
+            e["headers"]["host"] = json!("example.com:08080");
+        }),
+        ("a punycode host", |e| {
+            e["headers"]["host"] = json!("xn--bcher-kva.example");
+        }),
+        ("an upper-case scheme", |e| {
+            e["headers"]["x-forwarded-proto"] = json!("HTTPS");
+        }),
+        ("dot segments", |e| {
+            e["rawPath"] = json!("/a/../b/./c");
+        }),
+        ("an encoded dot segment", |e| {
+            e["rawPath"] = json!("/a/%2E%2e/b");
+        }),
+        ("a path the URL parser percent-encodes", |e| {
+            e["rawPath"] = json!("/caf\u{e9} au lait");
+        }),
+        ("a path without a leading slash", |e| {
+            e["rawPath"] = json!("relative");
+        }),
+        ("a body that is not the base64 it says", |e| {
+            e["isBase64Encoded"] = json!(true);
+            e["body"] = json!("not base64!");
+        }),
+        ("a query that is no URI", |e| {
+            e["rawQueryString"] = json!("a b");
+        }),
+        ("a field of the wrong type", |e| {
+            e["cookies"] = json!(5);
+        }),
+        ("an invalid top-level httpMethod", |e| {
+            e["httpMethod"] = json!("NOT A METHOD");
+        }),
+        ("a header value that cannot be one", |e| {
+            e["headers"]["x-bad"] = json!("a\u{0}b");
+        }),
+        ("a header given as a number", |e| {
+            e["headers"]["x-number"] = json!(5);
+        }),
+        ("REST API fields", |e| {
+            e["multiValueHeaders"] = json!({"accept": ["a"]});
+        }),
+        ("a WebSocket context", |e| {
+            e["requestContext"]["connectionId"] = json!("abc");
+        }),
+        ("a load balancer context", |e| {
+            e["requestContext"]["elb"] = json!({"targetGroupArn": "arn"});
+        }),
+        ("no http in the context", |e| {
+            e["requestContext"]
+                .as_object_mut()
+                .map(|c| c.remove("http"));
+        }),
+    ];
+    for (why, edit) in taken {
+        for base in [v2, minimal] {
+            let payload = edited(base, edit);
+            assert!(same_as_the_general_path(&payload), "taken on: {why}");
+        }
+    }
+    for (why, edit) in declined {
+        let payload = edited(v2, edit);
+        assert!(
+            !same_as_the_general_path(&payload),
+            "left to the general path: {why}"
+        );
+    }
+    // Keys spelled with escapes: `\u0065lb` is `elb`, `r\u0061wPath` is `rawPath`.
+    let escaped_elb =
+        edited(v2, |e| e["requestContext"]["ELB"] = json!({})).replace("\"ELB\"", r#""\u0065lb""#);
+    assert!(!same_as_the_general_path(&escaped_elb), "{escaped_elb}");
+    let escaped_key = v2.replace("\"rawPath\"", r#""r\u0061wPath""#);
+    assert!(same_as_the_general_path(&escaped_key), "{escaped_key}");
+    let escaped_connection = v2.replace("\"domainPrefix\"", r#""c\u006fnnectionId""#);
+    assert!(
+        !same_as_the_general_path(&escaped_connection),
+        "{escaped_connection}"
+    );
+    let escaped_context = v2.replace("\"agent\"", r#""ag\u0065nt \"quoted\"""#);
+    assert!(
+        same_as_the_general_path(&escaped_context),
+        "{escaped_context}"
+    );
+    // Not objects, or not JSON: both refuse alike.
+    for payload in [
+        "[]",
+        "",
+        "{",
+        "nul",
+        "[{\"requestContext\": {\"http\": {}}}]",
+    ] {
+        assert!(!same_as_the_general_path(payload), "{payload}");
     }
 }
 

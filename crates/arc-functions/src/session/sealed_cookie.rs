@@ -6,10 +6,13 @@
 //! the additional authenticated data. The plaintext is JSON `{"iat","exp","ctm","ses"}`: issued
 //! at, expiry, creation time of the session (for `ARC_SESSION_MAX_AGE`) and the session object.
 
+mod json;
+
+use json::{Claims, ClaimsRef};
+
+use base64_simd::AsOut;
 use base64_simd::URL_SAFE_NO_PAD as B64;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use serde::{Deserialize, Serialize};
+use chacha20poly1305::{AeadInOut, KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use serde_json::{Map, Value};
 
 use super::provider::{Lifetime, Loaded, Origin, Provider, ProviderFuture, Write};
@@ -21,6 +24,9 @@ pub(crate) const CLOCK_SKEW: u64 = 60;
 
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
+/// The nonce's and the tag's lengths in the token: base64 without padding.
+const NONCE_TEXT_LEN: usize = (NONCE_LEN * 4).div_ceil(3);
+const TAG_TEXT_LEN: usize = (TAG_LEN * 4).div_ceil(3);
 
 /// One key derived from one secret, with the exact header it seals under.
 struct SealKey {
@@ -40,21 +46,6 @@ impl SealKey {
             header: B64.encode_type::<String>(header),
         }
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Claims {
-    iat: u64,
-    exp: u64,
-    #[serde(default)]
-    ctm: Option<u64>,
-    ses: Map<String, Value>,
-    /// The session's own idle lifetime in seconds ([`Expiry::Idle`]); absent for the default.
-    #[serde(default)]
-    ttl: Option<u64>,
-    /// A browser-session cookie ([`Expiry::BrowserSession`]); absent when not.
-    #[serde(default)]
-    bs: bool,
 }
 
 impl Claims {
@@ -122,20 +113,8 @@ impl SealedCookie {
         expiry: Expiry,
         nonce: [u8; NONCE_LEN],
     ) -> Result<String, Error> {
-        #[derive(Serialize)]
-        struct ClaimsRef<'a> {
-            iat: u64,
-            exp: u64,
-            ctm: u64,
-            ses: &'a Map<String, Value>,
-            // Written only when set, so a default session seals exactly as before.
-            #[serde(skip_serializing_if = "Option::is_none")]
-            ttl: Option<u64>,
-            #[serde(skip_serializing_if = "std::ops::Not::not")]
-            bs: bool,
-        }
         let key = &self.keys[0];
-        let plaintext = serde_json::to_vec(&ClaimsRef {
+        let mut buffer = ClaimsRef {
             iat: now,
             exp: self.lifetime.expiry_of(expiry, created, now),
             ctm: created,
@@ -145,25 +124,26 @@ impl SealedCookie {
                 Expiry::Default | Expiry::BrowserSession => None,
             },
             bs: expiry == Expiry::BrowserSession,
-        })
+        }
+        .to_vec()
         .map_err(Error::Json)?;
-        let sealed = key
+        // Sealed where it lies: the ciphertext replaces the plaintext, the tag comes apart.
+        let tag = key
             .cipher
-            .encrypt(
+            .encrypt_inout_detached(
                 &XNonce::from(nonce),
-                Payload {
-                    msg: &plaintext,
-                    aad: key.header.as_bytes(),
-                },
+                key.header.as_bytes(),
+                buffer.as_mut_slice().into(),
             )
             .map_err(|_| Error::Seal)?;
-        let (ciphertext, tag) = sealed.split_at(sealed.len() - TAG_LEN);
-        let mut token = String::with_capacity(key.header.len() + 4 + (sealed.len() + 24) * 4 / 3);
+        let mut token = String::with_capacity(
+            key.header.len() + 4 + NONCE_TEXT_LEN + B64.encoded_length(buffer.len()) + TAG_TEXT_LEN,
+        );
         token.push_str(&key.header);
         token.push_str("..");
         B64.encode_append(nonce, &mut token);
         token.push('.');
-        B64.encode_append(ciphertext, &mut token);
+        B64.encode_append(&buffer, &mut token);
         token.push('.');
         B64.encode_append(tag, &mut token);
         Ok(token)
@@ -172,39 +152,43 @@ impl SealedCookie {
     /// Opens a cookie value. `None` for anything that is not a live session sealed by one of our
     /// keys: garbled, truncated, tampered, foreign, expired, issued in the future.
     pub(crate) fn open(&self, token: &str, now: u64) -> Option<Loaded> {
-        let mut parts = token.split('.');
-        let (header, encrypted_key, nonce, ciphertext, tag) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        if parts.next().is_some() || !encrypted_key.is_empty() {
-            return None;
-        }
         // The header must be byte-for-byte one we write: this pins alg and enc and picks the
-        // key by its id without trying the others.
-        let key_index = self.keys.iter().position(|k| k.header == header)?;
+        // key by its id without trying the others. `dir` carries no encrypted key, and that
+        // part is not authenticated: it must be empty.
+        let (key_index, rest) = self.keys.iter().enumerate().find_map(|(i, key)| {
+            Some((
+                i,
+                token
+                    .strip_prefix(key.header.as_str())?
+                    .strip_prefix("..")?,
+            ))
+        })?;
         let key = &self.keys[key_index];
-        let nonce = XNonce::try_from(B64.decode_to_vec(nonce).ok()?.as_slice()).ok()?;
-        let mut sealed = B64.decode_to_vec(ciphertext).ok()?;
-        let tag = B64.decode_to_vec(tag).ok()?;
-        if tag.len() != TAG_LEN {
-            return None;
-        }
-        sealed.extend_from_slice(&tag);
-        let plaintext = key
-            .cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: &sealed,
-                    aad: header.as_bytes(),
-                },
+        // The nonce and the tag have fixed lengths, so the parts are found where they must be
+        // rather than by scanning the whole token for dots; a dot anywhere else fails to decode.
+        let (nonce_text, rest) = rest.split_at_checked(NONCE_TEXT_LEN)?;
+        let rest = rest.strip_prefix('.')?;
+        let (ciphertext, tag_text) =
+            rest.split_at_checked(rest.len().checked_sub(TAG_TEXT_LEN + 1)?)?;
+        let tag_text = tag_text.strip_prefix('.')?;
+        let mut nonce = [0u8; NONCE_LEN];
+        B64.decode(nonce_text.as_bytes(), nonce.as_mut_slice().as_out())
+            .ok()?;
+        let mut tag = [0u8; TAG_LEN];
+        B64.decode(tag_text.as_bytes(), tag.as_mut_slice().as_out())
+            .ok()?;
+        let mut plaintext = Vec::with_capacity(B64.estimated_decoded_length(ciphertext.len()));
+        B64.decode_append(ciphertext, &mut plaintext).ok()?;
+        // Opened where it lies, once the tag is checked.
+        key.cipher
+            .decrypt_inout_detached(
+                &XNonce::from(nonce),
+                key.header.as_bytes(),
+                plaintext.as_mut_slice().into(),
+                &Tag::from(tag),
             )
             .ok()?;
-        let claims: Claims = serde_json::from_slice(&plaintext).ok()?;
+        let claims = Claims::read(&plaintext)?;
         let created = claims.ctm.unwrap_or(claims.iat);
         let expiry = claims.expiry();
         // `exp` holds the TTL in force when it was sealed; a lower one applies from now on.

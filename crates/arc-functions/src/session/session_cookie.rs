@@ -26,11 +26,14 @@ pub(crate) struct SessionCookie {
     same_site: SameSite,
     secure: bool,
     domain: Option<String>,
+    /// Every attribute of a `Set-Cookie` value but `Max-Age`, as the cookie crate writes them
+    /// (`; HttpOnly; SameSite=Lax; Path=/`): the same on every write, so written once here.
+    attributes: String,
 }
 
 impl SessionCookie {
     pub(crate) fn new(config: &Config) -> Self {
-        Self {
+        let mut cookie = Self {
             name: if config.cookie.host_only {
                 HOST_NAME
             } else {
@@ -39,20 +42,34 @@ impl SessionCookie {
             same_site: config.cookie.same_site,
             secure: config.secure(),
             domain: config.cookie.domain.clone(),
-        }
+            attributes: String::new(),
+        };
+        let template = cookie.builder("").build().to_string();
+        cookie.attributes = template[cookie.name.len() + 1..].to_owned();
+        cookie
     }
 
     /// The whole `Set-Cookie` value carrying `value`, refused over 4,096 bytes. `max_age` in
     /// seconds; `None` makes a browser-session cookie, which carries neither `Max-Age` nor
     /// `Expires`.
+    ///
+    /// The text is the cookie crate's (`Max-Age` is its last attribute when there is no
+    /// `Expires`), put together in a string allocated once at its final size.
     pub(crate) fn set_cookie(&self, value: &str, max_age: Option<u64>) -> Result<String, Error> {
-        let mut builder = self.builder(value);
+        const MAX_AGE: &str = "; Max-Age=";
+        let mut cookie = String::with_capacity(
+            self.name.len() + 1 + value.len() + self.attributes.len() + MAX_AGE.len() + 20,
+        );
+        cookie.push_str(self.name);
+        cookie.push('=');
+        cookie.push_str(value);
+        cookie.push_str(&self.attributes);
         if let Some(max_age) = max_age {
-            builder = builder.max_age(Duration::seconds(
-                i64::try_from(max_age).unwrap_or(i64::MAX),
-            ));
+            use std::fmt::Write;
+            let seconds = i64::try_from(max_age).unwrap_or(i64::MAX);
+            // Writing to a String cannot fail.
+            let _ = write!(cookie, "{MAX_AGE}{seconds}");
         }
-        let cookie = builder.build().to_string();
         if cookie.len() > MAX_SET_COOKIE_BYTES {
             return Err(Error::TooLarge {
                 size: cookie.len(),
@@ -108,19 +125,57 @@ pub(crate) fn all_cookies(headers: &HeaderMap) -> impl Iterator<Item = (String, 
         .get_all(COOKIE)
         .iter()
         .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
-        .filter_map(|pair| std::str::from_utf8(pair).ok())
         .filter_map(|pair| {
-            let cookie = cookie::Cookie::parse(pair).ok()?;
-            Some((cookie.name().to_owned(), cookie.value().to_owned()))
+            let (name, value) = split_pair(pair)?;
+            Some((
+                name.to_owned(),
+                std::str::from_utf8(value).ok()?.trim().to_owned(),
+            ))
         })
 }
 
 /// The value of the last cookie called `name`: when several arrive, the last one wins.
+///
+/// The same answer as the last of [`all_cookies`] with that name, found from the end: `;` by
+/// SIMD search, and only the value that is returned is checked as UTF-8 and copied. (This runs
+/// on every request, and a sealed session is most of a 4 KB header.)
 pub(crate) fn last_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    all_cookies(headers)
-        .filter(|(n, _)| n == name)
-        .last()
-        .map(|(_, value)| value)
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .rev()
+        .find_map(|header| last_in(header.as_bytes(), name))
+        .map(str::to_owned)
+}
+
+/// The value of the last pair called `name` in one `Cookie` header.
+fn last_in<'h>(header: &'h [u8], name: &str) -> Option<&'h str> {
+    let mut end = header.len();
+    let starts = memchr::memrchr_iter(b';', header)
+        .map(|semicolon| semicolon + 1)
+        .chain([0]);
+    for start in starts {
+        let pair = &header[start..end];
+        end = start.saturating_sub(1);
+        let Some((pair_name, value)) = split_pair(pair) else {
+            continue;
+        };
+        if pair_name == name
+            && let Ok(value) = std::str::from_utf8(value)
+        {
+            return Some(value.trim());
+        }
+    }
+    None
+}
+
+/// One `name=value` pair of a `Cookie` header as `cookie::Cookie::parse` reads it: split at the
+/// first `=`, the name trimmed and never empty, both parts UTF-8 text (the value is left as
+/// bytes, to be checked only when it is wanted, and trimmed after).
+fn split_pair(pair: &[u8]) -> Option<(&str, &[u8])> {
+    let equals = memchr::memchr(b'=', pair)?;
+    let name = std::str::from_utf8(&pair[..equals]).ok()?.trim();
+    (!name.is_empty()).then_some((name, &pair[equals + 1..]))
 }
 
 #[cfg(test)]
@@ -163,6 +218,87 @@ mod tests {
         ] {
             assert!(prod.contains(part), "{part} in {prod}");
         }
+    }
+
+    /// The `Set-Cookie` value as the cookie crate writes it, which `set_cookie` must match.
+    fn by_the_cookie_crate(cookie: &SessionCookie, value: &str, max_age: Option<u64>) -> String {
+        let mut builder = cookie.builder(value);
+        if let Some(max_age) = max_age {
+            builder = builder.max_age(Duration::seconds(
+                i64::try_from(max_age).unwrap_or(i64::MAX),
+            ));
+        }
+        builder.build().to_string()
+    }
+
+    #[test]
+    fn set_cookie_is_the_cookie_crates_text() {
+        let secret = ("ARC_APP_SECRET", "0123456789abcdef0123456789abcdef");
+        for vars in [
+            &[][..],
+            &[("ARC_ENV", "production"), secret][..],
+            &[
+                ("ARC_ENV", "production"),
+                secret,
+                ("ARC_SESSION_DOMAIN", ".example.com"),
+                ("ARC_SESSION_SAME_SITE", "none"),
+            ][..],
+            &[
+                ("ARC_SESSION_SAME_SITE", "strict"),
+                ("ARC_SESSION_HOST_COOKIE", "true"),
+            ][..],
+        ] {
+            let cookie = attrs(vars);
+            for max_age in [None, Some(0), Some(604_800), Some(u64::MAX)] {
+                for value in ["", "abc", "a.b..c_-"] {
+                    assert_eq!(
+                        cookie.set_cookie(value, max_age).expect("small"),
+                        by_the_cookie_crate(&cookie, value, max_age),
+                        "{vars:?} {max_age:?} {value:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn last_cookie_agrees_with_all_cookies() {
+        let odd: &[&[u8]] = &[
+            b"_idx=a; _idx=b",
+            b" _idx = spaced ;x=1",
+            b"_idx=ok; _idx=\\xff",
+            b"_idx=ok; _idx=\xff",
+            b"_idx=ok;_idx",
+            b"_idx=ok;=_idx",
+            b"_idx=a=b=c",
+            b"\xc2\xa0_idx\xc2\xa0=nbsp",
+            b"_idx=;",
+            b";;;",
+            b"",
+            b"_idx=last;",
+        ];
+        for header in odd {
+            let mut headers = HeaderMap::new();
+            headers.append(COOKIE, HeaderValue::from_bytes(header).expect("value"));
+            headers.append(COOKIE, HeaderValue::from_static("other=1"));
+            let expected = all_cookies(&headers)
+                .filter(|(n, _)| n == "_idx")
+                .last()
+                .map(|(_, v)| v);
+            assert_eq!(last_cookie(&headers, "_idx"), expected, "{header:?}");
+            // And both agree with the cookie crate on each pair.
+            for pair in header.split(|&b| b == b';') {
+                let ours = split_pair(pair).and_then(|(n, v)| {
+                    Some((n.to_owned(), std::str::from_utf8(v).ok()?.trim().to_owned()))
+                });
+                let theirs = std::str::from_utf8(pair)
+                    .ok()
+                    .and_then(|p| cookie::Cookie::parse(p).ok())
+                    .map(|c| (c.name().to_owned(), c.value().to_owned()));
+                assert_eq!(ours, theirs, "{pair:?}");
+            }
+        }
+        assert_eq!(last_cookie(&HeaderMap::new(), "_idx"), None);
     }
 
     #[test]

@@ -67,11 +67,13 @@ async fn lifecycle(provider: Provider) {
 }
 
 async fn idle_expiry(provider: Provider) {
-    let env = env(provider, &[("ARC_SESSION_TTL", "1")]).await;
+    // Two seconds: the read right after the write must fall within the lifetime even on a
+    // loaded machine (one second did not, once, with a DynamoDB write in between).
+    let env = env(provider, &[("ARC_SESSION_TTL", "2")]).await;
     let c = idx(&call(&env, "inc", None).await).expect("written");
     assert_eq!(n(&call(&env, "read", Some(&c)).await), Some(1));
-    // Whole seconds: after two of them the one-second lifetime is surely over.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Whole seconds: after three of them the two-second lifetime is surely over.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let r = call(&env, "read", Some(&c)).await;
     assert_eq!((r.status(), n(&r)), (200, None), "expired reads as empty");
 }

@@ -79,10 +79,10 @@ pub(crate) async fn push_logged(
     }
 }
 
-/// Closes every open connection of the session record `record` but `except` (the connection
-/// whose event is being handled), and forgets them: the session ended (`regenerate()`,
-/// `destroy()`), and its sockets must not hear what comes next. Best effort: a failure is
-/// logged, and the records expire on their own.
+/// Closes the open connections of a session that ended (regenerated or destroyed) but `except`
+/// (the connection of the event that ended it, which its own answer reaches), and forgets
+/// them. Best effort, within the deadline: a failure is logged, and the records expire on
+/// their own.
 pub(crate) async fn close_session(
     store: &SessionStore,
     client: &Client,
@@ -90,28 +90,15 @@ pub(crate) async fn close_session(
     except: Option<&str>,
     deadline: Deadline,
 ) {
-    let closing = async {
-        let connections = match store.connections_of_record(record).await {
-            Ok(connections) => connections,
-            Err(e) => {
-                tracing::warn!(error = %e, "listing an ended session's connections failed; they read no session and expire on their own");
-                return;
-            }
-        };
-        let others: Vec<String> = connections
-            .into_iter()
-            .filter(|c| Some(c.as_str()) != except)
-            .collect();
-        close_all(store, client, &others).await;
-    };
-    if tokio::time::timeout(deadline.budget(), closing)
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "closing an ended session's connections ran out of time; they read no session and expire on their own"
-        );
-    }
+    end(
+        store,
+        client,
+        std::slice::from_ref(&record.to_owned()),
+        None,
+        except,
+        deadline,
+    )
+    .await;
 }
 
 /// Tells the open connections of each ended session record in `records` `notice` ("signed
@@ -125,26 +112,44 @@ pub(crate) async fn end_sessions(
     notice: Payload,
     deadline: Deadline,
 ) {
+    end(store, client, records, Some(notice), None, deadline).await;
+}
+
+/// What [`close_session`] and [`end_sessions`] do: for each record, list its connections, tell
+/// them `notice` when there is one, then close them, all but `except`.
+async fn end(
+    store: &SessionStore,
+    client: &Client,
+    records: &[String],
+    notice: Option<Payload>,
+    except: Option<&str>,
+    deadline: Deadline,
+) {
     let ending = async {
         for record in records {
-            let connections = match store.connections_of_record(record).await {
-                Ok(connections) => connections,
+            let connections: Vec<String> = match store.connections_of_record(record).await {
+                Ok(connections) => connections
+                    .into_iter()
+                    .filter(|c| Some(c.as_str()) != except)
+                    .collect(),
                 Err(e) => {
                     tracing::warn!(error = %e, "listing an ended session's connections failed; they read no session and expire on their own");
                     continue;
                 }
             };
-            let sends: Vec<_> = connections
-                .iter()
-                .map(|connection| send_one(client, connection.clone(), notice.clone()))
-                .collect();
-            for (connection, sent) in stream::iter(sends)
-                .buffer_unordered(CONCURRENCY)
-                .collect::<Vec<_>>()
-                .await
-            {
-                if let Err(e) = sent {
-                    tracing::debug!(error = %e, connection, "telling a connection its session ended failed");
+            if let Some(notice) = &notice {
+                let sends: Vec<_> = connections
+                    .iter()
+                    .map(|connection| send_one(client, connection.clone(), notice.clone()))
+                    .collect();
+                for (connection, sent) in stream::iter(sends)
+                    .buffer_unordered(CONCURRENCY)
+                    .collect::<Vec<_>>()
+                    .await
+                {
+                    if let Err(e) = sent {
+                        tracing::debug!(error = %e, connection, "telling a connection its session ended failed");
+                    }
                 }
             }
             close_all(store, client, &connections).await;

@@ -30,8 +30,13 @@ Then, with strace, shows that cookie mode loads no AWS configuration (no ~/.aws 
 connection but the Runtime API), against DynamoDB mode as a control that does both (since the
 start-up preparation, also on a cookieless GET).
 
+With --json FILE, also writes the medians (ms) and the bootstrap sizes (bytes) there, for
+bench/compare.sh's goals: {"first_response": {"floor-one-thread": ..., "get-index/cookie": ...},
+"bootstrap_bytes": {"get-index": ..., ...}}.
+
 Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
 [--targets floor,get-index,node] [--modes cookie,dynamodb,secrets] [--node-modules DIR] [--no-strace]
+[--json FILE]
 (after a release build of app.arc's HTTP routes and the floors, as bench/compare.sh does:
 `cargo lambda build --release --compiler cargo $(cargo arc functions --http | sed 's/^/--bin=/')
 --bin floor --bin floor-one-thread`).
@@ -323,6 +328,8 @@ def http_routes():
 
 
 def sizes():
+    """Prints the bootstraps' sizes, and returns them by route."""
+    found = {}
     print(f"\nRelease bootstraps ({os.path.relpath(LAMBDA_DIR, ROOT)}/<route>/bootstrap), zipped with deflate:\n")
     print("| route | bootstrap bytes | zip bytes |\n|---|---:|---:|")
     for route in http_routes() + FLOORS:
@@ -334,6 +341,8 @@ def sizes():
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(path, "bootstrap")
         print(f"| {route} | {os.path.getsize(path):,} | {len(buf.getvalue()):,} |")
+        found[route] = os.path.getsize(path)
+    return found
 
 
 def main():
@@ -346,11 +355,12 @@ def main():
     ap.add_argument("--node-modules", default=os.environ.get("NODE_PATH"),
                     help="node_modules holding @architect/functions (default: NODE_PATH)")
     ap.add_argument("--no-strace", action="store_true", help="skip the strace check")
+    ap.add_argument("--json", help="also write the medians and sizes to this file")
     args = ap.parse_args()
     LAMBDA_DIR = os.path.abspath(args.lambda_dir)
     targets, modes = args.targets.split(","), args.modes.split(",")
 
-    sizes()
+    bootstrap_bytes = sizes()
     server = start_api()
     port = server.server_address[1]
     ssm = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeSsm)
@@ -427,6 +437,13 @@ def main():
         results.update(measure(server, cases, args.runs))
         for line in skipped:
             print(line)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({
+                    "first_response": {key if isinstance(key, str) else "/".join(key): r["response"]
+                                       for key, r in results.items() if isinstance(r, dict)},
+                    "bootstrap_bytes": bootstrap_bytes,
+                }, f)
 
         floor = results.get("floor")
         if floor:

@@ -128,7 +128,9 @@ python3 bench/coldstart.py --runs "$RUNS" --node-modules "$TMP/node_modules" \
 log "concurrency"
 echo
 uptime
-python3 bench/concurrency.py "${CONCURRENCY[@]}" --lambda-dir "$TARGET/lambda"
+# A failure here (it exits on any failed request) is reported, and the goals still printed.
+python3 bench/concurrency.py "${CONCURRENCY[@]}" --lambda-dir "$TARGET/lambda" ||
+	echo "bench/concurrency.py failed (exit $?): see its message above"
 
 if ((CALLGRIND)); then
 	# Instruction counts do not move with the neighbours' load. benches/counts.rs runs each

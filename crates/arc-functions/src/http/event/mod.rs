@@ -27,6 +27,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::runtime::event::{self, Kind, Unknown, panic_text};
 
+mod uri;
 mod v2;
 
 /// Which service sent an HTTP event, and so which response it expects.

@@ -4,12 +4,17 @@
 A local Lambda Runtime API (asyncio, keep-alive) hands every outstanding
 `GET /2018-06-01/runtime/invocation/next` long-poll its own event, with its own request id, and
 `POST .../invocation/<id>/response` completes it. For each AWS_LAMBDA_MAX_CONCURRENCY level
-(1, 4, 16, 64 by default) it starts ONE process with that setting and keeps every poll it makes
-answered at once: a closed loop with as many events in flight as the function polls for. The
-first LEVEL events are cookieless POST /count (each starts a session of its own); every later
-event carries one of their cookies, so each request reads its session and writes it back. After
-the warm-up it measures for --seconds and reports requests per second and the p50 and p99
-latency from handing an event out to its response being posted.
+(1, 4, 16, 64 by default) it starts ONE process with that setting and LEVEL clients, each with
+at most one request in flight: a closed loop where a poll gets the next idle client's request
+at once (the function polls for as many events as it runs at a time, so one is always idle; a
+poll that finds none waits for a response). Each client's first request is a cookieless
+POST /count, which starts a session of the client's own; every later request of that client
+carries the cookie that first response set, so it reads the client's session and writes it
+back. No two requests in flight ever write the same session, so the session's version check
+(`409 Conflict` for a write to a session another request wrote after this one read it) never
+has cause to answer; any response but a 302 counts as a failure and the script exits. After the
+warm-up (and once every client has its cookie) it measures for --seconds and reports requests
+per second and the p50 and p99 latency from handing an event out to its response being posted.
 
 Modes: `null` (bench/null-function.js, a Node function that answers at once: the harness's own
 ceiling on this machine), `cookie`, `dynamodb` (AWS_ENDPOINT_URL_DYNAMODB, a dynalite with table
@@ -28,6 +33,7 @@ Python 3 standard library only. Usage: bench/concurrency.py [--levels 1,4,16,64]
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import re
@@ -49,14 +55,18 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class ConcurrentApi:
-    """The Runtime API of one run: hands out events, times them, collects the cookies."""
+    """The Runtime API of one run: LEVEL clients, each with one session of its own and at most
+    one request in flight; hands out their requests, times them, collects their cookies."""
 
-    def __init__(self, loop, warmup, seconds, sessions):
-        self.warmup, self.seconds, self.sessions = warmup, seconds, sessions
+    def __init__(self, loop, warmup, seconds, clients):
+        self.warmup, self.seconds = warmup, seconds
         self.issued = 0
-        self.in_flight = {}  # request id -> (index, time handed out)
-        self.cookies = []
-        self.events = {}  # cookie index -> event bytes (the fixture is re-serialized once each)
+        self.in_flight = {}  # request id -> (client, time handed out)
+        self.idle = collections.deque(range(clients))  # clients without a request in flight
+        self.waiting = collections.deque()  # polls that found no idle client
+        self.cookieless = coldstart.event("POST", "/count")
+        self.events = [None] * clients  # client -> its event, once its first response set a cookie
+        self.missing = clients  # clients still waiting for their cookie
         self.latencies = []  # ns, of the events handed out in the measured window
         self.t_start = self.deadline = self.t_last = None
         self.stopping = False
@@ -64,63 +74,78 @@ class ConcurrentApi:
         self.closed = loop.create_future()
         self.done = loop.create_future()
 
-    def event(self):
-        k = self.issued
-        if k < self.sessions and len(self.cookies) < self.sessions:
-            body = self.events.get(None) or self.events.setdefault(None, coldstart.event("POST", "/count"))
-        else:
-            i = k % len(self.cookies)
-            body = self.events.get(i) or self.events.setdefault(
-                i, coldstart.event("POST", "/count", self.cookies[i]))
-        return k, body
-
     def next(self):
-        """The next event for a poll, or None once the run is over (the poll then waits)."""
+        """The next event for a poll, None once the run is over (the poll then waits for the
+        end), or False while no client is idle (the poll waits for a response)."""
         now = time.perf_counter_ns()
-        if self.issued == self.warmup:
+        if self.t_start is None and self.issued >= self.warmup and not self.missing:
             self.t_start, self.deadline = now, now + int(self.seconds * 1e9)
         if self.stopping or (self.deadline and now >= self.deadline):
             self.stopping = True
             self._maybe_done()
             return None
-        k, body = self.event()
+        if not self.idle:
+            return False
+        client = self.idle.popleft()
+        # A client's first request has no cookie (its response sets the client's session's);
+        # until that response is in, the client has no other request in flight.
+        body = self.events[client] or self.cookieless
+        rid = f"req-{self.issued}"
         self.issued += 1
-        rid = f"req-{k}"
-        self.in_flight[rid] = (k, time.perf_counter_ns())
+        self.in_flight[rid] = (client, time.perf_counter_ns())
         return rid, body
 
     def poll(self, conn):
-        """Answers a poll of the function's at once: every poll gets an event until the end."""
+        """Answers a poll of the function's with the next idle client's request."""
         got = self.next()
         if got is None:
             conn.close_when(self.closed)
+        elif got is False:
+            self.waiting.append(conn)
         else:
             conn.deliver(*got, deadline_ms=int(time.time() * 1000) + 30_000)
 
     def respond(self, rid, body):
         t = time.perf_counter_ns()
-        k, t_out = self.in_flight.pop(rid)
+        client, t_out = self.in_flight.pop(rid)
         if b'"statusCode":302' not in body:
-            self.errors.append(f"{rid}: {body[:300].decode(errors='replace')}")
-        elif len(self.cookies) < self.sessions and k < self.sessions:
+            self.fail(f"{rid}: {body[:300].decode(errors='replace')}")
+        elif self.events[client] is None:
             res = json.loads(body)
             cookies = res.get("cookies") or res.get("multiValueHeaders", {}).get("set-cookie", [])
-            self.cookies.append(cookies[0].split(";")[0])
+            self.events[client] = coldstart.event("POST", "/count", cookies[0].split(";")[0])
+            self.missing -= 1
         if self.t_start is not None and t_out >= self.t_start and t_out < self.deadline:
             self.latencies.append(t - t_out)
             self.t_last = t
-        self._maybe_done()
+        self._idle(client)
 
     def error(self, path, body):
         rid = path.split("/")[-2]
-        self.in_flight.pop(rid, None)
-        self.errors.append(f"{path}: {body[:300].decode(errors='replace')}")
+        client = self.in_flight.pop(rid, (None,))[0]
+        self.fail(f"{path}: {body[:300].decode(errors='replace')}")
+        if client is not None:
+            self._idle(client)
+        else:
+            self._maybe_done()
+
+    def fail(self, error):
+        """A failed request ends the run: once the requests in flight are in, the script exits."""
+        self.errors.append(error)
+        self.stopping = True
+
+    def _idle(self, client):
+        """`client`'s request is answered: it may send its next one (to a poll that waited)."""
+        self.idle.append(client)
+        if self.waiting:
+            self.poll(self.waiting.popleft())
         self._maybe_done()
 
     def _maybe_done(self):
         if self.stopping and not self.in_flight and not self.done.done():
             self.done.set_result(None)
-
+            while self.waiting:
+                self.waiting.popleft().close_when(self.closed)
 
 
 class Connection(asyncio.Protocol):
@@ -249,7 +274,7 @@ def cpu_seconds(pid):
 async def run_level(mode, command, extra, level, args, home):
     loop = asyncio.get_running_loop()
     warmup = max(args.warmup, 4 * level)
-    api = ConcurrentApi(loop, warmup, args.seconds, sessions=level)
+    api = ConcurrentApi(loop, warmup, args.seconds, clients=level)
     server = await loop.create_server(lambda: Connection(api), "127.0.0.1", 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
     env = coldstart.lambda_env(port, "post-count", home, dict(extra, AWS_LAMBDA_MAX_CONCURRENCY=str(level)))

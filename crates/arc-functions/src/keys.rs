@@ -40,9 +40,17 @@ pub(crate) struct Keys {
     pub(crate) ticket: [u8; 32],
     /// The HMAC key that turns a user name and an address into a throttle counter's id, so
     /// neither is stored as it is.
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "the throttle's key")
+    )]
     pub(crate) throttle: [u8; 32],
     /// The secret itself: `@architect/functions` signs DynamoDB cookie ids with the raw
     /// secret, and sharing a table with Node means doing the same.
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "DynamoDB cookie ids are signed with it")
+    )]
     pub(crate) signing: Secret,
 }
 

@@ -128,11 +128,14 @@ fn app_name(dir: &Path) -> String {
     }
 }
 
+/// What a new app's functions need of arc-functions in every mode `cargo arc` runs and deploys.
+const FEATURES: &str = r#"features = ["dynamodb", "secrets-manager"]"#;
+
 fn cargo_toml(library: &Library) -> String {
     let arc_functions = match library {
-        Library::Version(version) => format!("\"{version}\""),
+        Library::Version(version) => format!("{{ version = \"{version}\", {FEATURES} }}"),
         Library::Checkout(checkout) => format!(
-            "{{ path = {:?} }}",
+            "{{ path = {:?}, {FEATURES} }}",
             checkout.join("crates/arc-functions").display().to_string()
         ),
     };
@@ -148,6 +151,10 @@ license = "Apache-2.0"
 publish = false
 
 [workspace.dependencies]
+# `dynamodb`: sessions in DynamoDB (`cargo arc dev --dynamodb`, `cargo arc sam --dynamodb`) and
+# WebSockets; `secrets-manager`: the secret as `cargo arc sam` deploys it (ARC_APP_SECRET_ARN).
+# An app that keeps sessions in the cookie and gives its secret as ARC_APP_SECRET can leave both
+# out: its functions are then half the size and start sooner.
 arc-functions = {arc_functions}
 lambda_http = {{ version = "1.3", default-features = false, features = ["apigw_http", "apigw_rest", "apigw_websockets", "alb", "tracing", "concurrency-tokio"] }}
 tracing = "0.1"
@@ -206,10 +213,15 @@ mod tests {
     fn a_checkout_is_a_path_dependency_and_a_version_a_version() {
         let path = cargo_toml(&Library::Checkout(PathBuf::from("/src/arc")));
         assert!(
-            path.contains(r#"arc-functions = { path = "/src/arc/crates/arc-functions" }"#),
+            path.contains(r#"arc-functions = { path = "/src/arc/crates/arc-functions", features = ["dynamodb", "secrets-manager"] }"#),
             "{path}"
         );
         let version = cargo_toml(&Library::Version("0.1".into()));
-        assert!(version.contains("arc-functions = \"0.1\"\n"), "{version}");
+        assert!(
+            version.contains(
+                "arc-functions = { version = \"0.1\", features = [\"dynamodb\", \"secrets-manager\"] }\n"
+            ),
+            "{version}"
+        );
     }
 }

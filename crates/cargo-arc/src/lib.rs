@@ -34,6 +34,7 @@
 
 mod check;
 mod dev;
+mod features;
 mod init;
 mod new;
 pub mod process_groups;
@@ -163,6 +164,18 @@ pub enum Error {
     CrateExists {
         /// The folder.
         dir: PathBuf,
+    },
+    /// `sam` for functions built without an arc-functions feature the template's environment
+    /// asks for: deployed, they would stop at cold start.
+    #[error(
+        "the functions are built without arc-functions' {} feature{}, which this template's functions need (ARC_APP_SECRET_ARN needs `secrets-manager`, SESSION_TABLE_NAME naming a table `dynamodb`): add `features = [{}]` to the arc-functions dependency (in [workspace.dependencies] or each function's Cargo.toml)",
+        missing.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" and "),
+        if missing.len() == 1 { "" } else { "s" },
+        missing.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
+    )]
+    Features {
+        /// The features missing.
+        missing: Vec<&'static str>,
     },
     /// `sam --dynamodb` on an app.arc without the session table.
     #[error(
@@ -401,7 +414,16 @@ where
                     }
                 }
             }
-            let template = sam_template(&workspace()?.manifest()?, &options)?;
+            let workspace = workspace()?;
+            let template = sam_template(&workspace.manifest()?, &options)?;
+            match features::check(&workspace, &features::needed(options.sessions)) {
+                Err(Error::Tool { reason, .. }) => {
+                    // A template is still worth writing for a workspace cargo cannot read yet
+                    // (its crates not written); the build will say what is wrong with it.
+                    eprintln!("cargo arc: the functions' features were not checked: {reason}");
+                }
+                checked => checked?,
+            }
             match output {
                 Some(path) => workspace::write(&path, &template),
                 None => out

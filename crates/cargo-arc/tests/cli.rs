@@ -710,6 +710,69 @@ fn sam_with_ws_adds_the_websocket_api_its_functions_and_manage_connections() {
 }
 
 #[test]
+fn sam_refuses_functions_built_without_the_features_its_template_deploys() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let repo = repo().canonicalize().expect("the repository");
+    let made = cargo_arc(
+        parent.path(),
+        &["init", "notes", "--path", repo.to_str().expect("utf-8")],
+    );
+    assert!(made.ok, "{}", made.stderr);
+    let app = parent.path().join("notes");
+    // What `init` writes works in both modes.
+    for args in [&["sam"][..], &["sam", "--dynamodb"]] {
+        let run = cargo_arc(&app, args);
+        assert!(run.ok, "{args:?}: {}", run.stderr);
+    }
+
+    // Like any cargo command, `cargo metadata` brings Cargo.lock up to date, so a refusal here
+    // may change that file and no other.
+    let refused = |args: &[&str]| {
+        let run = cargo_arc(&app, args);
+        assert!(!run.ok, "{args:?} should fail, printed:\n{}", run.stdout);
+        assert!(
+            !app.join("template.yaml").exists(),
+            "{args:?} wrote the template"
+        );
+        run.stderr
+    };
+
+    // A cookie-only build: the template's ARC_APP_SECRET_ARN would stop every function.
+    edit(
+        &app,
+        "Cargo.toml",
+        r#", features = ["dynamodb", "secrets-manager"]"#,
+        "",
+    );
+    let stderr = refused(&["sam", "--output", "template.yaml"]);
+    assert!(
+        stderr.contains("without arc-functions' `secrets-manager` feature,")
+            && stderr.contains(r#"add `features = ["secrets-manager"]`"#),
+        "{stderr}"
+    );
+    let stderr = refused(&["sam", "--dynamodb"]);
+    assert!(
+        stderr.contains("`secrets-manager` and `dynamodb` features"),
+        "{stderr}"
+    );
+
+    // The secret alone: cookie sessions deploy, DynamoDB sessions do not.
+    edit(
+        &app,
+        "Cargo.toml",
+        "arc-functions = { path",
+        r#"arc-functions = { features = ["secrets-manager"], path"#,
+    );
+    let run = cargo_arc(&app, &["sam"]);
+    assert!(run.ok, "{}", run.stderr);
+    let stderr = refused(&["sam", "--dynamodb"]);
+    assert!(
+        stderr.contains("without arc-functions' `dynamodb` feature,"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn sam_refuses_dynamodb_without_the_session_table_and_unknown_options() {
     let dir = copy_of_repo();
     let arc = read(dir.path(), "app.arc");

@@ -14,8 +14,10 @@
 #[cfg(feature = "architect")]
 pub(crate) mod discovery;
 mod http_client;
+#[cfg(feature = "secrets-manager")]
 pub(crate) mod secrets;
 
+#[cfg(feature = "dynamodb")]
 pub(crate) use http_client::{CONNECT_ONLY, connected};
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
@@ -131,6 +133,7 @@ fn timeouts() -> TimeoutConfig {
 /// names) to its end, in at most `limit`. Blocks the calling thread: the configuration is read
 /// before any runtime of the function's runs, or inside one that must not be blocked, so the
 /// calls run on a thread and runtime of their own.
+#[cfg(any(feature = "secrets-manager", feature = "architect"))]
 pub(crate) fn at_cold_start<T, F, Fut>(limit: std::time::Duration, calls: F) -> Result<T, String>
 where
     T: Send,
@@ -158,6 +161,7 @@ where
 /// Whether a failed DynamoDB call may succeed later: throttled, unreachable, timed out or
 /// failing on AWS's side (answered 503), as opposed to a mistake of ours (access, table,
 /// request).
+#[cfg(feature = "dynamodb")]
 pub(crate) fn is_unavailable<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,

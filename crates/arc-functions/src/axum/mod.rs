@@ -37,10 +37,13 @@
 
 mod extract;
 mod layer;
+#[cfg(feature = "dynamodb")]
 mod throttle;
 
 pub use extract::{CsrfForm, CsrfHeader, CsrfToken, Flash, Rejection, Session};
 pub use layer::{SessionLayer, SessionService};
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
 pub use throttle::{ThrottleLayer, ThrottleService};
 
 use std::convert::Infallible;

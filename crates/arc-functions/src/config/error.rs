@@ -4,6 +4,17 @@
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
+    /// The variable asks for what this build of the library leaves out: the route's
+    /// `arc-functions` dependency needs the feature named (`features = ["dynamodb"]`).
+    #[error(
+        "{variable} is set, but this function was built without arc-functions' `{feature}` feature, which it needs: add `features = [\"{feature}\"]` to the arc-functions dependency in the function's Cargo.toml (`cargo arc sam` checks what its template needs)"
+    )]
+    NotBuilt {
+        /// The variable, e.g. `SESSION_TABLE_NAME`.
+        variable: &'static str,
+        /// The feature it needs, e.g. `dynamodb`.
+        feature: &'static str,
+    },
     /// `ARC_ENV` is not one of the three environments.
     #[error(
         "ARC_ENV is {0:?}; set it to testing, staging or production (unset is treated as production)"

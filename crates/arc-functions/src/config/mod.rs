@@ -300,27 +300,7 @@ impl Config {
             {
                 return Err(Error::SecretTwice);
             }
-            let failed = |reason: String| Error::SecretsManager {
-                id: id.clone(),
-                reason,
-            };
-            let fetched = crate::aws::secrets::fetch(&id).map_err(failed)?;
-            if fetched.previous.as_deref().is_some_and(|p| p.contains(',')) {
-                return Err(failed(
-                    "its AWSPREVIOUS version contains a comma, which ARC_APP_SECRET_PREVIOUS \
-                     uses to separate secrets"
-                        .to_owned(),
-                ));
-            }
-            vars.insert("ARC_APP_SECRET".into(), fetched.current);
-            if let Some(previous) = fetched.previous {
-                let given = vars.remove("ARC_APP_SECRET_PREVIOUS");
-                let all = match given {
-                    Some(given) if !given.trim().is_empty() => format!("{previous},{given}"),
-                    _ => previous,
-                };
-                vars.insert("ARC_APP_SECRET_PREVIOUS".into(), all);
-            }
+            secret_from_manager(&mut vars, &id)?;
         }
         resolve_tables(&mut vars)?;
         Self::from_vars(vars)
@@ -373,6 +353,12 @@ impl Config {
         {
             None | Some("jwe") => Storage::SealedCookie,
             Some("") => return Err(Error::EmptyTable),
+            Some(_) if !cfg!(feature = "dynamodb") => {
+                return Err(Error::NotBuilt {
+                    variable: "SESSION_TABLE_NAME",
+                    feature: "dynamodb",
+                });
+            }
             Some(table) => Storage::DynamoDb {
                 table: table.into(),
             },
@@ -551,8 +537,46 @@ impl Config {
 /// # });
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[cfg(feature = "aws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     crate::aws::sdk_config().await
+}
+
+/// Puts the secret `id` names, read from Secrets Manager, in `vars` as `ARC_APP_SECRET`, and its
+/// previous version before any `ARC_APP_SECRET_PREVIOUS` given.
+#[cfg(feature = "secrets-manager")]
+fn secret_from_manager(vars: &mut HashMap<String, String>, id: &str) -> Result<(), Error> {
+    let failed = |reason: String| Error::SecretsManager {
+        id: id.to_owned(),
+        reason,
+    };
+    let fetched = crate::aws::secrets::fetch(id).map_err(failed)?;
+    if fetched.previous.as_deref().is_some_and(|p| p.contains(',')) {
+        return Err(failed(
+            "its AWSPREVIOUS version contains a comma, which ARC_APP_SECRET_PREVIOUS \
+             uses to separate secrets"
+                .to_owned(),
+        ));
+    }
+    vars.insert("ARC_APP_SECRET".into(), fetched.current);
+    if let Some(previous) = fetched.previous {
+        let given = vars.remove("ARC_APP_SECRET_PREVIOUS");
+        let all = match given {
+            Some(given) if !given.trim().is_empty() => format!("{previous},{given}"),
+            _ => previous,
+        };
+        vars.insert("ARC_APP_SECRET_PREVIOUS".into(), all);
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "secrets-manager"))]
+fn secret_from_manager(_: &mut HashMap<String, String>, _: &str) -> Result<(), Error> {
+    Err(Error::NotBuilt {
+        variable: "ARC_APP_SECRET_ARN",
+        feature: "secrets-manager",
+    })
 }
 
 #[cfg(test)]

@@ -1,20 +1,12 @@
 //! The management API client: `POST`, `GET` and `DELETE /@connections/{id}`.
 
-use crate::deadline::Bounded as _;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use aws_sdk_apigatewaymanagement::Client as Sdk;
-use aws_sdk_apigatewaymanagement::config::Region;
-use aws_sdk_apigatewaymanagement::error::SdkError;
-use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError;
-use aws_sdk_apigatewaymanagement::operation::get_connection::GetConnectionError;
-use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
-use aws_sdk_apigatewaymanagement::primitives::Blob;
 use serde::Serialize;
-use tokio::sync::OnceCell;
 
 use super::Error;
+use super::management::Api;
 use crate::config::Config;
 
 /// What to send to a connection: a JSON value is sent as its text, text as it is (both as
@@ -140,7 +132,7 @@ pub struct Client {
     endpoint: Option<Arc<str>>,
     /// The endpoint every call goes to whatever the event says, from the environment.
     fixed: Option<Arc<str>>,
-    sdk: Arc<OnceCell<Sdk>>,
+    api: Arc<Api>,
 }
 
 impl std::fmt::Debug for Client {
@@ -165,7 +157,7 @@ impl Client {
         Self {
             endpoint: Some(Arc::from(endpoint.into())),
             fixed: None,
-            sdk: Arc::default(),
+            api: Arc::default(),
         }
     }
 
@@ -174,7 +166,7 @@ impl Client {
         Self {
             endpoint: None,
             fixed: None,
-            sdk: Arc::default(),
+            api: Arc::default(),
         }
     }
 
@@ -190,7 +182,7 @@ impl Client {
         Self {
             endpoint: fixed.clone().or_else(|| config.ws.url.as_deref().map(base)),
             fixed,
-            sdk: Arc::default(),
+            api: Arc::default(),
         }
     }
 
@@ -218,24 +210,8 @@ impl Client {
         self.endpoint.as_deref()
     }
 
-    async fn sdk(&self) -> Result<&Sdk, Error> {
-        let endpoint = self.endpoint.as_deref().ok_or(Error::NoEndpoint)?;
-        Ok(self
-            .sdk
-            .get_or_init(|| async {
-                let aws = crate::aws::sdk_config().await;
-                let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
-                    .endpoint_url(endpoint);
-                // Requests are signed for the API's own region, which its address names.
-                if let Some(region) = execute_api_region(endpoint) {
-                    config = config.region(Region::new(region.to_owned()));
-                } else if aws.region().is_none() {
-                    // A local emulator checks no signature, but the SDK needs a region to sign.
-                    config = config.region(Region::from_static("us-east-1"));
-                }
-                Sdk::from_conf(config.build())
-            })
-            .await)
+    fn endpoint_or_none(&self) -> Result<&str, Error> {
+        self.endpoint.as_deref().ok_or(Error::NoEndpoint)
     }
 
     /// Sends `payload` to a connection: `arc.ws.send`.
@@ -263,23 +239,9 @@ impl Client {
         connection_id: &str,
         payload: impl Into<Payload>,
     ) -> Result<(), Error> {
-        let data = Blob::new(payload.into().into_bytes());
-        let sent = self
-            .sdk()
-            .await?
-            .post_to_connection()
-            .connection_id(connection_id)
-            .data(data)
-            .send()
-            .bounded()
-            .await;
-        settle(
-            sent,
-            connection_id,
-            "PostToConnection",
-            PostToConnectionError::is_gone_exception,
-        )
-        .map(drop)
+        let endpoint = self.endpoint_or_none()?;
+        let data = payload.into().into_bytes();
+        self.api.post(endpoint, connection_id, data).await
     }
 
     /// Closes a connection (API Gateway then sends `$disconnect`): `arc.ws.close`.
@@ -297,21 +259,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn close(&self, connection_id: &str) -> Result<(), Error> {
-        let closed = self
-            .sdk()
-            .await?
-            .delete_connection()
-            .connection_id(connection_id)
-            .send()
-            .bounded()
-            .await;
-        settle(
-            closed,
-            connection_id,
-            "DeleteConnection",
-            DeleteConnectionError::is_gone_exception,
-        )
-        .map(drop)
+        let endpoint = self.endpoint_or_none()?;
+        self.api.delete(endpoint, connection_id).await
     }
 
     /// What API Gateway knows of a connection: `arc.ws.info`.
@@ -330,55 +279,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn info(&self, connection_id: &str) -> Result<Info, Error> {
-        let got = self
-            .sdk()
-            .await?
-            .get_connection()
-            .connection_id(connection_id)
-            .send()
-            .bounded()
-            .await;
-        let out = settle(
-            got,
-            connection_id,
-            "GetConnection",
-            GetConnectionError::is_gone_exception,
-        )?;
-        let time = |t: Option<&aws_sdk_apigatewaymanagement::primitives::DateTime>| {
-            t.and_then(|t| SystemTime::try_from(*t).ok())
-        };
-        let identity = out.identity();
-        Ok(Info {
-            connected_at: time(out.connected_at()),
-            last_active_at: time(out.last_active_at()),
-            source_ip: identity.and_then(|i| i.source_ip()).map(str::to_owned),
-            user_agent: identity.and_then(|i| i.user_agent()).map(str::to_owned),
-        })
+        let endpoint = self.endpoint_or_none()?;
+        self.api.get(endpoint, connection_id).await
     }
-}
-
-/// A call's outcome: a closed connection is [`Error::Gone`], any other failure [`Error::Api`].
-fn settle<T, E, R>(
-    outcome: Result<T, SdkError<E, R>>,
-    connection_id: &str,
-    operation: &'static str,
-    is_gone: fn(&E) -> bool,
-) -> Result<T, Error>
-where
-    aws_sdk_apigatewaymanagement::Error: From<SdkError<E, R>>,
-{
-    outcome.map_err(|e| {
-        if e.as_service_error().is_some_and(is_gone) {
-            Error::Gone {
-                connection_id: connection_id.to_owned(),
-            }
-        } else {
-            Error::Api {
-                operation,
-                source: Box::new(e.into()),
-            }
-        }
-    })
 }
 
 /// The management API behind a WebSocket API's URL: `wss://` is `https://`, `ws://` (a local
@@ -389,14 +292,6 @@ fn management_base(url: &str) -> String {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => format!("http://{rest}"),
         _ => url.to_owned(),
     }
-}
-
-/// The region in an `https://{api}.execute-api.{region}.amazonaws.com[.cn]/...` address.
-fn execute_api_region(endpoint: &str) -> Option<&str> {
-    let host = endpoint.split_once("://")?.1.split('/').next()?;
-    let (_, rest) = host.split_once(".execute-api.")?;
-    let (region, suffix) = rest.split_once('.')?;
-    matches!(suffix, "amazonaws.com" | "amazonaws.com.cn").then_some(region)
 }
 
 /// The management API of the WebSocket API at `domain_name`, `stage`.
@@ -480,24 +375,6 @@ mod tests {
     }
 
     #[test]
-    fn the_region_comes_from_an_execute_api_address() {
-        assert_eq!(
-            execute_api_region("https://abc.execute-api.eu-west-2.amazonaws.com/prod"),
-            Some("eu-west-2")
-        );
-        assert_eq!(
-            execute_api_region("https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod"),
-            Some("cn-north-1")
-        );
-        assert_eq!(execute_api_region("https://ws.example.com/prod"), None);
-        assert_eq!(execute_api_region("http://127.0.0.1:9001"), None);
-        assert_eq!(
-            execute_api_region("https://abc.execute-api.eu-west-2.example.com/prod"),
-            None
-        );
-    }
-
-    #[test]
     fn the_environment_endpoint_wins_over_the_event() {
         let config = Config::from_vars([
             ("ARC_ENV", "testing"),
@@ -513,7 +390,7 @@ mod tests {
         let for_event = client.for_api("b.example.com", "dev");
         assert_eq!(for_event.endpoint(), Some("http://127.0.0.1:9001"));
         assert!(
-            Arc::ptr_eq(&client.sdk, &for_event.sdk),
+            Arc::ptr_eq(&client.api, &for_event.api),
             "the SDK client is shared"
         );
     }
@@ -522,9 +399,9 @@ mod tests {
     fn an_events_api_reuses_the_client_of_the_same_api() {
         let client = Client::new("https://a.example.com/prod");
         let same = client.for_api("a.example.com", "prod");
-        assert!(Arc::ptr_eq(&client.sdk, &same.sdk));
+        assert!(Arc::ptr_eq(&client.api, &same.api));
         let other = client.for_api("b.example.com", "prod");
         assert_eq!(other.endpoint(), Some("https://b.example.com/prod"));
-        assert!(!Arc::ptr_eq(&client.sdk, &other.sdk));
+        assert!(!Arc::ptr_eq(&client.api, &other.api));
     }
 }

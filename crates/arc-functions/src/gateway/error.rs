@@ -25,10 +25,16 @@ pub enum Error {
     Api {
         /// The operation, e.g. `PostToConnection`.
         operation: &'static str,
-        /// What the SDK said.
+        /// What the SDK said: an `aws_sdk_apigatewaymanagement::Error`.
         #[source]
-        source: Box<aws_sdk_apigatewaymanagement::Error>,
+        source: crate::session::BoxError,
     },
+    /// This build of the library has no management API client: connections are kept in
+    /// DynamoDB, and the route was built without arc-functions' `dynamodb` feature.
+    #[error(
+        "this function was built without arc-functions' `dynamodb` feature, which reaching WebSocket connections needs: add `features = [\"dynamodb\"]` to its arc-functions dependency"
+    )]
+    NotBuilt,
     /// Pushing to a session's connections did not finish within the invocation's time (less
     /// a margin to answer in); some may have received it.
     #[error(

@@ -6,6 +6,7 @@
 
 mod client;
 mod error;
+mod management;
 mod push;
 
 pub use client::{Client, Info, Payload};

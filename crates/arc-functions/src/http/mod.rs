@@ -21,8 +21,9 @@ pub use compress::Encoding;
 pub(crate) use event::{parse as parse_event, parse_typed as parse_event_typed};
 pub use handler::{Handler, async_handler, try_async_handler};
 pub use request::Request;
-#[cfg(feature = "axum")]
+#[cfg(all(feature = "axum", feature = "dynamodb"))]
 pub(crate) use request::source_ip;
+#[cfg(feature = "dynamodb")]
 pub(crate) use response::NO_CACHE;
 #[cfg(feature = "axum")]
 pub(crate) use response::PRIVATE;

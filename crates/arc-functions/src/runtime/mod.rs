@@ -10,6 +10,7 @@ pub(crate) mod event;
 pub(crate) mod fault;
 pub(crate) mod global;
 pub mod html;
+mod log;
 pub(crate) mod run;
 pub(crate) mod turn;
 

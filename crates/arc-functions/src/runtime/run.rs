@@ -8,14 +8,13 @@ use lambda_http::LambdaEvent;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// What every handler wrapper does at cold start: install lambda_runtime's log subscriber
+/// What every handler wrapper does at cold start: install the log subscriber ([`super::log`])
 /// unless the program installed one, then build; on a configuration error, log it and exit
 /// with status 1, so that the function fails to start with a message saying what to set.
 pub(crate) fn build_or_exit<T, E: std::fmt::Display>(build: impl FnOnce() -> Result<T, E>) -> T {
-    // Without a subscriber the 500s' causes and the start-up warnings would vanish; this is
-    // lambda_runtime's own (AWS_LAMBDA_LOG_LEVEL or RUST_LOG, JSON with AWS_LAMBDA_LOG_FORMAT).
+    // Without a subscriber the 500s' causes and the start-up warnings would vanish.
     if !tracing::dispatcher::has_been_set() {
-        lambda_http::tracing::init_default_subscriber();
+        super::log::install();
     }
     match build() {
         Ok(built) => built,

@@ -3,6 +3,7 @@
 //! whose documentation says what they do.
 
 mod connections;
+#[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod error;
 mod provider;
@@ -23,8 +24,10 @@ pub(crate) use session_cookie::{all_cookies, last_cookie};
 pub(crate) use store::Outcome;
 pub use store::SessionStore;
 pub use ticket::{Refusal, TICKET_LIFETIME};
+pub(crate) use users::Which;
+#[cfg(feature = "dynamodb")]
+pub(crate) use users::device_handle;
 pub use users::{BoxError, Device, StampFuture, Stamps, new_stamp};
-pub(crate) use users::{Which, device_handle};
 
 /// The session key under which flash messages wait for the next request.
 pub(crate) const FLASH_KEY: &str = "_flash";

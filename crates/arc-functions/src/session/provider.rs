@@ -141,6 +141,10 @@ pub(crate) trait ConnectionRecords: Send + Sync {
 pub(crate) struct Write<'a> {
     pub(crate) data: &'a Map<String, Value>,
     /// Where the session was read from; `None` for a new session (or a regenerated one).
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "the DynamoDB provider's version check reads it")
+    )]
     pub(crate) origin: Option<&'a Origin>,
     /// When the session began.
     pub(crate) created: u64,
@@ -180,6 +184,10 @@ pub(crate) struct Origin {
 #[derive(Clone)]
 pub(crate) struct Record {
     pub(crate) id: String,
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "DynamoDB records only")
+    )]
     pub(crate) secret: Option<String>,
     /// The record's version when read: a write replaces it only while it is still this one
     /// (`None`: a record no version was written to, as Node's).
@@ -198,6 +206,10 @@ impl Origin {
     }
 
     /// A session kept server-side under `id`.
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "DynamoDB records only")
+    )]
     pub(crate) fn stored(
         id: String,
         secret: Option<String>,
@@ -217,6 +229,10 @@ impl Origin {
     }
 
     /// This, read at `version` of its record.
+    #[cfg_attr(
+        not(feature = "dynamodb"),
+        expect(dead_code, reason = "DynamoDB records only")
+    )]
     pub(crate) fn at_version(mut self, version: Option<String>) -> Self {
         if let Some(record) = &mut self.record {
             record.version = version;

@@ -4,13 +4,16 @@
 
 use lambda_http::http::HeaderMap;
 
+#[cfg(feature = "dynamodb")]
 use super::dynamodb::DynamoDb;
 use super::provider::{Lifetime, Provider, Write};
 use super::sealed_cookie::SealedCookie;
 use super::session_cookie::SessionCookie;
 use super::ticket::Tickets;
 use super::{Error, Lifecycle, Session, record_id};
-use crate::config::{Config, Storage};
+use crate::config::Config;
+#[cfg(feature = "dynamodb")]
+use crate::config::Storage;
 use crate::keys::{self, Keyring};
 
 /// A configured session store: the provider, its keys and the cookie's attributes, built
@@ -87,7 +90,11 @@ impl SessionStore {
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
     pub fn new(config: &Config) -> Self {
-        Self::build(config, None)
+        Self::build(
+            config,
+            #[cfg(feature = "dynamodb")]
+            None,
+        )
     }
 
     /// Like [`SessionStore::new`] in DynamoDB mode, with a client you built (a local
@@ -117,6 +124,8 @@ impl SessionStore {
     /// assert!(matches!(refused, Err(Error::NotDynamoDb)));
     /// # Ok::<(), arc_functions::config::Error>(())
     /// ```
+    #[cfg(feature = "dynamodb")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
     pub fn with_dynamodb_client(
         config: &Config,
         client: aws_sdk_dynamodb::Client,
@@ -127,14 +136,21 @@ impl SessionStore {
         }
     }
 
-    fn build(config: &Config, client: Option<aws_sdk_dynamodb::Client>) -> Self {
+    fn build(
+        config: &Config,
+        #[cfg(feature = "dynamodb")] client: Option<aws_sdk_dynamodb::Client>,
+    ) -> Self {
         let keyring = Keyring::new(config);
         let lifetime = Lifetime::of(config);
         let provider: Box<dyn Provider> = match &config.storage {
-            Storage::SealedCookie => Box::new(SealedCookie::new(&keyring, lifetime)),
+            #[cfg(feature = "dynamodb")]
             Storage::DynamoDb { table } => {
                 Box::new(DynamoDb::new(&keyring, lifetime, table.clone(), client))
             }
+            // Without the feature a configuration read from the environment cannot name a
+            // table (`config::Error::NotBuilt`); one changed by hand afterwards still keeps its
+            // sessions sealed rather than failing every request.
+            _ => Box::new(SealedCookie::new(&keyring, lifetime)),
         };
         Self {
             provider,

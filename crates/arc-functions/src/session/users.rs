@@ -129,6 +129,10 @@ pub struct Device {
 /// id, base64url. Unkeyed on purpose: the id is 192 random bits, so its hash reveals nothing of
 /// it, and a handle that does not depend on `ARC_APP_SECRET` still names the device after the
 /// secret is rotated.
+#[cfg_attr(
+    not(feature = "dynamodb"),
+    expect(dead_code, reason = "DynamoDB records only")
+)]
 pub(crate) fn device_handle(record: &str) -> String {
     let digest = sha2::Sha256::new()
         .chain_update(b"arc-functions device handle v1\0")

@@ -210,9 +210,9 @@ pub enum Error {
         table: String,
         /// Throttled, unreachable or failing on AWS's side: retrying later may help.
         unavailable: bool,
-        /// The SDK's error.
+        /// The SDK's error: an `aws_sdk_dynamodb::Error`.
         #[source]
-        source: Box<aws_sdk_dynamodb::Error>,
+        source: crate::http::session::BoxError,
     },
 }
 

@@ -66,6 +66,7 @@ const KEPT_FOR: Duration = Duration::from_secs(30);
 pub(crate) struct Connected;
 
 /// Whether an SDK error is a [`CONNECT_ONLY`] request's success.
+#[cfg(any(test, feature = "dynamodb"))]
 pub(crate) fn connected(error: &(dyn StdError + 'static)) -> bool {
     find::<Connected>(error).is_some()
 }

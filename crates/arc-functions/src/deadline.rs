@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 use aws_smithy_runtime_api::client::result::SdkError;
 
 /// Kept back from the invocation's deadline to write the answer.
@@ -35,10 +35,7 @@ pub(crate) struct Deadline(pub(crate) Option<u64>);
 
 impl Deadline {
     /// The deadline of the invocation this task is serving; unknown outside one.
-    #[cfg_attr(
-        not(feature = "dynamodb"),
-        expect(dead_code, reason = "AWS calls only")
-    )]
+    #[cfg_attr(not(feature = "ws"), expect(dead_code, reason = "AWS calls only"))]
     pub(crate) fn current() -> Self {
         CURRENT.try_with(|d| *d).unwrap_or_default()
     }
@@ -78,7 +75,7 @@ impl Deadline {
     }
 }
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 /// An AWS call that ran out of the invocation's time.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -88,7 +85,7 @@ pub(crate) struct OutOfTime {
     budget: Duration,
 }
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 /// An SDK call (the future `send()` returns), bounded by the invocation's time left:
 /// `.send().bounded().await`.
 pub(crate) trait Bounded<T, E, R>:
@@ -105,7 +102,7 @@ pub(crate) trait Bounded<T, E, R>:
         R: Send;
 }
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 impl<T, E, R, F: Future<Output = Result<T, SdkError<E, R>>>> Bounded<T, E, R> for F {
     async fn bounded(self) -> Result<T, SdkError<E, R>>
     where
@@ -178,10 +175,10 @@ mod tests {
         assert_eq!(Deadline::current(), Deadline(None));
     }
 
-    #[cfg(feature = "dynamodb")]
+    #[cfg(feature = "ws")]
     type Sent = Result<u8, SdkError<std::io::Error, ()>>;
 
-    #[cfg(feature = "dynamodb")]
+    #[cfg(feature = "ws")]
     #[tokio::test(start_paused = true)]
     async fn a_call_past_the_deadline_fails_as_a_timeout_and_one_within_it_is_untouched() {
         let now = SystemTime::now()

@@ -9,10 +9,12 @@ use std::process::Command;
 use crate::{Error, Sessions, Workspace};
 
 /// The features of arc-functions that a template with `sessions` needs every function built
-/// with: `secrets-manager` always (the template gives the secret as `ARC_APP_SECRET_ARN`), and
-/// `dynamodb` for DynamoDB sessions (`SESSION_TABLE_NAME` naming the table).
-pub(crate) fn needed(sessions: Sessions) -> Vec<&'static str> {
+/// with: `secrets-manager` always (the template gives the secret as `ARC_APP_SECRET_ARN`),
+/// `dynamodb` for DynamoDB sessions (`SESSION_TABLE_NAME` naming the table), and `ws` for an
+/// app with `@ws` in cookie mode (`dynamodb` brings it), to reach its connections.
+pub(crate) fn needed(sessions: Sessions, websockets: bool) -> Vec<&'static str> {
     match sessions {
+        Sessions::Cookie if websockets => vec!["secrets-manager", "ws"],
         Sessions::Cookie => vec!["secrets-manager"],
         Sessions::DynamoDb => vec!["secrets-manager", "dynamodb"],
     }
@@ -98,14 +100,16 @@ mod tests {
     }
 
     #[test]
-    fn every_template_needs_the_secret_and_dynamodb_sessions_need_dynamodb() {
-        assert_eq!(needed(Sessions::Cookie), ["secrets-manager"]);
-        assert_eq!(needed(Sessions::DynamoDb), ["secrets-manager", "dynamodb"]);
+    fn every_template_needs_the_secret_dynamodb_sessions_dynamodb_and_cookie_sockets_ws() {
+        assert_eq!(needed(Sessions::Cookie, false), ["secrets-manager"]);
+        assert_eq!(needed(Sessions::Cookie, true), ["secrets-manager", "ws"]);
+        assert_eq!(needed(Sessions::DynamoDb, false), ["secrets-manager", "dynamodb"]);
+        assert_eq!(needed(Sessions::DynamoDb, true), ["secrets-manager", "dynamodb"]);
     }
 
     #[test]
     fn what_arc_functions_is_built_without_is_missing() {
-        let all = needed(Sessions::DynamoDb);
+        let all = needed(Sessions::DynamoDb, false);
         let full = metadata(&[
             "aws",
             "compression",
@@ -123,7 +127,7 @@ mod tests {
         let secret_only = metadata(&["aws", "secrets-manager"]);
         assert_eq!(missing(&secret_only, &all), Some(vec!["dynamodb"]));
         assert_eq!(
-            missing(&secret_only, &needed(Sessions::Cookie)),
+            missing(&secret_only, &needed(Sessions::Cookie, false)),
             Some(vec![])
         );
     }
@@ -135,9 +139,11 @@ mod tests {
     }
 
     #[test]
-    fn this_repository_builds_what_its_dynamodb_template_needs() {
+    fn this_repository_builds_what_its_templates_need() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let workspace = Workspace::find(&root).expect("the repository's workspace");
-        check(&workspace, &needed(Sessions::DynamoDb)).expect("the example app's features");
+        for sessions in [Sessions::Cookie, Sessions::DynamoDb] {
+            check(&workspace, &needed(sessions, true)).expect("the example app's features");
+        }
     }
 }

@@ -168,7 +168,7 @@ pub enum Error {
     /// `sam` for functions built without an arc-functions feature the template's environment
     /// asks for: deployed, they would stop at cold start.
     #[error(
-        "the functions are built without arc-functions' {} feature{}, which this template's functions need (ARC_APP_SECRET_ARN needs `secrets-manager`, SESSION_TABLE_NAME naming a table `dynamodb`): add `features = [{}]` to the arc-functions dependency (in [workspace.dependencies] or each function's Cargo.toml)",
+        "the functions are built without arc-functions' {} feature{}, which this template's functions need (ARC_APP_SECRET_ARN needs `secrets-manager`, SESSION_TABLE_NAME naming a table `dynamodb`, @ws in cookie mode `ws`): add `features = [{}]` to the arc-functions dependency (in [workspace.dependencies] or each function's Cargo.toml)",
         missing.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" and "),
         if missing.len() == 1 { "" } else { "s" },
         missing.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ")
@@ -415,8 +415,10 @@ where
                 }
             }
             let workspace = workspace()?;
-            let template = sam_template(&workspace.manifest()?, &options)?;
-            match features::check(&workspace, &features::needed(options.sessions)) {
+            let manifest = workspace.manifest()?;
+            let template = sam_template(&manifest, &options)?;
+            let needed = features::needed(options.sessions, manifest.ws.is_some());
+            match features::check(&workspace, &needed) {
                 Err(Error::Tool { reason, .. }) => {
                     // A template is still worth writing for a workspace cargo cannot read yet
                     // (its crates not written); the build will say what is wrong with it.

@@ -29,10 +29,10 @@ pub enum Error {
         #[source]
         source: crate::session::BoxError,
     },
-    /// This build of the library has no management API client: connections are kept in
-    /// DynamoDB, and the route was built without arc-functions' `dynamodb` feature.
+    /// This build of the library has no management API client: the function was built
+    /// without arc-functions' `ws` feature (which `dynamodb` turns on).
     #[error(
-        "this function was built without arc-functions' `dynamodb` feature, which reaching WebSocket connections needs: add `features = [\"dynamodb\"]` to its arc-functions dependency"
+        "this function was built without arc-functions' `ws` feature, which reaching WebSocket connections needs: add `features = [\"ws\"]` (or `\"dynamodb\"`, which brings it) to its arc-functions dependency"
     )]
     NotBuilt,
     /// Pushing to a session's connections did not finish within the invocation's time (less

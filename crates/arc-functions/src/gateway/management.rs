@@ -1,16 +1,15 @@
-//! The management API's three calls through the AWS SDK. Connections are recorded only in
-//! DynamoDB mode, so the SDK client is built with the `dynamodb` feature; without it every call
-//! is [`Error::NotBuilt`] and nothing of the SDK is linked into the route.
+//! The management API's three calls through the AWS SDK, with the `ws` feature; without it
+//! every call is [`Error::NotBuilt`] and nothing of the SDK is linked into the route.
 
 use super::{Error, Info};
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 pub(super) use sdk::Api;
 
-#[cfg(not(feature = "dynamodb"))]
+#[cfg(not(feature = "ws"))]
 pub(super) use unbuilt::Api;
 
-#[cfg(feature = "dynamodb")]
+#[cfg(feature = "ws")]
 mod sdk {
     use std::time::SystemTime;
 
@@ -185,7 +184,7 @@ mod sdk {
     }
 }
 
-#[cfg(not(feature = "dynamodb"))]
+#[cfg(not(feature = "ws"))]
 mod unbuilt {
     use super::{Error, Info};
 

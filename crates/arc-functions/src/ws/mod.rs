@@ -1,5 +1,9 @@
 //! WebSockets: the handler wrapper [`async_handler`] for API Gateway WebSocket routes, and
 //! [`send`], [`close`] and [`info`] to reach connections from any function, as `arc.ws` does.
+//! Reaching connections takes the `ws` feature (API Gateway's management API client), which
+//! `dynamodb` turns on; without it [`send`], [`close`] and [`info`] answer [`Error::NotBuilt`].
+//! An HTTP function built without it still builds its pushes, which find no socket to reach in
+//! cookie mode.
 //!
 //! # Sessions
 //!

@@ -22,9 +22,17 @@ fn binary() -> PathBuf {
 
 /// The binary `name`, built like `cargo lambda watch` builds it.
 fn binary_named(name: &str) -> PathBuf {
+    built(&["--bin", name], name)
+}
+
+/// The binary `name` of the package that `selection` selects, built with `cargo build`: with
+/// `--bin` alone every package of the workspace is selected and gives arc-functions its
+/// features; with `-p` only the package's own.
+fn built(selection: &[&str], name: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--bin", name])
+        .arg("build")
+        .args(selection)
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .status()
@@ -53,11 +61,16 @@ fn function(vars: &[(&str, &str)], runtime_api: &str) -> Command {
 /// Runs the binary against a runtime API address nobody answers on, waiting at most ten
 /// seconds for it to exit.
 fn start(vars: &[(&str, &str)], runtime_api: &str) -> Output {
-    let mut child = function(vars, runtime_api)
+    exit_of(function(vars, runtime_api))
+}
+
+/// What `command` printed and how it ended, waiting at most ten seconds for it to exit.
+fn exit_of(mut command: Command) -> Output {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the route binary starts");
+        .expect("the binary starts");
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if child.try_wait().expect("wait").is_some() {
@@ -117,28 +130,114 @@ fn bad_configuration_stops_the_function_naming_the_variable() {
 /// `ARC_THROTTLE_TABLE_NAME`, it stops at cold start saying what to set.
 #[test]
 fn a_throttle_without_a_table_stops_the_function_naming_the_variable() {
-    let mut child = Command::new(binary_named("login"))
+    let mut login = Command::new(binary_named("login"));
+    login
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
         .env("AWS_LAMBDA_FUNCTION_NAME", "login")
         .env("ARC_ENV", "testing")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the login binary starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "login did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
+        .stdin(Stdio::null());
+    let out = exit_of(login);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("cannot start") && stderr.contains("ARC_THROTTLE_TABLE_NAME"),
         "{stderr}"
     );
+}
+
+/// get-index built with arc-functions' default features (`bench/cookie-route`, built on its
+/// own so cargo gives it no other package's features) is a cookie-mode route: asked for what
+/// it was built without, it stops at cold start naming the feature to add, rather than serve
+/// sessions another way.
+#[test]
+fn a_route_built_without_a_feature_stops_when_asked_for_it_naming_the_feature() {
+    let cookie_route = built(&["-p", "cookie-route"], "get-index-cookie");
+    let lambda = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "get-index"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+        ("ARC_ENV", "testing"),
+    ];
+    for (variable, feature) in [
+        ("SESSION_TABLE_NAME", "dynamodb"),
+        ("ARC_APP_SECRET_ARN", "secrets-manager"),
+    ] {
+        let mut command = Command::new(&cookie_route);
+        command
+            .env_clear()
+            .envs(lambda)
+            .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+            .env(variable, "bigsesh-session")
+            .stdin(Stdio::null());
+        let out = exit_of(command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{variable}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{variable} is set, but this function was built without arc-functions' `{feature}` feature"
+            )) && stderr.contains(&format!("features = [\"{feature}\"]")),
+            "{variable}: {stderr}"
+        );
+    }
+    // The same build with neither variable is a working cookie-mode route: it polls.
+    let api = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let mut command = Command::new(&cookie_route);
+    command
+        .env_clear()
+        .envs(lambda)
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            api.local_addr().expect("addr").to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = command.spawn().expect("the cookie route starts");
+    let mut poll = accept_within(&api);
+    let mut request = [0u8; 256];
+    let read = poll.read(&mut request).expect("the first poll");
+    stop(child);
+    assert!(
+        String::from_utf8_lossy(&request[..read]).contains("/invocation/next"),
+        "{}",
+        String::from_utf8_lossy(&request[..read])
+    );
+}
+
+/// The log subscriber every route installs reads Lambda's advanced logging controls: the error
+/// that stops a badly configured function is a JSON line with `AWS_LAMBDA_LOG_FORMAT=JSON`, a
+/// text line without, and nothing with `AWS_LAMBDA_LOG_LEVEL=OFF`.
+#[test]
+fn the_log_follows_lambdas_log_format_and_level() {
+    let bad = [("ARC_ENV", "prod")];
+    let stdout = |extra: &[(&str, &str)]| {
+        let vars: Vec<(&str, &str)> = bad.iter().chain(extra).copied().collect();
+        let out = start(&vars, "127.0.0.1:9");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    let text = stdout(&[]);
+    assert!(
+        text.contains("ERROR") && text.contains("ARC_ENV is \"prod\""),
+        "{text}"
+    );
+    assert!(!text.trim_start().starts_with('{'), "{text}");
+
+    let json = stdout(&[("AWS_LAMBDA_LOG_FORMAT", "JSON")]);
+    let line: serde_json::Value = serde_json::from_str(json.lines().next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(line["level"], "ERROR", "{json}");
+    assert!(
+        line["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ARC_ENV")),
+        "{json}"
+    );
+
+    let silent = stdout(&[("AWS_LAMBDA_LOG_LEVEL", "OFF"), ("RUST_LOG", "trace")]);
+    assert_eq!(silent, "", "AWS_LAMBDA_LOG_LEVEL wins over RUST_LOG");
 }
 
 /// Exactly what Lambda gives a `provided.al2023` function: its own variables, no ARC_ENV, no

@@ -103,8 +103,14 @@ mod tests {
     fn every_template_needs_the_secret_dynamodb_sessions_dynamodb_and_cookie_sockets_ws() {
         assert_eq!(needed(Sessions::Cookie, false), ["secrets-manager"]);
         assert_eq!(needed(Sessions::Cookie, true), ["secrets-manager", "ws"]);
-        assert_eq!(needed(Sessions::DynamoDb, false), ["secrets-manager", "dynamodb"]);
-        assert_eq!(needed(Sessions::DynamoDb, true), ["secrets-manager", "dynamodb"]);
+        assert_eq!(
+            needed(Sessions::DynamoDb, false),
+            ["secrets-manager", "dynamodb"]
+        );
+        assert_eq!(
+            needed(Sessions::DynamoDb, true),
+            ["secrets-manager", "dynamodb"]
+        );
     }
 
     #[test]

@@ -561,10 +561,10 @@ fn secret_from_manager(vars: &mut HashMap<String, String>, id: &str) -> Result<(
     }
     vars.insert("ARC_APP_SECRET".into(), fetched.current);
     if let Some(previous) = fetched.previous {
-        let given = vars.remove("ARC_APP_SECRET_PREVIOUS");
-        let all = match given {
-            Some(given) if !given.trim().is_empty() => format!("{previous},{given}"),
-            _ => previous,
+        // Blank entries of a list given are dropped when it is read, as in any other.
+        let all = match vars.remove("ARC_APP_SECRET_PREVIOUS") {
+            Some(given) => format!("{previous},{given}"),
+            None => previous,
         };
         vars.insert("ARC_APP_SECRET_PREVIOUS".into(), all);
     }

@@ -43,12 +43,16 @@ pub(crate) fn install() {
 /// [`DEFAULT`], for every target `RUST_LOG` does not name. Second, a `RUST_LOG` that could not
 /// be read, to warn of once the subscriber is in place.
 fn filter<'a>(lambda_level: Option<&str>, rust_log: Option<&'a str>) -> (Targets, Option<&'a str>) {
-    let level = |text: Option<&str>| text.and_then(|t| LevelFilter::from_str(t.trim()).ok());
+    // Empty is unset: tracing reads an empty level as ERROR and `Targets` an empty list as
+    // everything.
+    let lambda_level = lambda_level.map(str::trim).filter(|t| !t.is_empty());
+    let rust_log = rust_log.map(str::trim).filter(|t| !t.is_empty());
+    let level = |text: Option<&str>| text.and_then(|t| LevelFilter::from_str(t).ok());
     let default = level(lambda_level).or(level(rust_log)).unwrap_or(DEFAULT);
-    let Some(rust_log) = rust_log.filter(|l| !l.trim().is_empty() && level(Some(l)).is_none())
-    else {
+    let Some(rust_log) = rust_log else {
         return (Targets::new().with_default(default), None);
     };
+    // A bare level reads as the default of targets naming none.
     match Targets::from_str(rust_log) {
         Ok(targets) if lambda_level.is_some() || targets.default_level().is_none() => {
             (targets.with_default(default), None)
@@ -110,6 +114,15 @@ mod tests {
             "Lambda's level is the default"
         );
         assert!(logs(&f, "arc_functions", Level::DEBUG));
+    }
+
+    #[test]
+    fn an_empty_rust_log_is_no_rust_log() {
+        for blank in ["", "  "] {
+            let (f, unread) = filter(Some(blank), Some(blank));
+            assert!(logs(&f, "x", Level::INFO) && !logs(&f, "x", Level::DEBUG));
+            assert_eq!(unread, None);
+        }
     }
 
     #[test]

@@ -49,6 +49,22 @@ use crate::http::{Error, Handler, Request, Response};
 use crate::session::{self, Session, SessionStore};
 
 /// Which service delivers the event, and so its shape.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::testing::{Format, TestRequest};
+///
+/// assert_eq!(Format::default(), Format::HttpApi);
+/// let rest: serde_json::Value =
+///     serde_json::from_str(&TestRequest::get("/").format(Format::RestApi).event())?;
+/// assert_eq!(rest["httpMethod"], "GET");
+/// let url: serde_json::Value =
+///     serde_json::from_str(&TestRequest::get("/").format(Format::FunctionUrl).event())?;
+/// assert_eq!(url["version"], "2.0");
+/// assert!(url["requestContext"]["domainName"].as_str().is_some_and(|d| d.ends_with(".lambda-url.us-east-1.on.aws")));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// API Gateway HTTP API, payload format 2.0.
@@ -94,6 +110,19 @@ pub struct TestRequest {
 
 impl TestRequest {
     /// A request of `method` for `path`, which may carry a query (`/search?q=x`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// let event: serde_json::Value =
+    ///     serde_json::from_str(&TestRequest::new("delete", "/notes/7?undo=1").event())?;
+    /// assert_eq!(event["requestContext"]["http"]["method"], "DELETE");
+    /// assert_eq!(event["rawPath"], "/notes/7");
+    /// assert_eq!(event["rawQueryString"], "undo=1");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn new(method: &str, path: &str) -> Self {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         Self {
@@ -109,16 +138,51 @@ impl TestRequest {
     }
 
     /// `GET path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::{TestRequest, read_event};
+    ///
+    /// let request = read_event(&TestRequest::get("/notes").event())?;
+    /// assert_eq!(request.method(), "GET");
+    /// assert_eq!(request.uri().path(), "/notes");
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
     pub fn get(path: &str) -> Self {
         Self::new("GET", path)
     }
 
     /// `POST path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::{TestRequest, read_event};
+    ///
+    /// let request = read_event(&TestRequest::post("/login").event())?;
+    /// assert_eq!(request.method(), "POST");
+    /// assert_eq!(request.uri().path(), "/login");
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
     pub fn post(path: &str) -> Self {
         Self::new("POST", path)
     }
 
     /// Delivered by `format` (an HTTP API unless set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::{Format, TestRequest};
+    ///
+    /// let event: serde_json::Value =
+    ///     serde_json::from_str(&TestRequest::get("/").format(Format::RestApi).event())?;
+    /// // Payload format 1.0, from a REST API's stage.
+    /// assert_eq!(event["httpMethod"], "GET");
+    /// assert_eq!(event["requestContext"]["stage"], "prod");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     #[must_use]
     pub fn format(mut self, format: Format) -> Self {
         self.format = format;
@@ -126,6 +190,21 @@ impl TestRequest {
     }
 
     /// Adds a header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// let event = TestRequest::get("/")
+    ///     .header("Accept", "application/json")
+    ///     .header("accept", "text/html")
+    ///     .event();
+    /// let event: serde_json::Value = serde_json::from_str(&event)?;
+    /// // Names in lower case, a repeated header joined, as the services deliver them.
+    /// assert_eq!(event["headers"]["accept"], "application/json,text/html");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers
@@ -134,6 +213,17 @@ impl TestRequest {
     }
 
     /// Adds a cookie, as `name=value` (what [`TestResponse::session_cookie`] returns).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// let event = TestRequest::get("/").cookie("_idx=abc").cookie("theme=dark").event();
+    /// let event: serde_json::Value = serde_json::from_str(&event)?;
+    /// assert_eq!(event["cookies"], serde_json::json!(["_idx=abc", "theme=dark"]));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     #[must_use]
     pub fn cookie(mut self, pair: &str) -> Self {
         self.cookies.push(pair.to_owned());
@@ -141,6 +231,21 @@ impl TestRequest {
     }
 
     /// A URL-encoded form body, with its content type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Request;
+    /// use arc_functions::testing::{TestRequest, read_event};
+    ///
+    /// let event = TestRequest::post("/login").form(&[("user", "ann"), ("next", "/notes")]).event();
+    /// let req = Request::from_lambda(read_event(&event)?)?;
+    /// assert_eq!(req.header("content-type"), Some("application/x-www-form-urlencoded"));
+    /// let form = req.body.form().expect("a form body");
+    /// assert_eq!(form.get("user"), Some("ann"));
+    /// assert_eq!(form.get("next"), Some("/notes"));
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
     #[must_use]
     pub fn form(self, fields: &[(&str, &str)]) -> Self {
         let body = serde_urlencoded::to_string(fields).unwrap_or_default();
@@ -149,6 +254,19 @@ impl TestRequest {
     }
 
     /// A JSON body, with its content type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Request;
+    /// use arc_functions::testing::{TestRequest, read_event};
+    ///
+    /// let event = TestRequest::post("/api/notes").json(&serde_json::json!({"title": "hi"})).event();
+    /// let req = Request::from_lambda(read_event(&event)?)?;
+    /// assert_eq!(req.header("content-type"), Some("application/json"));
+    /// assert_eq!(req.body.json(), Some(&serde_json::json!({"title": "hi"})));
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
     #[must_use]
     pub fn json(self, value: &Value) -> Self {
         self.header("content-type", "application/json")
@@ -156,6 +274,18 @@ impl TestRequest {
     }
 
     /// A text body, as is (set a `content-type` with [`TestRequest::header`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::http::Request;
+    /// use arc_functions::testing::{TestRequest, read_event};
+    ///
+    /// let event = TestRequest::post("/notes").header("content-type", "text/plain").body("hello").event();
+    /// let req = Request::from_lambda(read_event(&event)?)?;
+    /// assert_eq!(req.body.text(), Some("hello"));
+    /// # Ok::<(), arc_functions::http::Error>(())
+    /// ```
     #[must_use]
     pub fn body(mut self, text: &str) -> Self {
         self.body = Some(text.to_owned());
@@ -182,6 +312,20 @@ impl TestRequest {
     }
 
     /// The event's JSON text, as the service sends it to the function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// let event: serde_json::Value = serde_json::from_str(&TestRequest::get("/search?q=rust").event())?;
+    /// // An HTTP API's payload format 2.0, as the default format delivers it.
+    /// assert_eq!(event["version"], "2.0");
+    /// assert_eq!(event["rawPath"], "/search");
+    /// assert_eq!(event["rawQueryString"], "q=rust");
+    /// assert_eq!(event["requestContext"]["http"]["sourceIp"], "192.0.2.1");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn event(&self) -> String {
         match self.format {
             Format::HttpApi => self.v2("abcdef1234.execute-api.us-east-1.amazonaws.com"),
@@ -292,6 +436,30 @@ impl TestRequest {
     /// # Errors
     ///
     /// What [`Handler::invoke`] returns: never, for the events this builds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn greet(req: Request) -> http::Result<Response> {
+    ///     let name = req.query.get("name").unwrap_or("stranger").to_owned();
+    ///     Ok(Response::text(format!("hello, {name}")))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(store, greet);
+    /// let response = TestRequest::get("/greet?name=ann").send(&handler).await?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.text(), "hello, ann");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub async fn send<F, Fut, E>(&self, handler: &Handler<F>) -> Result<TestResponse, Error>
     where
         F: Fn(Request) -> Fut,
@@ -307,6 +475,33 @@ impl TestRequest {
     /// # Errors
     ///
     /// The service's own error, or its body's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::axum::{Session, SessionLayer};
+    /// use arc_functions::{config::Config, http::session::SessionStore};
+    /// use arc_functions::testing::TestRequest;
+    /// use axum::{Router, routing::post};
+    ///
+    /// async fn count(session: Session) -> Result<String, arc_functions::axum::Error> {
+    ///     let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
+    ///     session.insert("count", count)?;
+    ///     Ok(format!("count: {count}"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/count", post(count)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// let first = TestRequest::post("/count").send_to(app.clone()).await?;
+    /// assert_eq!(first.text(), "count: 1");
+    /// let cookie = first.session_cookie().expect("a session cookie");
+    /// let second = TestRequest::post("/count").cookie(&cookie).send_to(app).await?;
+    /// assert_eq!(second.text(), "count: 2");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     #[cfg(feature = "axum")]
     #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub async fn send_to<S, B>(&self, mut service: S) -> Result<TestResponse, Error>
@@ -373,6 +568,20 @@ pub fn read_event(payload: &str) -> Result<lambda_http::Request, Error> {
 /// read into lambda_http's type for its kind and converted by lambda_http, as every event was
 /// read before the one-pass reader for HTTP API events. For the fuzz target and the benchmark
 /// that compare the two; not part of the API.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::testing::{TestRequest, read_event, read_event_general};
+///
+/// let event = TestRequest::post("/notes?page=2").header("accept", "text/html").event();
+/// let (general, fast) = (read_event_general(&event)?, read_event(&event)?);
+/// assert_eq!(general.method(), "POST");
+/// assert_eq!(general.uri(), fast.uri());
+/// assert_eq!(general.headers()["accept"], "text/html");
+/// assert!(read_event_general(r#"{"requestContext": {"connectionId": "abc"}}"#).is_err());
+/// # Ok::<(), arc_functions::http::Error>(())
+/// ```
 #[doc(hidden)]
 pub fn read_event_general(payload: &str) -> Result<lambda_http::Request, Error> {
     let (_, request) = crate::http::parse_event_typed(payload)?;
@@ -381,6 +590,29 @@ pub fn read_event_general(payload: &str) -> Result<lambda_http::Request, Error> 
 
 /// What a handler answered: status, headers (`Set-Cookie` included, whichever field the
 /// service carries it in), body, and the session it set.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::{self, Handler, Request, Response};
+/// use arc_functions::http::session::SessionStore;
+/// use arc_functions::testing::TestRequest;
+///
+/// async fn login(_req: Request) -> http::Result<Response> {
+///     Ok(Response::redirect("/notes").session(serde_json::json!({"user": "ann"})))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let response = TestRequest::post("/login").send(&Handler::with_store(Arc::clone(&store), login)).await?;
+/// assert_eq!(response.status(), 302);
+/// assert_eq!(response.header("location"), Some("/notes"));
+/// assert_eq!(response.session(&store).await?.get::<String>("user")?.as_deref(), Some("ann"));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct TestResponse {
     status: u16,
@@ -469,32 +701,168 @@ impl TestResponse {
     }
 
     /// The status code.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn create(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::json(&serde_json::json!({"id": 7})).status(201))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let response = TestRequest::post("/notes").send(&Handler::with_store(store, create)).await?;
+    /// assert_eq!(response.status(), 201);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// The headers, `Set-Cookie` included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi").cookie("theme=dark; Path=/").cookie("lang=en; Path=/"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let response = TestRequest::get("/").send(&Handler::with_store(store, home)).await?;
+    /// // Every Set-Cookie, not only the first.
+    /// let set_cookies: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    /// assert_eq!(set_cookies, ["theme=dark; Path=/", "lang=en; Path=/"]);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
 
     /// The first value of header `name`, when it is text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn home(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::text("hi").header("x-request-id", "7"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let response = TestRequest::get("/").send(&Handler::with_store(store, home)).await?;
+    /// assert_eq!(response.header("X-Request-Id"), Some("7"));
+    /// assert_eq!(response.header("content-type"), Some("text/plain; charset=utf8"));
+    /// assert_eq!(response.header("x-missing"), None);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The body, decoded from base64 when it was sent so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn image(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::bytes(vec![0x89, b'P', b'N', b'G', 0xff]).content_type("image/png"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let response = TestRequest::get("/logo.png").send(&Handler::with_store(store, image)).await?;
+    /// // Sent as base64, read back as the bytes.
+    /// assert_eq!(response.body(), [0x89, b'P', b'N', b'G', 0xff]);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn body(&self) -> &[u8] {
         &self.body
     }
 
     /// The body as text (lossy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn page(_req: Request) -> http::Result<Response> {
+    ///     Ok(Response::html("<p>café</p>"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let response = TestRequest::get("/").send(&Handler::with_store(store, page)).await?;
+    /// assert_eq!(response.text(), "<p>café</p>");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The `name=value` of the session cookie this response sets, ready for
     /// [`TestRequest::cookie`]; `None` when it sets none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn login(req: Request) -> http::Result<Response> {
+    ///     if req.path == "/login" {
+    ///         return Ok(Response::redirect("/").session(serde_json::json!({"user": "ann"})));
+    ///     }
+    ///     Ok(Response::text("no session written"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(store, login);
+    /// let cookie = TestRequest::post("/login").send(&handler).await?.session_cookie();
+    /// assert!(cookie.as_deref().is_some_and(|c| c.starts_with("_idx=") && !c.contains(';')));
+    /// assert_eq!(TestRequest::get("/").send(&handler).await?.session_cookie(), None);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn session_cookie(&self) -> Option<String> {
         self.headers
             .get_all(SET_COOKIE)
@@ -511,6 +879,33 @@ impl TestResponse {
     /// # Errors
     ///
     /// [`session::Error::DynamoDb`] when the table cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::http::{self, Handler, Request, Response};
+    /// use arc_functions::http::session::SessionStore;
+    /// use arc_functions::testing::TestRequest;
+    ///
+    /// async fn login(req: Request) -> http::Result<Response> {
+    ///     if req.path == "/login" {
+    ///         return Ok(Response::redirect("/").session(serde_json::json!({"user": "ann"})));
+    ///     }
+    ///     Ok(Response::text("no session written"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let handler = Handler::with_store(Arc::clone(&store), login);
+    /// let signed_in = TestRequest::post("/login").send(&handler).await?;
+    /// assert_eq!(signed_in.session(&store).await?.get::<String>("user")?.as_deref(), Some("ann"));
+    /// let other = TestRequest::get("/").send(&handler).await?;
+    /// assert!(other.session(&store).await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub async fn session(&self, store: &SessionStore) -> Result<Session, session::Error> {
         let Some(cookie) = self.session_cookie() else {
             return Ok(Session::new());

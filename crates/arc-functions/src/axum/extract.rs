@@ -70,6 +70,21 @@ impl Shared {
 }
 
 /// Why an extractor refused a request.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::Rejection;
+/// use arc_functions::http::csrf;
+/// use axum::response::IntoResponse;
+///
+/// let refused = Rejection::Csrf(csrf::Error::Missing);
+/// assert_eq!(refused.to_string(), "CSRF check failed: no CSRF token in the _csrf form field or the x-csrf-token header");
+/// assert_eq!(refused.into_response().status(), 403);
+/// assert_eq!(Rejection::Form.into_response().status(), 400);
+/// // A router without the layer is the program's fault, not the client's.
+/// assert_eq!(Rejection::NoLayer.into_response().status(), 500);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     /// The router has no [`SessionLayer`](super::SessionLayer): a programming error, answered
@@ -138,6 +153,33 @@ impl Session {
     /// # Errors
     ///
     /// [`session::Error::Json`] when the value is not a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// async fn visits(session: Session) -> Result<String, Error> {
+    ///     Ok(format!("visits: {}", session.get::<u64>("visits")?.unwrap_or(0)))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/", get(visits)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// // A browser whose session already holds a count.
+    /// let mut saved = arc_functions::http::session::Session::new();
+    /// saved.insert("visits", 3)?;
+    /// let set_cookie = store.write(&saved).await?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// assert_eq!(TestRequest::get("/").cookie(cookie).send_to(app.clone()).await?.text(), "visits: 3");
+    /// assert_eq!(TestRequest::get("/").send_to(app).await?.text(), "visits: 0");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, session::Error> {
         self.0.lock().session.get(key)
     }
@@ -147,6 +189,30 @@ impl Session {
     /// # Errors
     ///
     /// [`session::Error::Json`] when `value` is not representable as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// async fn count(session: Session) -> Result<String, Error> {
+    ///     let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
+    ///     session.insert("count", count)?;
+    ///     Ok(count.to_string())
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/count", post(count)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// let response = TestRequest::post("/count").send_to(app).await?;
+    /// assert_eq!(response.session(&store).await?.get::<u64>("count")?, Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn insert<T: Serialize>(
         &self,
         key: impl Into<String>,
@@ -156,6 +222,37 @@ impl Session {
     }
 
     /// Removes `key`, returning its value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn checkout(session: Session) -> String {
+    ///     match session.remove("cart") {
+    ///         Some(cart) => format!("bought {cart}"),
+    ///         None => "nothing to buy".into(),
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/checkout", post(checkout)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// // A browser whose session already holds a cart.
+    /// let mut saved = arc_functions::http::session::Session::new();
+    /// saved.insert("cart", ["tea"])?;
+    /// let set_cookie = store.write(&saved).await?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// let response = TestRequest::post("/checkout").cookie(cookie).send_to(app).await?;
+    /// assert_eq!(response.text(), r#"bought ["tea"]"#);
+    /// assert_eq!(response.session(&store).await?.get::<Vec<String>>("cart")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn remove(&self, key: &str) -> Option<Value> {
         let mut state = self.0.lock();
         let removed = state.session.remove(key);
@@ -164,17 +261,108 @@ impl Session {
     }
 
     /// Empties the session; its id and CSRF binding stay (as `Session::clear`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn reset(session: Session) -> &'static str {
+    ///     session.clear();
+    ///     "cleared"
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/reset", post(reset)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// // A browser whose session already holds preferences.
+    /// let mut saved = arc_functions::http::session::Session::new();
+    /// saved.insert("theme", "dark")?;
+    /// saved.insert("lang", "en")?;
+    /// let set_cookie = store.write(&saved).await?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// let response = TestRequest::post("/reset").cookie(cookie).send_to(app).await?;
+    /// assert!(response.session(&store).await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn clear(&self) {
         self.change(session::Session::clear);
     }
 
     /// A new id on this request's write (call it after a login): see
     /// [`session::Session::regenerate`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// async fn login(session: Session) -> Result<&'static str, Error> {
+    ///     session.regenerate();
+    ///     session.insert("user", "ann")?;
+    ///     Ok("signed in")
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/login", post(login)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// // A browser whose session already holds a preference and a CSRF binding.
+    /// let mut saved = arc_functions::http::session::Session::new();
+    /// saved.insert("theme", "dark")?;
+    /// saved.insert("_csrf", "planted before the login")?;
+    /// let set_cookie = store.write(&saved).await?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// let after = TestRequest::post("/login").cookie(cookie).send_to(app).await?.session(&store).await?;
+    /// assert_eq!(after.get::<String>("theme")?.as_deref(), Some("dark"));
+    /// assert_eq!(after.get::<String>("user")?.as_deref(), Some("ann"));
+    /// // Tokens issued before the login no longer verify.
+    /// assert_eq!(after.get::<String>("_csrf")?, None);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn regenerate(&self) {
         self.change(session::Session::regenerate);
     }
 
     /// Ends the session: the cookie is expired and a DynamoDB item deleted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn logout(session: Session) -> &'static str {
+    ///     session.destroy();
+    ///     "signed out"
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/logout", post(logout)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// // A browser whose session already holds a user.
+    /// let mut saved = arc_functions::http::session::Session::new();
+    /// saved.insert("user", "ann")?;
+    /// let set_cookie = store.write(&saved).await?;
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// let response = TestRequest::post("/logout").cookie(cookie).send_to(app).await?;
+    /// assert!(response.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
+    /// assert!(response.session(&store).await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn destroy(&self) {
         self.change(session::Session::destroy);
     }
@@ -184,6 +372,40 @@ impl Session {
     /// # Errors
     ///
     /// [`session::Error::Json`] when `value` is not representable as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Flash, Session};
+    ///
+    /// async fn save(session: Session) -> Result<&'static str, Error> {
+    ///     session.flash("notice", "Saved")?;
+    ///     Ok("saved")
+    /// }
+    ///
+    /// async fn show(flash: Flash) -> String {
+    ///     flash.get::<String>("notice").unwrap_or_default()
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new()
+    ///     .route("/save", post(save))
+    ///     .route("/", get(show))
+    ///     .layer(SessionLayer::new(Arc::clone(&store)));
+    /// let saved = TestRequest::post("/save").send_to(app.clone()).await?;
+    /// let shown = TestRequest::get("/").cookie(&saved.session_cookie().expect("a session")).send_to(app.clone()).await?;
+    /// assert_eq!(shown.text(), "Saved");
+    /// // Read once: the session written back no longer holds it.
+    /// let again = TestRequest::get("/").cookie(&shown.session_cookie().expect("a session")).send_to(app).await?;
+    /// assert_eq!(again.text(), "");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn flash<T: Serialize>(
         &self,
         key: impl Into<String>,
@@ -255,6 +477,34 @@ impl Session {
     /// # Errors
     ///
     /// As [`SessionStore::devices`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    /// use arc_functions::http::session::Error;
+    ///
+    /// async fn devices(session: Session) -> String {
+    ///     match session.devices().await {
+    ///         Ok(devices) => format!("signed in on {} devices", devices.len()),
+    ///         Err(Error::CookieSessions) => "sessions live in the cookie: no list".into(),
+    ///         Err(e) => e.to_string(),
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// // Sessions sealed in the cookie leave nothing server-side to list.
+    /// let app = Router::new().route("/devices", get(devices)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// let response = TestRequest::get("/devices").send_to(app).await?;
+    /// assert_eq!(response.text(), "sessions live in the cookie: no list");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub async fn devices(&self) -> Result<Vec<session::Device>, session::Error> {
         self.0.store.devices(&self.snapshot()).await
     }
@@ -266,6 +516,35 @@ impl Session {
     /// # Errors
     ///
     /// As [`SessionStore::devices`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    /// use arc_functions::http::session::Error;
+    ///
+    /// async fn end(session: Session) -> String {
+    ///     match session.sign_out_device("d1").await {
+    ///         Ok(true) => "signed out".into(),
+    ///         Ok(false) => "no such device".into(),
+    ///         Err(Error::CookieSessions) => "sessions live in the cookie".into(),
+    ///         Err(e) => e.to_string(),
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// // Sessions sealed in the cookie leave nothing server-side to end.
+    /// let app = Router::new().route("/devices/end", post(end)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// let response = TestRequest::post("/devices/end").send_to(app).await?;
+    /// assert_eq!(response.text(), "sessions live in the cookie");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub async fn sign_out_device(&self, handle: &str) -> Result<bool, session::Error> {
         self.0.store.end_device(&self.snapshot(), handle).await
     }
@@ -275,6 +554,34 @@ impl Session {
     /// # Errors
     ///
     /// As [`SessionStore::devices`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    /// use arc_functions::http::session::Error;
+    ///
+    /// async fn others(session: Session) -> String {
+    ///     match session.sign_out_others().await {
+    ///         Ok(ended) => format!("signed out of {ended} other devices"),
+    ///         Err(Error::CookieSessions) => "sessions live in the cookie".into(),
+    ///         Err(e) => e.to_string(),
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// // Sessions sealed in the cookie leave nothing server-side to end.
+    /// let app = Router::new().route("/devices/others", post(others)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// let response = TestRequest::post("/devices/others").send_to(app).await?;
+    /// assert_eq!(response.text(), "sessions live in the cookie");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub async fn sign_out_others(&self) -> Result<usize, session::Error> {
         self.0.store.end_other_devices(&self.snapshot()).await
     }
@@ -305,6 +612,29 @@ impl Session {
     }
 
     /// A copy of the whole session as it is now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Session};
+    ///
+    /// async fn compare(session: Session) -> Result<String, Error> {
+    ///     let before = session.snapshot();
+    ///     session.insert("count", 2)?;
+    ///     Ok(format!("{:?} then {:?}", before.get::<u64>("count")?, session.get::<u64>("count")?))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new().route("/", post(compare)).layer(SessionLayer::new(Arc::clone(&store)));
+    /// assert_eq!(TestRequest::post("/").send_to(app).await?.text(), "None then Some(2)");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn snapshot(&self) -> session::Session {
         self.0.lock().session.clone()
     }
@@ -341,6 +671,38 @@ pub struct Flash(Arc<Map<String, Value>>);
 
 impl Flash {
     /// The message at `key`, when there is one and it is a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::{Error, Flash, Session};
+    ///
+    /// async fn fail(session: Session) -> Result<&'static str, Error> {
+    ///     session.flash("error", "Wrong password")?;
+    ///     session.flash("attempts", 3)?;
+    ///     Ok("try again")
+    /// }
+    ///
+    /// async fn form(flash: Flash) -> String {
+    ///     // A message of another type reads as none.
+    ///     format!("{:?} {:?} {:?}", flash.get::<String>("error"), flash.get::<u32>("attempts"), flash.get::<u32>("error"))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let app = Router::new()
+    ///     .route("/login", get(form).post(fail))
+    ///     .layer(SessionLayer::new(Arc::clone(&store)));
+    /// let failed = TestRequest::post("/login").send_to(app.clone()).await?;
+    /// let shown = TestRequest::get("/login").cookie(&failed.session_cookie().expect("a session")).send_to(app).await?;
+    /// assert_eq!(shown.text(), r#"Some("Wrong password") Some(3) None"#);
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.0.get(key).and_then(|v| T::deserialize(v).ok())
     }

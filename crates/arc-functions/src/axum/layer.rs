@@ -44,6 +44,20 @@ pub struct SessionLayer {
 
 impl SessionLayer {
     /// A layer using `store`: for tests, or several configurations in one process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arc_functions::axum::SessionLayer;
+    /// use arc_functions::{config::Config, http::session::SessionStore};
+    ///
+    /// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let layer = SessionLayer::new(Arc::clone(&store));
+    /// // The same store, not a copy: sessions the layer writes, `store` reads.
+    /// assert!(Arc::ptr_eq(layer.store(), &store));
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
     pub fn new(store: Arc<SessionStore>) -> Self {
         Self { store }
     }
@@ -71,6 +85,33 @@ impl SessionLayer {
 
     /// The store this layer reads and writes sessions with: for [`SessionStore::prepare`] at
     /// start-up, or to read a session outside a request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use arc_functions::axum::SessionLayer;
+    /// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+    /// # use axum::{Router, routing::{get, post}};
+    /// use arc_functions::axum::Session;
+    ///
+    /// async fn show(session: Session) -> String {
+    ///     session.get::<String>("user").ok().flatten().unwrap_or_default()
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    /// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+    /// let layer = SessionLayer::new(store);
+    /// // A session written outside a request (a test's fixture, say) with the layer's own store.
+    /// let mut session = arc_functions::http::session::Session::new();
+    /// session.insert("user", "ann")?;
+    /// let set_cookie = layer.store().write(&session).await?;
+    /// let app = Router::new().route("/", get(show)).layer(layer);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    /// assert_eq!(TestRequest::get("/").cookie(cookie).send_to(app).await?.text(), "ann");
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    /// ```
     pub fn store(&self) -> &Arc<SessionStore> {
         &self.store
     }
@@ -88,6 +129,33 @@ impl<S> tower_layer::Layer<S> for SessionLayer {
 }
 
 /// The service [`SessionLayer`] wraps around a router or handler.
+///
+/// # Examples
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use arc_functions::axum::SessionLayer;
+/// # use arc_functions::{config::Config, http::session::SessionStore, testing::TestRequest};
+/// # use axum::{Router, routing::{get, post}};
+/// use arc_functions::axum::Session;
+/// use tower::Layer;
+///
+/// async fn count(session: Session) -> Result<String, arc_functions::axum::Error> {
+///     let count = session.get::<u64>("count")?.unwrap_or(0) + 1;
+///     session.insert("count", count)?;
+///     Ok(count.to_string())
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// // What `Router::layer` builds, made by hand.
+/// let service = SessionLayer::new(Arc::clone(&store)).layer(Router::new().route("/count", post(count)));
+/// let response = TestRequest::post("/count").send_to(service).await?;
+/// assert_eq!(response.text(), "1");
+/// assert_eq!(response.session(&store).await?.get::<u64>("count")?, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct SessionService<S> {
     inner: S,

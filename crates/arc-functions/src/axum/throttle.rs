@@ -63,6 +63,22 @@ pub struct ThrottleLayer {
 
 impl ThrottleLayer {
     /// Counts attempts with `throttle`, keyed by the body's field `user_field`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::axum::ThrottleLayer;
+    /// use arc_functions::config::Config;
+    /// use arc_functions::throttle::{Rule, Throttle};
+    ///
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])?;
+    /// let throttle = Throttle::new(&config)?.rule(Rule::default().attempts(3));
+    /// let layer = ThrottleLayer::new(throttle, "email");
+    /// let shown = format!("{layer:?}");
+    /// assert!(shown.contains(r#"user_field: "email""#), "{shown}");
+    /// assert!(shown.contains("attempts: 3"), "{shown}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(throttle: Throttle, user_field: &str) -> Self {
         Self {
             throttle,
@@ -83,6 +99,23 @@ impl<S> tower_layer::Layer<S> for ThrottleLayer {
 }
 
 /// The service [`ThrottleLayer`] wraps around a route.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::axum::{ThrottleLayer, ThrottleService};
+/// use arc_functions::config::Config;
+/// use arc_functions::throttle::Throttle;
+/// use axum::{Router, routing::post};
+/// use tower::Layer;
+///
+/// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_THROTTLE_TABLE_NAME", "sign-ins")])?;
+/// let routes: Router = Router::new().route("/login", post(|| async { "welcome" }));
+/// // What `route_layer` builds, made by hand.
+/// let service: ThrottleService<Router> = ThrottleLayer::new(Throttle::new(&config)?, "user").layer(routes);
+/// assert!(format!("{service:?}").contains(r#"table: "sign-ins""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ThrottleService<S> {
     inner: S,

@@ -1,6 +1,19 @@
 //! A configuration problem found at cold start.
 
 /// A configuration problem found at cold start. Each names the variable and what it accepts.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, Error};
+///
+/// let err = Config::from_vars([("ARC_ENV", "testing"), ("ARC_SESSION_TTL", "a week")]).unwrap_err();
+/// assert_eq!(err, Error::Ttl { name: "ARC_SESSION_TTL", value: "a week".into() });
+/// assert_eq!(
+///     err.to_string(),
+///     r#"ARC_SESSION_TTL is "a week"; set it to a positive whole number of seconds, e.g. 604800"#,
+/// );
+/// ```
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

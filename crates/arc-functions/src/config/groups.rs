@@ -26,6 +26,26 @@ pub enum Storage {
 }
 
 /// The secrets, from `ARC_APP_SECRET` (or `ARC_APP_SECRET_ARN`) and `ARC_APP_SECRET_PREVIOUS`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, Secret};
+///
+/// let config = Config::from_vars([
+///     ("ARC_ENV", "production"),
+///     ("ARC_APP_SECRET", "  the current secret: thirty-two bytes or more\n"),
+///     ("ARC_APP_SECRET_PREVIOUS", "the secret it replaced: also 32 bytes long,,"),
+/// ])?;
+/// // Surrounding whitespace is not part of a secret, and a blank entry is no secret.
+/// assert_eq!(config.secrets.current, Secret::new("the current secret: thirty-two bytes or more"));
+/// assert_eq!(config.secrets.previous, [Secret::new("the secret it replaced: also 32 bytes long")]);
+/// assert!(!config.secrets.development);
+///
+/// let testing = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert!(testing.secrets.development);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Secrets {
@@ -38,6 +58,29 @@ pub struct Secrets {
 }
 
 /// How long sessions live, from `ARC_SESSION_TTL` and `ARC_SESSION_MAX_AGE`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, DEFAULT_TTL};
+///
+/// let config = Config::from_vars([
+///     ("ARC_ENV", "testing"),
+///     ("ARC_SESSION_TTL", "3600"),
+///     ("ARC_SESSION_MAX_AGE", "86400"),
+/// ])?;
+/// assert_eq!(config.lifetime.ttl, 3600);
+/// assert_eq!(config.lifetime.max_age, Some(86400));
+///
+/// // Architect's own variable is read too.
+/// let architect = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TTL", "60")])?;
+/// assert_eq!(architect.lifetime.ttl, 60);
+///
+/// let unset = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(unset.lifetime.ttl, DEFAULT_TTL);
+/// assert_eq!(unset.lifetime.max_age, None);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Lifetime {
@@ -49,6 +92,27 @@ pub struct Lifetime {
 
 /// The session cookie's attributes, from `ARC_SESSION_DOMAIN`, `ARC_SESSION_SAME_SITE` and
 /// `ARC_SESSION_HOST_COOKIE`.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, SameSite};
+///
+/// let config = Config::from_vars([
+///     ("ARC_ENV", "testing"),
+///     ("ARC_SESSION_DOMAIN", "example.com"),
+///     ("ARC_SESSION_SAME_SITE", "STRICT"),
+/// ])?;
+/// assert_eq!(config.cookie.domain.as_deref(), Some("example.com"));
+/// assert_eq!(config.cookie.same_site, SameSite::Strict);
+/// assert!(!config.cookie.host_only);
+///
+/// let host = Config::from_vars([("ARC_ENV", "testing"), ("ARC_SESSION_HOST_COOKIE", "true")])?;
+/// assert!(host.cookie.host_only);
+/// assert_eq!(host.cookie.domain, None);
+/// assert_eq!(host.cookie.same_site, SameSite::Lax);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Cookie {
@@ -62,6 +126,28 @@ pub struct Cookie {
 }
 
 /// What the HTTP wrapper does with responses and links.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+///
+/// let secret = ("ARC_APP_SECRET", "a secret that is at least thirty-two bytes long");
+/// let staging = Config::from_vars([("ARC_ENV", "staging"), secret])?;
+/// assert!(staging.http.compression);
+/// assert_eq!(staging.http.stage.as_deref(), Some("staging"));
+///
+/// // Run locally (`ARC_LOCAL`), links get no stage.
+/// let local = Config::from_vars([
+///     ("ARC_ENV", "staging"),
+///     ("ARC_LOCAL", "1"),
+///     ("ARC_HTTP_COMPRESSION", "off"),
+///     secret,
+/// ])?;
+/// assert!(!local.http.compression);
+/// assert_eq!(local.http.stage, None);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Http {
@@ -75,6 +161,33 @@ pub struct Http {
 }
 
 /// WebSocket APIs: where to reach connections, and who may open them.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, DEFAULT_WS_MAX_CONNECTIONS};
+///
+/// let config = Config::from_vars([
+///     ("ARC_ENV", "testing"),
+///     ("ARC_WSS_URL", "wss://abc123.execute-api.us-east-1.amazonaws.com/production/"),
+///     ("ARC_WS_ORIGINS", "HTTPS://App.Example.com:443, http://localhost:3333"),
+///     ("ARC_WS_MAX_CONNECTIONS", "3"),
+/// ])?;
+/// assert_eq!(
+///     config.ws.url.as_deref(),
+///     Some("wss://abc123.execute-api.us-east-1.amazonaws.com/production"),
+/// );
+/// assert_eq!(config.ws.endpoint, None);
+/// // Written as browsers write `Origin`, so they compare equal.
+/// assert_eq!(config.ws.origins, ["https://app.example.com", "http://localhost:3333"]);
+/// assert_eq!(config.ws.max_connections, 3);
+///
+/// let unset = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(unset.ws.url, None);
+/// assert!(unset.ws.origins.is_empty());
+/// assert_eq!(unset.ws.max_connections, DEFAULT_WS_MAX_CONNECTIONS);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WebSocket {
@@ -95,6 +208,19 @@ pub struct WebSocket {
 }
 
 /// Sign-in throttling.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+///
+/// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_THROTTLE_TABLE_NAME", "sign-ins")])?;
+/// assert_eq!(config.throttle.table.as_deref(), Some("sign-ins"));
+///
+/// let unset = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(unset.throttle.table, None);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Throttle {

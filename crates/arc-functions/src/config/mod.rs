@@ -36,12 +36,49 @@ use tables::resolve_tables;
 ///
 /// It is public, so it only exists so that separately running route binaries share sessions on
 /// a developer's machine. Outside `testing` it is refused, even when set explicitly.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, DEVELOPMENT_SECRET, Error, Secret};
+///
+/// let testing = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(testing.secrets.current, Secret::new(DEVELOPMENT_SECRET));
+///
+/// let production = Config::from_vars([("ARC_ENV", "production"), ("ARC_APP_SECRET", DEVELOPMENT_SECRET)]);
+/// assert_eq!(production.unwrap_err(), Error::DevelopmentSecret { name: "ARC_APP_SECRET" });
+/// # Ok::<(), Error>(())
+/// ```
 pub const DEVELOPMENT_SECRET: &str = "arc-functions development secret: never use in production";
 
 /// The shortest secret accepted outside `testing`, in bytes.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, Error, MIN_SECRET_LEN};
+///
+/// let short = "s".repeat(MIN_SECRET_LEN - 1);
+/// let err = Config::from_vars([("ARC_APP_SECRET", short.as_str())]).unwrap_err();
+/// assert_eq!(err, Error::ShortSecret { name: "ARC_APP_SECRET", len: MIN_SECRET_LEN - 1 });
+///
+/// let long_enough = "s".repeat(MIN_SECRET_LEN);
+/// assert!(Config::from_vars([("ARC_APP_SECRET", long_enough.as_str())]).is_ok());
+/// ```
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// The default idle lifetime of a session: one week, in seconds.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, DEFAULT_TTL};
+///
+/// assert_eq!(DEFAULT_TTL, 7 * 24 * 60 * 60);
+/// let config = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(config.lifetime.ttl, DEFAULT_TTL);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 pub const DEFAULT_TTL: u64 = 604_800;
 
 /// The Architect environment, from `ARC_ENV`.
@@ -160,6 +197,17 @@ pub struct Config {
 /// How many WebSocket connections a session keeps when `ARC_WS_MAX_CONNECTIONS` is unset: a
 /// generous number of tabs, and a bound on every push's fan-out and on the session's index
 /// item.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::{Config, DEFAULT_WS_MAX_CONNECTIONS};
+///
+/// let config = Config::from_vars([("ARC_ENV", "testing")])?;
+/// assert_eq!(config.ws.max_connections, DEFAULT_WS_MAX_CONNECTIONS);
+/// assert_eq!(DEFAULT_WS_MAX_CONNECTIONS, 10);
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 pub const DEFAULT_WS_MAX_CONNECTIONS: usize = 10;
 
 /// An `http` or `https` origin with a host and no path, as browsers write it in `Origin`.

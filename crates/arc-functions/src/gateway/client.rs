@@ -91,6 +91,24 @@ impl From<Vec<u8>> for Payload {
 }
 
 /// What API Gateway knows of a connection: [`Client::info`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::{Duration, SystemTime};
+///
+/// # async fn f() -> Result<(), arc_functions::ws::Error> {
+/// let info = arc_functions::ws::info("L0SM9cOFvHcCIhw=").await?;
+/// let idle = info
+///     .last_active_at
+///     .and_then(|at| SystemTime::now().duration_since(at).ok())
+///     .unwrap_or_default();
+/// if idle > Duration::from_secs(600) {
+///     arc_functions::ws::close("L0SM9cOFvHcCIhw=").await?;
+/// }
+/// println!("{:?} from {:?}", info.user_agent, info.source_ip);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Info {

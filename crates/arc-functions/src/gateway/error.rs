@@ -4,6 +4,34 @@ use crate::session;
 
 /// What can go wrong sending to, closing or asking about a WebSocket connection, or serving a
 /// WebSocket event.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::session::{self, SessionStore};
+/// use arc_functions::testing::TestRequest;
+/// use arc_functions::ws::{self, Error, Handler, Request, Response};
+///
+/// async fn default(_req: Request) -> ws::Result<Response> {
+///     Ok(Response::new())
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, default);
+/// // An HTTP API's event, delivered to a WebSocket route by mistake.
+/// let err = handler.invoke(&TestRequest::get("/").event()).await.unwrap_err();
+/// assert!(matches!(err, Error::NotWebSocket(_)));
+/// assert!(err.to_string().starts_with("the event is not an API Gateway WebSocket event"));
+///
+/// // A session error passes through as it is.
+/// let err = Error::from(session::Error::Ended);
+/// assert_eq!(err.to_string(), session::Error::Ended.to_string());
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

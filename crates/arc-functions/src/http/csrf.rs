@@ -36,11 +36,106 @@ use crate::runtime::error_body;
 use crate::session::{CSRF_BINDING_KEY, Session, SessionStore};
 
 /// The form field that carries the token.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::{self, Handler, Request, Response, csrf};
+/// use arc_functions::http::session::SessionStore;
+/// use arc_functions::testing::TestRequest;
+///
+/// async fn notes(mut req: Request) -> http::Result<Response> {
+///     if req.method == "GET" {
+///         // Issuing binds the session, so the page returns it.
+///         let token = req.csrf_token()?;
+///         return Ok(Response::text(token).session(req.session));
+///     }
+///     Ok(Response::text("saved"))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, csrf::protect(notes));
+/// let page = TestRequest::get("/notes").send(&handler).await?;
+/// let (token, cookie) = (page.text(), page.session_cookie().expect("the bound session"));
+/// let saved = TestRequest::post("/notes")
+///     .cookie(&cookie)
+///     .form(&[(csrf::FIELD, token.as_str()), ("text", "hi")])
+///     .send(&handler)
+///     .await?;
+/// assert_eq!(saved.text(), "saved");
+/// let refused = TestRequest::post("/notes").cookie(&cookie).form(&[("text", "hi")]).send(&handler).await?;
+/// assert_eq!(refused.status(), 403);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub const FIELD: &str = "_csrf";
 /// The header that carries the token for scripts.
+///
+/// # Examples
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use arc_functions::config::Config;
+/// # use arc_functions::http::{self, Handler, Request, Response, csrf};
+/// # use arc_functions::http::session::SessionStore;
+/// # use arc_functions::testing::TestRequest;
+/// #
+/// # async fn notes(mut req: Request) -> http::Result<Response> {
+/// #     if req.method == "GET" {
+/// #         // Issuing binds the session, so the page returns it.
+/// #         let token = req.csrf_token()?;
+/// #         return Ok(Response::text(token).session(req.session));
+/// #     }
+/// #     Ok(Response::text("saved"))
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// # let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// # let handler = Handler::with_store(store, csrf::protect(notes));
+/// # let page = TestRequest::get("/notes").send(&handler).await?;
+/// # let (token, cookie) = (page.text(), page.session_cookie().expect("the bound session"));
+/// // The setup of FIELD's example: a GET to `handler` issued `token` for `cookie`'s session.
+/// let saved = TestRequest::post("/notes")
+///     .cookie(&cookie)
+///     .header(csrf::HEADER, &token)
+///     .json(&serde_json::json!({"text": "hi"}))
+///     .send(&handler)
+///     .await?;
+/// assert_eq!(saved.text(), "saved");
+/// let forged = TestRequest::post("/notes").cookie(&cookie).header(csrf::HEADER, "1.AAAA").send(&handler).await?;
+/// assert_eq!(forged.status(), 403);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub const HEADER: &str = "x-csrf-token";
 
 /// Why a request's token was refused.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{Request, csrf};
+///
+/// let no_token = Request::from_lambda(
+///     lambda_http::http::Request::builder().method("POST").body(lambda_http::Body::Empty)?,
+/// )?;
+/// let err = csrf::verify(&no_token).unwrap_err();
+/// assert_eq!(err, csrf::Error::Missing);
+/// assert_eq!(err.to_string(), "no CSRF token in the _csrf form field or the x-csrf-token header");
+///
+/// // A token, but a request the handler wrapper did not build: nothing to check it with.
+/// let unwrapped = Request::from_lambda(
+///     lambda_http::http::Request::builder()
+///         .method("POST")
+///         .header(csrf::HEADER, "1.AAAA")
+///         .body(lambda_http::Body::Empty)?,
+/// )?;
+/// assert_eq!(csrf::verify(&unwrapped), Err(csrf::Error::NoKeys));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

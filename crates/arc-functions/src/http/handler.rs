@@ -22,6 +22,30 @@ use crate::session::{self, SessionStore};
 /// The handler wrapper: what [`start`](super::start) serves (also a `tower` service, for
 /// `lambda_http::run`). Build it with
 /// [`async_handler`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+/// use tower::ServiceExt;
+///
+/// async fn home(req: Request) -> http::Result<Response> {
+///     Ok(Response::text(format!("hello from {}", req.path)))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, home);
+/// // As a tower service, the way `lambda_http::run` calls it.
+/// let event = lambda_http::http::Request::builder().uri("/hi").body(lambda_http::Body::Empty)?;
+/// let response = handler.oneshot(event).await?;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.body(), &lambda_http::Body::from("hello from /hi"));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub struct Handler<F> {
     /// What every request gets: the store, and the configuration's stage, WebSocket API and
     /// socket URL.

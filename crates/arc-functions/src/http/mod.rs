@@ -34,4 +34,27 @@ pub use run::{run, start};
 pub use url::url;
 
 /// The result of a handler.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::{self, Handler, Request, Response, session::SessionStore};
+/// use arc_functions::testing::TestRequest;
+///
+/// async fn page(req: Request) -> http::Result<Response> {
+///     // Any error `?` can box; the wrapper answers it with a 500 and logs the cause.
+///     let number: u32 = req.query.get("page").unwrap_or("1").parse()?;
+///     Ok(Response::text(format!("page {number}")))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, page);
+/// assert_eq!(TestRequest::get("/notes?page=2").send(&handler).await?.text(), "page 2");
+/// assert_eq!(TestRequest::get("/notes?page=two").send(&handler).await?.status(), 500);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

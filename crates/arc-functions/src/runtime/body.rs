@@ -246,6 +246,29 @@ impl Body {
 }
 
 /// A body that does not match its content type: the handler wrapper answers it with a 400.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{BodyError, Request};
+/// use arc_functions::testing::{TestRequest, read_event};
+///
+/// let event = TestRequest::post("/api")
+///     .header("content-type", "application/json")
+///     .body("{\"title\": ")
+///     .event();
+/// let err = Request::from_lambda(read_event(&event)?).unwrap_err();
+/// assert!(matches!(err, BodyError::Json(_)));
+/// assert!(err.to_string().starts_with("the request body is not valid JSON: "));
+///
+/// // %FF decodes to a byte that is not UTF-8.
+/// let event = TestRequest::post("/login")
+///     .header("content-type", "application/x-www-form-urlencoded")
+///     .body("user=%FF")
+///     .event();
+/// assert_eq!(Request::from_lambda(read_event(&event)?).unwrap_err(), BodyError::Form);
+/// # Ok::<(), arc_functions::http::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BodyError {

@@ -22,4 +22,22 @@ pub(crate) use global::Process;
 pub(crate) use run::{block_on, build_or_exit, serve};
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http;
+///
+/// fn port(text: &str) -> Result<u16, http::Error> {
+///     let port: u16 = text.parse()?;
+///     if port == 0 {
+///         return Err("port 0 is reserved".into());
+///     }
+///     Ok(port)
+/// }
+/// assert_eq!(port("8080")?, 8080);
+/// assert_eq!(port("99999").unwrap_err().to_string(), "number too large to fit in target type");
+/// assert_eq!(port("0").unwrap_err().to_string(), "port 0 is reserved");
+/// # Ok::<(), http::Error>(())
+/// ```
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -4,6 +4,28 @@ use crate::config;
 
 /// What can go wrong reading or writing a session. A bad cookie is never one of these: it
 /// reads as an empty session.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::http::session::{Error, Session, SessionStore};
+///
+/// let err = Session::try_from(serde_json::json!([1, 2])).unwrap_err();
+/// assert!(matches!(err, Error::NotAnObject("an array")));
+/// assert_eq!(err.to_string(), "a session must be a JSON object, got an array");
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?);
+/// let mut session = Session::new();
+/// session.insert("notes", "x".repeat(5000))?;
+/// // Sealed in the cookie, it would be more than browsers keep.
+/// let err = store.write(&session).await.unwrap_err();
+/// assert!(matches!(err, Error::TooLarge { size, limit: 4096 } if size > 5000));
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

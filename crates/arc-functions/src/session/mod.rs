@@ -473,6 +473,22 @@ impl Serialize for Session {
 
 /// What a response's `session` takes ([`http::Response::session`](crate::http::Response::session),
 /// [`ws::Response::session`](crate::ws::Response::session)): a [`Session`] or a JSON value.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::session::{IntoSession, Session};
+///
+/// fn user(session: impl IntoSession) -> Option<String> {
+///     session.into_session().ok()?.get("user").ok()?
+/// }
+/// let mut session = Session::new();
+/// session.insert("user", "ann")?;
+/// assert_eq!(user(session), Some("ann".to_owned()));
+/// assert_eq!(user(serde_json::json!({"user": "bo"})), Some("bo".to_owned()));
+/// assert_eq!(user(serde_json::json!("not an object")), None);
+/// # Ok::<(), arc_functions::http::session::Error>(())
+/// ```
 pub trait IntoSession {
     /// Converts into a session, or says why it cannot be one.
     ///

@@ -28,6 +28,17 @@ use crate::keys::{self, Keyring};
 /// How long a ticket opens, in seconds: a page asks for one just before it connects, and a
 /// minute covers a slow start of `$connect`'s function without leaving a leaked ticket useful
 /// for long (and it is single use besides).
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::DEFAULT_TTL;
+/// use arc_functions::http::session::TICKET_LIFETIME;
+///
+/// // A minute, far short of the session it opens.
+/// assert_eq!(TICKET_LIFETIME, 60);
+/// assert!(TICKET_LIFETIME < DEFAULT_TTL);
+/// ```
 pub const TICKET_LIFETIME: u64 = 60;
 
 /// The version prefix; a ticket of another format is refused before any decryption.

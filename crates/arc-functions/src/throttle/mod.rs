@@ -86,6 +86,17 @@ const TTL: &str = "_ttl";
 const RACES: usize = 16;
 
 /// What is counted: see the [module documentation](self) for why the default is the pair.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::throttle::{Key, Rule};
+///
+/// assert_eq!(Key::default(), Key::UserAndAddress);
+/// // A second rule against guessers with many addresses.
+/// let per_user = Rule::default().attempts(20).key(Key::User);
+/// assert!(format!("{per_user:?}").ends_with("key: User }"));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Key {
@@ -137,6 +148,16 @@ impl Default for Rule {
 impl Rule {
     /// How many attempts go through before the first lockout (at least one).
     #[must_use]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::throttle::Rule;
+    ///
+    /// assert_eq!(Rule::default().attempts(10).attempts_allowed(), 10);
+    /// // A rule that refused every attempt would lock everyone out.
+    /// assert_eq!(Rule::default().attempts(0).attempts_allowed(), 1);
+    /// ```
     pub fn attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts.max(1);
         self
@@ -144,6 +165,17 @@ impl Rule {
 
     /// The first lockout; each further attempt doubles it (whole seconds, at least one).
     #[must_use]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use arc_functions::throttle::Rule;
+    ///
+    /// assert_eq!(Rule::default().lockout(Duration::from_secs(60)), Rule::default());
+    /// let rule = Rule::default().lockout(Duration::from_millis(200));
+    /// assert!(format!("{rule:?}").contains(" lockout: 1s,"), "{rule:?}");
+    /// ```
     pub fn lockout(mut self, lockout: Duration) -> Self {
         self.lockout = lockout.max(Duration::from_secs(1));
         self
@@ -151,6 +183,17 @@ impl Rule {
 
     /// The longest lockout.
     #[must_use]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use arc_functions::throttle::Rule;
+    ///
+    /// assert_eq!(Rule::default().max_lockout(Duration::from_secs(3600)), Rule::default());
+    /// let rule = Rule::default().max_lockout(Duration::from_secs(600));
+    /// assert!(format!("{rule:?}").contains("max_lockout: 600s"), "{rule:?}");
+    /// ```
     pub fn max_lockout(mut self, max_lockout: Duration) -> Self {
         self.max_lockout = max_lockout.max(Duration::from_secs(1));
         self
@@ -158,6 +201,17 @@ impl Rule {
 
     /// How long after the last lockout ends a count is forgotten.
     #[must_use]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use arc_functions::throttle::Rule;
+    ///
+    /// assert_eq!(Rule::default().forget_after(Duration::from_secs(86_400)), Rule::default());
+    /// let rule = Rule::default().forget_after(Duration::from_secs(3600));
+    /// assert!(format!("{rule:?}").contains("forget_after: 3600s"), "{rule:?}");
+    /// ```
     pub fn forget_after(mut self, forget_after: Duration) -> Self {
         self.forget_after = forget_after;
         self
@@ -165,12 +219,31 @@ impl Rule {
 
     /// What is counted.
     #[must_use]
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::throttle::{Key, Rule};
+    ///
+    /// assert_eq!(Rule::default().key(Key::UserAndAddress), Rule::default());
+    /// let rule = Rule::default().key(Key::Address);
+    /// assert!(format!("{rule:?}").ends_with("key: Address }"), "{rule:?}");
+    /// ```
     pub fn key(mut self, key: Key) -> Self {
         self.key = key;
         self
     }
 
     /// How many attempts go through before the first lockout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::throttle::Rule;
+    ///
+    /// assert_eq!(Rule::default().attempts_allowed(), 5);
+    /// assert_eq!(Rule::default().attempts(3).attempts_allowed(), 3);
+    /// ```
     pub fn attempts_allowed(&self) -> u32 {
         self.attempts
     }
@@ -190,6 +263,18 @@ impl Rule {
 }
 
 /// A throttle problem: configuration at cold start, DynamoDB on a request.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::throttle::{Error, Throttle};
+///
+/// let err = Throttle::new(&Config::from_vars([("ARC_ENV", "testing")])?).unwrap_err();
+/// assert!(matches!(err, Error::NoTable));
+/// assert!(err.to_string().contains("set ARC_THROTTLE_TABLE_NAME"));
+/// # Ok::<(), arc_functions::config::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -218,6 +303,25 @@ pub enum Error {
 
 impl Error {
     /// Whether retrying later may help (DynamoDB throttled or out of reach): answer 503.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::throttle::{Error, Throttle};
+    ///
+    /// let throttled = Error::DynamoDb {
+    ///     operation: "UpdateItem",
+    ///     table: "sessions".into(),
+    ///     unavailable: true,
+    ///     source: "ProvisionedThroughputExceededException".into(),
+    /// };
+    /// assert!(throttled.is_unavailable());
+    /// // A configuration problem does not pass by itself.
+    /// let no_table = Throttle::new(&Config::from_vars([("ARC_ENV", "testing")])?).unwrap_err();
+    /// assert!(!no_table.is_unavailable());
+    /// # Ok::<(), arc_functions::config::Error>(())
+    /// ```
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
@@ -231,6 +335,24 @@ impl Error {
 
 /// Counts sign-in attempts in DynamoDB. Build it once at cold start and share it (it is an
 /// `Arc` inside, so clones are cheap).
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::throttle::Throttle;
+///
+/// let sessions = ("SESSION_TABLE_NAME", "sessions");
+/// let beside = Throttle::new(&Config::from_vars([("ARC_ENV", "testing"), sessions])?)?;
+/// assert!(format!("{beside:?}").contains(r#"table: "sessions""#));
+/// let apart = Throttle::new(&Config::from_vars([
+///     ("ARC_ENV", "testing"),
+///     sessions,
+///     ("ARC_THROTTLE_TABLE_NAME", "sign-ins"),
+/// ])?)?;
+/// assert!(format!("{apart:?}").contains(r#"table: "sign-ins""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Throttle {
     inner: Arc<Inner>,
@@ -253,6 +375,22 @@ impl std::fmt::Debug for Throttle {
 }
 
 /// What [`Throttle::attempt`] decided.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::Response;
+/// use arc_functions::throttle::{Admission, Throttle};
+///
+/// // The count lives in DynamoDB: this needs the table.
+/// # async fn f(throttle: Throttle) -> Result<(), arc_functions::throttle::Error> {
+/// let response = match throttle.attempt("ann", Some("198.51.100.7")).await? {
+///     Admission::Allowed(attempt) => Response::text(format!("attempt {}", attempt.number())),
+///     Admission::Locked(locked) => locked.response(),
+/// };
+/// # let _ = response;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub enum Admission {
     /// Go on and check the password; call [`Attempt::succeeded`] when it is right.
@@ -262,6 +400,21 @@ pub enum Admission {
 }
 
 /// An attempt let through, counted.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::throttle::{Admission, Throttle};
+///
+/// // The count lives in DynamoDB: this needs the table.
+/// # async fn f(throttle: Throttle, password_ok: bool) -> Result<(), arc_functions::throttle::Error> {
+/// if let Admission::Allowed(attempt) = throttle.attempt("ann", None).await? {
+///     if password_ok {
+///         attempt.succeeded().await?;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Attempt {
     inner: Arc<Inner>,
@@ -278,6 +431,21 @@ impl std::fmt::Debug for Attempt {
 }
 
 /// A refusal: how long until the next attempt may go through.
+///
+/// # Examples
+///
+/// ```no_run
+/// use arc_functions::http::Response;
+/// use arc_functions::throttle::{Admission, Throttle};
+///
+/// // Only a count in DynamoDB locks: this needs the table.
+/// # async fn f(throttle: Throttle) -> Result<(), arc_functions::throttle::Error> {
+/// if let Admission::Locked(locked) = throttle.attempt("ann", None).await? {
+///     let response: Response = locked.response();
+///     # let _ = response;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Locked {
     retry_after: Duration,
@@ -285,6 +453,19 @@ pub struct Locked {
 
 impl Locked {
     /// How long until the next attempt may go through (whole seconds, at least one).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::throttle::{Admission, Throttle};
+    ///
+    /// // Only a count in DynamoDB locks: this needs the table.
+    /// # async fn f(throttle: Throttle) -> Result<(), arc_functions::throttle::Error> {
+    /// if let Admission::Locked(locked) = throttle.attempt("ann", Some("198.51.100.7")).await? {
+    ///     println!("try again in {} s", locked.retry_after().as_secs());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn retry_after(&self) -> Duration {
         self.retry_after
     }
@@ -314,6 +495,22 @@ impl Locked {
 
 impl Attempt {
     /// Which attempt this is since the count began (one for the first).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::throttle::{Admission, Throttle};
+    ///
+    /// // The count lives in DynamoDB: this needs the table.
+    /// # async fn f(throttle: Throttle) -> Result<(), arc_functions::throttle::Error> {
+    /// if let Admission::Allowed(attempt) = throttle.attempt("ann", None).await? {
+    ///     // One for the first attempt since the count began.
+    ///     if attempt.number() > 3 {
+    ///         println!("ask for a captcha from now on");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn number(&self) -> u32 {
         self.number
     }
@@ -324,6 +521,19 @@ impl Attempt {
     /// # Errors
     ///
     /// [`Error::DynamoDb`] when the count cannot be cleared.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::throttle::{Admission, Throttle};
+    ///
+    /// // Clearing the count is a DeleteItem: this needs the table.
+    /// # async fn f(throttle: Throttle) -> Result<(), arc_functions::throttle::Error> {
+    /// if let Admission::Allowed(attempt) = throttle.attempt("ann", Some("198.51.100.7")).await? {
+    ///     attempt.succeeded().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn succeeded(&self) -> Result<(), Error> {
         if self.inner.rule.key == Key::Address {
             return Ok(());
@@ -398,6 +608,28 @@ impl Throttle {
     /// # Errors
     ///
     /// [`Error::NoTable`] as in [`Throttle::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arc_functions::config::Config;
+    /// use arc_functions::throttle::{Error, Throttle};
+    /// use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    ///
+    /// // A local DynamoDB; nothing is called until the first attempt.
+    /// let local = aws_sdk_dynamodb::Client::from_conf(
+    ///     aws_sdk_dynamodb::Config::builder()
+    ///         .behavior_version(BehaviorVersion::latest())
+    ///         .region(Region::new("us-east-1"))
+    ///         .endpoint_url("http://127.0.0.1:8000")
+    ///         .build(),
+    /// );
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("ARC_THROTTLE_TABLE_NAME", "sign-ins")])?;
+    /// assert!(Throttle::with_dynamodb_client(&config, local.clone()).is_ok());
+    /// let cookie_mode = Config::from_vars([("ARC_ENV", "testing")])?;
+    /// assert!(matches!(Throttle::with_dynamodb_client(&cookie_mode, local), Err(Error::NoTable)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_dynamodb_client(config: &Config, client: Client) -> Result<Self, Error> {
         Self::build(config, Some(client))
     }
@@ -450,6 +682,23 @@ impl Throttle {
     /// # Errors
     ///
     /// [`Error::DynamoDb`] when the table cannot be read or written.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use arc_functions::config::Config;
+    /// use arc_functions::throttle::{Admission, Throttle};
+    ///
+    /// // The count lives in DynamoDB: this needs the table.
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])?;
+    /// let throttle = Throttle::new(&config)?;
+    /// match throttle.attempt("Ann ", Some("2001:db8::1")).await? {
+    ///     Admission::Allowed(attempt) => println!("attempt {}", attempt.number()),
+    ///     Admission::Locked(locked) => println!("locked for {:?}", locked.retry_after()),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn attempt(&self, user: &str, address: Option<&str>) -> Result<Admission, Error> {
         let id = self.inner.id(user, address);
         self.inner.count(id, keys::now()).await

@@ -11,6 +11,19 @@ use super::{Admission, Throttle};
 /// never runs; an attempt let through reaches the handler with its [`Attempt`](super::Attempt)
 /// in [`Request::extensions`], on which the handler calls
 /// [`succeeded`](super::Attempt::succeeded) when the password is right.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::config::Config;
+/// use arc_functions::throttle::Throttle;
+///
+/// let config = Config::from_vars([("ARC_ENV", "testing"), ("SESSION_TABLE_NAME", "sessions")])?;
+/// let guard = Throttle::new(&config)?.step("/login", "email");
+/// let shown = format!("{guard:?}");
+/// assert!(shown.contains(r#"path: "/login""#) && shown.contains(r#"user_field: "email""#), "{shown}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Guard {
     throttle: Throttle,

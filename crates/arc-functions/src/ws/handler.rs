@@ -17,6 +17,33 @@ use crate::runtime::{self, Fault, Process};
 use crate::session::{self, Session, SessionStore};
 
 /// The WebSocket handler wrapper: what [`start`](super::start) serves. Build it with [`async_handler`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::session::SessionStore;
+/// use arc_functions::ws::{self, Handler, Request, Response};
+///
+/// async fn connect(req: Request) -> ws::Result<Response> {
+///     if req.session.is_empty() {
+///         return Ok(Response::new().status(403));
+///     }
+///     Ok(Response::new())
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, connect);
+/// // A browser without a session cookie opens a socket.
+/// let event = r#"{"requestContext": {"routeKey": "$connect", "eventType": "CONNECT",
+///     "connectionId": "L0SM9cOFvHcCIhw=", "connectedAt": 1, "requestTimeEpoch": 2}}"#;
+/// let reply: serde_json::Value = serde_json::from_str(&handler.invoke(event).await?)?;
+/// assert_eq!(reply["statusCode"], 403);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub struct Handler<F> {
     store: Arc<SessionStore>,
     /// The client the configuration names (`ARC_WSS_URL`, or the endpoint override).

@@ -70,6 +70,38 @@ pub use response::Response;
 pub use run::{run, start};
 
 /// The result of a WebSocket handler: any error `?` can box.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use arc_functions::config::Config;
+/// use arc_functions::http::session::SessionStore;
+/// use arc_functions::ws::{self, Handler, Request, Response};
+///
+/// async fn play(req: Request) -> ws::Result<Response> {
+///     let x = req.body.json().and_then(|body| body["x"].as_u64()).ok_or("a move needs x")?;
+///     Ok(Response::new().reply(format!("x={x}")))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let store = Arc::new(SessionStore::new(&Config::from_vars([("ARC_ENV", "testing")])?));
+/// let handler = Handler::with_store(store, play);
+/// let message = |body: &str| {
+///     serde_json::json!({
+///         "requestContext": {"routeKey": "$default", "eventType": "MESSAGE",
+///             "connectionId": "L0SM9cOFvHcCIhw=", "connectedAt": 1, "requestTimeEpoch": 2},
+///         "body": body,
+///     })
+///     .to_string()
+/// };
+/// let played: serde_json::Value = serde_json::from_str(&handler.invoke(&message(r#"{"x": 3}"#)).await?)?;
+/// assert_eq!(played["body"], "x=3");
+/// let refused: serde_json::Value = serde_json::from_str(&handler.invoke(&message("{}")).await?)?;
+/// assert_eq!(refused["statusCode"], 500);
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// ```
 pub type Result<T, E = crate::runtime::Error> = std::result::Result<T, E>;
 
 tokio::task_local! {

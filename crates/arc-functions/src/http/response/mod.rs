@@ -513,6 +513,24 @@ fn is_local_path(target: &str) -> bool {
 }
 
 /// A response that cannot be sent as built: a 500, with this in the log.
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::http::{Response, ResponseError};
+///
+/// let err = Response::text("ok").status(1000).into_http().unwrap_err();
+/// assert!(matches!(err, ResponseError::Status(1000)));
+/// assert_eq!(err.to_string(), "1000 is not an HTTP status code");
+///
+/// let err = Response::text("ok").header("bad name", "7").into_http().unwrap_err();
+/// assert!(matches!(&err, ResponseError::Header(name) if name == "bad name"));
+///
+/// // A map with non-string keys has no JSON form.
+/// let keys = std::collections::HashMap::from([((1, 2), "a")]);
+/// let err = Response::json(&keys).into_http().unwrap_err();
+/// assert!(matches!(err, ResponseError::Json(_)));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {

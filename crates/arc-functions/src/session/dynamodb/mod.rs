@@ -115,6 +115,26 @@ impl DynamoDb {
             .await
     }
 
+    /// The item under `key`, read consistently (a write just acknowledged is seen); `None` when
+    /// there is none. Every whole-item read of the table goes through here.
+    async fn item(
+        &self,
+        key: AttributeValue,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, Error> {
+        Ok(self
+            .client()
+            .await
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY, key)
+            .consistent_read(true)
+            .send()
+            .bounded()
+            .await
+            .map_err(|e| self.fault("GetItem", e))?
+            .item)
+    }
+
     /// Loads the AWS configuration, builds the client and opens a connection to DynamoDB, so
     /// the first request finds them ready. Bounded and never failing: DynamoDB briefly out of
     /// reach must not stop the function starting, and the first request would meet the same
@@ -206,18 +226,7 @@ impl DynamoDb {
         key_index: usize,
         now: u64,
     ) -> Result<Option<Loaded>, Error> {
-        let out = self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, AttributeValue::S(id.clone()))
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?;
-        let Some(mut item) = out.item else {
+        let Some(mut item) = self.item(AttributeValue::S(id.clone())).await? else {
             return Ok(None);
         };
         let number = |v: Option<AttributeValue>| -> Option<u64> {

@@ -238,18 +238,7 @@ impl DynamoDb {
         connection: &str,
         now: u64,
     ) -> Result<Option<Loaded>, Error> {
-        let out = self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, connection_key(connection))
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?;
-        let Some(item) = out.item else {
+        let Some(item) = self.item(connection_key(connection)).await? else {
             return Ok(None);
         };
         if number(item.get(TTL)).is_none_or(|ttl| ttl <= now) {
@@ -285,19 +274,9 @@ impl DynamoDb {
         session: &str,
         now: u64,
     ) -> Result<Vec<String>, Error> {
-        let out = self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, index_key(session))
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?;
-        let mut connections: Vec<String> = out
-            .item
+        let mut connections: Vec<String> = self
+            .item(index_key(session))
+            .await?
             .unwrap_or_default()
             .iter()
             .filter(|(_, expires)| number(Some(expires)).is_some_and(|at| at > now))

@@ -172,19 +172,9 @@ impl DynamoDb {
 
     /// The entries of `user`'s index, as written: no liveness checked.
     async fn index_entries(&self, user: &str) -> Result<Vec<Listed>, Error> {
-        let out = self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, user_key(user))
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?;
-        let mut entries: Vec<Listed> = out
-            .item
+        let mut entries: Vec<Listed> = self
+            .item(user_key(user))
+            .await?
             .unwrap_or_default()
             .into_iter()
             .filter_map(|(name, value)| {

@@ -39,6 +39,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
+
+pub(super) use super::tls::{TrustStore, roots};
 use hyper_util::client::legacy::Client as Hyper;
 use hyper_util::client::legacy::connect::HttpConnector as Tcp;
 use hyper_util::client::legacy::connect::{CaptureConnection, HttpInfo, capture_connection};
@@ -69,18 +71,6 @@ pub(crate) struct Connected;
 #[cfg(any(test, feature = "dynamodb"))]
 pub(crate) fn connected(error: &(dyn StdError + 'static)) -> bool {
     find::<Connected>(error).is_some()
-}
-
-/// Which certificates the client trusts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) enum TrustStore {
-    /// Mozilla's roots, compiled in: they hold Amazon Root CA 1 to 4, which sign every AWS
-    /// endpoint.
-    #[default]
-    CompiledIn,
-    /// What `SSL_CERT_FILE` and `SSL_CERT_DIR` name (a proxy's or a private CA's), read on the
-    /// first connection as the SDK's own client would read them.
-    FromEnvironment,
 }
 
 /// One HTTP client for the SDK: a connection pool shared by every request of every operation.
@@ -124,47 +114,8 @@ impl HttpClient for Client {
     }
 }
 
-fn roots(trust: TrustStore) -> rustls::RootCertStore {
-    match trust {
-        TrustStore::CompiledIn => rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        },
-        TrustStore::FromEnvironment => {
-            let found = rustls_native_certs::load_native_certs();
-            for error in &found.errors {
-                tracing::warn!(%error, "a certificate of SSL_CERT_FILE or SSL_CERT_DIR was not read");
-            }
-            let mut roots = rustls::RootCertStore::empty();
-            let (trusted, unusable) = roots.add_parsable_certificates(found.certs);
-            // Once per process: says which store is in force, and what of it was dropped.
-            tracing::info!(
-                trusted,
-                unusable,
-                "the AWS clients trust the certificates of SSL_CERT_FILE and SSL_CERT_DIR"
-            );
-            roots
-        }
-    }
-}
-
 fn pool(connect_timeout: Option<Duration>, roots: rustls::RootCertStore) -> Pool {
-    let mut tcp = Tcp::new();
-    tcp.enforce_http(false);
-    tcp.set_nodelay(true);
-    tcp.set_connect_timeout(connect_timeout);
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports TLS 1.2 and 1.3")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        // `http` only for endpoints given as such: a local DynamoDB or API Gateway emulator.
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
+    let https = super::tls::connector(connect_timeout, roots);
     let connector = Keeping {
         https,
         kept: Arc::default(),

@@ -450,7 +450,7 @@ async fn dynamodb_prepare_connects_without_a_request_and_the_first_request_uses_
     use aws_sdk_dynamodb::config::Credentials;
 
     let (url, server) = serve_answer(ANSWER).await;
-    let sdk = super::super::loader(&super::super::Sources::default())
+    let sdk = super::super::sdk::loader(&super::super::sdk::Sources::default())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
         .endpoint_url(url.trim_end_matches('/'))

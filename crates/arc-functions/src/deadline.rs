@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[cfg(feature = "ws")]
+#[cfg(feature = "dynamodb")]
 use aws_smithy_runtime_api::client::result::SdkError;
 
 /// Kept back from the invocation's deadline to write the answer.
@@ -82,10 +82,10 @@ impl Deadline {
     "no answer within the invocation's remaining time ({budget:?}, less {MARGIN:?} kept to answer in)"
 )]
 pub(crate) struct OutOfTime {
-    budget: Duration,
+    pub(crate) budget: Duration,
 }
 
-#[cfg(feature = "ws")]
+#[cfg(feature = "dynamodb")]
 /// An SDK call (the future `send()` returns), bounded by the invocation's time left:
 /// `.send().bounded().await`.
 pub(crate) trait Bounded<T, E, R>:
@@ -102,7 +102,7 @@ pub(crate) trait Bounded<T, E, R>:
         R: Send;
 }
 
-#[cfg(feature = "ws")]
+#[cfg(feature = "dynamodb")]
 impl<T, E, R, F: Future<Output = Result<T, SdkError<E, R>>>> Bounded<T, E, R> for F {
     async fn bounded(self) -> Result<T, SdkError<E, R>>
     where
@@ -175,10 +175,10 @@ mod tests {
         assert_eq!(Deadline::current(), Deadline(None));
     }
 
-    #[cfg(feature = "ws")]
+    #[cfg(feature = "dynamodb")]
     type Sent = Result<u8, SdkError<std::io::Error, ()>>;
 
-    #[cfg(feature = "ws")]
+    #[cfg(feature = "dynamodb")]
     #[tokio::test(start_paused = true)]
     async fn a_call_past_the_deadline_fails_as_a_timeout_and_one_within_it_is_untouched() {
         let now = SystemTime::now()

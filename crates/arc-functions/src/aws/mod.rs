@@ -1,6 +1,7 @@
-//! What the library asks of AWS: the SDK's configuration for its DynamoDB, API Gateway and
-//! SSM clients ([`sdk`], with the HTTP client it hands them, [`http_client`]), the app secret
-//! read from Secrets Manager without the SDK ([`secrets`]), and the TLS under both ([`tls`]).
+//! What the library asks of AWS: the SDK's configuration for its DynamoDB and SSM clients
+//! (`sdk`, with the HTTP client it hands them, `http_client`); the app secret (`secrets`) and
+//! the WebSocket management API's calls, made without the SDK (`signed`); and the TLS under
+//! all of them (`tls`).
 
 #[cfg(feature = "architect")]
 pub(crate) mod discovery;
@@ -10,6 +11,8 @@ mod http_client;
 mod sdk;
 #[cfg(feature = "secrets-manager")]
 pub(crate) mod secrets;
+#[cfg(any(feature = "secrets-manager", feature = "ws"))]
+pub(crate) mod signed;
 mod tls;
 
 #[cfg(feature = "dynamodb")]

@@ -123,8 +123,8 @@ pub struct Info {
 }
 
 /// A client of one WebSocket API's management API: sends to, closes and describes its
-/// connections. Cheap to clone; the AWS SDK client behind it is built on first use (loading
-/// the AWS configuration then), so a function that never sends never pays for it.
+/// connections. Cheap to clone; its HTTP client and credentials are made on first use, so a
+/// function that never sends never pays for them.
 ///
 /// Inside a WebSocket handler [`Request::client`](crate::ws::Request::client) is the client for
 /// the event's own API (`https://{domainName}/{stage}` from its `requestContext`); elsewhere
@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(for_event.endpoint(), Some("http://127.0.0.1:9001"));
         assert!(
             Arc::ptr_eq(&client.api, &for_event.api),
-            "the SDK client is shared"
+            "the connections and credentials are shared"
         );
     }
 

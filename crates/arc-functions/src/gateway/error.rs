@@ -53,7 +53,8 @@ pub enum Error {
     Api {
         /// The operation, e.g. `PostToConnection`.
         operation: &'static str,
-        /// What the SDK said: an `aws_sdk_apigatewaymanagement::Error`.
+        /// What went wrong: API Gateway's error type and message (`ForbiddenException:
+        /// Forbidden`), no answer in time, or no credentials to sign with.
         #[source]
         source: crate::session::BoxError,
     },

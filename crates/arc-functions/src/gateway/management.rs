@@ -1,52 +1,121 @@
-//! The management API's three calls through the AWS SDK, with the `ws` feature; without it
-//! every call is [`Error::NotBuilt`] and nothing of the SDK is linked into the route.
+//! The management API's three calls (`POST`, `DELETE` and `GET` of `@connections/{id}`),
+//! signed and sent without the AWS SDK (`aws::signed` says why), with the `ws` feature; without
+//! it every call is [`Error::NotBuilt`].
 
 use super::{Error, Info};
 
 #[cfg(feature = "ws")]
-pub(super) use sdk::Api;
+pub(super) use signed::Api;
 
 #[cfg(not(feature = "ws"))]
 pub(super) use unbuilt::Api;
 
 #[cfg(feature = "ws")]
-mod sdk {
-    use std::time::SystemTime;
+mod signed {
+    use std::time::{Duration, SystemTime};
 
-    use aws_sdk_apigatewaymanagement::Client as Sdk;
-    use aws_sdk_apigatewaymanagement::config::Region;
-    use aws_sdk_apigatewaymanagement::error::SdkError;
-    use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError;
-    use aws_sdk_apigatewaymanagement::operation::get_connection::GetConnectionError;
-    use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
-    use aws_sdk_apigatewaymanagement::primitives::Blob;
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::date_time::Format;
+    use bytes::Bytes;
+    use lambda_http::http::{Method, StatusCode};
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     use tokio::sync::OnceCell;
 
     use super::{Error, Info};
-    use crate::deadline::Bounded as _;
+    use crate::aws::signed::{self, Call, Client, Credentials, Fault, Retry};
+    use crate::deadline::{Deadline, OutOfTime};
 
-    /// The SDK client of one endpoint, built on first use.
+    /// Five attempts of at most a second each, 25 ms apart and doubling, all within the
+    /// invocation's time left: API Gateway answers in milliseconds, and a push that cannot
+    /// get through in the time the invocation has is reported, not waited for.
+    const RETRY: Retry = Retry {
+        attempts: 5,
+        first_wait: Duration::from_millis(25),
+        attempt_limit: Duration::from_secs(1),
+    };
+
+    /// The signing name of the management API.
+    const SERVICE: &str = "execute-api";
+
+    /// A connection id in a path: everything but the unreserved characters encoded, as the
+    /// SDKs encode a label (an id ends in `=`).
+    const LABEL: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+
+    /// The calls to one endpoint: its pooled HTTP client, and the credentials and region it
+    /// signs with, read from the environment on first use.
     #[derive(Default)]
-    pub(in crate::gateway) struct Api(OnceCell<Sdk>);
+    pub(in crate::gateway) struct Api(OnceCell<Signer>);
+
+    struct Signer {
+        client: Client,
+        credentials: Result<Credentials, String>,
+        region: String,
+    }
 
     impl Api {
-        async fn sdk(&self, endpoint: &str) -> &Sdk {
+        async fn signer(&self, endpoint: &str) -> &Signer {
             self.0
                 .get_or_init(|| async {
-                    let aws = crate::aws::sdk_config().await;
-                    let mut config = aws_sdk_apigatewaymanagement::config::Builder::from(&aws)
-                        .endpoint_url(endpoint);
-                    // Requests are signed for the API's own region, which its address names.
-                    if let Some(region) = execute_api_region(endpoint) {
-                        config = config.region(Region::new(region.to_owned()));
-                    } else if aws.region().is_none() {
-                        // A local emulator checks no signature, but the SDK needs a region to
-                        // sign.
-                        config = config.region(Region::from_static("us-east-1"));
+                    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+                    // Requests are signed for the API's own region, which its address names;
+                    // a local emulator checks no signature, but one needs a region to sign.
+                    let region = execute_api_region(endpoint)
+                        .map(str::to_owned)
+                        .or_else(|| var("AWS_REGION"))
+                        .or_else(|| var("AWS_DEFAULT_REGION"))
+                        .unwrap_or_else(|| "us-east-1".to_owned());
+                    Signer {
+                        client: signed::client(RETRY.attempt_limit),
+                        credentials: Credentials::read(|name| std::env::var(name).ok()),
+                        region,
                     }
-                    Sdk::from_conf(config.build())
                 })
                 .await
+        }
+
+        /// Makes one call to `@connections/{connection_id}`, within the invocation's time.
+        async fn call(
+            &self,
+            endpoint: &str,
+            method: Method,
+            connection_id: &str,
+            body: Vec<u8>,
+            operation: &'static str,
+        ) -> Result<Bytes, Error> {
+            let signer = self.signer(endpoint).await;
+            let api =
+                |source: Box<dyn std::error::Error + Send + Sync>| Error::Api { operation, source };
+            let credentials = signer
+                .credentials
+                .as_ref()
+                .map_err(|why| api(Box::new(Fault::Unsendable(why.clone()))))?;
+            let url = connection_url(endpoint, connection_id);
+            let call = Call {
+                method,
+                url: &url,
+                headers: &[],
+                body: Bytes::from(body),
+                service: SERVICE,
+                region: &signer.region,
+            };
+            let budget = Deadline::current().budget();
+            let sent = signed::send(&signer.client, credentials, &call, RETRY);
+            match tokio::time::timeout(budget, sent).await {
+                Ok(Ok(body)) => Ok(body),
+                Ok(Err(Fault::Refused { status, kind, .. }))
+                    if status == StatusCode::GONE || kind == "GoneException" =>
+                {
+                    Err(Error::Gone {
+                        connection_id: connection_id.to_owned(),
+                    })
+                }
+                Ok(Err(fault)) => Err(api(Box::new(fault))),
+                Err(_) => Err(api(Box::new(OutOfTime { budget }))),
+            }
         }
 
         pub(in crate::gateway) async fn post(
@@ -55,21 +124,14 @@ mod sdk {
             connection_id: &str,
             data: Vec<u8>,
         ) -> Result<(), Error> {
-            let sent = self
-                .sdk(endpoint)
-                .await
-                .post_to_connection()
-                .connection_id(connection_id)
-                .data(Blob::new(data))
-                .send()
-                .bounded()
-                .await;
-            settle(
-                sent,
+            self.call(
+                endpoint,
+                Method::POST,
                 connection_id,
+                data,
                 "PostToConnection",
-                PostToConnectionError::is_gone_exception,
             )
+            .await
             .map(drop)
         }
 
@@ -78,20 +140,14 @@ mod sdk {
             endpoint: &str,
             connection_id: &str,
         ) -> Result<(), Error> {
-            let closed = self
-                .sdk(endpoint)
-                .await
-                .delete_connection()
-                .connection_id(connection_id)
-                .send()
-                .bounded()
-                .await;
-            settle(
-                closed,
+            self.call(
+                endpoint,
+                Method::DELETE,
                 connection_id,
+                Vec::new(),
                 "DeleteConnection",
-                DeleteConnectionError::is_gone_exception,
             )
+            .await
             .map(drop)
         }
 
@@ -100,31 +156,58 @@ mod sdk {
             endpoint: &str,
             connection_id: &str,
         ) -> Result<Info, Error> {
-            let got = self
-                .sdk(endpoint)
-                .await
-                .get_connection()
-                .connection_id(connection_id)
-                .send()
-                .bounded()
-                .await;
-            let out = settle(
-                got,
-                connection_id,
-                "GetConnection",
-                GetConnectionError::is_gone_exception,
-            )?;
-            let time = |t: Option<&aws_sdk_apigatewaymanagement::primitives::DateTime>| {
-                t.and_then(|t| SystemTime::try_from(*t).ok())
-            };
-            let identity = out.identity();
-            Ok(Info {
-                connected_at: time(out.connected_at()),
-                last_active_at: time(out.last_active_at()),
-                source_ip: identity.and_then(|i| i.source_ip()).map(str::to_owned),
-                user_agent: identity.and_then(|i| i.user_agent()).map(str::to_owned),
+            let body = self
+                .call(
+                    endpoint,
+                    Method::GET,
+                    connection_id,
+                    Vec::new(),
+                    "GetConnection",
+                )
+                .await?;
+            info(&body).map_err(|e| Error::Api {
+                operation: "GetConnection",
+                source: Box::new(e),
             })
         }
+    }
+
+    /// `@connections/{connection_id}` under the API's management endpoint.
+    fn connection_url(endpoint: &str, connection_id: &str) -> String {
+        format!(
+            "{}/@connections/{}",
+            endpoint.trim_end_matches('/'),
+            utf8_percent_encode(connection_id, LABEL)
+        )
+    }
+
+    /// A `GetConnection` answer: its times as RFC 3339 date-times, as the API writes them.
+    fn info(body: &[u8]) -> Result<Info, serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Connection {
+            connected_at: Option<String>,
+            last_active_at: Option<String>,
+            identity: Option<Identity>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Identity {
+            source_ip: Option<String>,
+            user_agent: Option<String>,
+        }
+        let time = |t: Option<String>| {
+            let t = DateTime::from_str(&t?, Format::DateTimeWithOffset).ok()?;
+            SystemTime::try_from(t).ok()
+        };
+        let connection: Connection = serde_json::from_slice(body)?;
+        let identity = connection.identity;
+        Ok(Info {
+            connected_at: time(connection.connected_at),
+            last_active_at: time(connection.last_active_at),
+            source_ip: identity.as_ref().and_then(|i| i.source_ip.clone()),
+            user_agent: identity.and_then(|i| i.user_agent),
+        })
     }
 
     /// The region in an `https://{api}.execute-api.{region}.amazonaws.com[.cn]/...` address.
@@ -135,60 +218,15 @@ mod sdk {
         matches!(suffix, "amazonaws.com" | "amazonaws.com.cn").then_some(region)
     }
 
-    /// A call's outcome: a closed connection is [`Error::Gone`], any other failure
-    /// [`Error::Api`].
-    fn settle<T, E, R>(
-        outcome: Result<T, SdkError<E, R>>,
-        connection_id: &str,
-        operation: &'static str,
-        is_gone: fn(&E) -> bool,
-    ) -> Result<T, Error>
-    where
-        aws_sdk_apigatewaymanagement::Error: From<SdkError<E, R>>,
-    {
-        outcome.map_err(|e| {
-            if e.as_service_error().is_some_and(is_gone) {
-                Error::Gone {
-                    connection_id: connection_id.to_owned(),
-                }
-            } else {
-                Error::Api {
-                    operation,
-                    source: Box::new(aws_sdk_apigatewaymanagement::Error::from(e)),
-                }
-            }
-        })
-    }
-
     #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn the_region_comes_from_an_execute_api_address() {
-            assert_eq!(
-                execute_api_region("https://abc.execute-api.eu-west-2.amazonaws.com/prod"),
-                Some("eu-west-2")
-            );
-            assert_eq!(
-                execute_api_region("https://abc.execute-api.cn-north-1.amazonaws.com.cn/prod"),
-                Some("cn-north-1")
-            );
-            assert_eq!(execute_api_region("https://ws.example.com/prod"), None);
-            assert_eq!(execute_api_region("http://127.0.0.1:9001"), None);
-            assert_eq!(
-                execute_api_region("https://abc.execute-api.eu-west-2.example.com/prod"),
-                None
-            );
-        }
-    }
+    mod tests;
 }
 
 #[cfg(not(feature = "ws"))]
 mod unbuilt {
     use super::{Error, Info};
 
-    /// Nothing to call: this build has no SDK client.
+    /// Nothing to call: this build has no management API client.
     #[derive(Default)]
     pub(in crate::gateway) struct Api;
 

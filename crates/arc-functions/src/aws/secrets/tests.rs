@@ -4,6 +4,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use std::time::SystemTime;
+
+use http_body_util::BodyExt;
+
 use super::*;
 
 const LAMBDA: &[(&str, &str)] = &[
@@ -36,10 +40,13 @@ fn lambdas_environment_is_the_regional_endpoint_with_its_credentials() {
         Ok(Target {
             endpoint: "https://secretsmanager.eu-west-1.amazonaws.com/".into(),
             region: "eu-west-1".into(),
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
-            session_token: Some("the-session-token".into()),
-            trust: TrustStore::CompiledIn,
+            credentials: Credentials::read(|name| {
+                LAMBDA
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .expect("credentials"),
         })
     );
 }
@@ -131,42 +138,12 @@ fn an_endpoint_given_is_used_the_services_before_the_general_one() {
 
 #[test]
 fn without_both_keys_in_the_environment_nothing_is_asked() {
-    for half in [
-        &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_REGION", "us-east-1")][..],
-        &[("AWS_SECRET_ACCESS_KEY", "s"), ("AWS_REGION", "us-east-1")],
-        &[
-            ("AWS_ACCESS_KEY_ID", ""),
-            ("AWS_SECRET_ACCESS_KEY", "s"),
-            ("AWS_REGION", "us-east-1"),
-        ],
-    ] {
-        let error = target("s", half).expect_err("no credentials");
-        assert!(error.contains("AWS_ACCESS_KEY_ID"), "{error}");
-    }
-    let keys = target(
+    let error = target(
         "s",
-        &[
-            ("AWS_ACCESS_KEY_ID", "k"),
-            ("AWS_SECRET_ACCESS_KEY", "s"),
-            ("AWS_REGION", "us-east-1"),
-        ],
+        &[("AWS_ACCESS_KEY_ID", "k"), ("AWS_REGION", "us-east-1")],
     )
-    .expect("long-term keys need no token");
-    assert_eq!(keys.session_token, None);
-}
-
-#[test]
-fn either_ssl_variable_names_the_trust_store() {
-    let trust = |extra| target("s", &with(extra)).expect("target").trust;
-    assert_eq!(
-        trust(&[("SSL_CERT_FILE", "/corp.pem")]),
-        TrustStore::FromEnvironment
-    );
-    assert_eq!(
-        trust(&[("SSL_CERT_DIR", "/corp")]),
-        TrustStore::FromEnvironment
-    );
-    assert_eq!(trust(&[("SSL_CERT_FILE", "")]), TrustStore::CompiledIn);
+    .expect_err("no credentials");
+    assert!(error.contains("AWS_SECRET_ACCESS_KEY"), "{error}");
 }
 
 /// Signature Version 4 of a fixed request, worked out apart from this crate and its signer
@@ -175,9 +152,10 @@ fn either_ssl_variable_names_the_trust_store() {
 #[test]
 fn the_request_is_signed_as_secrets_manager_in_the_region() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_472_000); // 2026-12-05 12:00Z
-    let request = target("s", LAMBDA)
-        .expect("target")
-        .request("app/secret", "AWSCURRENT", now)
+    let target = target("s", LAMBDA).expect("target");
+    let request = target
+        .call("app/secret", "AWSCURRENT")
+        .request(&target.credentials, now)
         .expect("signed");
     assert_eq!(request.method(), "POST");
     assert_eq!(
@@ -203,57 +181,6 @@ fn the_request_is_signed_as_secrets_manager_in_the_region() {
     assert_eq!(
         &body[..],
         br#"{"SecretId":"app/secret","VersionStage":"AWSCURRENT"}"#
-    );
-}
-
-#[test]
-fn answers_are_read_as_the_aws_json_protocol_writes_them() {
-    let ok = |body: &str| answer(StatusCode::OK, None, body.as_bytes());
-    assert_eq!(
-        ok(r#"{"Name":"app","SecretString":"s3cret","VersionStages":["AWSCURRENT"]}"#),
-        Ok(Answer::Secret("s3cret".into()))
-    );
-    assert_eq!(ok(r#"{"SecretBinary":"AAEC"}"#), Ok(Answer::Binary));
-    assert!(matches!(ok("<html>"), Err(Fault::Refused(..))));
-
-    let missing = r#"{"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."}"#;
-    assert_eq!(
-        answer(StatusCode::BAD_REQUEST, None, missing.as_bytes()),
-        Err(Fault::Refused(
-            "ResourceNotFoundException".into(),
-            "Secrets Manager can't find the specified secret.".into()
-        ))
-    );
-    let namespaced =
-        r#"{"__type":"com.amazonaws.secretsmanager#AccessDeniedException:details","message":"no"}"#;
-    assert_eq!(
-        answer(StatusCode::BAD_REQUEST, None, namespaced.as_bytes()),
-        Err(Fault::Refused("AccessDeniedException".into(), "no".into()))
-    );
-    assert_eq!(
-        answer(
-            StatusCode::BAD_REQUEST,
-            Some("DecryptionFailure:http://internal"),
-            br#"{"__type":"Other"}"#
-        ),
-        Err(Fault::Refused("DecryptionFailure".into(), String::new())),
-        "the header's type comes first"
-    );
-    assert_eq!(
-        answer(
-            StatusCode::BAD_REQUEST,
-            None,
-            br#"{"__type":"ThrottlingException"}"#
-        ),
-        Err(Fault::Transient("ThrottlingException: ".into()))
-    );
-    assert_eq!(
-        answer(StatusCode::SERVICE_UNAVAILABLE, None, b""),
-        Err(Fault::Transient("HTTP 503: ".into()))
-    );
-    assert_eq!(
-        answer(StatusCode::FORBIDDEN, None, b""),
-        Err(Fault::Refused("HTTP 403".into(), String::new()))
     );
 }
 
@@ -378,8 +305,7 @@ async fn both_versions_are_asked_for_at_once_signed_as_the_environment_says() {
 async fn a_missing_previous_version_is_none_and_a_missing_current_one_an_error() {
     let server = server(vec![(400, NOT_FOUND)]).await;
     let target = local(&server);
-    let client: Client<Https, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .build(tls::connector(None, tls::roots(TrustStore::CompiledIn)));
+    let client = signed::client(RETRY.attempt_limit);
     assert_eq!(
         version(&client, &target, "app/secret", "AWSPREVIOUS").await,
         Ok(None)
@@ -407,8 +333,7 @@ async fn failures_on_awss_side_are_retried_and_then_reported() {
     ])
     .await;
     let target = local(&flaky);
-    let client: Client<Https, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .build(tls::connector(None, tls::roots(TrustStore::CompiledIn)));
+    let client = signed::client(RETRY.attempt_limit);
     assert_eq!(
         version(&client, &target, "app/secret", "AWSCURRENT").await,
         Ok(Some("the current one".into())),
@@ -428,7 +353,7 @@ async fn failures_on_awss_side_are_retried_and_then_reported() {
         error,
         "GetSecretValue (AWSCURRENT) failed: ServiceUnavailable: later"
     );
-    assert_eq!(down.served.load(Ordering::SeqCst), ATTEMPTS as usize);
+    assert_eq!(down.served.load(Ordering::SeqCst), RETRY.attempts as usize);
 }
 
 #[tokio::test]

@@ -1,0 +1,313 @@
+//! A call to an AWS API without the AWS SDK: signed (Signature Version 4, by `aws-sigv4`, the
+//! SDK's own signer) with the credentials in the environment, sent over the TLS of
+//! [`super::tls`], retried while the failure is AWS's, and its error read as the JSON
+//! protocols write them.
+//!
+//! Cookie mode asks two things of AWS: the app secret at cold start (Secrets Manager) and, with
+//! WebSockets, the management API's three calls. Through the SDK those cost a route its
+//! configuration loader, credential chain, orchestrator and two service clients: 4.4 MB of an
+//! 8.2 MB bootstrap (BENCHMARKS.md, "What get-index is made of"). What the SDK would also read
+//! and this does not: profiles, SSO and the container and instance credential endpoints. Lambda
+//! (and `sam local`, and `cargo arc dev`) put the credentials in the environment.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials as Keys;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as Hyper;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use lambda_http::http::{self, HeaderValue, Method, StatusCode};
+
+use super::tls::{self, TrustStore};
+
+/// hyper's pooled client over [`super::tls`]: keep one for the calls to an endpoint, so they
+/// share its connections.
+pub(crate) type Client = Hyper<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client trusting the store the environment names, giving up a connection not made within
+/// `connect_timeout`.
+pub(crate) fn client(connect_timeout: Duration) -> Client {
+    let trust = TrustStore::read(|name| std::env::var(name).ok());
+    Hyper::builder(TokioExecutor::new())
+        .build(tls::connector(Some(connect_timeout), tls::roots(trust)))
+}
+
+/// The credentials calls are signed with: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for
+/// a role's temporary ones (always, on Lambda), `AWS_SESSION_TOKEN`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    /// The key id only: the secret key and the token sign requests and stay out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// The credentials of the environment `var` reads (empty values are unset).
+    pub(crate) fn read(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+        else {
+            return Err(
+                "no AWS credentials in the environment: AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY are unset (Lambda always sets them; elsewhere export \
+                 them, for example with `aws configure export-credentials --format env`)"
+                    .to_owned(),
+            );
+        };
+        Ok(Self {
+            access_key_id,
+            secret_access_key,
+            session_token: var("AWS_SESSION_TOKEN"),
+        })
+    }
+}
+
+/// The endpoint variable AWS's SDKs read for a service (`AWS_ENDPOINT_URL_SECRETS_MANAGER`),
+/// else `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`. (The
+/// management API's endpoint is the WebSocket API's own, or `ARC_WSS_URL`: `crate::ws`.)
+#[cfg(feature = "secrets-manager")]
+pub(crate) fn configured_endpoint(
+    service_variable: &str,
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return None;
+    }
+    var(service_variable).or_else(|| var("AWS_ENDPOINT_URL"))
+}
+
+/// One call: what to send, and to whom it is signed.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    /// The whole URL, path encoded.
+    pub(crate) url: &'a str,
+    /// Headers beyond `host`, which is the URL's.
+    pub(crate) headers: &'a [(&'static str, &'a str)],
+    pub(crate) body: Bytes,
+    /// The signing name: `secretsmanager`, `execute-api`.
+    pub(crate) service: &'static str,
+    pub(crate) region: &'a str,
+}
+
+impl Call<'_> {
+    /// The request, signed at `now`.
+    pub(crate) fn request(
+        &self,
+        credentials: &Credentials,
+        now: SystemTime,
+    ) -> Result<http::Request<Full<Bytes>>, String> {
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(self.url);
+        for (name, value) in self.headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder
+            .body(())
+            .map_err(|e| format!("cannot make a request of {}: {e}", self.url))?;
+        let host = request
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            .ok_or_else(|| format!("{} names no host", self.url))?;
+        request.headers_mut().insert(http::header::HOST, host);
+
+        let identity: Identity = Keys::new(
+            &credentials.access_key_id,
+            &credentials.secret_access_key,
+            credentials.session_token.clone(),
+            None,
+            "environment",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+        let signed = SignableRequest::new(
+            self.method.as_str(),
+            self.url,
+            headers,
+            SignableBody::Bytes(&self.body),
+        )
+        .and_then(|signable| sign(signable, &params))
+        .map_err(|e| format!("cannot sign the request: {e}"))?;
+        let (instructions, _) = signed.into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request.map(|()| Full::new(self.body.clone())))
+    }
+}
+
+/// How often, and how patiently, a call is tried.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retry {
+    /// Attempts in all.
+    pub(crate) attempts: u32,
+    /// Before the second attempt; doubled before each next one.
+    pub(crate) first_wait: Duration,
+    /// How long one attempt (connecting included) may take before it is abandoned.
+    pub(crate) attempt_limit: Duration,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// No answer, a 5xx, or throttled, after every attempt.
+    Unavailable(String),
+    /// Refused for good: the answer's status, the error's type (`GoneException`, `HTTP 403`
+    /// when the answer names none) and message.
+    Refused {
+        status: StatusCode,
+        kind: String,
+        message: String,
+    },
+    /// Not sent: no credentials, or a URL that is none.
+    Unsendable(String),
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unavailable(why) | Self::Unsendable(why) => f.write_str(why),
+            Self::Refused { kind, message, .. } if message.is_empty() => f.write_str(kind),
+            Self::Refused { kind, message, .. } => write!(f, "{kind}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Fault {}
+
+/// Sends `call`, signed anew for each attempt, and answers the body of its 2xx answer.
+pub(crate) async fn send(
+    client: &Client,
+    credentials: &Credentials,
+    call: &Call<'_>,
+    retry: Retry,
+) -> Result<Bytes, Fault> {
+    let mut attempt = 1;
+    loop {
+        let request = call
+            .request(credentials, SystemTime::now())
+            .map_err(Fault::Unsendable)?;
+        let answer = match tokio::time::timeout(retry.attempt_limit, once(client, request)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Fault::Unavailable(format!(
+                "no answer within {:?}",
+                retry.attempt_limit
+            ))),
+        };
+        match answer {
+            Err(Fault::Unavailable(why)) if attempt < retry.attempts => {
+                tracing::debug!(url = call.url, attempt, why, "an AWS call is retried");
+                tokio::time::sleep(retry.first_wait * 2u32.pow(attempt - 1)).await;
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+async fn once(client: &Client, request: http::Request<Full<Bytes>>) -> Result<Bytes, Fault> {
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| Fault::Unavailable(error_chain(&e)))?;
+    let status = response.status();
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| Fault::Unavailable(error_chain(&e)))?
+        .to_bytes();
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(fault(status, error_type.as_deref(), &body))
+    }
+}
+
+/// A failed answer of AWS's JSON protocols: the error's type from `x-amzn-errortype` or the
+/// body's `__type` (either may carry a namespace before `#` and details after `:`), its message
+/// from the body's `message` or `Message`.
+pub(crate) fn fault(status: StatusCode, error_type: Option<&str>, body: &[u8]) -> Fault {
+    #[derive(serde::Deserialize, Default)]
+    struct Error {
+        #[serde(rename = "__type")]
+        kind: Option<String>,
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    let error: Error = serde_json::from_slice(body).unwrap_or_default();
+    let kind = error_type
+        .or(error.kind.as_deref())
+        .map(|t| {
+            let t = t.rsplit('#').next().unwrap_or(t);
+            t.split(':').next().unwrap_or(t).to_owned()
+        })
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    let message = error.message.unwrap_or_default();
+    let throttled = status == StatusCode::TOO_MANY_REQUESTS
+        || matches!(
+            kind.as_str(),
+            "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "LimitExceededException"
+        );
+    if status.is_server_error() || throttled {
+        Fault::Unavailable(if message.is_empty() {
+            kind
+        } else {
+            format!("{kind}: {message}")
+        })
+    } else {
+        Fault::Refused {
+            status,
+            kind,
+            message,
+        }
+    }
+}
+
+/// An error and its sources, one line: hyper's own says little ("client error (Connect)").
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+use super::*;
+
+fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    |name| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+#[test]
+fn credentials_are_both_keys_and_the_token_when_there_is_one() {
+    let lambda = Credentials::read(vars(&[
+        ("AWS_ACCESS_KEY_ID", "ASIA1"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ]))
+    .expect("credentials");
+    assert_eq!(
+        lambda,
+        Credentials {
+            access_key_id: "ASIA1".into(),
+            secret_access_key: "secret".into(),
+            session_token: Some("token".into()),
+        }
+    );
+    let shown = format!("{lambda:?}");
+    assert!(shown.contains("ASIA1"), "{shown}");
+    assert!(
+        !shown.contains("secret") && !shown.contains("token"),
+        "the keys that sign stay out of logs: {shown}"
+    );
+
+    let long_term = Credentials::read(vars(&[
+        ("AWS_ACCESS_KEY_ID", "AKIA1"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", ""),
+    ]))
+    .expect("no token needed");
+    assert_eq!(long_term.session_token, None);
+
+    for half in [
+        &[("AWS_ACCESS_KEY_ID", "k")][..],
+        &[("AWS_SECRET_ACCESS_KEY", "s")],
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "s")],
+        &[],
+    ] {
+        let pairs: &'static [(&str, &str)] = half.to_vec().leak();
+        let error = Credentials::read(vars(pairs)).expect_err("half a pair");
+        assert!(
+            error.contains("AWS_ACCESS_KEY_ID") && error.contains("export"),
+            "{error}"
+        );
+    }
+}
+
+#[cfg(feature = "secrets-manager")]
+#[test]
+fn the_services_endpoint_variable_comes_before_the_general_one() {
+    const SERVICE: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+    assert_eq!(configured_endpoint(SERVICE, vars(&[])), None);
+    assert_eq!(
+        configured_endpoint(SERVICE, vars(&[("AWS_ENDPOINT_URL", "http://a")])),
+        Some("http://a".into())
+    );
+    assert_eq!(
+        configured_endpoint(
+            SERVICE,
+            vars(&[("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "http://b")])
+        ),
+        Some("http://b".into())
+    );
+    assert_eq!(
+        configured_endpoint(
+            SERVICE,
+            vars(&[("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "")])
+        ),
+        Some("http://a".into()),
+        "an empty variable is unset"
+    );
+    for ignore in ["true", "TRUE"] {
+        let pairs: &'static [(&str, &str)] = vec![
+            (SERVICE, "http://b"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ignore),
+        ]
+        .leak();
+        assert_eq!(configured_endpoint(SERVICE, vars(pairs)), None);
+    }
+    assert_eq!(
+        configured_endpoint(
+            SERVICE,
+            vars(&[
+                (SERVICE, "http://b"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false")
+            ])
+        ),
+        Some("http://b".into())
+    );
+}
+
+#[test]
+fn errors_are_read_as_the_aws_json_protocols_write_them() {
+    let missing = br#"{"__type":"ResourceNotFoundException","Message":"can't find the secret."}"#;
+    assert_eq!(
+        fault(StatusCode::BAD_REQUEST, None, missing),
+        Fault::Refused {
+            status: StatusCode::BAD_REQUEST,
+            kind: "ResourceNotFoundException".into(),
+            message: "can't find the secret.".into()
+        }
+    );
+    let namespaced = br#"{"__type":"com.amazonaws.secretsmanager#AccessDeniedException:details","message":"no"}"#;
+    assert_eq!(
+        fault(StatusCode::BAD_REQUEST, None, namespaced).to_string(),
+        "AccessDeniedException: no"
+    );
+    assert_eq!(
+        fault(
+            StatusCode::GONE,
+            Some("GoneException:http://internal"),
+            br#"{"__type":"Other","message":null}"#
+        ),
+        Fault::Refused {
+            status: StatusCode::GONE,
+            kind: "GoneException".into(),
+            message: String::new()
+        },
+        "the header's type comes first"
+    );
+    assert_eq!(
+        fault(StatusCode::FORBIDDEN, None, b"<html>").to_string(),
+        "HTTP 403",
+        "an answer that is not JSON"
+    );
+}
+
+#[test]
+fn aws_failing_or_throttling_is_unavailable_and_retried() {
+    for (status, kind) in [
+        (StatusCode::BAD_REQUEST, "ThrottlingException"),
+        (StatusCode::BAD_REQUEST, "Throttling"),
+        (StatusCode::BAD_REQUEST, "TooManyRequestsException"),
+        (StatusCode::BAD_REQUEST, "RequestLimitExceeded"),
+        (StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
+        (StatusCode::TOO_MANY_REQUESTS, "SomethingElse"),
+        (StatusCode::INTERNAL_SERVER_ERROR, "InternalServiceError"),
+        (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+    ] {
+        let body = format!(r#"{{"__type":"{kind}","message":"later"}}"#);
+        assert_eq!(
+            fault(status, None, body.as_bytes()),
+            Fault::Unavailable(format!("{kind}: later")),
+            "{status} {kind}"
+        );
+    }
+    assert_eq!(
+        fault(StatusCode::BAD_GATEWAY, None, b""),
+        Fault::Unavailable("HTTP 502".into())
+    );
+    assert!(matches!(
+        fault(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("PayloadTooLargeException"),
+            b""
+        ),
+        Fault::Refused { .. }
+    ));
+}

@@ -15,9 +15,9 @@ response, and its peak RSS (VmHWM, read when it polls again, i.e. after the resp
   mode, in cookie mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table
   bigsesh-session, in DynamoDB mode (which loads the AWS configuration, builds the client and
   opens its connection at start-up, before the first poll, then does a GetItem);
-- `get-index-cookie` (bench/cookie-route), when built: get-index's own code built with
-  arc-functions' default features, as a cookie-mode app builds it, so without the AWS SDK; in
-  cookie mode, with the same cookie as `get-index`;
+- `get-index-cookie` (bench/cookie-route), when built: get-index's own code built as `cargo arc
+  sam` deploys a cookie-mode app with `@ws` (arc-functions' `secrets-manager` and `ws`, which
+  link no AWS SDK); in cookie mode and secrets mode, with the same cookie as `get-index`;
 - `get-index` in `secrets` mode: cookie mode with the secret named (`ARC_APP_SECRET_ARN`) rather
   than given, read at start-up from the Secrets Manager at AWS_ENDPOINT_URL_SECRETS_MANAGER
   (moto's server: `scripts/lib.sh`'s `start_moto`), which this script gives the secret first;
@@ -67,7 +67,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "crates/arc-functions/tests/fixtures/apigw_v2_request.json")
 # The hello-world floors beside the app's HTTP routes, which app.arc alone lists.
 FLOORS = ["floor", "floor-one-thread"]
-# get-index built without the AWS SDK (bench/cookie-route), beside the route as the app builds it.
+# get-index as a cookie-mode app builds it (bench/cookie-route), beside the route as the example
+# app builds it (DynamoDB in).
 COOKIE_ROUTE = "get-index-cookie"
 SECRET = "cold-start benchmark secret: forty-eight bytes!!"  # no comma: it separates rotated secrets
 TABLE = "bigsesh-session"
@@ -434,7 +435,7 @@ def main():
                 results[(target, mode, "cookie")] = cookie
                 cases.append(((target, mode), target, label[mode], get, env,
                               event("GET", "/", cookie), "Count 1"))
-                if target == "get-index" and mode == "cookie":
+                if target == "get-index" and mode in ("cookie", "secrets"):
                     if os.path.exists(bootstrap(COOKIE_ROUTE)[0]):
                         cases.append(((COOKIE_ROUTE, mode), COOKIE_ROUTE, label[mode],
                                       bootstrap(COOKIE_ROUTE), env, event("GET", "/", cookie), "Count 1"))

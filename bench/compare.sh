@@ -57,8 +57,8 @@ cargo bench -p arc-functions "${BENCHES[@]}" --no-run --message-format=json-rend
 bench_exe() { grep "/$1-[0-9a-f]*\$" "$TMP/benches" | tail -1; }
 ensure_cargo_lambda
 cargo lambda build --release --compiler cargo "${ROUTES[@]}"
-# get-index as a cookie-mode app builds it (bench/cookie-route), on its own: built with the
-# routes, cargo would give arc-functions their features.
+# get-index as `cargo arc sam` deploys a cookie-mode app with @ws (bench/cookie-route), on its
+# own: built with the routes, cargo would give arc-functions their features.
 cargo lambda build --release --compiler cargo -p cookie-route
 log "installing @architect/functions@$FUNCTIONS_VERSION into $TMP"
 npm install --prefix "$TMP" --no-audit --no-fund --loglevel=error \
@@ -92,7 +92,7 @@ for f in glob.glob(f"{sys.argv[2]}/**/new/estimates.json", recursive=True):
     rust[name] = 1e9 / json.load(open(f))["median"]["point_estimate"]
 sizes = ["100B", "1KB", "2.8KB"]
 rows = [f"roundtrip/sealed/{s}" for s in sizes] + ["handler/v2", "handler/v2-lambda_http"]
-rows += ["handler/v2-event-parse", "handler/v2-event-read"]
+rows += ["handler/v2-event-parse", "handler/v2-event-read", "handler/v2-event-value"]
 rows += ["roundtrip/dynamodb"]
 rows += [f"floor/xchacha20poly1305/{s}" for s in sizes]
 fmt = lambda x: f"{x:,.0f}" if x else "n/a"
@@ -101,7 +101,8 @@ for r in rows:
     n, o = node.get(r), rust.get(r)
     print(f"| {r} | {fmt(n)} | {fmt(o)} | {f'{o / n:.1f}x' if n and o else 'n/a'} |")
 print("\n`handler/v2-event-parse` is lambda_http's parse in Rust and `JSON.parse` in Node;"
-      " `handler/v2-event-read` is the event read as `http::run` reads it.")
+      " `handler/v2-event-read` is the event read as `http::run` reads it, and"
+      " `handler/v2-event-value` serde_json's generic `Value` of the same text.")
 # The handler minus the event parse each runtime does anyway: the wrappers' own cost.
 us = lambda ops: 1e6 / ops if ops else None
 parts = [us(node.get(k)) for k in ("handler/v2", "handler/v2-event-parse")]
@@ -189,7 +190,8 @@ def row(what, peer, goal, figure, ok, text):
 # Rust's read of the event (as http::run reads it) against Node's JSON.parse of the same text.
 r = ratio(rust.get("handler/v2-event-read"), node.get("handler/v2-event-parse"))
 row("reading a v2 event", "Node's `JSON.parse` of the same event (/s)", "≥ 1x", r, lambda x: x >= 1,
-    f"{r or 0:.2f}x ({rust.get('handler/v2-event-read', 0):,.0f} / {node.get('handler/v2-event-parse', 0):,.0f} /s)")
+    f"{r or 0:.2f}x ({rust.get('handler/v2-event-read', 0):,.0f} / {node.get('handler/v2-event-parse', 0):,.0f} /s;"
+    f" serde_json's `Value` of it {rust.get('handler/v2-event-value', 0):,.0f} /s)")
 r = ratio(rust.get("handler/v2"), node.get("handler/v2"))
 row("handler/v2", "arc.http (Node)", "≥ 4x", r, lambda x: x >= 4,
     f"{r or 0:.2f}x ({rust.get('handler/v2', 0):,.0f} / {node.get('handler/v2', 0):,.0f} /s)")
@@ -203,18 +205,18 @@ row("sealed round trip, 100 B / 1 KB / 2.8 KB", "the AEAD alone", "≤ 1.5x at e
     lambda x: x <= 1.5, " / ".join(f"{x:.2f}x" for x in inter if x) +
     " interleaved; criterion " + " / ".join(f"{x:.2f}x" if x else "n/a" for x in crit_ratio))
 one = first.get("floor-one-thread")
-# Cookie mode: get-index as a cookie-mode app builds it (arc-functions' default features); the
-# route as the example app builds it (DynamoDB and Secrets Manager in) is shown beside it.
+# Cookie mode: get-index as `cargo arc sam` deploys a cookie-mode app with @ws (arc-functions'
+# `secrets-manager` and `ws`); the route as the example app builds it (DynamoDB in) beside it.
 cookie, full = "get-index-cookie/cookie", "get-index/cookie"
 for key, label, bound, beside in [(cookie, "cookie-mode", 1.15, full), ("get-index/dynamodb", "DynamoDB-mode", 1.7, None)]:
     r = ratio(first.get(key), one)
     also = ratio(first.get(beside), one) if beside else None
     row(f"{label} first response", "floor-one-thread (hello world)", f"≤ {bound}x", r, lambda x, b=bound: x <= b,
         f"{r or 0:.2f}x ({first.get(key, 0):.2f} / {one or 0:.2f} ms)" +
-        (f"; built with DynamoDB and Secrets Manager {also:.2f}x" if also else ""))
+        (f"; built with DynamoDB {also:.2f}x" if also else ""))
 mb = size.get("get-index-cookie") and size["get-index-cookie"] / 1e6
 hello = size.get("floor-one-thread") or size.get("floor") or 0
 row("get-index bootstrap size (cookie mode)", f"hello world {hello / 1e6:.1f} MB", "≤ 6 MB", mb,
     lambda x: x <= 6, f"{mb or 0:.1f} MB ({size.get('get-index-cookie', 0):,} B); "
-    f"built with DynamoDB and Secrets Manager {size.get('get-index', 0) / 1e6:.1f} MB")
+    f"built with DynamoDB {size.get('get-index', 0) / 1e6:.1f} MB")
 EOF

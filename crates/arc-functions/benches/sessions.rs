@@ -10,7 +10,8 @@
 //!   `handler/v2-lambda_http` is the same request read by lambda_http's own parse (what
 //!   `lambda_http::run` does), `handler/v2-event-parse` that parse alone, and
 //!   `handler/v2-event-read` the event read as `http::run` reads it (the one event type its
-//!   fields name, then lambda_http's conversion), set beside Node's `JSON.parse` of the text.
+//!   fields name, then lambda_http's conversion), set beside Node's `JSON.parse` of the text,
+//!   and `handler/v2-event-value` serde_json's `Value` of it, the generic tree `JSON.parse` makes.
 //!
 //! `benches/counts.rs` counts the allocations of the same operations (`benches/support`).
 //! `bench/compare.sh` runs the same measurements on `@architect/functions` and prints both.
@@ -87,6 +88,11 @@ fn handler(c: &mut Criterion) {
         lambda_http::request::from_str(&event).expect("event").uri()
     );
     group.bench_function("v2-event-read", |b| b.iter(|| black_box(read_v2(&event))));
+    // serde_json's own tree of the same text, Rust's nearest to what `JSON.parse` makes: the
+    // cost of the allocations any owned reading of this event makes, without a request.
+    group.bench_function("v2-event-value", |b| {
+        b.iter(|| black_box(serde_json::from_str::<Value>(black_box(&event)).expect("JSON")));
+    });
     group.bench_function("v2-lambda_http", |b| {
         b.iter(|| {
             rt.block_on(async {

@@ -122,27 +122,24 @@ pub fn private_cache_control(chosen: Option<&str>) -> String {
     let Some(chosen) = chosen else {
         return PRIVATE.to_owned();
     };
-    let kept: Vec<&str> = chosen
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .filter(|d| {
-            let name = d
-                .split('=')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            !matches!(
-                name.as_str(),
-                "public" | "private" | "s-maxage" | "proxy-revalidate"
-            )
-        })
-        .collect();
-    if kept.is_empty() {
+    // Written as it is read, without a list or a lowercased copy of each name: it runs on
+    // every response that carries the session cookie.
+    let mut private = String::with_capacity("private, ".len() + chosen.len());
+    private.push_str("private");
+    for directive in chosen.split(',').map(str::trim) {
+        let name = directive.split('=').next().unwrap_or_default().trim();
+        let shared = ["public", "private", "s-maxage", "proxy-revalidate"]
+            .iter()
+            .any(|shared| name.eq_ignore_ascii_case(shared));
+        if !directive.is_empty() && !shared {
+            private.push_str(", ");
+            private.push_str(directive);
+        }
+    }
+    if private.len() == "private".len() {
         return PRIVATE.to_owned();
     }
-    format!("private, {}", kept.join(", "))
+    private
 }
 
 /// `body` compressed when `accepted` and the body's type and size call for it, with

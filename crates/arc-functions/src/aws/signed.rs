@@ -175,6 +175,14 @@ pub(crate) struct Retry {
     pub(crate) attempt_limit: Duration,
 }
 
+impl Retry {
+    /// The wait after failed attempt `attempt` (from 1): [`Retry::first_wait`], doubled after
+    /// each attempt since.
+    fn wait_after(self, attempt: u32) -> Duration {
+        self.first_wait * 2u32.pow(attempt.saturating_sub(1))
+    }
+}
+
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fault {
@@ -225,7 +233,7 @@ pub(crate) async fn send(
         match answer {
             Err(Fault::Unavailable(why)) if attempt < retry.attempts => {
                 tracing::debug!(url = call.url, attempt, why, "an AWS call is retried");
-                tokio::time::sleep(retry.first_wait * 2u32.pow(attempt - 1)).await;
+                tokio::time::sleep(retry.wait_after(attempt)).await;
                 attempt += 1;
             }
             answer => return answer,

@@ -60,18 +60,11 @@ mod signed {
         async fn signer(&self, endpoint: &str) -> &Signer {
             self.0
                 .get_or_init(|| async {
-                    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-                    // Requests are signed for the API's own region, which its address names;
-                    // a local emulator checks no signature, but one needs a region to sign.
-                    let region = execute_api_region(endpoint)
-                        .map(str::to_owned)
-                        .or_else(|| var("AWS_REGION"))
-                        .or_else(|| var("AWS_DEFAULT_REGION"))
-                        .unwrap_or_else(|| "us-east-1".to_owned());
+                    let var = |name: &str| std::env::var(name).ok();
                     Signer {
                         client: signed::client(RETRY.attempt_limit),
-                        credentials: Credentials::read(|name| std::env::var(name).ok()),
-                        region,
+                        credentials: Credentials::read(var),
+                        region: region(endpoint, var),
                     }
                 })
                 .await
@@ -106,13 +99,9 @@ mod signed {
             let sent = signed::send(&signer.client, credentials, &call, RETRY);
             match tokio::time::timeout(budget, sent).await {
                 Ok(Ok(body)) => Ok(body),
-                Ok(Err(Fault::Refused { status, kind, .. }))
-                    if status == StatusCode::GONE || kind == "GoneException" =>
-                {
-                    Err(Error::Gone {
-                        connection_id: connection_id.to_owned(),
-                    })
-                }
+                Ok(Err(fault)) if gone(&fault) => Err(Error::Gone {
+                    connection_id: connection_id.to_owned(),
+                }),
                 Ok(Err(fault)) => Err(api(Box::new(fault))),
                 Err(_) => Err(api(Box::new(OutOfTime { budget }))),
             }
@@ -172,6 +161,13 @@ mod signed {
         }
     }
 
+    /// Whether API Gateway said the connection is closed: `410 GoneException`, either half
+    /// enough (an emulator may send the status alone).
+    fn gone(fault: &Fault) -> bool {
+        matches!(fault, Fault::Refused { status, kind, .. }
+            if *status == StatusCode::GONE || kind == "GoneException")
+    }
+
     /// `@connections/{connection_id}` under the API's management endpoint.
     fn connection_url(endpoint: &str, connection_id: &str) -> String {
         format!(
@@ -208,6 +204,18 @@ mod signed {
             source_ip: identity.as_ref().and_then(|i| i.source_ip.clone()),
             user_agent: identity.and_then(|i| i.user_agent),
         })
+    }
+
+    /// The region calls to `endpoint` are signed for: the API's own, which its address names,
+    /// else the environment's. A local emulator checks no signature, but one needs a region
+    /// to sign: `us-east-1` when nothing names one.
+    fn region(endpoint: &str, var: impl Fn(&str) -> Option<String>) -> String {
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        execute_api_region(endpoint)
+            .map(str::to_owned)
+            .or_else(|| var("AWS_REGION"))
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned())
     }
 
     /// The region in an `https://{api}.execute-api.{region}.amazonaws.com[.cn]/...` address.

@@ -167,3 +167,18 @@ fn aws_failing_or_throttling_is_unavailable_and_retried() {
         Fault::Refused { .. }
     ));
 }
+
+#[test]
+fn waits_double_from_the_first() {
+    let retry = Retry {
+        attempts: 5,
+        first_wait: Duration::from_millis(25),
+        attempt_limit: Duration::from_secs(1),
+    };
+    let waits: Vec<_> = (1..5).map(|attempt| retry.wait_after(attempt)).collect();
+    assert_eq!(
+        waits,
+        [25, 50, 100, 200].map(Duration::from_millis),
+        "after the first, second, third and fourth attempts"
+    );
+}

@@ -19,6 +19,43 @@ fn the_region_comes_from_an_execute_api_address() {
 }
 
 #[test]
+fn calls_are_signed_for_the_apis_region_else_the_environments() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let deployed = "https://abc.execute-api.eu-west-2.amazonaws.com/prod";
+    assert_eq!(
+        region(deployed, env(&[("AWS_REGION", "us-west-1")])),
+        "eu-west-2"
+    );
+    let local = "http://127.0.0.1:9001";
+    assert_eq!(
+        region(
+            local,
+            env(&[
+                ("AWS_REGION", "us-west-1"),
+                ("AWS_DEFAULT_REGION", "ap-east-1")
+            ])
+        ),
+        "us-west-1"
+    );
+    assert_eq!(
+        region(
+            local,
+            env(&[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "ap-east-1")])
+        ),
+        "ap-east-1",
+        "an empty variable is unset"
+    );
+    assert_eq!(region(local, env(&[])), "us-east-1");
+}
+
+#[test]
 fn a_connection_id_is_one_encoded_segment_under_the_stage() {
     assert_eq!(
         connection_url(
@@ -61,4 +98,18 @@ fn get_connection_is_read_with_its_rfc_3339_times() {
         "a time that is none is left out, as the SDK leaves it"
     );
     assert!(info(b"<html>").is_err());
+}
+
+#[test]
+fn a_410_or_a_gone_exception_is_a_closed_connection() {
+    let refused = |status: u16, kind: &str| Fault::Refused {
+        status: StatusCode::from_u16(status).expect("a status"),
+        kind: kind.to_owned(),
+        message: String::new(),
+    };
+    assert!(gone(&refused(410, "GoneException")));
+    assert!(gone(&refused(410, "HTTP 410")), "the status alone");
+    assert!(gone(&refused(400, "GoneException")), "the type alone");
+    assert!(!gone(&refused(403, "ForbiddenException")));
+    assert!(!gone(&Fault::Unavailable("GoneException".into())));
 }

@@ -1,10 +1,11 @@
 //! What the library asks of AWS: the SDK's configuration for its DynamoDB and SSM clients
 //! (`sdk`, with the HTTP client it hands them, `http_client`); the app secret (`secrets`) and
-//! the WebSocket management API's calls, made without the SDK (`signed`); and the TLS under
-//! all of them (`tls`).
+//! the WebSocket management API's calls, made without the SDK (`signed`); and under all of
+//! them the TLS (`tls`) and the environment's variables as AWS reads them (`env`).
 
 #[cfg(feature = "architect")]
 pub(crate) mod discovery;
+pub(crate) mod env;
 #[cfg(feature = "aws")]
 mod http_client;
 #[cfg(feature = "aws")]

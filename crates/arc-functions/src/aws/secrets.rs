@@ -15,6 +15,7 @@ use bytes::Bytes;
 use lambda_http::http::Method;
 use serde::Deserialize;
 
+use super::env::Env;
 use super::signed::{self, Call, Credentials, Fault, Retry};
 
 /// The longest the fetch may hold up a cold start before the function fails to start.
@@ -59,27 +60,27 @@ struct Target {
 impl Target {
     fn read(secret_id: &str, var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let credentials = Credentials::read(&var)?;
-        let var = |name: &str| var(name).filter(|v| !v.is_empty());
+        let env = Env(var);
         // An ARN names its region: arn:<partition>:secretsmanager:<region>:<account>:secret:…
         let arn_region = secret_id
             .strip_prefix("arn:")
             .and_then(|arn| arn.split(':').nth(2))
             .filter(|region| !region.is_empty());
-        let Some(region) = var("AWS_REGION")
-            .or_else(|| var("AWS_DEFAULT_REGION"))
-            .or_else(|| arn_region.map(str::to_owned))
-        else {
+        let Some(region) = env.region().or_else(|| arn_region.map(str::to_owned)) else {
             return Err(
                 "no AWS region: AWS_REGION is unset and the secret is named by \
                         name, not by ARN"
                     .to_owned(),
             );
         };
-        let endpoint = match signed::configured_endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER", var) {
+        let endpoint = match signed::configured_endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER", &env.0)
+        {
             Some(url) if url.ends_with('/') => url,
             Some(url) => format!("{url}/"),
             None => {
-                let fips = var("AWS_USE_FIPS_ENDPOINT").is_some_and(|v| v == "true");
+                let fips = env
+                    .get("AWS_USE_FIPS_ENDPOINT")
+                    .is_some_and(|v| v == "true");
                 let host = if fips {
                     format!("{SERVICE}-fips")
                 } else {

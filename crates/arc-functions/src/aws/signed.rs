@@ -24,6 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambda_http::http::{self, HeaderValue, Method, StatusCode};
 
+use super::env::Env;
 use super::tls::{self, TrustStore};
 
 /// hyper's pooled client over [`super::tls`]: keep one for the calls to an endpoint, so they
@@ -59,10 +60,8 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// The credentials of the environment `var` reads (empty values are unset).
     pub(crate) fn read(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let var = |name: &str| var(name).filter(|v| !v.is_empty());
-        let (Some(access_key_id), Some(secret_access_key)) =
-            (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
-        else {
+        let env = Env(var);
+        let Some((access_key_id, secret_access_key)) = env.key_pair() else {
             return Err(
                 "no AWS credentials in the environment: AWS_ACCESS_KEY_ID and \
                  AWS_SECRET_ACCESS_KEY are unset (Lambda always sets them; elsewhere export \
@@ -73,7 +72,7 @@ impl Credentials {
         Ok(Self {
             access_key_id,
             secret_access_key,
-            session_token: var("AWS_SESSION_TOKEN"),
+            session_token: env.get("AWS_SESSION_TOKEN"),
         })
     }
 }
@@ -86,11 +85,15 @@ pub(crate) fn configured_endpoint(
     service_variable: &str,
     var: impl Fn(&str) -> Option<String>,
 ) -> Option<String> {
-    let var = |name: &str| var(name).filter(|v| !v.is_empty());
-    if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    let env = Env(var);
+    if env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
         return None;
     }
-    var(service_variable).or_else(|| var("AWS_ENDPOINT_URL"))
+    env.get(service_variable)
+        .or_else(|| env.get("AWS_ENDPOINT_URL"))
 }
 
 /// One call: what to send, and to whom it is signed.

@@ -26,8 +26,8 @@ impl TrustStore {
     /// empty): somebody chose the trust store, which is then trusted instead of the
     /// compiled-in roots.
     pub(super) fn read(var: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
-        if set("SSL_CERT_FILE") || set("SSL_CERT_DIR") {
+        let env = super::env::Env(var);
+        if env.is_set("SSL_CERT_FILE") || env.is_set("SSL_CERT_DIR") {
             Self::FromEnvironment
         } else {
             Self::CompiledIn

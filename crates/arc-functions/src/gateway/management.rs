@@ -22,6 +22,7 @@ mod signed {
     use tokio::sync::OnceCell;
 
     use super::{Error, Info};
+    use crate::aws::env::Env;
     use crate::aws::signed::{self, Call, Client, Credentials, Fault, Retry};
     use crate::deadline::{Deadline, OutOfTime};
 
@@ -210,11 +211,9 @@ mod signed {
     /// else the environment's. A local emulator checks no signature, but one needs a region
     /// to sign: `us-east-1` when nothing names one.
     fn region(endpoint: &str, var: impl Fn(&str) -> Option<String>) -> String {
-        let var = |name: &str| var(name).filter(|v| !v.is_empty());
         execute_api_region(endpoint)
             .map(str::to_owned)
-            .or_else(|| var("AWS_REGION"))
-            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .or_else(|| Env(var).region())
             .unwrap_or_else(|| "us-east-1".to_owned())
     }
 

@@ -14,6 +14,7 @@
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use std::time::Duration;
 
+use super::env::Env;
 use super::http_client;
 use super::tls::TrustStore;
 use aws_config::retry::RetryConfig;
@@ -37,14 +38,12 @@ pub(super) struct Sources {
 
 impl Sources {
     fn read(var: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+        let env = Env(var);
         Self {
-            env_credentials: set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY"),
-            region: ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .into_iter()
-                .find_map(|name| var(name).filter(|v| !v.is_empty())),
-            trust_store: TrustStore::read(&var),
-            retries_chosen: set("AWS_MAX_ATTEMPTS") || set("AWS_RETRY_MODE"),
+            env_credentials: env.key_pair().is_some(),
+            region: env.region(),
+            trust_store: TrustStore::read(&env.0),
+            retries_chosen: env.is_set("AWS_MAX_ATTEMPTS") || env.is_set("AWS_RETRY_MODE"),
         }
     }
 }

@@ -1,0 +1,87 @@
+//! The environment as AWS's SDKs read it: a variable set to nothing is unset, the region is
+//! `AWS_REGION` else `AWS_DEFAULT_REGION`, and credentials are a key pair or nothing. The
+//! SDK's configuration (`sdk`), the signed calls' credentials (`signed`), the secret's and the
+//! management API's regions all read it here, so they cannot disagree.
+
+/// The variables `var` gives (`std::env::var(name).ok()` at cold start, a table in tests).
+pub(crate) struct Env<F>(pub(crate) F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The value of `name`, unless it is unset or empty.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.is_empty())
+    }
+
+    /// Whether `name` has a value that is not empty.
+    pub(crate) fn is_set(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`: the first two places the SDKs' default chain
+    /// looks, and on Lambda always the first.
+    pub(crate) fn region(&self) -> Option<String> {
+        self.get("AWS_REGION")
+            .or_else(|| self.get("AWS_DEFAULT_REGION"))
+    }
+
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, when both are set, as Lambda sets them.
+    pub(crate) fn key_pair(&self) -> Option<(String, String)> {
+        Some((
+            self.get("AWS_ACCESS_KEY_ID")?,
+            self.get("AWS_SECRET_ACCESS_KEY")?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + 'a> {
+        Env(move |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn an_empty_value_is_unset() {
+        let vars = env(&[("SET", "x"), ("EMPTY", "")]);
+        assert_eq!(vars.get("SET").as_deref(), Some("x"));
+        assert_eq!(vars.get("EMPTY"), None);
+        assert_eq!(vars.get("MISSING"), None);
+        assert!(vars.is_set("SET"));
+        assert!(!vars.is_set("EMPTY"));
+        assert!(!vars.is_set("MISSING"));
+    }
+
+    #[test]
+    fn the_region_is_aws_region_else_the_default_one() {
+        let both = [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ];
+        assert_eq!(env(&both).region().as_deref(), Some("eu-west-1"));
+        let blank = [("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "us-west-2")];
+        assert_eq!(env(&blank).region().as_deref(), Some("us-west-2"));
+        assert_eq!(env(&[("AWS_DEFAULT_REGION", "")]).region(), None);
+        assert_eq!(env(&[]).region(), None);
+    }
+
+    #[test]
+    fn credentials_are_both_keys_or_none() {
+        let both = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ];
+        assert_eq!(
+            env(&both).key_pair(),
+            Some(("AKID".to_owned(), "secret".to_owned()))
+        );
+        assert_eq!(env(&both[..1]).key_pair(), None);
+        assert_eq!(env(&both[1..]).key_pair(), None);
+        let blank = [("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "")];
+        assert_eq!(env(&blank).key_pair(), None);
+    }
+}

@@ -24,6 +24,39 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .or_else(|| self.get("AWS_DEFAULT_REGION"))
     }
 
+    /// Whether `name` is `true`, in any case, as the SDKs read their switches.
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// The address of `service` (`secretsmanager`) in `region` as the SDKs' endpoint rules
+    /// write it: `https://{service}.{region}.{suffix}/`, the suffix the region's partition's
+    /// (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`), with `-fips` after the service
+    /// when `AWS_USE_FIPS_ENDPOINT` is true, and the partition's dual-stack suffix (`api.aws`,
+    /// reached over IPv6 too) when `AWS_USE_DUALSTACK_ENDPOINT` is.
+    #[cfg(feature = "secrets-manager")]
+    pub(crate) fn regional_endpoint(&self, service: &str, region: &str) -> String {
+        let (suffix, dual_stack_suffix) = if region.starts_with("cn-") {
+            ("amazonaws.com.cn", "api.amazonwebservices.com.cn")
+        } else if region.starts_with("eusc-") {
+            ("amazonaws.eu", "api.amazonwebservices.eu")
+        } else {
+            ("amazonaws.com", "api.aws")
+        };
+        let fips = if self.flag("AWS_USE_FIPS_ENDPOINT") {
+            "-fips"
+        } else {
+            ""
+        };
+        let suffix = if self.flag("AWS_USE_DUALSTACK_ENDPOINT") {
+            dual_stack_suffix
+        } else {
+            suffix
+        };
+        format!("https://{service}{fips}.{region}.{suffix}/")
+    }
+
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, when both are set, as Lambda sets them.
     pub(crate) fn key_pair(&self) -> Option<(String, String)> {
         Some((
@@ -67,6 +100,60 @@ mod tests {
         assert_eq!(env(&blank).region().as_deref(), Some("us-west-2"));
         assert_eq!(env(&[("AWS_DEFAULT_REGION", "")]).region(), None);
         assert_eq!(env(&[]).region(), None);
+    }
+
+    #[test]
+    fn a_flag_is_true_in_any_case_and_nothing_else() {
+        let vars = env(&[("A", "true"), ("B", "TRUE"), ("C", "1"), ("D", "false")]);
+        assert!(vars.flag("A"));
+        assert!(vars.flag("B"));
+        assert!(!vars.flag("C"), "the SDKs take no other spelling");
+        assert!(!vars.flag("D"));
+        assert!(!vars.flag("E"));
+    }
+
+    #[cfg(feature = "secrets-manager")]
+    #[test]
+    fn endpoints_follow_the_partition_fips_and_dual_stack() {
+        let at = |vars: &[(&str, &str)], region: &str| env(vars).regional_endpoint("sm", region);
+        assert_eq!(at(&[], "eu-west-1"), "https://sm.eu-west-1.amazonaws.com/");
+        assert_eq!(
+            at(&[], "us-gov-west-1"),
+            "https://sm.us-gov-west-1.amazonaws.com/"
+        );
+        assert_eq!(
+            at(&[], "cn-north-1"),
+            "https://sm.cn-north-1.amazonaws.com.cn/"
+        );
+        assert_eq!(
+            at(&[], "eusc-de-east-1"),
+            "https://sm.eusc-de-east-1.amazonaws.eu/"
+        );
+        let fips = [("AWS_USE_FIPS_ENDPOINT", "true")];
+        assert_eq!(
+            at(&fips, "us-east-1"),
+            "https://sm-fips.us-east-1.amazonaws.com/"
+        );
+        let dual = [("AWS_USE_DUALSTACK_ENDPOINT", "true")];
+        assert_eq!(at(&dual, "us-east-1"), "https://sm.us-east-1.api.aws/");
+        assert_eq!(
+            at(&dual, "cn-northwest-1"),
+            "https://sm.cn-northwest-1.api.amazonwebservices.com.cn/"
+        );
+        assert_eq!(
+            at(&dual, "eusc-de-east-1"),
+            "https://sm.eusc-de-east-1.api.amazonwebservices.eu/"
+        );
+        let both = [
+            ("AWS_USE_FIPS_ENDPOINT", "True"),
+            ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE"),
+        ];
+        assert_eq!(at(&both, "us-west-2"), "https://sm-fips.us-west-2.api.aws/");
+        let off = [
+            ("AWS_USE_FIPS_ENDPOINT", "false"),
+            ("AWS_USE_DUALSTACK_ENDPOINT", "false"),
+        ];
+        assert_eq!(at(&off, "us-west-2"), "https://sm.us-west-2.amazonaws.com/");
     }
 
     #[test]

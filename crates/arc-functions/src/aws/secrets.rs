@@ -77,22 +77,7 @@ impl Target {
         {
             Some(url) if url.ends_with('/') => url,
             Some(url) => format!("{url}/"),
-            None => {
-                let fips = env
-                    .get("AWS_USE_FIPS_ENDPOINT")
-                    .is_some_and(|v| v == "true");
-                let host = if fips {
-                    format!("{SERVICE}-fips")
-                } else {
-                    SERVICE.to_owned()
-                };
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://{host}.{region}.{suffix}/")
-            }
+            None => env.regional_endpoint(SERVICE, &region),
         };
         Ok(Self {
             endpoint,

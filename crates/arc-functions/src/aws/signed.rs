@@ -86,10 +86,7 @@ pub(crate) fn configured_endpoint(
     var: impl Fn(&str) -> Option<String>,
 ) -> Option<String> {
     let env = Env(var);
-    if env
-        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
         return None;
     }
     env.get(service_variable)

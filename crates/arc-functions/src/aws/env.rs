@@ -30,6 +30,19 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
+    /// The address a service's own variable (`AWS_ENDPOINT_URL_SECRETS_MANAGER`) gives, else
+    /// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true: a local
+    /// emulator's, as the SDKs read them. (The management API's address is the WebSocket API's
+    /// own, or `ARC_WSS_URL`: `crate::ws`.)
+    #[cfg(feature = "secrets-manager")]
+    pub(crate) fn configured_endpoint(&self, service_variable: &str) -> Option<String> {
+        if self.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            return None;
+        }
+        self.get(service_variable)
+            .or_else(|| self.get("AWS_ENDPOINT_URL"))
+    }
+
     /// The address of `service` (`secretsmanager`) in `region` as the SDKs' endpoint rules
     /// write it: `https://{service}.{region}.{suffix}/`, the suffix the region's partition's
     /// (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`), with `-fips` after the service
@@ -154,6 +167,38 @@ mod tests {
             ("AWS_USE_DUALSTACK_ENDPOINT", "false"),
         ];
         assert_eq!(at(&off, "us-west-2"), "https://sm.us-west-2.amazonaws.com/");
+    }
+
+    #[cfg(feature = "secrets-manager")]
+    #[test]
+    fn the_services_endpoint_variable_comes_before_the_general_one() {
+        const SERVICE: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+        let at = |vars: &[(&str, &str)]| env(vars).configured_endpoint(SERVICE);
+        assert_eq!(at(&[]), None);
+        assert_eq!(
+            at(&[("AWS_ENDPOINT_URL", "http://a")]).as_deref(),
+            Some("http://a")
+        );
+        let both = [("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "http://b")];
+        assert_eq!(at(&both).as_deref(), Some("http://b"));
+        let blank = [("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "")];
+        assert_eq!(
+            at(&blank).as_deref(),
+            Some("http://a"),
+            "an empty variable is unset"
+        );
+        for ignore in ["true", "TRUE"] {
+            let ignored = [
+                (SERVICE, "http://b"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ignore),
+            ];
+            assert_eq!(at(&ignored), None);
+        }
+        let kept = [
+            (SERVICE, "http://b"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
+        ];
+        assert_eq!(at(&kept).as_deref(), Some("http://b"));
     }
 
     #[test]

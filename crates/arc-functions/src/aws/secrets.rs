@@ -73,8 +73,7 @@ impl Target {
                     .to_owned(),
             );
         };
-        let endpoint = match signed::configured_endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER", &env.0)
-        {
+        let endpoint = match env.configured_endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER") {
             Some(url) if url.ends_with('/') => url,
             Some(url) => format!("{url}/"),
             None => env.regional_endpoint(SERVICE, &region),

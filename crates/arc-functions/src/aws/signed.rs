@@ -77,22 +77,6 @@ impl Credentials {
     }
 }
 
-/// The endpoint variable AWS's SDKs read for a service (`AWS_ENDPOINT_URL_SECRETS_MANAGER`),
-/// else `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is `true`. (The
-/// management API's endpoint is the WebSocket API's own, or `ARC_WSS_URL`: `crate::ws`.)
-#[cfg(feature = "secrets-manager")]
-pub(crate) fn configured_endpoint(
-    service_variable: &str,
-    var: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let env = Env(var);
-    if env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
-        return None;
-    }
-    env.get(service_variable)
-        .or_else(|| env.get("AWS_ENDPOINT_URL"))
-}
-
 /// One call: what to send, and to whom it is signed.
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,

@@ -55,50 +55,6 @@ fn credentials_are_both_keys_and_the_token_when_there_is_one() {
     }
 }
 
-#[cfg(feature = "secrets-manager")]
-#[test]
-fn the_services_endpoint_variable_comes_before_the_general_one() {
-    const SERVICE: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
-    assert_eq!(configured_endpoint(SERVICE, vars(&[])), None);
-    assert_eq!(
-        configured_endpoint(SERVICE, vars(&[("AWS_ENDPOINT_URL", "http://a")])),
-        Some("http://a".into())
-    );
-    assert_eq!(
-        configured_endpoint(
-            SERVICE,
-            vars(&[("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "http://b")])
-        ),
-        Some("http://b".into())
-    );
-    assert_eq!(
-        configured_endpoint(
-            SERVICE,
-            vars(&[("AWS_ENDPOINT_URL", "http://a"), (SERVICE, "")])
-        ),
-        Some("http://a".into()),
-        "an empty variable is unset"
-    );
-    for ignore in ["true", "TRUE"] {
-        let pairs: &'static [(&str, &str)] = vec![
-            (SERVICE, "http://b"),
-            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", ignore),
-        ]
-        .leak();
-        assert_eq!(configured_endpoint(SERVICE, vars(pairs)), None);
-    }
-    assert_eq!(
-        configured_endpoint(
-            SERVICE,
-            vars(&[
-                (SERVICE, "http://b"),
-                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false")
-            ])
-        ),
-        Some("http://b".into())
-    );
-}
-
 #[test]
 fn errors_are_read_as_the_aws_json_protocols_write_them() {
     let missing = br#"{"__type":"ResourceNotFoundException","Message":"can't find the secret."}"#;

@@ -111,7 +111,8 @@ if all(parts):
     n, r = parts[0] - parts[1], parts[2] - parts[3]
     print(f"The handler minus the event's read: Node {n:.1f} µs, Rust {r:.1f} µs: {n / r:.1f}x")
 tmp = os.path.dirname(sys.argv[1])
-print("\nThe sealed round trip over the AEAD alone, interleaved (benches/ratios.rs):\n")
+print("\nThe sealed round trip (the store's write and read) over the AEAD alone, interleaved"
+      " (benches/ratios.rs):\n")
 print("| size | round trip µs | AEAD alone µs | ratio |\n|---|---:|---:|---:|")
 for j in map(json.loads, open(f"{tmp}/ratios.jsonl")):
     print(f"| {j['name']} | {j['roundtrip_us']:.2f} | {j['floor_us']:.2f} | {j['ratio']:.2f}x |")
@@ -203,7 +204,7 @@ crit_ratio = [ratio(rust.get(f"floor/xchacha20poly1305/{s}"), rust.get(f"roundtr
 worst = max(inter) if all(inter) else None
 row("sealed round trip, 100 B / 1 KB / 2.8 KB", "the AEAD alone", "≤ 1.5x at every size", worst,
     lambda x: x <= 1.5, " / ".join(f"{x:.2f}x" for x in inter if x) +
-    " interleaved; criterion " + " / ".join(f"{x:.2f}x" if x else "n/a" for x in crit_ratio))
+    " interleaved (the store's write and read); criterion, with the bench's request, " + " / ".join(f"{x:.2f}x" if x else "n/a" for x in crit_ratio))
 one = first.get("floor-one-thread")
 # Cookie mode: get-index as `cargo arc sam` deploys a cookie-mode app with @ws (arc-functions'
 # `secrets-manager` and `ws`); the route as the example app builds it (DynamoDB in) beside it.

@@ -25,6 +25,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// Whether `name` is `true`, in any case, as the SDKs read their switches.
+    #[cfg(feature = "secrets-manager")]
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.get(name)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -115,6 +116,7 @@ mod tests {
         assert_eq!(env(&[]).region(), None);
     }
 
+    #[cfg(feature = "secrets-manager")]
     #[test]
     fn a_flag_is_true_in_any_case_and_nothing_else() {
         let vars = env(&[("A", "true"), ("B", "TRUE"), ("C", "1"), ("D", "false")]);

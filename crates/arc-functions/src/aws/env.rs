@@ -80,16 +80,32 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// A table of variables as the environment, for tests: the last pair of a name wins, so a
+/// test can change a base table by adding to its end.
+#[cfg(test)]
+pub(crate) fn table<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env<'a>(vars: &'a [(&str, &str)]) -> Env<impl Fn(&str) -> Option<String> + 'a> {
-        Env(move |name: &str| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> Env<impl Fn(&str) -> Option<String> + 'a> {
+        Env(table(vars))
+    }
+
+    #[test]
+    fn the_last_pair_of_a_name_wins() {
+        let vars = env(&[("A", "first"), ("B", "b"), ("A", "last")]);
+        assert_eq!(vars.get("A").as_deref(), Some("last"));
+        assert_eq!(vars.get("B").as_deref(), Some("b"));
     }
 
     #[test]

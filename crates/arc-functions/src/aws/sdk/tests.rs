@@ -1,11 +1,7 @@
 use super::*;
 
 fn sources(vars: &[(&str, &str)]) -> Sources {
-    Sources::read(|name| {
-        vars.iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| (*v).to_owned())
-    })
+    Sources::read(crate::aws::env::table(vars))
 }
 
 #[test]

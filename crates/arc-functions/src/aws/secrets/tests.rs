@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use http_body_util::BodyExt;
 
 use super::*;
+use crate::aws::env::table;
 
 const LAMBDA: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
@@ -21,12 +22,7 @@ const LAMBDA: &[(&str, &str)] = &[
 ];
 
 fn target(id: &str, vars: &[(&str, &str)]) -> Result<Target, String> {
-    Target::read(id, |name| {
-        vars.iter()
-            .rev()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| (*v).to_owned())
-    })
+    Target::read(id, table(vars))
 }
 
 fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -40,13 +36,7 @@ fn lambdas_environment_is_the_regional_endpoint_with_its_credentials() {
         Ok(Target {
             endpoint: "https://secretsmanager.eu-west-1.amazonaws.com/".into(),
             region: "eu-west-1".into(),
-            credentials: Credentials::read(|name| {
-                LAMBDA
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| (*v).to_owned())
-            })
-            .expect("credentials"),
+            credentials: Credentials::read(table(LAMBDA)).expect("credentials"),
         })
     );
 }

@@ -1,13 +1,5 @@
 use super::*;
-
-fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-    |name| {
-        pairs
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| (*v).to_owned())
-    }
-}
+use crate::aws::env::table as vars;
 
 #[test]
 fn credentials_are_both_keys_and_the_token_when_there_is_one() {

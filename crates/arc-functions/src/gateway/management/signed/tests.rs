@@ -20,14 +20,7 @@ fn the_region_comes_from_an_execute_api_address() {
 
 #[test]
 fn calls_are_signed_for_the_apis_region_else_the_environments() {
-    let env = |pairs: &'static [(&'static str, &'static str)]| {
-        move |name: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    };
+    let env = crate::aws::env::table;
     let deployed = "https://abc.execute-api.eu-west-2.amazonaws.com/prod";
     assert_eq!(
         region(deployed, env(&[("AWS_REGION", "us-west-1")])),

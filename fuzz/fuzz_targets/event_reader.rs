@@ -1,9 +1,13 @@
-//! The one-pass reader of HTTP API events against the general path it stands in for: any
+//! The one-pass readers of HTTP API events against the general path they stand in for: any
 //! payload read by `testing::read_event` (which takes HTTP API events on in one pass and
 //! leaves the rest to the general path) and by `testing::read_event_general` (every event
 //! classified, read into lambda_http's type and converted by lambda_http, as before the
 //! one-pass reader) must fail alike or give the same request: method, URI, version, headers,
-//! body and every extension lambda_http's `RequestExt` reads.
+//! body and every extension lambda_http's `RequestExt` reads. And `testing::read_request`,
+//! the request `http::run` hands a handler (an HTTP API event's parts read in one pass, its
+//! lambda_http request made from the text only when asked for), must fail alike with
+//! `Request::from_lambda` of the general path's request, or give the same normalized request,
+//! whose lambda_http request, once made, is the general path's too.
 //!
 //! Input that starts like a JSON object (`{`, after whitespace) is the payload as it is; the
 //! corpus starts from the real events in `crates/arc-functions/tests/fixtures/`. Any other
@@ -21,7 +25,8 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use arc_functions::testing::{read_event, read_event_general};
+use arc_functions::http::Request;
+use arc_functions::testing::{read_event, read_event_general, read_request};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -286,6 +291,37 @@ fn assert_same(payload: &str, ours: &lambda_http::Request, theirs: &lambda_http:
     );
 }
 
+/// Panics, naming what differs, unless `ours` (as `http::run` reads the payload) is
+/// `Request::from_lambda` of `theirs`, the general path's request.
+fn assert_same_normalized(payload: &str, ours: Request, theirs: lambda_http::Request) {
+    let theirs_raw = theirs.clone();
+    let Ok(theirs) = Request::from_lambda(theirs) else {
+        panic!("only the general path's body is refused for {payload}");
+    };
+    // lambda_http writes a REST API's or a load balancer's URI query from a hash map, in no
+    // fixed order (and, for a path holding `?`, split differently from one read to the next):
+    // those events are read the general way on both sides, so only an HTTP API event's query
+    // is compared.
+    let http_api = matches!(context_of(&theirs_raw), Some(("http", _)));
+    let same_query = !http_api || ours.query == theirs.query;
+    let checks = [
+        ("method", ours.method == theirs.method),
+        ("path", ours.path == theirs.path),
+        ("query", same_query),
+        ("path parameters", ours.path_parameters == theirs.path_parameters),
+        ("body", ours.body == theirs.body),
+        ("raw body", ours.raw_body() == theirs.raw_body()),
+        ("headers", ours.headers() == theirs.headers()),
+    ];
+    let differing: Vec<_> = checks.iter().filter(|(_, same)| !same).map(|(what, _)| *what).collect();
+    assert!(differing.is_empty(), "{differing:?} differ for {payload}:\n{ours:?}\nagainst\n{theirs:?}");
+    // `http::run` hands it on with the invocation's context, which the general path's lacks.
+    let mut ours = ours.raw.into_inner();
+    let context = ours.extensions_mut().remove::<lambda_http::Context>();
+    assert!(context.is_some(), "the invocation's context is missing for {payload}");
+    assert_same(payload, &ours, &theirs_raw);
+}
+
 fuzz_target!(init: tolerate_caught_panics(), |data: &[u8]| -> Corpus {
     let starts_like_an_object = data
         .iter()
@@ -305,10 +341,22 @@ fuzz_target!(init: tolerate_caught_panics(), |data: &[u8]| -> Corpus {
     IN_READER.set(true);
     let ours = read_event(&payload);
     let theirs = read_event_general(&payload);
+    let normalized = read_request(payload.as_str());
     IN_READER.set(false);
     match (ours, theirs) {
-        (Ok(ours), Ok(theirs)) => assert_same(&payload, &ours, &theirs),
-        (Err(ours), Err(theirs)) => assert_eq!(ours.to_string(), theirs.to_string(), "{payload}"),
+        (Ok(ours), Ok(theirs)) => {
+            assert_same(&payload, &ours, &theirs);
+            match normalized {
+                Ok(normalized) => assert_same_normalized(&payload, normalized, theirs),
+                // A body its content type refuses: `from_lambda` refuses it alike.
+                Err(e) => assert!(Request::from_lambda(theirs).is_err(), "{e} for {payload}"),
+            }
+        }
+        (Err(ours), Err(theirs)) => {
+            assert_eq!(ours.to_string(), theirs.to_string(), "{payload}");
+            let normalized = normalized.err().map(|e| e.to_string());
+            assert_eq!(normalized, Some(theirs.to_string()), "{payload}");
+        }
         (ours, theirs) => panic!("one reader failed for {payload}:\n{ours:?}\nagainst\n{theirs:?}"),
     }
     Corpus::Keep

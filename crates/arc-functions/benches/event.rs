@@ -2,27 +2,36 @@
 //! a handler is given (see BENCHMARKS.md for the figures).
 //!
 //! - `event/v2/arc-functions`: the library's reader, as `http::run` reads every invocation
-//!   (`testing::read_event`): HTTP API events in one pass;
+//!   (`testing::read_request`): an HTTP API event's parts a handler reads, in one pass, the
+//!   lambda_http request left to be made when asked for (`Request::raw`);
+//! - `event/v2/lambda_http-request`: the lambda_http request as the library makes it
+//!   (`testing::read_event`): HTTP API events in one pass, request context and all;
 //! - `event/v2/general`: the library's general path, which reads every other kind of event
 //!   and read HTTP API events too until the one-pass reader (`testing::read_event_general`:
 //!   a skim to classify the event, lambda_http's type for its kind, lambda_http's conversion);
-//! - `event/v2/lambda_http`: `lambda_http::request::from_str`, what `lambda_http::run` does.
+//! - `event/v2/lambda_http`: `lambda_http::request::from_str`, what `lambda_http::run` does;
+//! - `event/v2/value`: serde_json's generic `Value` of the text, the tree `JSON.parse` makes.
 //!
 //! The event is `handler/v2`'s in `benches/sessions.rs`: the v2 fixture with a sealed session
 //! cookie added, the same text `bench/node.js` hands `JSON.parse` for `handler/v2-event-parse`.
 //!
 //! With `EVENT_READS=<n>` set the bench only reads the event `n` times with the reader named by
-//! `EVENT_READER` (`arc-functions`, the default, `general` or `lambda_http`) and exits: run that twice
-//! under `valgrind --tool=callgrind` (or `--tool=dhat`), with two values of `n`, and the
-//! difference of the totals divided by the difference of `n` is the instructions (or the
-//! allocations) one read takes, set-up excluded.
+//! `EVENT_READER` (`arc-functions`, the default, `lambda_http-request`, `general`,
+//! `lambda_http` or `value`) and exits. Under callgrind, counting inside the readers only
+//! (their copy of the payload, the runtime's part, is made outside them), the total divided by
+//! `n` is the instructions one read takes:
+//!
+//! ```sh
+//! EVENT_READS=1000 valgrind --tool=callgrind --collect-atstart=no \
+//!     --toggle-collect='event::by_*' target/release/deps/event-<hash>
+//! ```
 
 use std::hint::black_box;
 
 use arc_functions::config::Config;
 use arc_functions::http::session::{Session, SessionStore};
-use arc_functions::testing::{read_event, read_event_general};
-use criterion::{Criterion, criterion_group};
+use arc_functions::testing::{read_event, read_event_general, read_request};
+use criterion::{BatchSize, Criterion, criterion_group};
 use serde_json::{Value, json};
 
 const V2: &str = include_str!("../tests/fixtures/apigw_v2_request.json");
@@ -49,32 +58,73 @@ fn event() -> String {
     event.to_string()
 }
 
-type Reader = fn(&str) -> lambda_http::Request;
+/// A read of the event, given its text as `http::run` is given a payload; what the read made
+/// is dropped in the timing too, as a handler's turn drops it. Named `by_*` for callgrind's
+/// `--toggle-collect`.
+type Reader = fn(Box<str>);
 
-fn ours(event: &str) -> lambda_http::Request {
-    read_event(event).expect("the library reads the event")
+fn by_request(event: Box<str>) {
+    drop(black_box(
+        read_request(event).expect("the library reads the event"),
+    ));
 }
 
-fn general(event: &str) -> lambda_http::Request {
-    read_event_general(event).expect("the general path reads the event")
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "a `Reader`, given the payload"
+)]
+fn by_event(event: Box<str>) {
+    drop(black_box(
+        read_event(&event).expect("the library reads the event"),
+    ));
 }
 
-fn theirs(event: &str) -> lambda_http::Request {
-    lambda_http::request::from_str(event).expect("lambda_http reads the event")
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "a `Reader`, given the payload"
+)]
+fn by_general(event: Box<str>) {
+    drop(black_box(
+        read_event_general(&event).expect("the general path reads the event"),
+    ));
 }
 
-const READERS: [(&str, Reader); 3] = [
-    ("arc-functions", ours),
-    ("general", general),
-    ("lambda_http", theirs),
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "a `Reader`, given the payload"
+)]
+fn by_lambda_http(event: Box<str>) {
+    drop(black_box(
+        lambda_http::request::from_str(&event).expect("lambda_http reads the event"),
+    ));
+}
+
+/// serde_json's generic tree of the text, the nearest to what Node's `JSON.parse` makes.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "a `Reader`, given the payload"
+)]
+fn by_value(event: Box<str>) {
+    drop(black_box(
+        serde_json::from_str::<Value>(&event).expect("JSON"),
+    ));
+}
+
+const READERS: [(&str, Reader); 5] = [
+    ("arc-functions", by_request),
+    ("lambda_http-request", by_event),
+    ("general", by_general),
+    ("lambda_http", by_lambda_http),
+    ("value", by_value),
 ];
 
 fn reading(c: &mut Criterion) {
     let event = event();
     let mut group = c.benchmark_group("event");
     for (name, read) in READERS {
+        // The payload's copy is the runtime's, not the reader's: made outside the timing.
         group.bench_function(format!("v2/{name}"), |b| {
-            b.iter(|| read(black_box(&event)));
+            b.iter_batched(|| event.as_str().into(), read, BatchSize::SmallInput);
         });
     }
     group.finish();
@@ -94,7 +144,7 @@ fn main() {
             .expect("EVENT_READER names a reader");
         let event = event();
         for _ in 0..reads {
-            drop(black_box(read(black_box(&event))));
+            read(black_box(event.as_str().into()));
         }
         return;
     }

@@ -564,6 +564,38 @@ pub fn read_event(payload: &str) -> Result<lambda_http::Request, Error> {
     Ok(request)
 }
 
+/// The request [`http::run`] hands a handler for an event's JSON text, session not yet read:
+/// what a handler sees of a saved event. An HTTP API event's lambda_http request
+/// ([`Request::raw`](crate::http::Request::raw)) is made from the text when first asked for,
+/// so the request keeps the text: given a `String` or `Box<str>` it takes it, as
+/// [`http::run`] takes the payload; a `&str` is copied.
+///
+/// [`http::run`]: crate::http::run
+///
+/// # Errors
+///
+/// As [`read_event`], and when the body does not match its content type (a request
+/// [`http::run`] answers 400).
+///
+/// # Examples
+///
+/// ```
+/// use arc_functions::testing::{TestRequest, read_request};
+///
+/// let event = TestRequest::post("/notes?page=2").form(&[("title", "milk")]).event();
+/// let req = read_request(event)?;
+/// assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/notes"));
+/// assert_eq!(req.query.get("page"), Some("2"));
+/// assert_eq!(req.body.form().and_then(|f| f.get("title")), Some("milk"));
+/// assert!(read_request(r#"{"requestContext": {"connectionId": "abc"}}"#).is_err());
+/// # Ok::<(), arc_functions::http::Error>(())
+/// ```
+pub fn read_request(payload: impl Into<Box<str>>) -> Result<crate::http::Request, Error> {
+    let context = lambda_http::Context::default();
+    let (_, request) = crate::http::Request::read(payload.into(), context)?;
+    Ok(request?)
+}
+
 /// [`read_event`] the general way only: the event classified by its distinguishing fields,
 /// read into lambda_http's type for its kind and converted by lambda_http, as every event was
 /// read before the one-pass reader for HTTP API events. For the fuzz target and the benchmark

@@ -8,10 +8,6 @@ use arc_functions::http::session::{Session, SessionStore};
 use arc_functions::http::{self, Request, Response};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-use lambda_http::request::LambdaRequest;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -133,30 +129,9 @@ pub(crate) fn v2_event(rt: &tokio::runtime::Runtime, store: &SessionStore) -> St
     event.to_string()
 }
 
-/// Only the fields that tell the event types apart, as `http::run` skims them first.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "httpMethod")]
-    _http_method: Option<IgnoredAny>,
-    #[serde(rename = "requestContext")]
-    _request_context: Option<ProbeContext>,
-}
-
-#[derive(Deserialize)]
-struct ProbeContext {
-    #[serde(rename = "http")]
-    _http: Option<IgnoredAny>,
-    #[serde(rename = "elb")]
-    _elb: Option<IgnoredAny>,
-    #[serde(rename = "connectionId")]
-    _connection_id: Option<IgnoredAny>,
-}
-
-/// A v2 event's text read into a request the way `http::run` reads it (the library's reader is
-/// private, `http/event.rs`): a skim of the fields that tell event types apart, the one type
-/// that skim names, then lambda_http's conversion to an `http::Request`.
-pub(crate) fn read_v2(event: &str) -> lambda_http::Request {
-    let _: Probe = serde_json::from_str(event).expect("an object");
-    let typed: ApiGatewayV2httpRequest = serde_json::from_str(event).expect("a v2 event");
-    lambda_http::Request::from(LambdaRequest::ApiGatewayV2(typed))
+/// A v2 event's text read into the request a handler is given, as `http::run` reads it
+/// (`testing::read_request`): the parts a handler reads in one pass, lambda_http's request
+/// left to be made when asked for.
+pub(crate) fn read_v2(event: impl Into<Box<str>>) -> arc_functions::http::Request {
+    arc_functions::testing::read_request(event).expect("the library reads the event")
 }

@@ -13,10 +13,9 @@ use super::compress::Accepted;
 use super::request::Attached;
 use super::{Error, Request, Response};
 use crate::config::{Config, Storage};
-use crate::deadline::Deadline;
 use crate::gateway::Client;
 use crate::runtime::turn::{self, Turn, Via};
-use crate::runtime::{self, Fault, GENERIC_400, GENERIC_500, Process, error_page};
+use crate::runtime::{self, BodyError, Fault, GENERIC_400, GENERIC_500, Process, error_page};
 use crate::session::{self, SessionStore};
 
 /// The handler wrapper: what [`start`](super::start) serves (also a `tower` service, for
@@ -274,21 +273,28 @@ where
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn handle(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
-        // Every AWS call of the turn is bounded by the invocation's deadline, when the event
-        // came with Lambda's context.
-        Deadline::of(&event).scope(self.turn(event)).await
+        self.serve(Request::from_lambda(event)).await
     }
 
-    async fn turn(&self, event: lambda_http::Request) -> lambda_http::Response<LambdaBody> {
-        let store = &self.attached.store;
-        let mut request = match Request::from_lambda(event) {
-            Ok(request) => request,
+    /// Handles a request as [`Request::read`] or [`Request::from_lambda`] made it.
+    pub(crate) async fn serve(
+        &self,
+        read: Result<Request, BodyError>,
+    ) -> lambda_http::Response<LambdaBody> {
+        match read {
+            // Every AWS call of the turn is bounded by the invocation's deadline, when the
+            // event came with Lambda's context.
+            Ok(request) => request.deadline().scope(self.turn(request)).await,
             Err(e) => {
                 // The parser's words may echo the body back: they go to the log only.
                 tracing::warn!(error = %e, "the request body does not match its content type");
-                return error_page(StatusCode::BAD_REQUEST, GENERIC_400);
+                error_page(StatusCode::BAD_REQUEST, GENERIC_400)
             }
-        };
+        }
+    }
+
+    async fn turn(&self, mut request: Request) -> lambda_http::Response<LambdaBody> {
+        let store = &self.attached.store;
         match store.read_headers(request.headers()).await {
             Ok(session) => request.attach(self.attached.clone(), session),
             Err(e) => return Fault::of(&e, "reading the session").page(),

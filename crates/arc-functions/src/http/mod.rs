@@ -20,14 +20,15 @@ pub use chain::{Flow, chain};
 pub use compress::Encoding;
 pub(crate) use event::{parse as parse_event, parse_typed as parse_event_typed};
 pub use handler::{Handler, async_handler, try_async_handler};
-pub use request::Request;
 #[cfg(all(feature = "axum", feature = "dynamodb"))]
 pub(crate) use request::source_ip;
+pub use request::{Raw, Request};
 #[cfg(feature = "dynamodb")]
 pub(crate) use response::NO_CACHE;
 #[cfg(feature = "axum")]
 pub(crate) use response::PRIVATE;
 pub use response::{Response, ResponseError, private_cache_control};
+#[cfg(feature = "axum")]
 #[cfg(feature = "axum")]
 pub(crate) use run::serve;
 pub use run::{run, start};

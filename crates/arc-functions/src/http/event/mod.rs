@@ -22,6 +22,7 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpResponse,
 };
 use lambda_http::http::header::SET_COOKIE;
+use lambda_http::http::{HeaderMap, HeaderValue};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 
@@ -29,6 +30,8 @@ use crate::runtime::event::{self, Kind, Unknown, panic_text};
 
 mod uri;
 mod v2;
+
+pub(crate) use v2::{Parts, read_parts};
 
 /// Which service sent an HTTP event, and so which response it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,16 @@ pub(crate) fn sender(payload: &str) -> Result<Sender, Error> {
         Ok(Kind::Alb) => Ok(Sender::Alb),
         Ok(Kind::WebSocket) => Err(Error::NotHttp("a WebSocket event")),
         Err(Unknown(reason)) => Err(Error::NotHttp(reason)),
+    }
+}
+
+/// Puts the invocation's X-Ray trace id in `headers`, as lambda_http's own loop does: with
+/// invocations concurrent it comes from each one's context, not the process environment.
+pub(crate) fn trace(headers: &mut HeaderMap, context: &lambda_http::Context) {
+    if let Some(trace) = context.xray_trace_id.as_deref()
+        && let Ok(value) = HeaderValue::from_str(trace)
+    {
+        headers.insert("x-amzn-trace-id", value);
     }
 }
 

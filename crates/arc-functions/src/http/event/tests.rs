@@ -3,7 +3,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde_json::{Value, json};
 
-use super::{Error, Sender, parse, parse_typed, reply, v2};
+use super::{Error, Parts, Sender, parse, parse_typed, read_parts, reply, v2};
+use crate::runtime::Params;
 
 macro_rules! fixture {
     ($name:literal) => {
@@ -142,9 +143,18 @@ fn every_http_fixture_is_read_as_lambda_http_reads_it() {
 }
 
 /// `payload` read by [`parse`] and by the general path alone: both fail alike, or both give
-/// the same request. Returns whether the one-pass reader took the event on.
+/// the same request; and when [`read_parts`] reads it, the one-pass reader does too, and the
+/// parts are what `Request::from_lambda` takes from that request. Returns whether the
+/// one-pass reader took the event on.
 fn same_as_the_general_path(payload: &str) -> bool {
+    read_alike(payload).0
+}
+
+/// [`same_as_the_general_path`], returning whether the one-pass reader and whether the parts
+/// reader took the event on.
+fn read_alike(payload: &str) -> (bool, bool) {
     let taken = v2::read(payload).is_some();
+    let parts = read_parts(payload);
     match (parse(payload), parse_typed(payload)) {
         (Ok((sender, ours)), Ok((general_sender, theirs))) => {
             assert_eq!(sender, general_sender, "{payload}");
@@ -152,18 +162,180 @@ fn same_as_the_general_path(payload: &str) -> bool {
             if let Some(difference) = difference(&ours, &theirs, full_uri) {
                 panic!("{payload}: {difference}");
             }
+            if let Some(parts) = &parts {
+                assert!(
+                    taken,
+                    "parts of an event the one-pass reader declines: {payload}"
+                );
+                if let Some(difference) = parts_difference(parts, &theirs) {
+                    panic!("{payload}: {difference}");
+                }
+            }
         }
         (Err(ours), Err(theirs)) => assert_eq!(ours.to_string(), theirs.to_string()),
         (ours, theirs) => panic!("{payload}: {ours:?} against {theirs:?}"),
     }
-    taken
+    assert!(
+        parts.is_none() || taken,
+        "parts of an unreadable event: {payload}"
+    );
+    (taken, parts.is_some())
+}
+
+/// Where the parts differ from what `Request::from_lambda` takes from `theirs`.
+fn parts_difference(parts: &Parts, theirs: &lambda_http::Request) -> Option<String> {
+    let path = match theirs.raw_http_path() {
+        "" => theirs.uri().path(),
+        path => path,
+    };
+    let query = theirs.uri().query().map(Params::parse).unwrap_or_default();
+    let path_parameters: std::collections::HashMap<String, String> = theirs
+        .path_parameters()
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let checks = [
+        ("method", parts.method == theirs.method()),
+        ("path", parts.path == path),
+        ("query", parts.query == query),
+        ("headers", parts.headers == *theirs.headers()),
+        ("body", parts.body == *theirs.body()),
+        ("path parameters", parts.path_parameters == path_parameters),
+    ];
+    let differing: Vec<_> = checks
+        .iter()
+        .filter(|(_, same)| !same)
+        .map(|(what, _)| *what)
+        .collect();
+    (!differing.is_empty()).then(|| {
+        format!(
+            "{differing:?}: {} {} {:?} {:?} {:?} against {theirs:?}",
+            parts.method, parts.path, parts.query, parts.headers, parts.body
+        )
+    })
 }
 
 #[test]
 fn every_http_api_fixture_is_read_in_one_pass_as_the_general_path_reads_it() {
     for (name, payload, sender) in HTTP_FIXTURES {
-        let taken = same_as_the_general_path(payload);
+        let (taken, parts) = read_alike(payload);
         assert_eq!(taken, sender == Sender::Http, "{name}");
+        // A client certificate's description is left to lambda_http's type.
+        let mtls = name == "apigw_v2_bare_cookies_request";
+        assert_eq!(parts, sender == Sender::Http && !mtls, "{name}: parts");
+    }
+}
+
+#[test]
+fn the_parts_reader_takes_on_only_contexts_it_can_vouch_for() {
+    let v2 = fixture!("apigw_v2_request.json");
+    let minimal = fixture!("apigw_v2_minimal_request.json");
+    let vouched: &[Edit] = &[
+        ("no authorizer", |e| {
+            e["requestContext"]["authorizer"] = Value::Null;
+        }),
+        ("a JWT authorizer without claims or scopes", |e| {
+            e["requestContext"]["authorizer"] = json!({"jwt": {"claims": null}});
+        }),
+        ("a Lambda authorizer's context, of any values", |e| {
+            e["requestContext"]["authorizer"] = json!({"lambda": {"n": 1, "o": {"a": [true]}}});
+        }),
+        ("an IAM authorizer given as null", |e| {
+            e["requestContext"]["authorizer"] = json!({"iam": null, "jwt": null});
+        }),
+        ("keys the context type does not name, of any value", |e| {
+            e["requestContext"]["newField"] = json!({"a": [1, 2.5, null]});
+            e["requestContext"]["http"]["newField"] = json!(7);
+            e["requestContext"]["authorizer"]["jwt"]["newField"] = json!([{}]);
+        }),
+        ("null strings and no epoch", |e| {
+            let context = &mut e["requestContext"];
+            context["accountId"] = Value::Null;
+            context["http"]["sourceIp"] = Value::Null;
+            context.as_object_mut().map(|c| c.remove("timeEpoch"));
+        }),
+        ("an empty method, which is GET", |e| {
+            e["requestContext"]["http"]["method"] = json!("");
+        }),
+        ("a method of the application's own", |e| {
+            e["requestContext"]["http"]["method"] = json!("PURGE");
+        }),
+        ("a named stage and the domain name for a host", |e| {
+            e["requestContext"]["stage"] = json!("prod");
+            e["requestContext"]["domainName"] = json!("ab.example");
+            e["headers"].as_object_mut().map(|h| h.remove("host"));
+        }),
+        ("a base64 body of bytes", |e| {
+            e["isBase64Encoded"] = json!(true);
+            e["body"] = json!("AP8=");
+        }),
+        ("path parameters with escapes", |e| {
+            e["pathParameters"] = json!({"id": "a\"b", "x": ""});
+        }),
+    ];
+    // Accepted by lambda_http's type (so read by the one-pass reader), but not vouched for.
+    let read_later: &[Edit] = &[
+        ("an IAM authorizer", |e| {
+            e["requestContext"]["authorizer"] = json!({"iam": {"accessKey": "a"}});
+        }),
+        ("client certificate authentication", |e| {
+            e["requestContext"]["authentication"] =
+                json!({"clientCert": {"clientCertPem": "p", "validity": {}}});
+        }),
+        ("the HTTP description as an array", |e| {
+            e["requestContext"]["http"] = json!(["GET", "/", "HTTP/1.1", "ip", "agent"]);
+        }),
+    ];
+    // Refused by lambda_http's type: by both readers, and then answered alike.
+    let refused: &[Edit] = &[
+        ("a field named twice", |e| {
+            e["requestContext"]["newField"] = json!("x");
+        }),
+        ("a claim that is a number", |e| {
+            e["requestContext"]["authorizer"]["jwt"]["claims"]["n"] = json!(1);
+        }),
+        ("scopes that are an object", |e| {
+            e["requestContext"]["authorizer"]["jwt"]["scopes"] = json!({"a": "b"});
+        }),
+        ("an epoch that is a string", |e| {
+            e["requestContext"]["timeEpoch"] = json!("1583348638390");
+        }),
+        ("an epoch that is a fraction", |e| {
+            e["requestContext"]["timeEpoch"] = json!(1.5);
+        }),
+        ("a stage that is a number", |e| {
+            e["requestContext"]["stage"] = json!(1);
+        }),
+        ("a method that is no method", |e| {
+            e["requestContext"]["http"]["method"] = json!("NOT ONE");
+        }),
+        ("no method", |e| {
+            e["requestContext"]["http"]
+                .as_object_mut()
+                .map(|h| h.remove("method"));
+        }),
+        ("a source address that is a number", |e| {
+            e["requestContext"]["http"]["sourceIp"] = json!(1);
+        }),
+        ("a Lambda authorizer's context that is a list", |e| {
+            e["requestContext"]["authorizer"]["lambda"] = json!([1]);
+        }),
+    ];
+    for (why, edit) in vouched {
+        for base in [v2, minimal] {
+            let payload = edited(base, edit);
+            assert_eq!(read_alike(&payload), (true, true), "vouched for: {why}");
+        }
+    }
+    for (why, edit) in read_later {
+        let payload = edited(v2, edit);
+        assert_eq!(read_alike(&payload), (true, false), "read later: {why}");
+    }
+    for (why, edit) in refused {
+        // `newField` becomes a second `stage`, which a JSON object of serde_json's cannot hold.
+        let payload = edited(v2, edit).replace("\"newField\"", "\"stage\"");
+        assert_eq!(read_alike(&payload), (false, false), "refused: {why}");
+        assert!(parse(&payload).is_err(), "{why}");
     }
 }
 

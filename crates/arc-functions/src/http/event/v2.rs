@@ -17,6 +17,13 @@
 //! below either mirrors a check lambda_http's types make or declines a case (a URL the `url`
 //! crate would normalize, a base64 body it cannot decode) to the general path.
 //! `fuzz/fuzz_targets/event_reader.rs` compares both on arbitrary input.
+//!
+//! [`read_parts`] reads the same fields the same way, but only the parts a handler reads
+//! (method, path, query, headers, body, path parameters), for `http::run`, which makes the
+//! rest of the request from the text only when asked for. The request context is then checked
+//! rather than read ([`Checked`]), and so is what it reads: only what [`read`] takes on, and
+//! of that only a context lambda_http's type certainly reads, so that making the rest later
+//! cannot fail. The fuzz target compares it with the general path too.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -27,35 +34,88 @@ use std::panic::catch_unwind;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header::{COOKIE, HOST};
-use lambda_http::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
 use super::uri::uri;
+use crate::runtime::Params;
 
 /// The request lambda_http would make of `payload`, when it is an HTTP API event this reader
 /// takes on; `None` otherwise (not such an event, or one to leave to the general path).
 pub(super) fn read(payload: &str) -> Option<Request> {
-    // An array would deserialize into the struct too (serde reads structs from sequences),
-    // and classify differently; only an object is an event.
-    if !payload
-        .trim_start_matches([' ', '\n', '\t', '\r'])
-        .starts_with('{')
-    {
+    if !is_object(payload) {
         return None;
     }
-    let event: Event<'_> = serde_json::from_str(payload).ok()?;
+    let event: Event<'_, Context, Lambda, Lambda> = serde_json::from_str(payload).ok()?;
     build(event)
 }
 
+/// What [`crate::http::Request`] keeps of an HTTP API event, read in one pass, when the event
+/// is one [`read`] takes on and its request context one [`Checked`] vouches for; `None`
+/// otherwise. The request context is checked, not kept: the rest of the request lambda_http
+/// would make of the payload is [`read`]'s, when something asks for it.
+pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
+    if !is_object(payload) {
+        return None;
+    }
+    let event: Event<'_, Checked<'_>, HashMap<String, String>, ()> =
+        serde_json::from_str(payload).ok()?;
+    let context = &event.request_context;
+    let method = context.method.clone();
+    let (stage, domain) = (context.stage.as_ref(), context.domain_name.as_ref());
+    let uri = target(&event, stage.map(|s| &*s.0), domain.map(|d| &*d.0))?;
+    let path = match event.raw_path {
+        Some(path) if !path.0.is_empty() => path.into_owned(),
+        _ => uri.path().to_owned(),
+    };
+    let query = uri.query().map(Params::parse).unwrap_or_default();
+    let body = body(event.body, event.is_base64_encoded)?;
+    let mut headers = event.headers.0;
+    fold_cookies(&mut headers, event.cookies);
+    Some(Parts {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        path_parameters: event.path_parameters.0,
+    })
+}
+
+/// The request's parts a handler reads, as [`read_parts`] makes them: each what
+/// [`crate::http::Request::from_lambda`] would take from [`read`]'s request.
+pub(crate) struct Parts {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Params,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) path_parameters: HashMap<String, String>,
+}
+
+/// Whether `payload` is a JSON object: an array would deserialize into the event struct too
+/// (serde reads structs from sequences), and classify differently.
+fn is_object(payload: &str) -> bool {
+    payload
+        .trim_start_matches([' ', '\n', '\t', '\r'])
+        .starts_with('{')
+}
+
 /// The payload's fields that lambda_http's `ApiGatewayV2httpRequest` reads, with the same
-/// types accepted (so the same payloads refused), borrowed where they can be.
+/// types accepted (so the same payloads refused), borrowed where they can be. `C` reads the
+/// request context, `P` and `S` keep the path parameters and the stage variables ([`Strings`]):
+/// lambda_http's types for [`read`], [`Checked`] and the handler's map (stage variables not
+/// kept) for [`read_parts`].
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Event<'a> {
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "C: Deserialize<'de>, P: Strings, S: Strings")
+)]
+struct Event<'a, C, P, S> {
     // Read by lambda_http's type and dropped on the way to a request: checked, not kept.
     #[serde(rename = "type")]
     _kind: Option<Text>,
@@ -83,10 +143,10 @@ struct Event<'a> {
     #[serde(borrow, default)]
     query_string_parameters: QueryParameters<'a>,
     #[serde(default)]
-    path_parameters: StringMap,
-    request_context: Context,
+    path_parameters: StringMap<P>,
+    request_context: C,
     #[serde(default)]
-    stage_variables: StringMap,
+    stage_variables: StringMap<S>,
     #[serde(borrow)]
     body: Option<Str<'a>>,
     #[serde(default)]
@@ -98,40 +158,26 @@ struct Event<'a> {
     _multi_value_query: Option<Decline>,
 }
 
+/// The map type of lambda_http's path parameters and stage variables.
+type Lambda = HashMap<String, Vec<String>>;
+
 /// The request, as lambda_http's `into_api_gateway_v2_request` builds it.
-fn build(event: Event<'_>) -> Option<Request> {
-    let context = event.request_context.0;
-    let mut headers = event.headers.0;
-    let raw_path = event.raw_path.map(Str::into_owned).unwrap_or_default();
-    let uri = {
-        let host = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .or(context.domain_name.as_deref());
-        let scheme = headers
-            .get("x-forwarded-proto")
-            .and_then(|s| s.to_str().ok())
-            .unwrap_or("https");
-        let path = with_stage(context.stage.as_deref(), &raw_path);
-        let query = event.raw_query_string.as_ref().map(|q| &*q.0);
-        uri(scheme, host, &path, query)?
-    };
+fn build(event: Event<'_, Context, Lambda, Lambda>) -> Option<Request> {
+    let context = &event.request_context.0;
+    let uri = target(
+        &event,
+        context.stage.as_deref(),
+        context.domain_name.as_deref(),
+    )?;
     let query = match &event.raw_query_string {
         Some(query) => query.0.parse().unwrap_or_default(),
         None => event.query_string_parameters.into_map(),
     };
-    let body = match event.body {
-        None => Body::Empty,
-        Some(body) if !event.is_base64_encoded => Body::Text(body.into_owned()),
-        // lambda_http's own decoding, so the same bodies decode; it panics on the others,
-        // which the general path then reports.
-        Some(body) => catch_unwind(|| Body::from_maybe_encoded(true, &body.0)).ok()?,
-    };
-    if let Some(cookies) = event.cookies
-        && let Ok(value) = HeaderValue::from_str(&cookies.0)
-    {
-        headers.insert(COOKIE, value);
-    }
+    let raw_path = event.raw_path.map(Str::into_owned).unwrap_or_default();
+    let body = body(event.body, event.is_base64_encoded)?;
+    let mut headers = event.headers.0;
+    fold_cookies(&mut headers, event.cookies);
+    let context = event.request_context.0;
     let method = context.http.method.clone();
     let mut request = Request::new(body)
         .with_raw_http_path(raw_path)
@@ -143,6 +189,48 @@ fn build(event: Event<'_>) -> Option<Request> {
     *request.method_mut() = method;
     *request.headers_mut() = headers;
     Some(request)
+}
+
+/// The request's URI: host and scheme from the headers (else the request context's domain),
+/// the stage in front of the path as lambda_http puts it, the raw query string; `None` for
+/// one the `url` crate would have normalized.
+fn target<C, P, S>(
+    event: &Event<'_, C, P, S>,
+    stage: Option<&str>,
+    domain: Option<&str>,
+) -> Option<Uri> {
+    let headers = &event.headers.0;
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).or(domain);
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|s| s.to_str().ok())
+        .unwrap_or("https");
+    let raw_path = event.raw_path.as_ref().map_or("", |p| &*p.0);
+    let path = with_stage(stage, raw_path);
+    let query = event.raw_query_string.as_ref().map(|q| &*q.0);
+    uri(scheme, host, &path, query)
+}
+
+/// The body, decoded when the event says it is base64; `None` for what lambda_http cannot
+/// decode.
+fn body(body: Option<Str<'_>>, is_base64_encoded: bool) -> Option<Body> {
+    Some(match body {
+        None => Body::Empty,
+        Some(body) if !is_base64_encoded => Body::Text(body.into_owned()),
+        // lambda_http's own decoding, so the same bodies decode; it panics on the others,
+        // which the general path then reports.
+        Some(body) => catch_unwind(|| Body::from_maybe_encoded(true, &body.0)).ok()?,
+    })
+}
+
+/// The `cookies` array into a `Cookie` header, as lambda_http folds it (when it is a valid
+/// header value; otherwise left out, as lambda_http does).
+fn fold_cookies(headers: &mut HeaderMap, cookies: Option<Cookies>) {
+    if let Some(cookies) = cookies
+        && let Ok(value) = HeaderValue::from_str(&cookies.0)
+    {
+        headers.insert(COOKIE, value);
+    }
 }
 
 /// The path with the API Gateway stage in front, unless it is the default stage or already
@@ -190,6 +278,300 @@ impl<'de> Deserialize<'de> for Context {
         // A map only: serde would read the struct from a sequence too, which the
         // classification reads differently.
         deserializer.deserialize_map(ContextVisitor)
+    }
+}
+
+/// A request context vouched for without being kept: read only where every value is one
+/// lambda_http's `ApiGatewayV2httpRequestContext` certainly accepts, so that the request
+/// context can be read from the payload later, when asked for, and not fail then. The method,
+/// stage and domain name are kept, the request's own parts that come from the context.
+///
+/// It is stricter than lambda_http's type, never more lenient: it reads strings (or `null`)
+/// where that type reads an `Option<String>`, an integer where it reads an `i64`, the method
+/// as that type's reader parses it, and refuses an `authentication` or IAM authorizer
+/// description, anything in an unexpected shape (a struct written as an array), and a field
+/// named twice (which serde refuses, flattened or not). Keys that type does not name are
+/// skipped, as serde skips them (or keeps them as JSON values, with lambda_http's
+/// `catch-all-fields`). `elb` and `connectionId` make it another kind of event, as for
+/// [`Context`]. Whatever it refuses goes to [`read`], and from there to the general path.
+struct Checked<'a> {
+    method: Method,
+    stage: Option<Str<'a>>,
+    domain_name: Option<Str<'a>>,
+}
+
+/// The fields of `ApiGatewayV2httpRequestContext` (aws_lambda_events 1.2) by their JSON
+/// names: a field's place here is its bit in the set of fields seen.
+const CONTEXT_FIELDS: [&str; 12] = [
+    "routeKey",
+    "accountId",
+    "stage",
+    "requestId",
+    "authorizer",
+    "apiId",
+    "domainName",
+    "domainPrefix",
+    "time",
+    "timeEpoch",
+    "http",
+    "authentication",
+];
+
+/// The bit of `name` among `fields`, failing when it was seen before; `None` for a key the
+/// type does not name.
+fn first_time<E: de::Error>(
+    fields: &[&str],
+    seen: &mut u32,
+    name: &str,
+) -> Result<Option<usize>, E> {
+    let Some(index) = fields.iter().position(|f| *f == name) else {
+        return Ok(None);
+    };
+    if *seen & (1 << index) != 0 {
+        return Err(E::custom("a field named twice"));
+    }
+    *seen |= 1 << index;
+    Ok(Some(index))
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CheckedVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for CheckedVisitor<'a> {
+            type Value = Checked<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a request context")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let (mut seen, mut method, mut stage, mut domain_name) = (0, None, None, None);
+                while let Some(key) = map.next_key::<Str<'de>>()? {
+                    KeyVisitor::<()>::check::<M::Error>(&key.0)?;
+                    match first_time::<M::Error>(&CONTEXT_FIELDS, &mut seen, &key.0)? {
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        Some(2) => stage = map.next_value::<Option<Str<'de>>>()?,
+                        Some(6) => domain_name = map.next_value::<Option<Str<'de>>>()?,
+                        Some(4) => {
+                            map.next_value::<Option<Authorizer>>()?;
+                        }
+                        Some(9) => {
+                            map.next_value::<i64>()?;
+                        }
+                        Some(10) => method = Some(map.next_value::<HttpDescription>()?.0),
+                        Some(11) => {
+                            map.next_value::<Option<Decline>>()?;
+                        }
+                        Some(_) => {
+                            map.next_value::<Option<Text>>()?;
+                        }
+                    }
+                }
+                let method = method.ok_or_else(|| M::Error::missing_field("http"))?;
+                Ok(Checked {
+                    method,
+                    stage,
+                    domain_name,
+                })
+            }
+        }
+        deserializer.deserialize_map(CheckedVisitor(PhantomData))
+    }
+}
+
+/// `requestContext.http`, vouched for as [`Checked`] does: its method kept.
+struct HttpDescription(Method);
+
+const HTTP_FIELDS: [&str; 5] = ["method", "path", "protocol", "sourceIp", "userAgent"];
+
+impl<'de> Deserialize<'de> for HttpDescription {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HttpVisitor;
+        impl<'de> Visitor<'de> for HttpVisitor {
+            type Value = HttpDescription;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an HTTP description")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let (mut seen, mut method) = (0, None);
+                while let Some(key) = map.next_key::<Str<'de>>()? {
+                    match first_time::<M::Error>(&HTTP_FIELDS, &mut seen, &key.0)? {
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        Some(0) => method = Some(map.next_value::<ContextMethod>()?.0),
+                        Some(_) => {
+                            map.next_value::<Option<Text>>()?;
+                        }
+                    }
+                }
+                method
+                    .map(HttpDescription)
+                    .ok_or_else(|| M::Error::missing_field("method"))
+            }
+        }
+        deserializer.deserialize_map(HttpVisitor)
+    }
+}
+
+/// The request context's method as aws_lambda_events' `http_method` reads it: `GET` when
+/// empty, else the name parsed.
+struct ContextMethod(Method);
+
+impl<'de> Deserialize<'de> for ContextMethod {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MethodVisitor;
+        impl Visitor<'_> for MethodVisitor {
+            type Value = ContextMethod;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("valid method name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.is_empty() {
+                    return Ok(ContextMethod(Method::GET));
+                }
+                v.parse()
+                    .map(ContextMethod)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        deserializer.deserialize_str(MethodVisitor)
+    }
+}
+
+/// `requestContext.authorizer`, vouched for as [`Checked`] does: a JWT authorizer's claims
+/// (strings) and scopes, or a Lambda authorizer's context (any object); an IAM description
+/// is left to [`read`].
+struct Authorizer;
+
+const AUTHORIZER_FIELDS: [&str; 3] = ["jwt", "lambda", "iam"];
+
+impl<'de> Deserialize<'de> for Authorizer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AuthorizerVisitor;
+        impl<'de> Visitor<'de> for AuthorizerVisitor {
+            type Value = Authorizer;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an authorizer description")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut seen = 0;
+                while let Some(key) = map.next_key::<Str<'de>>()? {
+                    match first_time::<M::Error>(&AUTHORIZER_FIELDS, &mut seen, &key.0)? {
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        Some(0) => {
+                            map.next_value::<Option<Jwt>>()?;
+                        }
+                        Some(1) => {
+                            map.next_value::<Option<Object>>()?;
+                        }
+                        Some(_) => {
+                            map.next_value::<Option<Decline>>()?;
+                        }
+                    }
+                }
+                Ok(Authorizer)
+            }
+        }
+        deserializer.deserialize_map(AuthorizerVisitor)
+    }
+}
+
+/// A JWT authorizer's description: `claims`, an object of strings, and `scopes`, an array of
+/// strings, either of them `null` or missing.
+struct Jwt;
+
+const JWT_FIELDS: [&str; 2] = ["claims", "scopes"];
+
+impl<'de> Deserialize<'de> for Jwt {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct JwtVisitor;
+        impl<'de> Visitor<'de> for JwtVisitor {
+            type Value = Jwt;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JWT description")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut seen = 0;
+                while let Some(key) = map.next_key::<Str<'de>>()? {
+                    match first_time::<M::Error>(&JWT_FIELDS, &mut seen, &key.0)? {
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        Some(0) => {
+                            map.next_value::<Option<TextMap>>()?;
+                        }
+                        Some(_) => {
+                            map.next_value::<Option<TextSeq>>()?;
+                        }
+                    }
+                }
+                Ok(Jwt)
+            }
+        }
+        deserializer.deserialize_map(JwtVisitor)
+    }
+}
+
+/// An object whose values are all strings: checked, not kept.
+struct TextMap;
+
+impl<'de> Deserialize<'de> for TextMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextMapVisitor;
+        impl<'de> Visitor<'de> for TextMapVisitor {
+            type Value = TextMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                while map.next_entry::<Text, Text>()?.is_some() {}
+                Ok(TextMap)
+            }
+        }
+        deserializer.deserialize_map(TextMapVisitor)
+    }
+}
+
+/// An array of strings: checked, not kept.
+struct TextSeq;
+
+impl<'de> Deserialize<'de> for TextSeq {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextSeqVisitor;
+        impl<'de> Visitor<'de> for TextSeqVisitor {
+            type Value = TextSeq;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<Text>()?.is_some() {}
+                Ok(TextSeq)
+            }
+        }
+        deserializer.deserialize_seq(TextSeqVisitor)
+    }
+}
+
+/// An object, whatever its values: checked, not kept.
+struct Object;
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = Object;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Object)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
     }
 }
 
@@ -531,17 +913,41 @@ impl<'de: 'a, 'a> Deserialize<'de> for QueryParameters<'a> {
     }
 }
 
-/// `pathParameters` or `stageVariables`: `null` or an object of strings, read straight into
-/// the map type lambda_http's extensions hold (a later duplicate name wins, as in a
-/// `HashMap<String, String>`).
+/// `pathParameters` or `stageVariables`: `null` or an object of strings, put in `T` one name
+/// and value at a time, as lambda_http reads them into a `HashMap<String, String>` (a later
+/// duplicate name wins).
 #[derive(Default)]
-struct StringMap(HashMap<String, Vec<String>>);
+struct StringMap<T>(T);
 
-impl<'de> Deserialize<'de> for StringMap {
+/// Where a [`StringMap`]'s names and values go.
+trait Strings: Default {
+    fn put(&mut self, name: Str<'_>, value: Str<'_>);
+}
+
+/// The map type lambda_http's extensions hold.
+impl Strings for HashMap<String, Vec<String>> {
+    fn put(&mut self, name: Str<'_>, value: Str<'_>) {
+        self.insert(name.into_owned(), vec![value.into_owned()]);
+    }
+}
+
+/// The map a handler reads (`Request::path_parameters`).
+impl Strings for HashMap<String, String> {
+    fn put(&mut self, name: Str<'_>, value: Str<'_>) {
+        self.insert(name.into_owned(), value.into_owned());
+    }
+}
+
+/// Checked, not kept.
+impl Strings for () {
+    fn put(&mut self, _: Str<'_>, _: Str<'_>) {}
+}
+
+impl<'de, T: Strings> Deserialize<'de> for StringMap<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor;
-        impl<'de> Visitor<'de> for MapVisitor {
-            type Value = StringMap;
+        struct MapVisitor<T>(PhantomData<T>);
+        impl<'de, T: Strings> Visitor<'de> for MapVisitor<T> {
+            type Value = StringMap<T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map")
             }
@@ -555,13 +961,13 @@ impl<'de> Deserialize<'de> for StringMap {
                 d.deserialize_map(self)
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut strings = HashMap::new();
-                while let Some((name, value)) = map.next_entry::<String, String>()? {
-                    strings.insert(name, vec![value]);
+                let mut strings = T::default();
+                while let Some((name, value)) = map.next_entry::<Str<'de>, Str<'de>>()? {
+                    strings.put(name, value);
                 }
                 Ok(StringMap(strings))
             }
         }
-        deserializer.deserialize_option(MapVisitor)
+        deserializer.deserialize_option(MapVisitor(PhantomData))
     }
 }

@@ -9,13 +9,15 @@ use lambda_http::{Body as LambdaBody, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::csrf;
+use super::{csrf, event};
 
+mod raw;
 mod users;
 use crate::gateway::{self, Client, Payload};
 use crate::keys;
 use crate::runtime::{Body, BodyError, Params, Redacted, parse_body};
 use crate::session::{self, Session, SessionStore, all_cookies, last_cookie};
+pub use raw::Raw;
 
 /// A request, normalized: what the original's `req` carries, typed.
 ///
@@ -53,8 +55,8 @@ pub struct Request {
     /// The session, already read from the `_idx` cookie.
     pub session: Session,
     /// The lambda_http request, for anything not normalized here (its body is the raw body,
-    /// [`Request::raw_body`]). Headers and the request context are read from it, not copied.
-    pub raw: lambda_http::Request,
+    /// [`Request::raw_body`]): made from the event when first asked for ([`Raw`]).
+    pub raw: Raw,
     /// Values the steps of a [chain](super::chain()) hand to later ones, one per type: insert
     /// a `User` in a login step, get it in the handler. Empty when the chain starts.
     pub extensions: Extensions,
@@ -89,7 +91,7 @@ impl std::fmt::Debug for Request {
             .field("path", &self.path)
             .field("path_parameters", &self.path_parameters)
             .field("query", &self.query)
-            .field("headers", &Redacted(self.raw.headers()))
+            .field("headers", &Redacted(self.headers()))
             .field("body", &self.body)
             .field("session", &self.session)
             .finish_non_exhaustive()
@@ -125,8 +127,69 @@ impl Request {
             .iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        Ok(Self {
-            method: raw.method().clone(),
+        Ok(Self::new(
+            raw.method().clone(),
+            path,
+            path_parameters,
+            query,
+            body,
+            Raw::made(raw),
+        ))
+    }
+
+    /// The request [`http::run`](crate::http::run) serves for an HTTP API event whose parts
+    /// [`event::read_parts`] read: the lambda_http request is made from `payload` only when
+    /// asked for.
+    pub(crate) fn from_parts(
+        parts: event::Parts,
+        payload: Box<str>,
+        context: lambda_http::Context,
+    ) -> Result<Self, BodyError> {
+        let event::Parts {
+            method,
+            path,
+            query,
+            mut headers,
+            body,
+            path_parameters,
+        } = parts;
+        event::trace(&mut headers, &context);
+        let parsed = parse_body(&headers, &body)?;
+        let raw = Raw::deferred(payload, context, headers, body);
+        Ok(Self::new(method, path, path_parameters, query, parsed, raw))
+    }
+
+    /// The request an invocation's payload is: the sender it answers, and the request, or
+    /// why its body cannot be read. An HTTP API event goes [`event::read_parts`]'s way when
+    /// that reader takes it on; every other event, lambda_http's request made at once.
+    pub(crate) fn read(
+        payload: Box<str>,
+        context: lambda_http::Context,
+    ) -> Result<(event::Sender, Result<Self, BodyError>), event::Error> {
+        if let Some(parts) = event::read_parts(&payload) {
+            return Ok((
+                event::Sender::Http,
+                Self::from_parts(parts, payload, context),
+            ));
+        }
+        let (sender, mut request) = event::parse(&payload)?;
+        event::trace(request.headers_mut(), &context);
+        Ok((
+            sender,
+            Self::from_lambda(request.with_lambda_context(context)),
+        ))
+    }
+
+    fn new(
+        method: Method,
+        path: String,
+        path_parameters: HashMap<String, String>,
+        query: Params,
+        body: Body,
+        raw: Raw,
+    ) -> Self {
+        Self {
+            method,
             path,
             path_parameters,
             query,
@@ -136,7 +199,7 @@ impl Request {
             extensions: Extensions::new(),
             flash: Map::new(),
             attached: None,
-        })
+        }
     }
 
     /// The request headers (lambda_http folds API Gateway v2's `cookies` into `cookie`).
@@ -152,7 +215,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn headers(&self) -> &HeaderMap {
-        self.raw.headers()
+        self.raw.event_headers()
     }
 
     /// The API Gateway or function URL request context, when the event had one.
@@ -228,7 +291,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn raw_body(&self) -> &[u8] {
-        match self.raw.body() {
+        match self.raw.event_body() {
             LambdaBody::Text(text) => text.as_bytes(),
             LambdaBody::Binary(bytes) => bytes,
             _ => &[],
@@ -494,7 +557,7 @@ impl Request {
 
     /// When Lambda needs this invocation's answer, when the request came through the runtime.
     pub(crate) fn deadline(&self) -> crate::deadline::Deadline {
-        crate::deadline::Deadline::of(&self.raw)
+        self.raw.deadline()
     }
 
     /// The stage the configuration allows [`Request::url`] to add.

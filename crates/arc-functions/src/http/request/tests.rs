@@ -25,3 +25,84 @@ fn debug_output_never_shows_credentials() {
         "{shown}"
     );
 }
+
+/// A v2 event with a trace id in its invocation's context, as `http::run` reads it.
+fn read_deferred() -> Request {
+    let payload = include_str!("../../../tests/fixtures/apigw_v2_request.json");
+    let mut context = lambda_http::Context::default();
+    context.xray_trace_id = Some("Root=1-abc".to_owned());
+    context.deadline = 1_234;
+    let (sender, request) = Request::read(payload.into(), context).expect("an HTTP event");
+    assert_eq!(sender, crate::http::event::Sender::Http);
+    request.expect("a readable body")
+}
+
+#[test]
+fn an_http_api_event_makes_its_lambda_http_request_only_when_asked() {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+
+    let req = read_deferred();
+    assert_eq!(format!("{:?}", req.raw), "Raw(deferred)");
+    // What a handler reads comes without the lambda_http request: the trace id too.
+    assert_eq!(req.header("x-amzn-trace-id"), Some("Root=1-abc"));
+    assert_eq!(req.raw_body(), b"Hello from Lambda");
+    assert_eq!(req.deadline(), crate::deadline::Deadline(Some(1_234)));
+    assert_eq!(format!("{:?}", req.raw), "Raw(deferred)");
+    // Asked for, it is the request lambda_http makes of the event, with the invocation's
+    // trace id and context.
+    let Some(RequestContext::ApiGatewayV2(context)) = req.context() else {
+        panic!("an HTTP API context: {:?}", req.context());
+    };
+    assert_eq!(context.http.source_ip.as_deref(), Some("IP"));
+    assert_ne!(format!("{:?}", req.raw), "Raw(deferred)");
+    assert_eq!(req.raw.headers()["x-amzn-trace-id"], "Root=1-abc");
+    assert_eq!(
+        req.raw.lambda_context_ref().map(|c| c.deadline),
+        Some(1_234)
+    );
+    let general = crate::http::parse_event_typed(include_str!(
+        "../../../tests/fixtures/apigw_v2_request.json"
+    ))
+    .expect("read")
+    .1;
+    assert_eq!(req.raw.uri(), general.uri());
+    assert_eq!(req.raw.stage_variables(), general.stage_variables());
+}
+
+#[test]
+fn a_deferred_request_can_be_changed_and_taken_whole() {
+    let mut req = read_deferred();
+    req.raw
+        .headers_mut()
+        .insert("x-added", lambda_http::http::HeaderValue::from_static("1"));
+    assert_eq!(req.raw.headers()["x-added"], "1");
+    // The normalized headers are the event's as it came.
+    assert_eq!(req.header("x-added"), None);
+    let raw = req.raw.into_inner();
+    assert_eq!(raw.headers()["x-added"], "1");
+    assert_eq!(raw.method(), "POST");
+    // Taken whole before it was made, it is made then.
+    let untouched = read_deferred().raw.into_inner();
+    assert_eq!(untouched.uri().path(), "/my/path");
+    assert_eq!(untouched.headers()["x-amzn-trace-id"], "Root=1-abc");
+}
+
+#[test]
+fn a_request_made_by_hand_reads_its_parts_from_it() {
+    let event = lambda_http::http::Request::builder()
+        .uri("/x")
+        .header("accept", "text/html")
+        .body(lambda_http::Body::from("hi"))
+        .expect("a request");
+    let mut req = Request::from_lambda(event).expect("read");
+    assert_eq!(req.raw_body(), b"hi");
+    assert_eq!(req.header("accept"), Some("text/html"));
+    req.raw.headers_mut().insert(
+        "accept",
+        lambda_http::http::HeaderValue::from_static("text/plain"),
+    );
+    // Nothing was copied: the headers are the lambda_http request's own.
+    assert_eq!(req.header("accept"), Some("text/plain"));
+    assert_eq!(req.deadline(), crate::deadline::Deadline(None));
+}

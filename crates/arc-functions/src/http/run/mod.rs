@@ -3,9 +3,10 @@
 
 use std::future::Future;
 
-use lambda_http::Body as LambdaBody;
-use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{BoxFuture, LambdaEvent, RequestExt};
+use lambda_http::LambdaEvent;
+use lambda_http::http::StatusCode;
+#[cfg(feature = "axum")]
+use lambda_http::{Body as LambdaBody, BoxFuture, RequestExt};
 use serde_json::value::RawValue;
 
 use super::event::{self, EventReply};
@@ -105,15 +106,16 @@ where
     E: Into<Error> + 'static,
 {
     handler.store().prepare().await;
-    serve(move |request| {
+    runtime::serve(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = handler.clone();
-        Box::pin(async move { handler.handle(request).await })
+        async move { handler.answer(event.payload.into(), event.context).await }
     })
     .await
 }
 
-/// The runtime loop behind [`run`] for anything that answers a request: every invocation is
-/// read once and answered in its format by `handle`.
+/// The runtime loop for a service that answers a lambda_http request (the axum layer's):
+/// every invocation is read once into that request and answered in its format by `handle`.
+#[cfg(feature = "axum")]
 pub(crate) async fn serve<H>(handle: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(lambda_http::Request) -> BoxFuture<'static, lambda_http::Response<LambdaBody>>
@@ -166,16 +168,30 @@ where
     /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     /// ```
     pub async fn invoke(&self, payload: &str) -> Result<String, lambda_http::Error> {
-        let reply = invoke(payload, lambda_http::Context::default(), |request| {
-            self.handle(request)
-        })
-        .await?;
+        let reply = self
+            .answer(payload.into(), lambda_http::Context::default())
+            .await?;
         Ok(serde_json::to_string(&reply)?)
+    }
+
+    /// One invocation, as [`run`] serves it: the payload read ([`Request::read`]), handled,
+    /// answered in its sender's format.
+    async fn answer(
+        &self,
+        payload: Box<str>,
+        context: lambda_http::Context,
+    ) -> Result<EventReply, lambda_http::Error> {
+        match Request::read(payload, context) {
+            Ok((sender, request)) => Ok(event::reply(sender, self.serve(request).await)),
+            Err(e) => unread(e),
+        }
     }
 }
 
-/// One invocation: the payload read as its event type, handled, answered in its format.
-pub(crate) async fn invoke<Fut>(
+/// One invocation of [`serve`]: the payload read as its event type, handled, answered in its
+/// format.
+#[cfg(feature = "axum")]
+async fn invoke<Fut>(
     payload: &str,
     context: lambda_http::Context,
     handle: impl FnOnce(lambda_http::Request) -> Fut,
@@ -185,17 +201,19 @@ where
 {
     match event::parse(payload) {
         Ok((sender, mut request)) => {
-            // With invocations concurrent, the trace id comes from each one's context, not
-            // the process environment (as lambda_http's own loop does it).
-            if let Some(trace) = context.xray_trace_id.as_deref()
-                && let Ok(value) = HeaderValue::from_str(trace)
-            {
-                request.headers_mut().insert("x-amzn-trace-id", value);
-            }
+            event::trace(request.headers_mut(), &context);
             let response = handle(request.with_lambda_context(context)).await;
             Ok(event::reply(sender, response))
         }
-        Err(event::Error::Unreadable { sender, reason }) => {
+        Err(e) => unread(e),
+    }
+}
+
+/// The answer to a payload that is no request: 400 in its sender's format for an HTTP event
+/// that cannot be read, a failed invocation for anything else.
+fn unread(error: event::Error) -> Result<EventReply, lambda_http::Error> {
+    match error {
+        event::Error::Unreadable { sender, reason } => {
             // The reason may quote the event: the log only.
             tracing::warn!(%reason, "the event cannot be read as a request");
             Ok(event::reply(
@@ -203,7 +221,7 @@ where
                 error_page(StatusCode::BAD_REQUEST, GENERIC_400),
             ))
         }
-        Err(e @ event::Error::NotHttp(_)) => Err(e.into()),
+        e @ event::Error::NotHttp(_) => Err(e.into()),
     }
 }
 

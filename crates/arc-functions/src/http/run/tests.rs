@@ -3,7 +3,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use super::invoke;
 use crate::config::Config;
 use crate::http::{self, Handler, Request, Response};
 use crate::session::SessionStore;
@@ -42,7 +41,9 @@ async fn an_http_api_event_is_handled_and_answered_in_its_format() {
     let payload = raw(include_str!(
         "../../../tests/fixtures/apigw_v2_request.json"
     ));
-    let reply = invoke(&payload, context(Some("Root=1-abc")), |r| handler.handle(r)).await;
+    let reply = handler
+        .answer(payload.as_str().into(), context(Some("Root=1-abc")))
+        .await;
     let v = serde_json::to_value(reply.expect("a reply")).expect("JSON");
     assert_eq!(v["statusCode"], 200);
     assert_eq!(v["body"], "POST /my/path Root=1-abc");
@@ -58,7 +59,8 @@ async fn a_rest_event_is_answered_in_the_rest_format() {
         "../../../tests/fixtures/apigw_v1_request.json"
     ));
     let v = serde_json::to_value(
-        invoke(&payload, context(None), |r| handler.handle(r))
+        handler
+            .answer(payload.as_str().into(), context(None))
             .await
             .expect("reply"),
     )
@@ -88,7 +90,8 @@ async fn an_unreadable_event_is_a_400_without_calling_the_handler() {
     event["multiValueHeaders"]["X-Forwarded-Proto"] = serde_json::json!(["no scheme"]);
     let payload = raw(&event.to_string());
     let v = serde_json::to_value(
-        invoke(&payload, context(None), |r| handler.handle(r))
+        handler
+            .answer(payload.as_str().into(), context(None))
             .await
             .expect("reply"),
     )
@@ -107,7 +110,8 @@ async fn an_unreadable_event_is_a_400_without_calling_the_handler() {
     let fine = raw(include_str!(
         "../../../tests/fixtures/apigw_v1_request.json"
     ));
-    invoke(&fine, context(None), |r| handler.handle(r))
+    handler
+        .answer(fine.as_str().into(), context(None))
         .await
         .expect("reply");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -119,7 +123,8 @@ async fn a_websocket_event_fails_the_invocation() {
     let payload = raw(include_str!(
         "../../../tests/fixtures/websocket_connect_request.json"
     ));
-    let error = invoke(&payload, context(None), |r| handler.handle(r))
+    let error = handler
+        .answer(payload.as_str().into(), context(None))
         .await
         .expect_err("not an HTTP event");
     assert!(error.to_string().contains("a WebSocket event"), "{error}");

@@ -134,10 +134,10 @@ fn decode_pairs(bytes: &[u8], strict: bool) -> Option<Vec<(String, String)>> {
     let decode = |part: &[u8]| -> Option<String> {
         // Most names and values have nothing to decode: one copy, not two.
         if !part.iter().any(|&b| b == b'+' || b == b'%') {
-            return if strict {
-                std::str::from_utf8(part).ok().map(str::to_owned)
-            } else {
-                Some(String::from_utf8_lossy(part).into_owned())
+            return match std::str::from_utf8(part) {
+                Ok(text) => Some(text.to_owned()),
+                Err(_) if strict => None,
+                Err(_) => Some(String::from_utf8_lossy(part).into_owned()),
             };
         }
         let spaced: Vec<u8> = part
@@ -151,17 +151,16 @@ fn decode_pairs(bytes: &[u8], strict: bool) -> Option<Vec<(String, String)>> {
             Some(decoded.decode_utf8_lossy().into_owned())
         }
     };
-    bytes
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &[][..]),
-            };
-            Some((decode(name)?, decode(value)?))
-        })
-        .collect()
+    // Sized once: `collect` cannot know how many pairs pass the filter, and grows the vector.
+    let mut pairs = Vec::with_capacity(memchr::memchr_iter(b'&', bytes).count() + 1);
+    for pair in bytes.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &[][..]),
+        };
+        pairs.push((decode(name)?, decode(value)?));
+    }
+    Some(pairs)
 }
 
 /// The request body, parsed by its content type. Base64 bodies are already decoded.

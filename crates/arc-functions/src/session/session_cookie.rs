@@ -110,7 +110,7 @@ impl SessionCookie {
     /// on which session a request carries. (No order resists a cookie planted by a sibling
     /// subdomain: browsers order cookies by path length, then by creation time, both of which
     /// the planter chooses. `ARC_SESSION_HOST_COOKIE` is the defence against planting.)
-    pub(crate) fn session_value(&self, headers: &HeaderMap) -> Option<String> {
+    pub(crate) fn session_value<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         last_cookie(headers, self.name).filter(|value| !value.is_empty())
     }
 }
@@ -137,15 +137,14 @@ pub(crate) fn all_cookies(headers: &HeaderMap) -> impl Iterator<Item = (String, 
 /// The value of the last cookie called `name`: when several arrive, the last one wins.
 ///
 /// The same answer as the last of [`all_cookies`] with that name, found from the end: `;` by
-/// SIMD search, and only the value that is returned is checked as UTF-8 and copied. (This runs
-/// on every request, and a sealed session is most of a 4 KB header.)
-pub(crate) fn last_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// SIMD search, and only the value that is returned is checked as UTF-8, and borrowed from the
+/// header. (This runs on every request, and a sealed session is most of a 4 KB header.)
+pub(crate) fn last_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(COOKIE)
         .iter()
         .rev()
         .find_map(|header| last_in(header.as_bytes(), name))
-        .map(str::to_owned)
 }
 
 /// The value of the last pair called `name` in one `Cookie` header.
@@ -285,7 +284,11 @@ mod tests {
                 .filter(|(n, _)| n == "_idx")
                 .last()
                 .map(|(_, v)| v);
-            assert_eq!(last_cookie(&headers, "_idx"), expected, "{header:?}");
+            assert_eq!(
+                last_cookie(&headers, "_idx"),
+                expected.as_deref(),
+                "{header:?}"
+            );
             // And both agree with the cookie crate on each pair.
             for pair in header.split(|&b| b == b';') {
                 let ours = split_pair(pair).and_then(|(n, v)| {
@@ -347,7 +350,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(COOKIE, HeaderValue::from_static("_idx=first; other=1"));
         headers.append(COOKIE, HeaderValue::from_static(" a=b ;_idx=second ; c=d"));
-        assert_eq!(a.session_value(&headers).as_deref(), Some("second"));
+        assert_eq!(a.session_value(&headers), Some("second"));
         headers.append(COOKIE, HeaderValue::from_static("_idx="));
         assert_eq!(a.session_value(&headers), None);
         assert_eq!(a.session_value(&HeaderMap::new()), None);
@@ -367,11 +370,7 @@ mod tests {
                 COOKIE,
                 HeaderValue::from_bytes(odd).expect("a header value"),
             );
-            assert_eq!(
-                a.session_value(&headers).as_deref(),
-                Some("mine"),
-                "{odd:?}"
-            );
+            assert_eq!(a.session_value(&headers), Some("mine"), "{odd:?}");
         }
         let mut headers = HeaderMap::new();
         headers.append(
@@ -398,10 +397,7 @@ mod tests {
             COOKIE,
             HeaderValue::from_static("__Host-_idx=mine; _idx=planted"),
         );
-        assert_eq!(a.session_value(&headers).as_deref(), Some("mine"));
-        assert_eq!(
-            attrs(&[]).session_value(&headers).as_deref(),
-            Some("planted")
-        );
+        assert_eq!(a.session_value(&headers), Some("mine"));
+        assert_eq!(attrs(&[]).session_value(&headers), Some("planted"));
     }
 }

@@ -221,7 +221,7 @@ impl SessionStore {
 
     pub(crate) async fn read_headers(&self, headers: &HeaderMap) -> Result<Session, Error> {
         let loaded = match self.cookie.session_value(headers) {
-            Some(value) => self.provider.load(&value, keys::now()).await?,
+            Some(value) => self.provider.load(value, keys::now()).await?,
             None => None,
         };
         let mut session = match loaded {

@@ -269,6 +269,9 @@ fn the_parts_reader_takes_on_only_contexts_it_can_vouch_for() {
             e["isBase64Encoded"] = json!(true);
             e["body"] = json!("AP8=");
         }),
+        ("an empty rawPath: the URI's path", |e| {
+            e["rawPath"] = json!("");
+        }),
         ("path parameters with escapes", |e| {
             e["pathParameters"] = json!({"id": "a\"b", "x": ""});
         }),
@@ -528,6 +531,9 @@ fn the_one_pass_reader_agrees_with_the_general_path_on_edited_events() {
         "{",
         "nul",
         "[{\"requestContext\": {\"http\": {}}}]",
+        // Every field of the event in its order, which serde would read a struct from.
+        r#"[null, null, "", null, null, null, null, null, "/p", null, null, null, null, null,
+            {"http": {"method": "GET"}}, null, null, false, null, null]"#,
     ] {
         assert!(!same_as_the_general_path(payload), "{payload}");
     }

@@ -762,16 +762,13 @@ impl<'de> Deserialize<'de> for Cookies {
                 f.write_str("a sequence of strings")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut joined = String::new();
-                let mut first = true;
+                // Borrowed first, then joined into a string of its final size: a session cookie
+                // is most of the text, and growing the string would copy it again.
+                let mut cookies = Vec::with_capacity(seq.size_hint().unwrap_or(4));
                 while let Some(cookie) = seq.next_element::<Str<'de>>()? {
-                    if !first {
-                        joined.push_str("; ");
-                    }
-                    first = false;
-                    joined.push_str(&cookie.0);
+                    cookies.push(cookie.0);
                 }
-                Ok(Cookies(joined))
+                Ok(Cookies(cookies.join("; ")))
             }
         }
         deserializer.deserialize_seq(CookiesVisitor)

@@ -328,7 +328,7 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn cookie(&self, name: &str) -> Option<String> {
-        last_cookie(self.headers(), name)
+        last_cookie(self.headers(), name).map(str::to_owned)
     }
 
     /// A flash message set by the previous request with [`Session::flash`], converted to `T`;

@@ -301,8 +301,8 @@ struct Checked<'a> {
 }
 
 /// The fields of `ApiGatewayV2httpRequestContext` (aws_lambda_events 1.2) by their JSON
-/// names: a field's place here is its bit in the set of fields seen.
-const CONTEXT_FIELDS: [&str; 12] = [
+/// names, then the two that make a context another kind's ([`KeyVisitor`]).
+const CONTEXT_FIELDS: [&str; 14] = [
     "routeKey",
     "accountId",
     "stage",
@@ -315,23 +315,36 @@ const CONTEXT_FIELDS: [&str; 12] = [
     "timeEpoch",
     "http",
     "authentication",
+    "elb",
+    "connectionId",
 ];
 
-/// The bit of `name` among `fields`, failing when it was seen before; `None` for a key the
-/// type does not name.
-fn first_time<E: de::Error>(
+/// Reads the map's next value as a `T`: checked, not kept.
+fn check<'de, T: Deserialize<'de>, M: MapAccess<'de>>(map: &mut M) -> Result<(), M::Error> {
+    map.next_value::<T>().map(|_| ())
+}
+
+/// Walks a JSON object as serde reads a struct whose fields are `fields`: the value of each
+/// named there is read by `read`, given the field's place, once (serde refuses a field named
+/// twice); every other key's value is skipped, as serde skips it.
+fn each_field<'de, M: MapAccess<'de>>(
+    map: &mut M,
     fields: &[&str],
-    seen: &mut u32,
-    name: &str,
-) -> Result<Option<usize>, E> {
-    let Some(index) = fields.iter().position(|f| *f == name) else {
-        return Ok(None);
-    };
-    if *seen & (1 << index) != 0 {
-        return Err(E::custom("a field named twice"));
+    mut read: impl FnMut(usize, &mut M) -> Result<(), M::Error>,
+) -> Result<(), M::Error> {
+    let mut seen = 0u32;
+    while let Some(key) = map.next_key::<Str<'de>>()? {
+        let Some(index) = fields.iter().position(|f| *f == key.0) else {
+            map.next_value::<IgnoredAny>()?;
+            continue;
+        };
+        if seen & (1 << index) != 0 {
+            return Err(M::Error::custom("a field named twice"));
+        }
+        seen |= 1 << index;
+        read(index, map)?;
     }
-    *seen |= 1 << index;
-    Ok(Some(index))
+    Ok(())
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
@@ -343,30 +356,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
                 f.write_str("a request context")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let (mut seen, mut method, mut stage, mut domain_name) = (0, None, None, None);
-                while let Some(key) = map.next_key::<Str<'de>>()? {
-                    KeyVisitor::<()>::check::<M::Error>(&key.0)?;
-                    match first_time::<M::Error>(&CONTEXT_FIELDS, &mut seen, &key.0)? {
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        Some(2) => stage = map.next_value::<Option<Str<'de>>>()?,
-                        Some(6) => domain_name = map.next_value::<Option<Str<'de>>>()?,
-                        Some(4) => {
-                            map.next_value::<Option<Authorizer>>()?;
-                        }
-                        Some(9) => {
-                            map.next_value::<i64>()?;
-                        }
-                        Some(10) => method = Some(map.next_value::<HttpDescription>()?.0),
-                        Some(11) => {
-                            map.next_value::<Option<Decline>>()?;
-                        }
-                        Some(_) => {
-                            map.next_value::<Option<Text>>()?;
-                        }
+                let (mut method, mut stage, mut domain_name) = (None, None, None);
+                each_field(&mut map, &CONTEXT_FIELDS, |field, map| {
+                    match field {
+                        2 => stage = map.next_value::<Option<Str<'de>>>()?,
+                        6 => domain_name = map.next_value::<Option<Str<'de>>>()?,
+                        4 => check::<Option<Authorizer>, _>(map)?,
+                        9 => check::<i64, _>(map)?,
+                        10 => method = Some(map.next_value::<HttpDescription>()?.0),
+                        11 => check::<Option<Decline>, _>(map)?,
+                        12.. => return Err(M::Error::custom("another kind of event")),
+                        _ => check::<Option<Text>, _>(map)?,
                     }
-                }
+                    Ok(())
+                })?;
                 let method = method.ok_or_else(|| M::Error::missing_field("http"))?;
                 Ok(Checked {
                     method,
@@ -393,18 +396,14 @@ impl<'de> Deserialize<'de> for HttpDescription {
                 f.write_str("an HTTP description")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let (mut seen, mut method) = (0, None);
-                while let Some(key) = map.next_key::<Str<'de>>()? {
-                    match first_time::<M::Error>(&HTTP_FIELDS, &mut seen, &key.0)? {
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        Some(0) => method = Some(map.next_value::<ContextMethod>()?.0),
-                        Some(_) => {
-                            map.next_value::<Option<Text>>()?;
-                        }
+                let mut method = None;
+                each_field(&mut map, &HTTP_FIELDS, |field, map| {
+                    match field {
+                        0 => method = Some(map.next_value::<ContextMethod>()?.0),
+                        _ => check::<Option<Text>, _>(map)?,
                     }
-                }
+                    Ok(())
+                })?;
                 method
                     .map(HttpDescription)
                     .ok_or_else(|| M::Error::missing_field("method"))
@@ -455,23 +454,14 @@ impl<'de> Deserialize<'de> for Authorizer {
                 f.write_str("an authorizer description")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut seen = 0;
-                while let Some(key) = map.next_key::<Str<'de>>()? {
-                    match first_time::<M::Error>(&AUTHORIZER_FIELDS, &mut seen, &key.0)? {
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        Some(0) => {
-                            map.next_value::<Option<Jwt>>()?;
-                        }
-                        Some(1) => {
-                            map.next_value::<Option<Object>>()?;
-                        }
-                        Some(_) => {
-                            map.next_value::<Option<Decline>>()?;
-                        }
+                each_field(&mut map, &AUTHORIZER_FIELDS, |field, map| {
+                    match field {
+                        0 => check::<Option<Jwt>, _>(map)?,
+                        1 => check::<Option<Object>, _>(map)?,
+                        _ => check::<Option<Decline>, _>(map)?,
                     }
-                }
+                    Ok(())
+                })?;
                 Ok(Authorizer)
             }
         }
@@ -494,20 +484,13 @@ impl<'de> Deserialize<'de> for Jwt {
                 f.write_str("a JWT description")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut seen = 0;
-                while let Some(key) = map.next_key::<Str<'de>>()? {
-                    match first_time::<M::Error>(&JWT_FIELDS, &mut seen, &key.0)? {
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        Some(0) => {
-                            map.next_value::<Option<TextMap>>()?;
-                        }
-                        Some(_) => {
-                            map.next_value::<Option<TextSeq>>()?;
-                        }
+                each_field(&mut map, &JWT_FIELDS, |field, map| {
+                    match field {
+                        0 => check::<Option<TextMap>, _>(map)?,
+                        _ => check::<Option<TextSeq>, _>(map)?,
                     }
-                }
+                    Ok(())
+                })?;
                 Ok(Jwt)
             }
         }

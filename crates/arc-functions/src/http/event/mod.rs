@@ -24,7 +24,7 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::http::header::SET_COOKIE;
 use lambda_http::http::{HeaderMap, HeaderValue};
 use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::runtime::event::{self, Kind, Unknown, panic_text};
 
@@ -81,6 +81,13 @@ pub(crate) fn trace(headers: &mut HeaderMap, context: &lambda_http::Context) {
     {
         headers.insert("x-amzn-trace-id", value);
     }
+}
+
+/// `request` as a handler is given it: with the invocation's trace id ([`trace`]) and Lambda's
+/// context, which holds the deadline.
+pub(crate) fn invoked(mut request: Request, context: lambda_http::Context) -> Request {
+    trace(request.headers_mut(), &context);
+    request.with_lambda_context(context)
 }
 
 /// Reads `payload` as the event type of its sender and converts it to an `http::Request`.

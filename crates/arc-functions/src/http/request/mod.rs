@@ -172,12 +172,8 @@ impl Request {
                 Self::from_parts(parts, payload, context),
             ));
         }
-        let (sender, mut request) = event::parse(&payload)?;
-        event::trace(request.headers_mut(), &context);
-        Ok((
-            sender,
-            Self::from_lambda(request.with_lambda_context(context)),
-        ))
+        let (sender, request) = event::parse(&payload)?;
+        Ok((sender, Self::from_lambda(event::invoked(request, context))))
     }
 
     fn new(

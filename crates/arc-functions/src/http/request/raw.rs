@@ -4,8 +4,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
+use lambda_http::Body;
 use lambda_http::http::HeaderMap;
-use lambda_http::{Body, RequestExt};
 
 use crate::deadline::Deadline;
 use crate::http::event;
@@ -35,7 +35,8 @@ use crate::http::event;
 /// ```
 pub struct Raw {
     made: OnceLock<lambda_http::Request>,
-    /// The event to make it from, for a request read from one; `None` once made.
+    /// The event to make it from, for a request read from one (kept once it is made: the
+    /// normalized request reads its headers and body); `None` for a request made already.
     event: Option<Box<Deferred>>,
 }
 
@@ -130,7 +131,7 @@ fn make(event: Option<&Deferred>) -> lambda_http::Request {
         // Not reached: a `Raw` has either its request or the event to make it from.
         return lambda_http::Request::default();
     };
-    let mut request = match event::parse(&event.payload) {
+    let request = match event::parse(&event.payload) {
         Ok((_, request)) => request,
         Err(e) => {
             // Not reached either: the event was only deferred because the reader that
@@ -139,8 +140,7 @@ fn make(event: Option<&Deferred>) -> lambda_http::Request {
             lambda_http::Request::default()
         }
     };
-    event::trace(request.headers_mut(), &event.context);
-    request.with_lambda_context(event.context.clone())
+    event::invoked(request, event.context.clone())
 }
 
 impl Deref for Raw {

@@ -6,7 +6,7 @@ use std::future::Future;
 use lambda_http::LambdaEvent;
 use lambda_http::http::StatusCode;
 #[cfg(feature = "axum")]
-use lambda_http::{Body as LambdaBody, BoxFuture, RequestExt};
+use lambda_http::{Body as LambdaBody, BoxFuture};
 use serde_json::value::RawValue;
 
 use super::event::{self, EventReply};
@@ -200,9 +200,8 @@ where
     Fut: Future<Output = lambda_http::Response<LambdaBody>>,
 {
     match event::parse(payload) {
-        Ok((sender, mut request)) => {
-            event::trace(request.headers_mut(), &context);
-            let response = handle(request.with_lambda_context(context)).await;
+        Ok((sender, request)) => {
+            let response = handle(event::invoked(request, context)).await;
             Ok(event::reply(sender, response))
         }
         Err(e) => unread(e),

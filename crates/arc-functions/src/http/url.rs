@@ -96,11 +96,16 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn url(&self, path: &str) -> String {
-        let stage = request_stage(
-            self.environment_stage(),
-            self.context(),
-            self.header("host"),
-        );
+        // The context is asked for only when it could matter: making it is most of the cost of
+        // a request read from an HTTP API event (see `Raw`), whose context never has a stage to
+        // add.
+        let stage = match self.environment_stage() {
+            Some(_) if self.raw.is_http_api_event() => None,
+            Some(environment) => {
+                request_stage(Some(environment), self.context(), self.header("host"))
+            }
+            None => None,
+        };
         with_stage(stage, path)
     }
 }

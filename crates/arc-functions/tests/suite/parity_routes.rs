@@ -96,6 +96,27 @@ async fn req_url_adds_the_rest_stage_only_on_the_execute_api_address_when_deploy
     assert_eq!(location(&production, host_only).await, "/test/login");
 }
 
+async fn url_and_raw(req: Request) -> http::Result<Response> {
+    let url = req.url("/login");
+    let deferred = format!("{:?}", req.raw) == "Raw(deferred)";
+    Ok(Response::text(format!("{url} deferred: {deferred}")))
+}
+
+#[tokio::test]
+async fn req_url_answers_an_http_api_event_without_making_its_lambda_http_request() {
+    let production = [
+        ("ARC_ENV", "production"),
+        ("ARC_APP_SECRET", "s".repeat(32).leak()),
+    ];
+    // Deployed, `url` would add a REST stage: for an HTTP API event it knows there is none
+    // without reading the request context, which stays unread.
+    let r = invoke(&app(&production, url_and_raw), &event(V2, |_| {})).await;
+    assert_eq!(r.text(), "/login deferred: true");
+    // A REST event is read whole, and its stage added.
+    let r = invoke(&app(&production, url_and_raw), &event(V1, |_| {})).await;
+    assert_eq!(r.text(), "/test/login deferred: false");
+}
+
 #[test]
 fn the_url_stage_follows_architects_environment_rule() {
     let secret = ("ARC_APP_SECRET", "0123456789abcdef0123456789abcdef");

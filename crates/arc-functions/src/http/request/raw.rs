@@ -111,6 +111,13 @@ impl Raw {
         }
     }
 
+    /// Whether this was read from an HTTP API event (payload 2.0), the only kind whose making
+    /// waits: its request context, once made, is an HTTP API's or a function URL's, never a
+    /// REST API's or a load balancer's.
+    pub(crate) fn is_http_api_event(&self) -> bool {
+        self.event.is_some()
+    }
+
     /// The invocation's deadline, without making the request.
     pub(crate) fn deadline(&self) -> Deadline {
         match &self.event {

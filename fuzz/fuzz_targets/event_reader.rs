@@ -160,6 +160,8 @@ enum ContextField {
     Elb,
     Authorizer,
     TimeEpoch,
+    RouteKey,
+    HttpSourceIp,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -210,13 +212,18 @@ impl Edits {
                         ContextField::Elb => "elb",
                         ContextField::Authorizer => "authorizer",
                         ContextField::TimeEpoch => "timeEpoch",
-                        ContextField::HttpMethod => {
+                        ContextField::RouteKey => "routeKey",
+                        ContextField::HttpMethod | ContextField::HttpSourceIp => {
+                            let name = match field {
+                                ContextField::HttpMethod => "method",
+                                _ => "sourceIp",
+                            };
                             if let Some(http) = context
                                 .entry("http")
                                 .or_insert_with(|| json!({}))
                                 .as_object_mut()
                             {
-                                http.insert("method".to_owned(), value);
+                                http.insert(name.to_owned(), value);
                             }
                             continue;
                         }
@@ -312,6 +319,9 @@ fn assert_same_normalized(payload: &str, ours: Request, theirs: lambda_http::Req
         ("body", ours.body == theirs.body),
         ("raw body", ours.raw_body() == theirs.raw_body()),
         ("headers", ours.headers() == theirs.headers()),
+        // Read before `raw` is made: from what the parts reader found, for an HTTP API event.
+        ("source ip", ours.source_ip() == theirs.source_ip()),
+        ("resource", ours.resource() == theirs.resource()),
     ];
     let differing: Vec<_> = checks.iter().filter(|(_, same)| !same).map(|(what, _)| *what).collect();
     assert!(differing.is_empty(), "{differing:?} differ for {payload}:\n{ours:?}\nagainst\n{theirs:?}");

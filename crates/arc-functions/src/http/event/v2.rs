@@ -29,6 +29,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::panic::catch_unwind;
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
@@ -73,6 +74,10 @@ pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
         _ => uri.path().to_owned(),
     };
     let query = uri.query().map(Params::parse).unwrap_or_default();
+    let found = Found {
+        source_ip: Place::of(context.source_ip.as_ref(), payload),
+        route_key: Place::of(context.route_key.as_ref(), payload),
+    };
     let body = body(event.body, event.is_base64_encoded)?;
     let mut headers = event.headers.0;
     fold_cookies(&mut headers, event.cookies);
@@ -83,6 +88,7 @@ pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
         headers,
         body,
         path_parameters: event.path_parameters.0,
+        found,
     })
 }
 
@@ -95,6 +101,55 @@ pub(crate) struct Parts {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
     pub(crate) path_parameters: HashMap<String, String>,
+    /// Where the request context's strings that a handler may ask for are.
+    pub(crate) found: Found,
+}
+
+/// The request context's strings a handler may ask for, as [`read_parts`] passed them: where
+/// each is in the payload, so that [`Request::source_ip`](crate::http::Request::source_ip) and
+/// [`Request::resource`](crate::http::Request::resource) answer without making the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// `requestContext.http.sourceIp`.
+    pub(crate) source_ip: Place,
+    /// `requestContext.routeKey`.
+    pub(crate) route_key: Place,
+}
+
+/// Where a string of the payload is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Absent, or `null`.
+    #[default]
+    Absent,
+    /// These bytes of the payload: the string, which had no escapes.
+    At(Range<usize>),
+    /// Written with escapes, so not as the payload has it: only the made request tells.
+    Escaped,
+}
+
+impl Place {
+    /// Where `found`, read from `payload`, is in it.
+    fn of(found: Option<&Str<'_>>, payload: &str) -> Self {
+        match found.map(|s| &s.0) {
+            None => Self::Absent,
+            Some(Cow::Borrowed(s)) => {
+                let start = s.as_ptr().addr().wrapping_sub(payload.as_ptr().addr());
+                Self::At(start..start.wrapping_add(s.len()))
+            }
+            Some(Cow::Owned(_)) => Self::Escaped,
+        }
+    }
+
+    /// The string in `payload`: `Some(None)` when absent, `None` when only the made request
+    /// can tell.
+    pub(crate) fn read<'p>(&self, payload: &'p str) -> Option<Option<&'p str>> {
+        match self {
+            Self::Absent => Some(None),
+            Self::At(range) => payload.get(range.clone()).map(Some),
+            Self::Escaped => None,
+        }
+    }
 }
 
 /// Whether `payload` is a JSON object: an array would deserialize into the event struct too
@@ -298,6 +353,8 @@ struct Checked<'a> {
     method: Method,
     stage: Option<Str<'a>>,
     domain_name: Option<Str<'a>>,
+    route_key: Option<Str<'a>>,
+    source_ip: Option<Str<'a>>,
 }
 
 /// The fields of `ApiGatewayV2httpRequestContext` (aws_lambda_events 1.2) by their JSON
@@ -356,25 +413,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
                 f.write_str("a request context")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let (mut method, mut stage, mut domain_name) = (None, None, None);
+                let (mut http, mut stage, mut domain_name, mut route_key) =
+                    (None, None, None, None);
                 each_field(&mut map, &CONTEXT_FIELDS, |field, map| {
                     match field {
+                        0 => route_key = map.next_value::<Option<Str<'de>>>()?,
                         2 => stage = map.next_value::<Option<Str<'de>>>()?,
                         6 => domain_name = map.next_value::<Option<Str<'de>>>()?,
                         4 => check::<Option<Authorizer>, _>(map)?,
                         9 => check::<i64, _>(map)?,
-                        10 => method = Some(map.next_value::<HttpDescription>()?.0),
+                        10 => http = Some(map.next_value::<HttpDescription<'de>>()?),
                         11 => check::<Option<Decline>, _>(map)?,
                         12.. => return Err(M::Error::custom("another kind of event")),
                         _ => check::<Option<Text>, _>(map)?,
                     }
                     Ok(())
                 })?;
-                let method = method.ok_or_else(|| M::Error::missing_field("http"))?;
+                let http = http.ok_or_else(|| M::Error::missing_field("http"))?;
                 Ok(Checked {
-                    method,
+                    method: http.method,
                     stage,
                     domain_name,
+                    route_key,
+                    source_ip: http.source_ip,
                 })
             }
         }
@@ -382,34 +443,37 @@ impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
     }
 }
 
-/// `requestContext.http`, vouched for as [`Checked`] does: its method kept.
-struct HttpDescription(Method);
+/// `requestContext.http`, vouched for as [`Checked`] does: its method and source address kept.
+struct HttpDescription<'a> {
+    method: Method,
+    source_ip: Option<Str<'a>>,
+}
 
 const HTTP_FIELDS: [&str; 5] = ["method", "path", "protocol", "sourceIp", "userAgent"];
 
-impl<'de> Deserialize<'de> for HttpDescription {
+impl<'de: 'a, 'a> Deserialize<'de> for HttpDescription<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct HttpVisitor;
-        impl<'de> Visitor<'de> for HttpVisitor {
-            type Value = HttpDescription;
+        struct HttpVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for HttpVisitor<'a> {
+            type Value = HttpDescription<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an HTTP description")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut method = None;
+                let (mut method, mut source_ip) = (None, None);
                 each_field(&mut map, &HTTP_FIELDS, |field, map| {
                     match field {
                         0 => method = Some(map.next_value::<ContextMethod>()?.0),
+                        3 => source_ip = map.next_value::<Option<Str<'de>>>()?,
                         _ => check::<Option<Text>, _>(map)?,
                     }
                     Ok(())
                 })?;
-                method
-                    .map(HttpDescription)
-                    .ok_or_else(|| M::Error::missing_field("method"))
+                let method = method.ok_or_else(|| M::Error::missing_field("method"))?;
+                Ok(HttpDescription { method, source_ip })
             }
         }
-        deserializer.deserialize_map(HttpVisitor)
+        deserializer.deserialize_map(HttpVisitor(PhantomData))
     }
 }
 

@@ -152,10 +152,11 @@ impl Request {
             mut headers,
             body,
             path_parameters,
+            found,
         } = parts;
         event::trace(&mut headers, &context);
         let parsed = parse_body(&headers, &body)?;
-        let raw = Raw::deferred(payload, context, headers, body);
+        let raw = Raw::deferred(payload, context, headers, body, found);
         Ok(Self::new(method, path, path_parameters, query, parsed, raw))
     }
 
@@ -244,7 +245,10 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn source_ip(&self) -> Option<&str> {
-        source_ip(self.context()?)
+        match self.raw.found(|found| &found.source_ip) {
+            Some(found) => found,
+            None => source_ip(self.context()?),
+        }
     }
 
     /// The route the request matched, as API Gateway names it: the resource of a REST API
@@ -261,13 +265,12 @@ impl Request {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn resource(&self) -> Option<&str> {
+        if let Some(found) = self.raw.found(|found| &found.route_key) {
+            return found.map(route_path);
+        }
         match self.context()? {
             RequestContext::ApiGatewayV1(context) => context.resource_path.as_deref(),
-            RequestContext::ApiGatewayV2(context) => {
-                // `GET /notes/{id}`, or `$default` alone.
-                let key = context.route_key.as_deref()?;
-                Some(key.split_once(' ').map_or(key, |(_, path)| path))
-            }
+            RequestContext::ApiGatewayV2(context) => context.route_key.as_deref().map(route_path),
             _ => None,
         }
     }
@@ -620,6 +623,11 @@ fn is_loopback_host(host: &str) -> bool {
         name.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "[::1]"
     )
+}
+
+/// The path of an HTTP API's route key: `/notes/{id}` of `GET /notes/{id}`, `$default` alone.
+fn route_path(key: &str) -> &str {
+    key.split_once(' ').map_or(key, |(_, path)| path)
 }
 
 /// The client's address in an API Gateway request context; see [`Request::source_ip`].

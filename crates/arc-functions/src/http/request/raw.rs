@@ -8,7 +8,7 @@ use lambda_http::Body;
 use lambda_http::http::HeaderMap;
 
 use crate::deadline::Deadline;
-use crate::http::event;
+use crate::http::event::{self, Found, Place};
 
 /// The lambda_http request a [`Request`](super::Request) was made from: its request context,
 /// stage variables, URI and the rest of what lambda_http's `RequestExt` reads. Use it as that
@@ -47,6 +47,7 @@ struct Deferred {
     context: lambda_http::Context,
     headers: HeaderMap,
     body: Body,
+    found: Found,
 }
 
 impl Raw {
@@ -65,6 +66,7 @@ impl Raw {
         context: lambda_http::Context,
         headers: HeaderMap,
         body: Body,
+        found: Found,
     ) -> Self {
         Self {
             made: OnceLock::new(),
@@ -73,6 +75,7 @@ impl Raw {
                 context,
                 headers,
                 body,
+                found,
             })),
         }
     }
@@ -116,6 +119,18 @@ impl Raw {
     /// REST API's or a load balancer's.
     pub(crate) fn is_http_api_event(&self) -> bool {
         self.event.is_some()
+    }
+
+    /// A string of the request context (`place` picks which) as the event's read found it,
+    /// while the request is not made: `Some(None)` when the event has none, and `None` when
+    /// only the request can tell (it is made, so may have been changed, or the string had
+    /// escapes).
+    pub(crate) fn found(&self, place: impl FnOnce(&Found) -> &Place) -> Option<Option<&str>> {
+        let event = self
+            .event
+            .as_deref()
+            .filter(|_| self.made.get().is_none())?;
+        place(&event.found).read(&event.payload)
     }
 
     /// The invocation's deadline, without making the request.

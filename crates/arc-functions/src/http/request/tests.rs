@@ -88,6 +88,81 @@ fn a_deferred_request_can_be_changed_and_taken_whole() {
     assert_eq!(untouched.headers()["x-amzn-trace-id"], "Root=1-abc");
 }
 
+/// `payload` read as `http::run` reads it, with no invocation context to speak of.
+fn read_text(payload: String) -> Request {
+    let (_, request) =
+        Request::read(payload.into(), lambda_http::Context::default()).expect("an HTTP event");
+    request.expect("a readable body")
+}
+
+/// The v2 fixture with `edit` applied to its JSON.
+fn v2_with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/apigw_v2_request.json"
+    ))
+    .expect("JSON");
+    edit(&mut event);
+    event.to_string()
+}
+
+#[test]
+fn the_source_address_and_route_of_an_http_api_event_are_read_without_making_the_request() {
+    let deferred = |req: &Request| format!("{:?}", req.raw) == "Raw(deferred)";
+    let req = read_text(v2_with(|e| {
+        e["requestContext"]["http"]["sourceIp"] = "203.0.113.9".into();
+        e["requestContext"]["routeKey"] = "GET /notes/{id}".into();
+    }));
+    assert_eq!(req.source_ip(), Some("203.0.113.9"));
+    assert_eq!(req.resource(), Some("/notes/{id}"));
+    assert!(deferred(&req));
+    // The request context, once made, says the same.
+    assert_eq!(
+        super::source_ip(req.context().expect("a context")),
+        Some("203.0.113.9")
+    );
+    assert!(!deferred(&req));
+    assert_eq!(req.resource(), Some("/notes/{id}"));
+
+    // Absent or null: none, and still nothing made.
+    let req = read_text(v2_with(|e| {
+        let context = e["requestContext"].as_object_mut().expect("context");
+        context.remove("routeKey");
+        context["http"]["sourceIp"] = serde_json::Value::Null;
+    }));
+    assert_eq!((req.source_ip(), req.resource()), (None, None));
+    assert!(deferred(&req));
+
+    // Written with escapes the payload does not hold the text itself: the request is made
+    // to answer.
+    let req = read_text(
+        v2_with(|e| e["requestContext"]["routeKey"] = "$default".into())
+            .replace(
+                r#""routeKey":"$default","stage""#,
+                r#""routeKey":"GET \/a","stage""#,
+            )
+            .replace(r#""sourceIp":"IP""#, r#""sourceIp":"\u0031.2.3.4""#),
+    );
+    assert_eq!(req.source_ip(), Some("1.2.3.4"));
+    assert!(!deferred(&req));
+    assert_eq!(req.resource(), Some("/a"));
+}
+
+#[test]
+fn once_made_and_changed_the_request_context_is_the_one_read() {
+    use lambda_http::request::RequestContext;
+
+    let mut req = read_deferred();
+    assert_eq!(req.source_ip(), Some("IP"));
+    if let Some(RequestContext::ApiGatewayV2(context)) =
+        req.raw.extensions_mut().get_mut::<RequestContext>()
+    {
+        context.http.source_ip = Some("198.51.100.1".to_owned());
+        context.route_key = Some("POST /changed".to_owned());
+    }
+    assert_eq!(req.source_ip(), Some("198.51.100.1"));
+    assert_eq!(req.resource(), Some("/changed"));
+}
+
 #[test]
 fn a_request_made_by_hand_reads_its_parts_from_it() {
     let event = lambda_http::http::Request::builder()

@@ -25,6 +25,9 @@
 //! EVENT_READS=1000 valgrind --tool=callgrind --collect-atstart=no \
 //!     --toggle-collect='event::by_*' target/release/deps/event-<hash>
 //! ```
+//!
+//! `EVENT_FIXTURE=<file>` reads a fixture of `tests/fixtures` instead (`apigw_v1_request.json`,
+//! `alb_request.json`: the kinds of event the library reads the general way).
 
 use std::hint::black_box;
 
@@ -142,7 +145,15 @@ fn main() {
             .into_iter()
             .find(|(n, _)| *n == name)
             .expect("EVENT_READER names a reader");
-        let event = event();
+        let event = match std::env::var("EVENT_FIXTURE") {
+            Ok(file) => std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(file),
+            )
+            .expect("EVENT_FIXTURE names a fixture"),
+            Err(_) => event(),
+        };
         for _ in 0..reads {
             read(black_box(event.as_str().into()));
         }

@@ -31,7 +31,7 @@ use crate::runtime::event::{self, Kind, Unknown, panic_text};
 mod uri;
 mod v2;
 
-pub(crate) use v2::{Found, Parts, Place, read_parts};
+pub(crate) use v2::{Found, Leave, Parts, Place, read_parts};
 
 /// Which service sent an HTTP event, and so which response it expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

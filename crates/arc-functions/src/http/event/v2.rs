@@ -56,19 +56,31 @@ pub(super) fn read(payload: &str) -> Option<Request> {
 }
 
 /// What [`crate::http::Request`] keeps of an HTTP API event, read in one pass, when the event
-/// is one [`read`] takes on and its request context one [`Checked`] vouches for; `None`
-/// otherwise. The request context is checked, not kept: the rest of the request lambda_http
-/// would make of the payload is [`read`]'s, when something asks for it.
-pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
+/// is one [`read`] takes on and its request context one [`Checked`] vouches for; otherwise
+/// which reader the event is for. The request context is checked, not kept: the rest of the
+/// request lambda_http would make of the payload is [`read`]'s, when something asks for it.
+pub(crate) fn read_parts(payload: &str) -> Result<Parts, Leave> {
     if !is_object(payload) {
-        return None;
+        return Err(Leave::ToGeneral);
     }
-    let event: Event<'_, Checked<'_>, HashMap<String, String>, ()> =
-        serde_json::from_str(payload).ok()?;
+    let event: Event<'_, Checked<'_>, HashMap<String, String>, ()> = serde_json::from_str(payload)
+        .map_err(|e| {
+            // Another kind's field fails `read`'s pass as it failed this one. Anything else
+            // this stricter reader refused, `read` may take on.
+            if e.classify() == serde_json::error::Category::Data
+                && e.to_string().starts_with(ANOTHER_KIND)
+            {
+                Leave::ToGeneral
+            } else {
+                Leave::ToOnePass
+            }
+        })?;
     let context = &event.request_context;
     let method = context.method.clone();
     let (stage, domain) = (context.stage.as_ref(), context.domain_name.as_ref());
-    let uri = target(&event, stage.map(|s| &*s.0), domain.map(|d| &*d.0))?;
+    // `read` makes the URI and the body with the same functions from the same text.
+    let uri =
+        target(&event, stage.map(|s| &*s.0), domain.map(|d| &*d.0)).ok_or(Leave::ToGeneral)?;
     let path = match event.raw_path {
         Some(path) if !path.0.is_empty() => path.into_owned(),
         _ => uri.path().to_owned(),
@@ -78,10 +90,10 @@ pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
         source_ip: Place::of(context.source_ip.as_ref(), payload),
         route_key: Place::of(context.route_key.as_ref(), payload),
     };
-    let body = body(event.body, event.is_base64_encoded)?;
+    let body = body(event.body, event.is_base64_encoded).ok_or(Leave::ToGeneral)?;
     let mut headers = event.headers.0;
     fold_cookies(&mut headers, event.cookies);
-    Some(Parts {
+    Ok(Parts {
         method,
         path,
         query,
@@ -91,6 +103,20 @@ pub(crate) fn read_parts(payload: &str) -> Option<Parts> {
         found,
     })
 }
+
+/// Which reader an event [`read_parts`] leaves is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leave {
+    /// The general path only: not an HTTP API event (a REST API's, a load balancer's, a
+    /// WebSocket event's, not an object), or one [`read`] refuses as well.
+    ToGeneral,
+    /// [`read`] first: an HTTP API event whose request context [`Checked`] would not vouch
+    /// for (an IAM authorizer, a client certificate, a struct written as an array).
+    ToOnePass,
+}
+
+/// What a field fails the read with when it makes the event another kind's.
+const ANOTHER_KIND: &str = "another kind of event";
 
 /// The request's parts a handler reads, as [`read_parts`] makes them: each what
 /// [`crate::http::Request::from_lambda`] would take from [`read`]'s request.
@@ -208,9 +234,9 @@ struct Event<'a, C, P, S> {
     is_base64_encoded: bool,
     // Fields of a REST API event, which the general path reads: stop at the first one.
     #[serde(rename = "multiValueHeaders")]
-    _multi_value_headers: Option<Decline>,
+    _multi_value_headers: Option<AnotherKind>,
     #[serde(rename = "multiValueQueryStringParameters")]
-    _multi_value_query: Option<Decline>,
+    _multi_value_query: Option<AnotherKind>,
 }
 
 /// The map type of lambda_http's path parameters and stage variables.
@@ -424,12 +450,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Checked<'a> {
                         9 => check::<i64, _>(map)?,
                         10 => http = Some(map.next_value::<HttpDescription<'de>>()?),
                         11 => check::<Option<Decline>, _>(map)?,
-                        12.. => return Err(M::Error::custom("another kind of event")),
+                        12.. => return Err(M::Error::custom(ANOTHER_KIND)),
                         _ => check::<Option<Text>, _>(map)?,
                     }
                     Ok(())
                 })?;
-                let http = http.ok_or_else(|| M::Error::missing_field("http"))?;
+                // Required by lambda_http's type too: a REST API's context, which has none.
+                let http = http.ok_or_else(|| M::Error::custom(ANOTHER_KIND))?;
                 Ok(Checked {
                     method: http.method,
                     stage,
@@ -684,7 +711,7 @@ struct KeyVisitor<V>(V);
 impl<V> KeyVisitor<V> {
     fn check<E: de::Error>(name: &str) -> Result<(), E> {
         match name {
-            "elb" | "connectionId" => Err(E::custom("another kind of event")),
+            "elb" | "connectionId" => Err(E::custom(ANOTHER_KIND)),
             _ => Ok(()),
         }
     }
@@ -794,6 +821,15 @@ struct Decline;
 impl<'de> Deserialize<'de> for Decline {
     fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
         Err(D::Error::custom("left to the general path"))
+    }
+}
+
+/// A field only another kind of event has: any value fails the read, as [`ANOTHER_KIND`].
+struct AnotherKind;
+
+impl<'de> Deserialize<'de> for AnotherKind {
+    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(D::Error::custom(ANOTHER_KIND))
     }
 }
 

@@ -167,13 +167,17 @@ impl Request {
         payload: Box<str>,
         context: lambda_http::Context,
     ) -> Result<(event::Sender, Result<Self, BodyError>), event::Error> {
-        if let Some(parts) = event::read_parts(&payload) {
-            return Ok((
-                event::Sender::Http,
-                Self::from_parts(parts, payload, context),
-            ));
-        }
-        let (sender, request) = event::parse(&payload)?;
+        let (sender, request) = match event::read_parts(&payload) {
+            Ok(parts) => {
+                return Ok((
+                    event::Sender::Http,
+                    Self::from_parts(parts, payload, context),
+                ));
+            }
+            // A REST or load balancer event is read once more, not twice.
+            Err(event::Leave::ToGeneral) => event::parse_typed(&payload)?,
+            Err(event::Leave::ToOnePass) => event::parse(&payload)?,
+        };
         Ok((sender, Self::from_lambda(event::invoked(request, context))))
     }
 
@@ -246,7 +250,7 @@ impl Request {
     /// ```
     pub fn source_ip(&self) -> Option<&str> {
         match self.raw.found(|found| &found.source_ip) {
-            Some(found) => found,
+            Some(found) => found.filter(|ip| !ip.is_empty()),
             None => source_ip(self.context()?),
         }
     }

@@ -131,6 +131,13 @@ fn the_source_address_and_route_of_an_http_api_event_are_read_without_making_the
     }));
     assert_eq!((req.source_ip(), req.resource()), (None, None));
     assert!(deferred(&req));
+    // An empty address is none, as the made context's; an empty route key is the key.
+    let req = read_text(v2_with(|e| {
+        e["requestContext"]["http"]["sourceIp"] = "".into();
+        e["requestContext"]["routeKey"] = "".into();
+    }));
+    assert_eq!((req.source_ip(), req.resource()), (None, Some("")));
+    assert!(deferred(&req));
 
     // Written with escapes the payload does not hold the text itself: the request is made
     // to answer.

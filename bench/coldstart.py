@@ -33,13 +33,16 @@ Then, with strace, shows that cookie mode loads no AWS configuration (no ~/.aws 
 connection but the Runtime API), against DynamoDB mode as a control that does both (since the
 start-up preparation, also on a cookieless GET).
 
+With --callgrind, also counts each Rust target's instructions from exec to its first response
+under valgrind (one run each; the same count every run, where the times move with the machine).
+
 With --json FILE, also writes the medians (ms) and the bootstrap sizes (bytes) there, for
 bench/compare.sh's goals: {"first_response": {"floor-one-thread": ..., "get-index/cookie": ...},
 "bootstrap_bytes": {"get-index": ..., ...}}.
 
 Python 3 standard library only. Usage: bench/coldstart.py [--runs N] [--lambda-dir DIR]
 [--targets floor,get-index,node] [--modes cookie,dynamodb,secrets] [--node-modules DIR] [--no-strace]
-[--json FILE]
+[--json FILE] [--callgrind]
 (after a release build of app.arc's HTTP routes and the floors, as bench/compare.sh does:
 `cargo lambda build --release --compiler cargo $(cargo arc functions --http | sed 's/^/--bin=/')
 --bin floor --bin floor-one-thread`, and on its own `cargo lambda build --release --compiler cargo
@@ -215,9 +218,9 @@ def node(export):
     return [shutil.which("node") or "node", NODE_RUNTIME, NODE_ROUTES, export]
 
 
-def invoke(server, command, body, env, wrap=()):
+def invoke(server, command, body, env, wrap=(), before_kill=None):
     """Execs the function once for one event; returns (poll ms, response ms, peak RSS KiB, JSON,
-    CPU ms)."""
+    CPU ms). `before_kill(pid)` runs once it has polled again, before it is killed."""
     inv = server.invocation = Invocation(body)
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter_ns()
@@ -230,12 +233,40 @@ def invoke(server, command, body, env, wrap=()):
             with open(f"/proc/{proc.pid}/status") as f:
                 hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
             cpu = cpu_ms(proc.pid)
+            if before_kill:
+                before_kill(proc.pid)
         finally:
             proc.kill()
             proc.wait()
             inv.finished.set()
     ms = lambda t: (t - t0) / 1e6  # noqa: E731
     return ms(inv.t_poll), ms(inv.t_response), hwm, json.loads(inv.response), cpu
+
+
+def instructions(server, command, body, env):
+    """The instructions a function runs from exec to its response (and its next poll), counted
+    by callgrind: one run, and the same count every run, where wall time moves with the
+    machine. The function is killed, not stopped, so callgrind is asked for its dump first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+
+        def dump(pid):
+            subprocess.run(["callgrind_control", "--dump", str(pid)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+            for _ in range(200):
+                dumped = [f for f in os.listdir(tmp) if f.startswith("callgrind.out.")]
+                if dumped and os.path.getsize(os.path.join(tmp, dumped[0])):
+                    time.sleep(0.2)  # written in full by now: a few hundred KB
+                    return
+                time.sleep(0.05)
+
+        invoke(server, command, body, env, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"], dump)
+        for name in os.listdir(tmp):
+            with open(os.path.join(tmp, name), errors="replace") as f:
+                for line in f:
+                    if line.startswith("totals:"):
+                        return int(line.split()[1])
+    return None
 
 
 def cpu_ms(pid):
@@ -363,6 +394,8 @@ def main():
                     help="node_modules holding @architect/functions (default: NODE_PATH)")
     ap.add_argument("--no-strace", action="store_true", help="skip the strace check")
     ap.add_argument("--json", help="also write the medians and sizes to this file")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count each Rust target's instructions to its first response (valgrind)")
     args = ap.parse_args()
     LAMBDA_DIR = os.path.abspath(args.lambda_dir)
     targets, modes = args.targets.split(","), args.modes.split(",")
@@ -450,6 +483,14 @@ def main():
         results.update(measure(server, cases, args.runs))
         for line in skipped:
             print(line)
+        if args.callgrind:
+            print("\nInstructions from exec to the first response (callgrind, one run each; the "
+                  "dynamic loader's relocation included):\n")
+            print("| target | mode | instructions |\n|---|---|---:|")
+            for _key, target, mode, command, env, body, _ in cases:
+                if target != "node":
+                    n = instructions(server, command, body, env)
+                    print(f"| {target} | {mode} | {n:,} |" if n else f"| {target} | {mode} | not counted |")
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({

@@ -11,7 +11,8 @@
 #
 # --quick      short measurements, to check the script, not to quote
 # --callgrind  also count instructions per operation with valgrind (repeatable where wall time
-#              is noisy) and print the hottest functions of the round trip and the handler
+#              is noisy) and print the hottest functions of the round trip and the handler, and
+#              each route's instructions from exec to its first response
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT"
@@ -127,8 +128,10 @@ EOF
 log "cold start, side by side"
 echo
 uptime
+COLD_ARGS=()
+if ((CALLGRIND)); then COLD_ARGS=(--callgrind); fi
 python3 bench/coldstart.py --runs "$RUNS" --node-modules "$TMP/node_modules" \
-	--lambda-dir "$TARGET/lambda" --json "$TMP/coldstart.json"
+	--lambda-dir "$TARGET/lambda" --json "$TMP/coldstart.json" "${COLD_ARGS[@]}"
 
 log "concurrency"
 echo

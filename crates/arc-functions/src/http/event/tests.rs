@@ -328,6 +328,12 @@ fn the_parts_reader_takes_on_only_contexts_it_can_vouch_for() {
         ("a Lambda authorizer's context that is a list", |e| {
             e["requestContext"]["authorizer"]["lambda"] = json!([1]);
         }),
+        ("an authentication that is a string", |e| {
+            e["requestContext"]["authentication"] = json!("mtls");
+        }),
+        ("a route key that is a number", |e| {
+            e["requestContext"]["routeKey"] = json!(1);
+        }),
     ];
     for (why, edit) in vouched {
         for base in [v2, minimal] {
@@ -338,6 +344,7 @@ fn the_parts_reader_takes_on_only_contexts_it_can_vouch_for() {
     for (why, edit) in read_later {
         let payload = edited(v2, edit);
         assert_eq!(read_alike(&payload), (true, false), "read later: {why}");
+        assert_eq!(read_parts(&payload).err(), Some(Leave::ToOnePass), "{why}");
     }
     for (why, edit) in refused {
         // `newField` becomes a second `stage`, which a JSON object of serde_json's cannot hold.
@@ -345,6 +352,33 @@ fn the_parts_reader_takes_on_only_contexts_it_can_vouch_for() {
         assert_eq!(read_alike(&payload), (false, false), "refused: {why}");
         assert!(parse(&payload).is_err(), "{why}");
     }
+}
+
+#[test]
+fn the_parts_reader_leaves_other_kinds_of_event_to_the_general_path_alone() {
+    for (name, payload) in [
+        ("REST", fixture!("apigw_v1_request.json")),
+        (
+            "REST, multi-value",
+            fixture!("apigw_v1_multi_value_request.json"),
+        ),
+        ("load balancer", fixture!("alb_request.json")),
+        ("WebSocket", fixture!("websocket_message_request.json")),
+        ("an array", "[1]"),
+    ] {
+        assert_eq!(read_parts(payload).err(), Some(Leave::ToGeneral), "{name}");
+        assert!(v2::read(payload).is_none(), "{name}");
+    }
+    // A REST event is given away at its first `multiValue…` field, whatever comes after.
+    let early = r#"{"multiValueHeaders": {}, "requestContext": {"http": {"method": "GET"}}}"#;
+    assert_eq!(read_parts(early).err(), Some(Leave::ToGeneral));
+    // An HTTP API event that only the parts reader refuses is the one-pass reader's.
+    let v2 = fixture!("apigw_v2_request.json");
+    let iam = edited(v2, |e| {
+        e["requestContext"]["authorizer"] = json!({"iam": {"accessKey": "a"}});
+    });
+    assert_eq!(read_parts(&iam).err(), Some(Leave::ToOnePass));
+    assert!(v2::read(&iam).is_some());
 }
 
 /// What an edit does to an event, and the edit.

@@ -1,7 +1,9 @@
 //! `roundtrip/dynamodb`: one request's worth of DynamoDB session work against a local dynalite:
 //! read the session of a request carrying a signed cookie (a `GetItem`), add one to `count` and
 //! write it back (a `PutItem`). The figure is dominated by dynalite and loopback HTTP, which is
-//! the point: it is compared with `@architect/functions` on the same server.
+//! the point: it is compared with `@architect/functions` on the same server. The store is a
+//! route's (`SessionStore::new`, its items' calls without the SDK); `roundtrip/dynamodb-sdk` is
+//! the same through the SDK's client (`SessionStore::with_dynamodb_client`).
 //!
 //! `ticket/*`: socket tickets. `mint` is what `req.socket_url()` adds to a page (no I/O);
 //! `connect-without-ticket` and `connect-foreign-origin` are a `$connect` event through
@@ -54,22 +56,30 @@ fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-/// A runtime, and a DynamoDB-mode store on `TABLE` at `endpoint` (created when missing).
+fn config() -> Config {
+    Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", TABLE),
+    ])
+    .expect("valid config")
+}
+
+/// A runtime, and a DynamoDB-mode store on `TABLE` (created at `endpoint` when missing) as a
+/// route builds it from the environment: its session items' calls without the SDK.
 fn dynamodb(endpoint: &str) -> (tokio::runtime::Runtime, Arc<SessionStore>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let client = client(endpoint);
-    rt.block_on(support::create_session_table(&client, TABLE));
-    let config = Config::from_vars([
-        ("ARC_ENV", "testing"),
-        ("ARC_APP_SECRET", SECRET),
-        ("SESSION_TABLE_NAME", TABLE),
-    ])
-    .expect("valid config");
-    let store = SessionStore::with_dynamodb_client(&config, client).expect("DynamoDB mode");
-    (rt, Arc::new(store))
+    rt.block_on(support::create_session_table(&client(endpoint), TABLE));
+    (rt, Arc::new(SessionStore::new(&config())))
+}
+
+/// The store through the SDK's client at `endpoint`.
+fn through_the_sdk(endpoint: &str) -> Arc<SessionStore> {
+    let store = SessionStore::with_dynamodb_client(&config(), client(endpoint));
+    Arc::new(store.expect("DynamoDB mode"))
 }
 
 fn roundtrip(c: &mut Criterion) {
@@ -80,7 +90,23 @@ fn roundtrip(c: &mut Criterion) {
         return;
     };
     let (rt, store) = dynamodb(&endpoint);
+    let mut group = c.benchmark_group("roundtrip");
+    for (name, store) in [
+        ("dynamodb", store),
+        ("dynamodb-sdk", through_the_sdk(&endpoint)),
+    ] {
+        roundtrip_of(&rt, &mut group, name, &store);
+    }
+    group.finish();
+}
 
+/// A session read and written back by `store`, as `roundtrip/<name>`.
+fn roundtrip_of(
+    rt: &tokio::runtime::Runtime,
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    store: &SessionStore,
+) {
     // The session every iteration reads: written once, its cookie kept.
     let first = Session::try_from(json!({"user": "ann", "count": 0})).expect("an object");
     let set_cookie = rt.block_on(store.write(&first)).expect("PutItem");
@@ -93,8 +119,7 @@ fn roundtrip(c: &mut Criterion) {
     };
 
     let ran = std::cell::Cell::new(false);
-    let mut group = c.benchmark_group("roundtrip");
-    group.bench_function("dynamodb", |b| {
+    group.bench_function(name, |b| {
         ran.set(true);
         b.iter(|| {
             rt.block_on(async {
@@ -105,7 +130,6 @@ fn roundtrip(c: &mut Criterion) {
             })
         });
     });
-    group.finish();
 
     // The loop really read and wrote one item: its count went up on every iteration (unless a
     // filter left this bench out).

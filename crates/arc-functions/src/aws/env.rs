@@ -25,7 +25,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// Whether `name` is `true`, in any case, as the SDKs read their switches.
-    #[cfg(feature = "secrets-manager")]
+    #[cfg(any(feature = "secrets-manager", feature = "dynamodb"))]
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.get(name)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -35,7 +35,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true: a local
     /// emulator's, as the SDKs read them. (The management API's address is the WebSocket API's
     /// own, or `ARC_WSS_URL`: `crate::ws`.)
-    #[cfg(feature = "secrets-manager")]
+    #[cfg(any(feature = "secrets-manager", feature = "dynamodb"))]
     pub(crate) fn configured_endpoint(&self, service_variable: &str) -> Option<String> {
         if self.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
             return None;
@@ -49,7 +49,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`), with `-fips` after the service
     /// when `AWS_USE_FIPS_ENDPOINT` is true, and the partition's dual-stack suffix (`api.aws`,
     /// reached over IPv6 too) when `AWS_USE_DUALSTACK_ENDPOINT` is.
-    #[cfg(feature = "secrets-manager")]
+    #[cfg(any(feature = "secrets-manager", feature = "dynamodb"))]
     pub(crate) fn regional_endpoint(&self, service: &str, region: &str) -> String {
         let (suffix, dual_stack_suffix) = if region.starts_with("cn-") {
             ("amazonaws.com.cn", "api.amazonwebservices.com.cn")

@@ -1,10 +1,13 @@
 //! What the library asks of AWS: the SDK's configuration for its DynamoDB and SSM clients
-//! (`sdk`, with the HTTP client it hands them, `http_client`); the app secret (`secrets`) and
-//! the WebSocket management API's calls, made without the SDK (`signed`); and under all of
+//! (`sdk`, with the HTTP client it hands them, `http_client`); the app secret (`secrets`), the
+//! session store's calls on its items (`dynamodb`) and the WebSocket management API's calls,
+//! made without the SDK (`signed`); and under all of
 //! them the TLS (`tls`) and the environment's variables as AWS reads them (`env`).
 
 #[cfg(feature = "architect")]
 pub(crate) mod discovery;
+#[cfg(feature = "dynamodb")]
+pub(crate) mod dynamodb;
 pub(crate) mod env;
 #[cfg(feature = "aws")]
 mod http_client;
@@ -14,6 +17,8 @@ mod sdk;
 pub(crate) mod secrets;
 #[cfg(any(feature = "secrets-manager", feature = "ws"))]
 pub(crate) mod signed;
+#[cfg(all(test, any(feature = "secrets-manager", feature = "dynamodb")))]
+pub(crate) mod test_server;
 mod tls;
 
 #[cfg(feature = "dynamodb")]

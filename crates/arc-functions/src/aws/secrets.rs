@@ -26,6 +26,8 @@ const FETCH_LIMIT: Duration = Duration::from_secs(5);
 const RETRY: Retry = Retry {
     attempts: 3,
     first_wait: Duration::from_millis(50),
+    max_wait: Duration::from_secs(1),
+    jitter: false,
     attempt_limit: Duration::from_millis(1500),
 };
 

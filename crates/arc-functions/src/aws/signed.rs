@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as Hyper;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use lambda_http::http::{self, HeaderValue, Method, StatusCode};
 
@@ -155,15 +155,32 @@ pub(crate) struct Retry {
     pub(crate) attempts: u32,
     /// Before the second attempt; doubled before each next one.
     pub(crate) first_wait: Duration,
+    /// The longest wait, however many attempts failed.
+    pub(crate) max_wait: Duration,
+    /// Whether each wait is drawn at random below its doubled length ("full jitter"), so that
+    /// the functions a throttled table turned away do not all come back at the same moment.
+    pub(crate) jitter: bool,
     /// How long one attempt (connecting included) may take before it is abandoned.
     pub(crate) attempt_limit: Duration,
 }
 
 impl Retry {
-    /// The wait after failed attempt `attempt` (from 1): [`Retry::first_wait`], doubled after
-    /// each attempt since.
+    /// The longest wait after failed attempt `attempt` (from 1): [`Retry::first_wait`],
+    /// doubled after each attempt since, at most [`Retry::max_wait`].
     fn wait_after(self, attempt: u32) -> Duration {
-        self.first_wait * 2u32.pow(attempt.saturating_sub(1))
+        self.first_wait
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_wait)
+    }
+
+    /// The wait after failed attempt `attempt`: [`Retry::wait_after`], or with
+    /// [`Retry::jitter`] a random part of it (`draw` gives a number in `0..=u32::MAX`).
+    fn wait(self, attempt: u32, draw: impl FnOnce() -> u32) -> Duration {
+        let longest = self.wait_after(attempt);
+        if !self.jitter {
+            return longest;
+        }
+        longest.mul_f64(f64::from(draw()) / f64::from(u32::MAX))
     }
 }
 
@@ -195,9 +212,10 @@ impl fmt::Display for Fault {
 
 impl std::error::Error for Fault {}
 
-/// Sends `call`, signed anew for each attempt, and answers the body of its 2xx answer.
-pub(crate) async fn send(
-    client: &Client,
+/// Sends `call` through `client` (a [`Client`], or a pool on another connector), signed anew
+/// for each attempt, and answers the body of its 2xx answer.
+pub(crate) async fn send<C: Connect + Clone + Send + Sync + 'static>(
+    client: &Hyper<C, Full<Bytes>>,
     credentials: &Credentials,
     call: &Call<'_>,
     retry: Retry,
@@ -217,7 +235,8 @@ pub(crate) async fn send(
         match answer {
             Err(Fault::Unavailable(why)) if attempt < retry.attempts => {
                 tracing::debug!(url = call.url, attempt, why, "an AWS call is retried");
-                tokio::time::sleep(retry.wait_after(attempt)).await;
+                let draw = || crate::keys::random::<4>().map_or(u32::MAX, u32::from_le_bytes);
+                tokio::time::sleep(retry.wait(attempt, draw)).await;
                 attempt += 1;
             }
             answer => return answer,
@@ -225,7 +244,10 @@ pub(crate) async fn send(
     }
 }
 
-async fn once(client: &Client, request: http::Request<Full<Bytes>>) -> Result<Bytes, Fault> {
+async fn once<C: Connect + Clone + Send + Sync + 'static>(
+    client: &Hyper<C, Full<Bytes>>,
+    request: http::Request<Full<Bytes>>,
+) -> Result<Bytes, Fault> {
     let response = client
         .request(request)
         .await
@@ -274,6 +296,7 @@ pub(crate) fn fault(status: StatusCode, error_type: Option<&str>, body: &[u8]) -
             kind.as_str(),
             "ThrottlingException"
                 | "Throttling"
+                | "ProvisionedThroughputExceededException"
                 | "TooManyRequestsException"
                 | "RequestLimitExceeded"
                 | "LimitExceededException"
@@ -294,7 +317,7 @@ pub(crate) fn fault(status: StatusCode, error_type: Option<&str>, body: &[u8]) -
 }
 
 /// An error and its sources, one line: hyper's own says little ("client error (Connect)").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     std::iter::successors(Some(error), |e| e.source())
         .map(ToString::to_string)
         .collect::<Vec<_>>()

@@ -32,6 +32,8 @@ mod signed {
     const RETRY: Retry = Retry {
         attempts: 5,
         first_wait: Duration::from_millis(25),
+        max_wait: Duration::from_secs(1),
+        jitter: false,
         attempt_limit: Duration::from_secs(1),
     };
 

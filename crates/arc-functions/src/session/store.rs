@@ -98,7 +98,8 @@ impl SessionStore {
     }
 
     /// Like [`SessionStore::new`] in DynamoDB mode, with a client you built (a local
-    /// endpoint, an interceptor that counts calls).
+    /// endpoint, an interceptor that counts calls), which then makes every call of the store,
+    /// the session items' included (which [`SessionStore::new`] makes without the SDK).
     ///
     /// # Errors
     ///
@@ -174,9 +175,11 @@ impl SessionStore {
     }
 
     /// Does at cold start what the first request would otherwise wait for. In DynamoDB mode:
-    /// loads the AWS configuration, builds the client and opens its connection (TCP and TLS,
-    /// but no request: the first request takes it; given at most two seconds; a client of the
-    /// caller's sends DynamoDB's health check, `GET /`, instead). In cookie mode: nothing, so
+    /// reads the credentials and endpoint, and opens the connection to DynamoDB (TCP and TLS,
+    /// but no request: the first request takes it; given at most two seconds). Through the
+    /// SDK's client (one given, or one the environment needs) it loads the AWS configuration
+    /// and builds that client first; a client of the caller's sends DynamoDB's health check,
+    /// `GET /`, instead of only connecting. In cookie mode: nothing, so
     /// cookie mode never loads AWS configuration. Never fails: when DynamoDB is out of reach
     /// this logs it and returns, and the first request meets the fault itself. [`http::run`]
     /// (and so [`http::start`]) calls it before polling for the first event.

@@ -62,6 +62,25 @@ async fn dynamo(name: &str, extra: Option<LoseAnswer>) -> Dynamo {
     }
 }
 
+/// [`dynamo`]'s store, and one on its table as a deployed route builds it (`SessionStore::new`:
+/// the items' calls without the SDK, uncounted).
+async fn both(name: &str) -> [Dynamo; 2] {
+    let d = dynamo(name, None).await;
+    let config = Config::from_vars([
+        ("ARC_ENV", "testing"),
+        ("ARC_APP_SECRET", SECRET),
+        ("SESSION_TABLE_NAME", d.table.as_str()),
+    ])
+    .expect("config");
+    let without_sdk = Dynamo {
+        store: Arc::new(SessionStore::new(&config)),
+        client: d.client.clone(),
+        table: d.table.clone(),
+        calls: Calls::default(),
+    };
+    [d, without_sdk]
+}
+
 /// A new session of `count`, and its cookie (`name=value`).
 async fn started(store: &SessionStore, count: u64) -> String {
     let mut session = Session::new();
@@ -74,81 +93,84 @@ async fn started(store: &SessionStore, count: u64) -> String {
 #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_write_that_lost_a_race_is_refused_and_the_winners_stands() {
     require_dynamodb();
-    let d = dynamo("lost", None).await;
-    let cookie = started(&d.store, 1).await;
-    // Two requests read the session at once: each sees count 1.
-    let mut first = session_of(&d.store, &cookie).await;
-    let mut second = session_of(&d.store, &cookie).await;
-    first.insert("count", 2).expect("insert");
-    first.insert("by", "first").expect("insert");
-    d.store.write(&first).await.expect("the first write lands");
-    second.insert("count", 2).expect("insert");
-    second.insert("by", "second").expect("insert");
-    let lost = d.store.write(&second).await;
-    assert!(matches!(lost, Err(Error::Conflict)), "{lost:?}");
-    assert!(!Error::Conflict.is_unavailable(), "a 409, not a 503");
+    for d in both("lost").await {
+        let cookie = started(&d.store, 1).await;
+        // Two requests read the session at once: each sees count 1.
+        let mut first = session_of(&d.store, &cookie).await;
+        let mut second = session_of(&d.store, &cookie).await;
+        first.insert("count", 2).expect("insert");
+        first.insert("by", "first").expect("insert");
+        d.store.write(&first).await.expect("the first write lands");
+        second.insert("count", 2).expect("insert");
+        second.insert("by", "second").expect("insert");
+        let lost = d.store.write(&second).await;
+        assert!(matches!(lost, Err(Error::Conflict)), "{lost:?}");
+        assert!(!Error::Conflict.is_unavailable(), "a 409, not a 503");
 
-    let now = session_of(&d.store, &cookie).await;
-    assert_eq!(
-        now.get::<String>("by").expect("by").as_deref(),
-        Some("first")
-    );
-    assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
-    // Sent again, the loser applies to the session as it now is.
-    let mut again = now.clone();
-    again.insert("count", 3).expect("insert");
-    d.store
-        .write(&again)
-        .await
-        .expect("a write from a fresh read");
-    let last = session_of(&d.store, &cookie).await;
-    assert_eq!(last.get::<u64>("count").expect("count"), Some(3));
-    // The version is the store's own: never part of the session's data.
-    assert_eq!(last.get::<serde_json::Value>("_v").expect("read"), None);
+        let now = session_of(&d.store, &cookie).await;
+        assert_eq!(
+            now.get::<String>("by").expect("by").as_deref(),
+            Some("first")
+        );
+        assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
+        // Sent again, the loser applies to the session as it now is.
+        let mut again = now.clone();
+        again.insert("count", 3).expect("insert");
+        d.store
+            .write(&again)
+            .await
+            .expect("a write from a fresh read");
+        let last = session_of(&d.store, &cookie).await;
+        assert_eq!(last.get::<u64>("count").expect("count"), Some(3));
+        // The version is the store's own: never part of the session's data.
+        assert_eq!(last.get::<serde_json::Value>("_v").expect("read"), None);
+    }
 }
 
 #[tokio::test]
 #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_session_written_without_a_version_is_guarded_all_the_same() {
     require_dynamodb();
-    let d = dynamo("unversioned", None).await;
-    let cookie = started(&d.store, 1).await;
-    // As Node's @architect/functions leaves an item: no `_v`.
-    d.client
-        .update_item()
-        .table_name(&d.table)
-        .key(
-            "_idx",
-            AttributeValue::S(crate::support::dynamodb::item_id(&cookie)),
-        )
-        .update_expression("REMOVE #v")
-        .expression_attribute_names("#v", "_v")
-        .send()
-        .await
-        .expect("remove the version");
-    let mut first = session_of(&d.store, &cookie).await;
-    let mut second = session_of(&d.store, &cookie).await;
-    first.insert("count", 2).expect("insert");
-    d.store.write(&first).await.expect("the first write lands");
-    second.insert("count", 5).expect("insert");
-    assert!(matches!(d.store.write(&second).await, Err(Error::Conflict)));
-    let now = session_of(&d.store, &cookie).await;
-    assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
+    for d in both("unversioned").await {
+        let cookie = started(&d.store, 1).await;
+        // As Node's @architect/functions leaves an item: no `_v`.
+        d.client
+            .update_item()
+            .table_name(&d.table)
+            .key(
+                "_idx",
+                AttributeValue::S(crate::support::dynamodb::item_id(&cookie)),
+            )
+            .update_expression("REMOVE #v")
+            .expression_attribute_names("#v", "_v")
+            .send()
+            .await
+            .expect("remove the version");
+        let mut first = session_of(&d.store, &cookie).await;
+        let mut second = session_of(&d.store, &cookie).await;
+        first.insert("count", 2).expect("insert");
+        d.store.write(&first).await.expect("the first write lands");
+        second.insert("count", 5).expect("insert");
+        assert!(matches!(d.store.write(&second).await, Err(Error::Conflict)));
+        let now = session_of(&d.store, &cookie).await;
+        assert_eq!(now.get::<u64>("count").expect("count"), Some(2));
+    }
 }
 
 #[tokio::test]
 #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 async fn a_destroyed_session_is_still_ended_not_a_conflict() {
     require_dynamodb();
-    let d = dynamo("ended", None).await;
-    let cookie = started(&d.store, 1).await;
-    let mut kept = session_of(&d.store, &cookie).await;
-    let mut ending = session_of(&d.store, &cookie).await;
-    ending.destroy();
-    d.store.write(&ending).await.expect("destroyed");
-    kept.insert("count", 2).expect("insert");
-    let out = d.store.write(&kept).await;
-    assert!(matches!(out, Err(Error::Ended)), "{out:?}");
+    for d in both("ended").await {
+        let cookie = started(&d.store, 1).await;
+        let mut kept = session_of(&d.store, &cookie).await;
+        let mut ending = session_of(&d.store, &cookie).await;
+        ending.destroy();
+        d.store.write(&ending).await.expect("destroyed");
+        kept.insert("count", 2).expect("insert");
+        let out = d.store.write(&kept).await;
+        assert!(matches!(out, Err(Error::Ended)), "{out:?}");
+    }
 }
 
 #[tokio::test]

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use arc_functions::config::Config;
 use arc_functions::http::Handler;
-use arc_functions::http::session::SessionStore;
 use lambda_http::http::header::SET_COOKIE;
 
 use crate::support::http::{SECRET, invoke};
@@ -40,7 +39,7 @@ async fn lifecycle(provider: Provider) {
     let c2 = idx(&r).expect("updated");
     let r = call(&env, "read", Some(&c2)).await;
     assert_eq!(n(&r), Some(2), "update kept");
-    if provider == Provider::DynamoDb {
+    if provider.is_dynamodb() {
         assert_eq!(c1, c2, "a handler's fresh object updates the same item");
     }
 
@@ -49,7 +48,7 @@ async fn lifecycle(provider: Provider) {
     assert_ne!(c3, c2);
     let r = call(&env, "read", Some(&c3)).await;
     assert_eq!(n(&r), Some(2), "regenerate keeps the data");
-    if provider == Provider::DynamoDb {
+    if provider.is_dynamodb() {
         let r = call(&env, "read", Some(&c2)).await;
         assert_eq!(n(&r), None, "the old id is gone after regenerate");
     }
@@ -60,7 +59,7 @@ async fn lifecycle(provider: Provider) {
     assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
     let r = call(&env, "read", None).await;
     assert_eq!(n(&r), None, "empty after destroy");
-    if provider == Provider::DynamoDb {
+    if provider.is_dynamodb() {
         let r = call(&env, "read", Some(&c3)).await;
         assert_eq!(n(&r), None, "the destroyed item is deleted");
     }
@@ -116,7 +115,7 @@ async fn key_rotation(provider: Provider) {
 
     let mut vars = vec![("ARC_APP_SECRET_PREVIOUS", OLD_SECRET)];
     let table;
-    if provider == Provider::DynamoDb {
+    if provider.is_dynamodb() {
         table = old.table.clone();
         vars.push(("SESSION_TABLE_NAME", table.as_str()));
     }
@@ -141,7 +140,7 @@ async fn lowered_ttl(provider: Provider) {
     let long = env(provider, &[("ARC_SESSION_TTL", "1000")]).await;
     let c = idx(&call(&long, "inc", None).await).expect("written");
     let mut vars = vec![("ARC_SESSION_TTL", "1")];
-    if provider == Provider::DynamoDb {
+    if provider.is_dynamodb() {
         vars.push(("SESSION_TABLE_NAME", long.table.as_str()));
     }
     let short = rotated_env(provider, &vars, &long).await;
@@ -164,12 +163,7 @@ async fn rotated_env(provider: Provider, vars: &[(&str, &str)], old: &Env) -> En
     let mut all = vec![("ARC_ENV", "testing"), ("ARC_APP_SECRET", SECRET)];
     all.extend_from_slice(vars);
     let config = Config::from_vars(all.iter().copied()).expect("config");
-    let store = match (provider, &old.client) {
-        (Provider::DynamoDb, Some(client)) => {
-            SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode")
-        }
-        _ => SessionStore::new(&config),
-    };
+    let store = provider.store(&config, old.client.as_ref());
     Env {
         store: Arc::new(store),
         calls: old.calls.clone(),
@@ -274,5 +268,11 @@ store_suite!(sealed_cookie, Provider::SealedCookie);
 store_suite!(
     dynamodb,
     Provider::DynamoDb,
+    #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
+);
+
+store_suite!(
+    dynamodb_without_sdk,
+    Provider::DynamoDbWithoutSdk,
     #[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
 );

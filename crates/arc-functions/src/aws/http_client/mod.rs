@@ -115,21 +115,33 @@ impl HttpClient for Client {
 }
 
 fn pool(connect_timeout: Option<Duration>, roots: rustls::RootCertStore) -> Pool {
-    let https = super::tls::connector(connect_timeout, roots);
+    let (hyper, connector) = keeping_pool(connect_timeout, roots);
+    Pool { hyper, connector }
+}
+
+/// hyper's pool over a [`Keeping`] connector, and the connector, whose [`Keeping::open`] opens
+/// a connection the pool's next request to that endpoint takes: for the SDK's client above and
+/// for the DynamoDB client without the SDK (`super::dynamodb`).
+pub(crate) fn keeping_pool<B>(
+    connect_timeout: Option<Duration>,
+    roots: rustls::RootCertStore,
+) -> (Hyper<Keeping, B>, Keeping)
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
     let connector = Keeping {
-        https,
+        https: super::tls::connector(connect_timeout, roots),
         kept: Arc::default(),
     };
-    Pool {
-        hyper: Hyper::builder(TokioExecutor::new()).build(connector.clone()),
-        connector,
-    }
+    let hyper = Hyper::builder(TokioExecutor::new()).build(connector.clone());
+    (hyper, connector)
 }
 
 /// The TLS connector, handing hyper's pool the connection a [`CONNECT_ONLY`] request opened
 /// when the pool next connects to the same endpoint.
 #[derive(Debug, Clone)]
-struct Keeping {
+pub(crate) struct Keeping {
     https: Https,
     kept: Arc<Mutex<Option<Kept>>>,
 }
@@ -152,7 +164,7 @@ fn endpoint(uri: &Uri) -> String {
 
 impl Keeping {
     /// Opens a connection to `uri`'s endpoint and keeps it, in place of any kept before.
-    async fn open(&self, uri: Uri) -> Result<(), BoxError> {
+    pub(crate) async fn open(&self, uri: Uri) -> Result<(), BoxError> {
         let endpoint = endpoint(&uri);
         let mut https = self.https.clone();
         std::future::poll_fn(|cx| tower_service::Service::poll_ready(&mut https, cx)).await?;

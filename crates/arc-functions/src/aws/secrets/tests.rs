@@ -1,8 +1,4 @@
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use std::sync::atomic::Ordering;
 
 use std::time::SystemTime;
 
@@ -10,16 +6,7 @@ use http_body_util::BodyExt;
 
 use super::*;
 use crate::aws::env::table;
-
-const LAMBDA: &[(&str, &str)] = &[
-    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-    (
-        "AWS_SECRET_ACCESS_KEY",
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    ),
-    ("AWS_SESSION_TOKEN", "the-session-token"),
-    ("AWS_REGION", "eu-west-1"),
-];
+use crate::aws::test_server::{LAMBDA, Server, assert_signed_call, nobody_listening, server};
 
 fn target(id: &str, vars: &[(&str, &str)]) -> Result<Target, String> {
     Target::read(id, table(vars))
@@ -174,76 +161,6 @@ fn the_request_is_signed_as_secrets_manager_in_the_region() {
     );
 }
 
-/// A Secrets Manager that answers each request with the next of `answers` (status and body;
-/// the last one again once they run out) and keeps the requests' text.
-struct Server {
-    endpoint: String,
-    requests: Arc<std::sync::Mutex<Vec<String>>>,
-    served: Arc<AtomicUsize>,
-}
-
-async fn server(answers: Vec<(u16, &'static str)>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bound");
-    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let served = Arc::new(AtomicUsize::new(0));
-    let (kept, count) = (Arc::clone(&requests), Arc::clone(&served));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let (kept, count, answers) = (Arc::clone(&kept), Arc::clone(&count), answers.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    let mut chunk = [0; 4096];
-                    let Ok(n) = socket.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let length: usize = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() < end + 4 + length {
-                        continue;
-                    }
-                    kept.lock()
-                        .expect("lock")
-                        .push(text[..end + 4 + length].to_owned());
-                    buf.drain(..end + 4 + length);
-                    let i = count.fetch_add(1, Ordering::SeqCst);
-                    let (status, body) = answers[i.min(answers.len() - 1)];
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if socket.write_all(reply.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Server {
-        endpoint,
-        requests,
-        served,
-    }
-}
-
 fn local(server: &Server) -> Target {
     let mut vars = LAMBDA.to_vec();
     let endpoint: &'static str = server.endpoint.clone().leak();
@@ -273,21 +190,7 @@ async fn both_versions_are_asked_for_at_once_signed_as_the_environment_says() {
         "{requests:?}"
     );
     for request in &requests {
-        let lower = request.to_ascii_lowercase();
-        assert!(lower.starts_with("post / http/1.1\r\n"), "{request}");
-        assert!(
-            lower.contains("x-amz-target: secretsmanager.getsecretvalue"),
-            "{request}"
-        );
-        assert!(
-            request.contains("Credential=AKIDEXAMPLE/")
-                && request.contains("/eu-west-1/secretsmanager/aws4_request"),
-            "{request}"
-        );
-        assert!(
-            lower.contains("x-amz-security-token: the-session-token"),
-            "{request}"
-        );
+        assert_signed_call(request, "secretsmanager.getsecretvalue", "secretsmanager");
     }
 }
 
@@ -360,12 +263,8 @@ async fn a_binary_secret_is_refused() {
 
 #[tokio::test]
 async fn an_endpoint_nobody_listens_on_fails_after_every_attempt() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bound");
-    let port = listener.local_addr().expect("address").port();
-    drop(listener);
     let mut vars = LAMBDA.to_vec();
-    let endpoint: &'static str = format!("http://127.0.0.1:{port}").leak();
-    vars.push(("AWS_ENDPOINT_URL", endpoint));
+    vars.push(("AWS_ENDPOINT_URL", nobody_listening()));
     let error = versions(&target("app/secret", &vars).expect("target"), "app/secret")
         .await
         .expect_err("refused");

@@ -117,16 +117,41 @@ fn aws_failing_or_throttling_is_unavailable_and_retried() {
 }
 
 #[test]
-fn waits_double_from_the_first() {
+fn waits_double_from_the_first_up_to_the_longest() {
     let retry = Retry {
-        attempts: 5,
+        attempts: 10,
         first_wait: Duration::from_millis(25),
+        max_wait: Duration::from_millis(150),
+        jitter: false,
         attempt_limit: Duration::from_secs(1),
     };
-    let waits: Vec<_> = (1..5).map(|attempt| retry.wait_after(attempt)).collect();
+    let waits: Vec<_> = (1..7).map(|attempt| retry.wait(attempt, || 0)).collect();
     assert_eq!(
         waits,
-        [25, 50, 100, 200].map(Duration::from_millis),
-        "after the first, second, third and fourth attempts"
+        [25, 50, 100, 150, 150, 150].map(Duration::from_millis),
+        "after the first to the sixth attempt, no jitter whatever is drawn"
+    );
+    assert_eq!(
+        retry.wait_after(u32::MAX),
+        Duration::from_millis(150),
+        "no overflow"
+    );
+}
+
+#[test]
+fn a_jittered_wait_is_the_drawn_part_of_the_doubled_one() {
+    let retry = Retry {
+        attempts: 10,
+        first_wait: Duration::from_millis(40),
+        max_wait: Duration::from_secs(1),
+        jitter: true,
+        attempt_limit: Duration::from_secs(1),
+    };
+    assert_eq!(retry.wait(3, || u32::MAX), Duration::from_millis(160));
+    assert_eq!(retry.wait(3, || 0), Duration::ZERO);
+    let half = retry.wait(3, || u32::MAX / 2);
+    assert!(
+        half.abs_diff(Duration::from_millis(80)) < Duration::from_micros(1),
+        "{half:?}"
     );
 }

@@ -16,7 +16,6 @@
 //! not brought back (see [`Error::Ended`]), and one written by another request since is not
 //! overwritten (see [`Error::Conflict`]).
 
-use crate::deadline::Bounded as _;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
@@ -30,7 +29,10 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 mod connections;
+mod table;
 mod users;
+
+use table::{Expression, Written};
 
 use super::provider::{
     ConnectionRecords, Lifetime, Loaded, Origin, Provider, ProviderFuture, Record, UserRecords,
@@ -86,7 +88,11 @@ pub(crate) struct DynamoDb {
     /// Signing secrets: `[0]` signs, all verify.
     secrets: Vec<Secret>,
     lifetime: Lifetime,
-    /// Built once per process, on first use: a cookieless request never pays for it.
+    /// The client without the SDK for the session items' calls (`table`), read from the
+    /// environment on first use; `None` when the SDK's is needed for them.
+    signed: std::sync::OnceLock<Option<crate::aws::dynamodb::Client>>,
+    /// The SDK's client, for the calls `signed` does not make: built once per process, on
+    /// first use, so a cookieless request never pays for it.
     client: OnceCell<Client>,
 }
 
@@ -98,10 +104,17 @@ impl DynamoDb {
         table: String,
         client: Option<Client>,
     ) -> Self {
+        // A client given is for every call: the caller chose it (a local endpoint, a counting
+        // interceptor).
+        let signed = match client {
+            Some(_) => std::sync::OnceLock::from(None),
+            None => std::sync::OnceLock::new(),
+        };
         Self {
             table,
             secrets: keyring.all().iter().map(|k| k.signing.clone()).collect(),
             lifetime,
+            signed,
             client: OnceCell::new_with(client),
         }
     }
@@ -113,68 +126,6 @@ impl DynamoDb {
                 Client::new(&config)
             })
             .await
-    }
-
-    /// The item under `key`, read consistently (a write just acknowledged is seen); `None` when
-    /// there is none. Every whole-item read of the table goes through here.
-    async fn item(
-        &self,
-        key: AttributeValue,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, Error> {
-        Ok(self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, key)
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?
-            .item)
-    }
-
-    /// Loads the AWS configuration, builds the client and opens a connection to DynamoDB, so
-    /// the first request finds them ready. Bounded and never failing: DynamoDB briefly out of
-    /// reach must not stop the function starting, and the first request would meet the same
-    /// fault and answer it.
-    ///
-    /// The request goes through the SDK as a GetItem, so it resolves its endpoint and is
-    /// signed exactly as the requests after it will be, but [`connect_only`] marks it for the
-    /// library's HTTP client, which opens the connection (TCP, and TLS on AWS), keeps it for
-    /// the next request and sends nothing: no round trip to DynamoDB at start-up
-    /// (BENCHMARKS.md, "Start-up, one change at a time"). A client of the caller's sends it as
-    /// DynamoDB's health check, `GET /`, whose answer the SDK then fails to read as a
-    /// GetItem's, which is expected: any answer means the connection is open.
-    async fn warm_up(&self) {
-        let started = std::time::Instant::now();
-        let asked = async {
-            self.client()
-                .await
-                .get_item()
-                .table_name(&self.table)
-                // Ids are 32 base64url characters; this one is shorter, so never a session's.
-                .key(KEY, AttributeValue::S(WARM_UP_ID.to_owned()))
-                .customize()
-                .mutate_request(connect_only)
-                .send()
-                .await
-        };
-        match tokio::time::timeout(WARM_UP_LIMIT, asked).await {
-            Ok(Err(e)) if crate::aws::connected(&e) => {
-                tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready, connected");
-            }
-            // An error with no answer: the request never reached DynamoDB.
-            Ok(Err(e)) if e.raw_response().is_none() => tracing::info!(
-                error = %aws_sdk_dynamodb::Error::from(e),
-                "DynamoDB was not reached at start-up; the first request will try again"
-            ),
-            Ok(_) => tracing::debug!(elapsed = ?started.elapsed(), "DynamoDB client ready"),
-            Err(_) => tracing::info!(
-                "DynamoDB did not answer within {WARM_UP_LIMIT:?} at start-up; the first request will try again"
-            ),
-        }
     }
 
     fn mac(secret: &Secret, id: &str) -> [u8; 32] {
@@ -226,7 +177,7 @@ impl DynamoDb {
         key_index: usize,
         now: u64,
     ) -> Result<Option<Loaded>, Error> {
-        let Some(mut item) = self.item(AttributeValue::S(id.clone())).await? else {
+        let Some(mut item) = self.get(AttributeValue::S(id.clone()), None).await? else {
             return Ok(None);
         };
         let number = |v: Option<AttributeValue>| -> Option<u64> {
@@ -319,57 +270,41 @@ impl DynamoDb {
         item.insert(CREATED.into(), AttributeValue::N(created.to_string()));
         item.insert(WRITTEN.into(), AttributeValue::N(now.to_string()));
         item.insert(VERSION.into(), AttributeValue::S(version.clone()));
-        let mut put = self
-            .client()
-            .await
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .expression_attribute_names("#idx", KEY);
-        put = match record {
-            None => put.condition_expression("attribute_not_exists(#idx)"),
+        let condition = match record {
+            None => Expression {
+                text: "attribute_not_exists(#idx)",
+                names: &[("#idx", KEY)],
+                values: Vec::new(),
+            },
             Some(Record {
                 version: Some(read),
                 ..
-            }) => put
-                .condition_expression("attribute_exists(#idx) AND #v = :read")
-                .expression_attribute_names("#v", VERSION)
-                .expression_attribute_values(":read", AttributeValue::S(read.clone())),
-            Some(Record { version: None, .. }) => put
-                .condition_expression("attribute_exists(#idx) AND attribute_not_exists(#v)")
-                .expression_attribute_names("#v", VERSION),
+            }) => Expression {
+                text: "attribute_exists(#idx) AND #v = :read",
+                names: &[("#idx", KEY), ("#v", VERSION)],
+                values: vec![(":read", AttributeValue::S(read.clone()))],
+            },
+            Some(Record { version: None, .. }) => Expression {
+                text: "attribute_exists(#idx) AND attribute_not_exists(#v)",
+                names: &[("#idx", KEY), ("#v", VERSION)],
+                values: Vec::new(),
+            },
         };
-        match put.send().bounded().await {
-            Ok(_) => Ok(self.cookie_value(&id)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                self.settle(&id, &version).await
-            }
-            Err(e) => Err(self.fault("PutItem", e)),
+        match self.put(item, condition).await? {
+            Written::Done => Ok(self.cookie_value(&id)),
+            Written::Unmet => self.settle(&id, &version).await,
         }
     }
 
     /// Why a write of version `written` to `id` failed its condition. An attempt that timed out
-    /// after DynamoDB applied it is retried by the SDK, and the retry then fails the condition
+    /// after DynamoDB applied it is retried, and the retry then fails the condition
     /// its own first attempt changed: that write stands, so it succeeded. Otherwise the item is
     /// gone ([`Error::Ended`]) or another request wrote it ([`Error::Conflict`]).
     async fn settle(&self, id: &str, written: &str) -> Result<String, Error> {
-        let out = self
-            .client()
-            .await
-            .get_item()
-            .table_name(&self.table)
-            .key(KEY, AttributeValue::S(id.to_owned()))
-            .projection_expression("#v")
-            .expression_attribute_names("#v", VERSION)
-            .consistent_read(true)
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("GetItem", e))?;
-        match out.item {
+        match self
+            .get(AttributeValue::S(id.to_owned()), Some(VERSION))
+            .await?
+        {
             None => Err(Error::Ended),
             Some(item) => match item.get(VERSION) {
                 Some(AttributeValue::S(v)) if v == written => Ok(self.cookie_value(id)),
@@ -388,46 +323,21 @@ impl DynamoDb {
         let expires = self
             .lifetime
             .expiry_of(write.expiry, write.created, write.now);
-        let updated = self
-            .client()
-            .await
-            .update_item()
-            .table_name(&self.table)
-            .key(KEY, AttributeValue::S(record.id.clone()))
-            .update_expression("SET #ttl = :ttl, #iat = :now")
-            .condition_expression("attribute_exists(#idx)")
-            .expression_attribute_names("#idx", KEY)
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#iat", WRITTEN)
-            .expression_attribute_values(":ttl", AttributeValue::N(expires.to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(write.now.to_string()))
-            .send()
-            .bounded()
-            .await;
-        match updated {
-            Ok(_) => Ok(self.cookie_value(&record.id)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(Error::Ended)
-            }
-            Err(e) => Err(self.fault("UpdateItem", e)),
+        let condition = Expression {
+            text: "attribute_exists(#idx)",
+            names: &[("#idx", KEY), ("#ttl", TTL), ("#iat", WRITTEN)],
+            values: vec![
+                (":ttl", AttributeValue::N(expires.to_string())),
+                (":now", AttributeValue::N(write.now.to_string())),
+            ],
+        };
+        match self
+            .update(&record.id, "SET #ttl = :ttl, #iat = :now", condition)
+            .await?
+        {
+            Written::Done => Ok(self.cookie_value(&record.id)),
+            Written::Unmet => Err(Error::Ended),
         }
-    }
-
-    /// Deletes the item behind `id`; a missing item is not an error.
-    async fn delete_item(&self, id: &str) -> Result<(), Error> {
-        self.client()
-            .await
-            .delete_item()
-            .table_name(&self.table)
-            .key(KEY, AttributeValue::S(id.to_owned()))
-            .send()
-            .bounded()
-            .await
-            .map_err(|e| self.fault("DeleteItem", e))?;
-        Ok(())
     }
 
     /// A failed call as an [`Error::DynamoDb`], keeping the SDK's error as its source.
@@ -473,7 +383,7 @@ impl Provider for DynamoDb {
     fn forget<'a>(&'a self, origin: &'a Origin) -> ProviderFuture<'a, ()> {
         Box::pin(async move {
             match &origin.record {
-                Some(record) => self.delete_item(&record.id).await,
+                Some(record) => self.delete(&record.id).await,
                 None => Ok(()),
             }
         })

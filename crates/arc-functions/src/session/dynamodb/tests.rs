@@ -159,3 +159,318 @@ fn ids_are_long_and_unique() {
     assert_eq!(a.len(), 32);
     assert_ne!(a, b);
 }
+
+mod without_the_sdk {
+    //! The item calls as the store makes them without the SDK, against a local stand-in that
+    //! answers what dynalite cannot be made to (a lost race's unmet condition on cue, a 500
+    //! on every call); the suite runs the same store against dynalite
+    //! (`stores_suite::dynamodb_without_sdk`).
+
+    use super::*;
+    use crate::aws::test_server::{Server, server};
+    use serde_json::json;
+
+    const UNMET: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
+
+    async fn against(answers: Vec<(u16, &'static str)>) -> (DynamoDb, Server) {
+        let server = server(answers).await;
+        let endpoint: &'static str = server.endpoint.clone().leak();
+        let mut store = store(&[("ARC_APP_SECRET", "secret")]);
+        let client = crate::aws::dynamodb::Client::from_env(crate::aws::env::table(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+        ]))
+        .expect("client");
+        store.signed = std::sync::OnceLock::from(Some(client));
+        (store, server)
+    }
+
+    /// The JSON bodies of the requests so far, and the operation of each.
+    fn sent(server: &Server) -> Vec<(String, Value)> {
+        let requests = server.requests.lock().expect("lock").clone();
+        requests
+            .iter()
+            .map(|r| {
+                let operation = r
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("x-amz-target: dynamodb_20120810.")
+                            .map(str::to_owned)
+                    })
+                    .expect("a target");
+                let body = r.split("\r\n\r\n").nth(1).expect("a body");
+                (operation, serde_json::from_str(body).expect("json"))
+            })
+            .collect()
+    }
+
+    /// A write at 200 of `data` to the session `origin` says, begun at 100.
+    fn rewrite<'a>(data: &'a serde_json::Map<String, Value>, origin: &'a Origin) -> Write<'a> {
+        Write {
+            data,
+            origin: Some(origin),
+            created: 100,
+            now: 200,
+            expiry: Expiry::Default,
+        }
+    }
+
+    fn data() -> serde_json::Map<String, Value> {
+        serde_json::from_str(r#"{"count":2,"who":"ann"}"#).expect("an object")
+    }
+
+    #[tokio::test]
+    async fn a_write_that_lost_the_race_reads_the_version_and_is_a_conflict() {
+        let (store, server) = against(vec![
+            (400, UNMET),
+            (200, r#"{"Item":{"_v":{"S":"theirs"}}}"#),
+        ])
+        .await;
+        let origin = Origin::stored("the-id".into(), Some("s".into()), 100, Some(100))
+            .at_version(Some("mine".into()));
+        let data = data();
+        assert!(matches!(
+            store.save_item(rewrite(&data, &origin)).await,
+            Err(Error::Conflict)
+        ));
+        let sent = sent(&server);
+        let [(put, put_input), (get, get_input)] = sent.as_slice() else {
+            panic!("a put and a get: {sent:?}");
+        };
+        assert_eq!((put.as_str(), get.as_str()), ("putitem", "getitem"));
+        assert_eq!(put_input["TableName"], json!("t"));
+        assert_eq!(
+            put_input["ConditionExpression"],
+            json!("attribute_exists(#idx) AND #v = :read")
+        );
+        assert_eq!(
+            put_input["ExpressionAttributeNames"],
+            json!({ "#idx": "_idx", "#v": "_v" })
+        );
+        assert_eq!(
+            put_input["ExpressionAttributeValues"],
+            json!({ ":read": { "S": "mine" } })
+        );
+        let item = &put_input["Item"];
+        assert_eq!(item["_idx"], json!({ "S": "the-id" }));
+        assert_eq!(item["count"], json!({ "N": "2" }));
+        assert_eq!(item["who"], json!({ "S": "ann" }));
+        assert_eq!(item["_secret"], json!({ "S": "s" }));
+        assert_eq!(item["_created"], json!({ "N": "100" }));
+        assert_eq!(item["_iat"], json!({ "N": "200" }));
+        assert!(
+            item["_v"]["S"].as_str().is_some_and(|v| v != "mine"),
+            "a new version: {item}"
+        );
+        assert_eq!(
+            get_input,
+            &json!({
+                "TableName": "t",
+                "Key": { "_idx": { "S": "the-id" } },
+                "ConsistentRead": true,
+                "ProjectionExpression": "#a",
+                "ExpressionAttributeNames": { "#a": "_v" },
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_session_must_not_exist_and_a_gone_one_has_ended() {
+        let (store, server) = against(vec![(200, "{}")]).await;
+        let data = data();
+        let write = Write {
+            data: &data,
+            origin: None,
+            created: 100,
+            now: 100,
+            expiry: Expiry::BrowserSession,
+        };
+        let cookie = store.save_item(write).await.expect("written");
+        let sent = sent(&server);
+        let input = &sent[0].1;
+        assert_eq!(
+            input["ConditionExpression"],
+            json!("attribute_not_exists(#idx)")
+        );
+        assert_eq!(input["ExpressionAttributeNames"], json!({ "#idx": "_idx" }));
+        assert_eq!(
+            input.get("ExpressionAttributeValues"),
+            None,
+            "DynamoDB refuses an empty map"
+        );
+        assert_eq!(input["Item"]["_expiry"], json!({ "S": "browser" }));
+        let id = input["Item"]["_idx"]["S"].as_str().expect("an id");
+        assert_eq!(cookie, store.cookie_value(id));
+
+        let (store, _) = against(vec![(400, UNMET), (200, "{}")]).await;
+        let origin = Origin::stored("gone".into(), None, 100, None);
+        assert!(matches!(
+            store.save_item(rewrite(&data, &origin)).await,
+            Err(Error::Ended)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_renewal_moves_the_lifetime_on_and_a_gone_item_has_ended() {
+        let (store, server) = against(vec![(200, "{}"), (400, UNMET)]).await;
+        let origin = Origin::stored("the-id".into(), None, 100, Some(100));
+        let data = data();
+        let write = || rewrite(&data, &origin);
+        assert_eq!(
+            store.touch_item(write()).await.expect("renewed"),
+            store.cookie_value("the-id")
+        );
+        assert!(matches!(store.touch_item(write()).await, Err(Error::Ended)));
+        let sent = sent(&server);
+        let (operation, input) = &sent[0];
+        assert_eq!(operation, "updateitem");
+        assert_eq!(input["Key"], json!({ "_idx": { "S": "the-id" } }));
+        assert_eq!(
+            input["UpdateExpression"],
+            json!("SET #ttl = :ttl, #iat = :now")
+        );
+        assert_eq!(
+            input["ConditionExpression"],
+            json!("attribute_exists(#idx)")
+        );
+        assert_eq!(
+            input["ExpressionAttributeNames"],
+            json!({ "#idx": "_idx", "#ttl": "_ttl", "#iat": "_iat" })
+        );
+        let ttl = store
+            .lifetime
+            .expiry_of(Expiry::Default, 100, 200)
+            .to_string();
+        assert_eq!(
+            input["ExpressionAttributeValues"],
+            json!({ ":ttl": { "N": ttl }, ":now": { "N": "200" } })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_item_is_read_consistently_and_deleted_by_its_key() {
+        let ttl = (crate::keys::now() + 600).to_string();
+        let now = crate::keys::now().to_string();
+        let answer: &'static str = format!(
+            r#"{{"Item":{{"_idx":{{"S":"the-id"}},"_ttl":{{"N":"{ttl}"}},"_iat":{{"N":"{now}"}},"_created":{{"N":"{now}"}},"_secret":{{"S":"s"}},"_v":{{"S":"v1"}},"count":{{"N":"3"}}}}}}"#
+        )
+        .leak();
+        let (store, server) = against(vec![(200, answer), (200, "{}"), (200, "{}")]).await;
+        let loaded = store
+            .load_item("the-id".into(), 0, crate::keys::now())
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(Value::Object(loaded.data), json!({ "count": 3 }));
+        assert_eq!(
+            loaded.origin.record.and_then(|r| r.version).as_deref(),
+            Some("v1")
+        );
+        assert!(
+            store
+                .load_item("missing".into(), 0, crate::keys::now())
+                .await
+                .expect("read")
+                .is_none()
+        );
+        store.delete("the-id").await.expect("deleted");
+        let sent = sent(&server);
+        assert_eq!(
+            sent[0].1,
+            json!({ "TableName": "t", "Key": { "_idx": { "S": "the-id" } }, "ConsistentRead": true })
+        );
+        assert_eq!(
+            sent[2],
+            (
+                "deleteitem".to_owned(),
+                json!({ "TableName": "t", "Key": { "_idx": { "S": "the-id" } } })
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_are_unavailable_or_not_as_dynamodb_says() {
+        let (store, _) = against(vec![(400, r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#)]).await;
+        let error = store.delete("x").await.expect_err("no table");
+        assert!(!error.is_unavailable());
+        assert_eq!(
+            error.to_string(),
+            "DynamoDB DeleteItem on table \"t\" failed: ResourceNotFoundException: Requested resource not found"
+        );
+
+        let (store, server) = against(vec![(
+            500,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}"#,
+        )])
+        .await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970");
+        let deadline = crate::deadline::Deadline(Some(
+            (now + std::time::Duration::from_millis(900)).as_millis() as u64,
+        ));
+        let error = deadline
+            .scope(store.get(AttributeValue::S("x".into()), None))
+            .await
+            .expect_err("down");
+        assert!(error.is_unavailable(), "{error}");
+        assert!(
+            matches!(
+                error,
+                Error::DynamoDb {
+                    operation: "GetItem",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            server.served.load(std::sync::atomic::Ordering::SeqCst) > 1,
+            "retried"
+        );
+
+        let (store, _) = against(vec![(200, r#"{"Item":{"a":{"S":1}}}"#)]).await;
+        let error = store
+            .get(AttributeValue::S("x".into()), None)
+            .await
+            .expect_err("garbled");
+        assert!(error.to_string().contains("cannot have"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn the_warm_up_connects_and_sends_nothing() {
+        let (store, server) = against(vec![(200, "{}")]).await;
+        store.warm_up().await;
+        store.delete("x").await.expect("deleted");
+        assert_eq!(
+            server.served.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "only the delete"
+        );
+        assert_eq!(
+            server.connections.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "on the connection the warm-up opened"
+        );
+    }
+
+    #[test]
+    fn a_client_given_is_used_for_every_call() {
+        let config = Config::from_vars([("ARC_ENV", "testing")]).expect("config");
+        let sdk = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let given = DynamoDb::new(
+            &Keyring::new(&config),
+            Lifetime::of(&config),
+            "t".into(),
+            Some(sdk),
+        );
+        assert!(given.signed().is_none());
+    }
+}

@@ -21,7 +21,27 @@ use super::http::{SECRET, V2, invoke};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Provider {
     SealedCookie,
+    /// Through an SDK client that counts its calls (`SessionStore::with_dynamodb_client`).
     DynamoDb,
+    /// As a deployed route builds it (`SessionStore::new`): its items' calls without the SDK,
+    /// to the DynamoDB the environment names. Its calls are not counted.
+    DynamoDbWithoutSdk,
+}
+
+impl Provider {
+    pub(crate) fn is_dynamodb(self) -> bool {
+        self != Self::SealedCookie
+    }
+
+    /// The store of `config`: through `client` for [`Provider::DynamoDb`].
+    pub(crate) fn store(self, config: &Config, client: Option<&Client>) -> SessionStore {
+        match (self, client) {
+            (Self::DynamoDb, Some(client)) => {
+                SessionStore::with_dynamodb_client(config, client.clone()).expect("DynamoDB mode")
+            }
+            _ => SessionStore::new(config),
+        }
+    }
 }
 
 /// A store of one provider with extra environment, plus what the DynamoDB tests inspect.
@@ -83,7 +103,7 @@ pub(crate) async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
                 table: String::new(),
             }
         }
-        Provider::DynamoDb => {
+        Provider::DynamoDb | Provider::DynamoDbWithoutSdk => {
             require_dynamodb();
             let table = unique_table();
             all.push(("SESSION_TABLE_NAME".into(), table.clone()));
@@ -91,10 +111,8 @@ pub(crate) async fn env(provider: Provider, vars: &[(&str, &str)]) -> Env {
             let client = sdk_client(None, &calls).await;
             create_session_table(&client, &table).await;
             calls.take();
-            let store =
-                SessionStore::with_dynamodb_client(&config, client.clone()).expect("DynamoDB mode");
             Env {
-                store: Arc::new(store),
+                store: Arc::new(provider.store(&config, Some(&client))),
                 calls,
                 client: Some(client),
                 table,

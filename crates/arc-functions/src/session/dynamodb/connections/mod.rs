@@ -238,7 +238,7 @@ impl DynamoDb {
         connection: &str,
         now: u64,
     ) -> Result<Option<Loaded>, Error> {
-        let Some(item) = self.item(connection_key(connection)).await? else {
+        let Some(item) = self.get(connection_key(connection), None).await? else {
             return Ok(None);
         };
         if number(item.get(TTL)).is_none_or(|ttl| ttl <= now) {
@@ -275,7 +275,7 @@ impl DynamoDb {
         now: u64,
     ) -> Result<Vec<String>, Error> {
         let mut connections: Vec<String> = self
-            .item(index_key(session))
+            .get(index_key(session), None)
             .await?
             .unwrap_or_default()
             .iter()

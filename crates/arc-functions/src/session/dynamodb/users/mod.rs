@@ -173,7 +173,7 @@ impl DynamoDb {
     /// The entries of `user`'s index, as written: no liveness checked.
     async fn index_entries(&self, user: &str) -> Result<Vec<Listed>, Error> {
         let mut entries: Vec<Listed> = self
-            .item(user_key(user))
+            .get(user_key(user), None)
             .await?
             .unwrap_or_default()
             .into_iter()

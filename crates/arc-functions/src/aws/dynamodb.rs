@@ -4,10 +4,13 @@
 //!
 //! Why: building the SDK's client and sending two requests through its orchestrator was
 //! 1.2 M of the 1.4 M instructions DynamoDB mode added to a route's first response (the
-//! endpoint partition table it parses and compiles whatever the configuration, 476 k; then
-//! about 400 k for each request: the warm-up's and the first real one); BENCHMARKS.md, "Where
-//! DynamoDB mode's start goes". The store falls back to the SDK's client when the environment
-//! asks for what only the SDK reads ([`Client::from_env`]), or when it is given one.
+//! client's construction 476 k, most of it the endpoint partition table it parses and compiles
+//! whatever the configuration; then about 400 k for each request, the warm-up's and the first
+//! real one); BENCHMARKS.md, "Goals". The store falls back to the SDK's client when the
+//! environment asks for what only the SDK reads ([`Client::from_env`]), or when it is given one.
+//! Written here because no other kept crate speaks DynamoDB (rusoto, which did, is
+//! unmaintained), and these four calls need little: the SDK's own signer (`aws-sigv4`) and its
+//! `AttributeValue` type are used as they are.
 //!
 //! The wire format is DynamoDB's JSON 1.0 protocol: `POST /` with `X-Amz-Target:
 //! DynamoDB_20120810.<Operation>`, and attributes written `{"S": "text"}`, `{"N": "12"}`,

@@ -191,7 +191,9 @@ async fn dynamodb_prepare_with_a_client_of_the_callers_sends_one_health_check() 
     assert_eq!(env.calls.count(), 1, "one request at start-up");
     let log = logged(&logs);
     assert!(
-        !log.contains("not reached") && !log.contains("did not answer"),
+        log.contains("DynamoDB client ready")
+            && !log.contains("not reached")
+            && !log.contains("did not answer"),
         "dynalite answered the health check: {log}"
     );
     let r = call(&env, "inc", None).await;
@@ -214,7 +216,11 @@ async fn dynamodb_prepare_never_fails_when_dynamodb_is_out_of_reach() {
     let (logs, _guard) = capture_logs();
     env.store.prepare().await;
     let log = logged(&logs);
-    assert!(log.contains("the first request will try again"), "{log}");
+    assert!(
+        log.contains("DynamoDB was not reached at start-up; the first request will try again")
+            && !log.contains("ready"),
+        "{log}"
+    );
     // And the request after it meets the fault itself.
     let r = call(&env, "read", Some("x.y")).await;
     assert_eq!(

@@ -1,8 +1,8 @@
-//! The AWS SDK configuration of both clients: DynamoDB for sessions and the API Gateway
-//! management API for [`ws::send`](crate::ws::send). Each builds its own, once: the session
-//! store on first use or in [`SessionStore::prepare`](crate::http::session::SessionStore::prepare)
-//! during init, a WebSocket client on its first send to an API. Not shared, since they talk to
-//! different endpoints, so a shared connection pool would hold nothing of the other's.
+//! The AWS SDK configuration of the library's SDK clients: DynamoDB's (connection records,
+//! users and devices, throttling, and a session's own calls when the environment needs the
+//! SDK's client: `super::dynamodb` makes them otherwise) and SSM's (Architect's table names).
+//! Each builds its own, once, on first use. Not shared, since they talk to different
+//! endpoints, so a shared connection pool would hold nothing of the other's.
 //!
 //! `aws_config::load_from_env` is correct everywhere but slow to start: it builds every
 //! credential and region source it might need (an STS client for web identity, an IMDS client)

@@ -172,9 +172,8 @@ mod without_the_sdk {
 
     const UNMET: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#;
 
-    async fn against(answers: Vec<(u16, &'static str)>) -> (DynamoDb, Server) {
-        let server = server(answers).await;
-        let endpoint: &'static str = server.endpoint.clone().leak();
+    /// A store on table `t` whose items' calls go without the SDK to `endpoint`.
+    fn store_at(endpoint: &str) -> DynamoDb {
         let mut store = store(&[("ARC_APP_SECRET", "secret")]);
         let client = crate::aws::dynamodb::Client::from_env(crate::aws::env::table(&[
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
@@ -184,7 +183,12 @@ mod without_the_sdk {
         ]))
         .expect("client");
         store.signed = std::sync::OnceLock::from(Some(client));
-        (store, server)
+        store
+    }
+
+    async fn against(answers: Vec<(u16, &'static str)>) -> (DynamoDb, Server) {
+        let server = server(answers).await;
+        (store_at(&server.endpoint), server)
     }
 
     /// The JSON bodies of the requests so far, and the operation of each.
@@ -441,9 +445,56 @@ mod without_the_sdk {
     }
 
     #[tokio::test]
+    async fn a_write_refused_for_another_reason_is_a_fault_not_a_lost_race() {
+        let (store, server) = against(vec![(
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#,
+        )])
+        .await;
+        let data = data();
+        let origin = Origin::stored("the-id".into(), None, 100, Some(100));
+        let error = store
+            .save_item(rewrite(&data, &origin))
+            .await
+            .expect_err("no table");
+        assert!(
+            matches!(
+                error,
+                Error::DynamoDb {
+                    operation: "PutItem",
+                    unavailable: false,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            server.served.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "no read to settle it"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_warm_up_says_when_dynamodb_is_out_of_reach() {
+        let store = store_at(crate::aws::test_server::nobody_listening());
+        let log = crate::test_log::Log::capture();
+        store.warm_up().await;
+        let text = log.text();
+        assert!(
+            text.contains("DynamoDB was not reached at start-up"),
+            "{text}"
+        );
+        assert!(!text.contains("connected to DynamoDB"), "{text}");
+    }
+
+    #[tokio::test]
     async fn the_warm_up_connects_and_sends_nothing() {
         let (store, server) = against(vec![(200, "{}")]).await;
+        let log = crate::test_log::Log::capture();
         store.warm_up().await;
+        let text = log.text();
+        assert!(text.contains("connected to DynamoDB"), "{text}");
         store.delete("x").await.expect("deleted");
         assert_eq!(
             server.served.load(std::sync::atomic::Ordering::SeqCst),

@@ -71,6 +71,7 @@ pub(crate) fn buffered_subscriber() -> (
     let buffer = Arc::new(Mutex::new(Vec::new()));
     let writer = Buffer(Arc::clone(&buffer));
     let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();

@@ -1,6 +1,11 @@
 use super::*;
 use crate::config::Config;
 
+// The integration tests' DynamoDB helpers: the session table as Architect declares it. For
+// the connection records' tests too.
+#[path = "../../../tests/suite/support/dynamodb.rs"]
+pub(super) mod support;
+
 fn store(vars: &[(&str, &str)]) -> DynamoDb {
     let config =
         Config::from_vars(vars.iter().copied().chain([("ARC_ENV", "testing")])).expect("config");
@@ -524,4 +529,53 @@ mod without_the_sdk {
         );
         assert!(given.signed().is_none());
     }
+}
+
+/// The items' calls through the SDK's client the store builds itself, as when the environment
+/// needs it (a profile's credentials): the warm-up opens the connection without a request, and
+/// a renewal of an item another request deleted has ended. Against dynalite, so `#[ignore]`d
+/// (`scripts/test` runs it).
+#[tokio::test]
+#[ignore = "needs dynalite: scripts/test starts it (ARC_TEST_DYNAMODB=1)"]
+async fn through_the_sdks_own_client_the_warm_up_connects_and_a_gone_item_has_ended() {
+    support::require_dynamodb();
+    let table = format!("sdk-own-{}", std::process::id());
+    let raw = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+    support::create_session_table(&raw, &table).await;
+    let mut store = store(&[("ARC_APP_SECRET", "secret")]);
+    store.table = table;
+    store.signed = std::sync::OnceLock::from(None);
+    let log = crate::test_log::Log::capture();
+    store.warm_up().await;
+    let text = log.text();
+    assert!(
+        text.contains("DynamoDB client ready, connected") && !text.contains("not reached"),
+        "{text}"
+    );
+
+    let now = crate::keys::now();
+    let data = serde_json::Map::from_iter([("count".to_owned(), Value::from(1))]);
+    let new = Write {
+        data: &data,
+        origin: None,
+        created: now,
+        now,
+        expiry: Expiry::Default,
+    };
+    let cookie = store.save_item(new).await.expect("written");
+    let (id, _) = store.verify(&cookie).expect("signed");
+    let origin = Origin::stored(id.clone(), None, now, Some(now));
+    let renewal = || Write {
+        data: &data,
+        origin: Some(&origin),
+        created: now,
+        now,
+        expiry: Expiry::Default,
+    };
+    assert_eq!(store.touch_item(renewal()).await.expect("renewed"), cookie);
+    store.delete(&id).await.expect("deleted");
+    assert!(matches!(
+        store.touch_item(renewal()).await,
+        Err(Error::Ended)
+    ));
 }

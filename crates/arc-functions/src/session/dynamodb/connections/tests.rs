@@ -6,9 +6,7 @@ use crate::config::Config;
 use crate::keys::Keyring;
 use crate::session::provider::Lifetime;
 
-// The integration tests' DynamoDB helpers: the session table as Architect declares it.
-#[path = "../../../../tests/suite/support/dynamodb.rs"]
-mod support;
+use crate::session::dynamodb::tests::support;
 
 /// A provider on a fresh table of the local DynamoDB `scripts/test` starts, and the raw
 /// client to plant items with. The tests that call it are `#[ignore]`d; without dynalite they

@@ -1,10 +1,11 @@
 //! The session items' calls (GetItem, PutItem, UpdateItem, DeleteItem, and the connection
-//! opened at cold start), each written once and sent through the client the store has:
+//! opened at cold start; GetItem reads connection records and device lists too), each written
+//! once and sent through the client the store has:
 //! DynamoDB without the SDK ([`crate::aws::dynamodb`]) when the environment allows it, which
 //! is always so on Lambda; else the SDK's, given to the store
 //! ([`SessionStore::with_dynamodb_client`]) or built from the AWS configuration on first use.
-//! The connection records, users and devices go through the SDK's client, built when they are
-//! first used.
+//! The writes, queries and batches of connection records, users and devices go through the
+//! SDK's client, built when they are first used.
 //!
 //! [`SessionStore::with_dynamodb_client`]: crate::http::session::SessionStore::with_dynamodb_client
 

@@ -82,11 +82,7 @@ impl Client {
         let region = env
             .region()
             .ok_or_else(|| "no AWS region: AWS_REGION is unset".to_owned())?;
-        let endpoint = match env.configured_endpoint("AWS_ENDPOINT_URL_DYNAMODB") {
-            Some(url) if url.ends_with('/') => url,
-            Some(url) => format!("{url}/"),
-            None => env.regional_endpoint(SERVICE, &region),
-        };
+        let endpoint = env.endpoint("AWS_ENDPOINT_URL_DYNAMODB", SERVICE, &region);
         endpoint
             .parse::<Uri>()
             .ok()

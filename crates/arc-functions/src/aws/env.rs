@@ -44,6 +44,18 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .or_else(|| self.get("AWS_ENDPOINT_URL"))
     }
 
+    /// Where calls to `service` in `region` go, ending in `/`: the address
+    /// [`Env::configured_endpoint`] gives for `service_variable`, else the region's
+    /// ([`Env::regional_endpoint`]).
+    #[cfg(any(feature = "secrets-manager", feature = "dynamodb"))]
+    pub(crate) fn endpoint(&self, service_variable: &str, service: &str, region: &str) -> String {
+        match self.configured_endpoint(service_variable) {
+            Some(url) if url.ends_with('/') => url,
+            Some(url) => format!("{url}/"),
+            None => self.regional_endpoint(service, region),
+        }
+    }
+
     /// The address of `service` (`secretsmanager`) in `region` as the SDKs' endpoint rules
     /// write it: `https://{service}.{region}.{suffix}/`, the suffix the region's partition's
     /// (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`), with `-fips` after the service

@@ -75,11 +75,7 @@ impl Target {
                     .to_owned(),
             );
         };
-        let endpoint = match env.configured_endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER") {
-            Some(url) if url.ends_with('/') => url,
-            Some(url) => format!("{url}/"),
-            None => env.regional_endpoint(SERVICE, &region),
-        };
+        let endpoint = env.endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER", SERVICE, &region);
         Ok(Self {
             endpoint,
             region,

@@ -13,8 +13,8 @@ response, and its peak RSS (VmHWM, read when it polls again, i.e. after the resp
   route on classic Lambda (the best a Rust function could do; no target is read against it);
 - `get-index`: our route, with a valid session cookie from a first `post-count` of the same
   mode, in cookie mode and, when AWS_ENDPOINT_URL_DYNAMODB points at a dynalite with table
-  bigsesh-session, in DynamoDB mode (which loads the AWS configuration, builds the client and
-  opens its connection at start-up, before the first poll, then does a GetItem);
+  bigsesh-session, in DynamoDB mode (which builds the client and opens its connection at
+  start-up, beside the first poll, then does a GetItem);
 - `get-index-cookie` (bench/cookie-route), when built: get-index's own code built as `cargo arc
   sam` deploys a cookie-mode app with `@ws` (arc-functions' `secrets-manager` and `ws`, which
   link no AWS SDK); in cookie mode and secrets mode, with the same cookie as `get-index`;

@@ -40,9 +40,11 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-/// The `_idx=...` pair of a `Set-Cookie` value, as a browser sends it back.
+/// The `_idx=...` pair of a `Set-Cookie` value, as a browser sends it back. Found by a SIMD
+/// search, as the library finds `;` in a `Cookie` header: the browser's part of a round trip
+/// is not what the round trip measures (`str::split` took 4 % of a 2.8 KB one's instructions).
 pub(crate) fn cookie_pair(set_cookie: &str) -> &str {
-    set_cookie.split(';').next().unwrap_or_default()
+    memchr::memchr(b';', set_cookie.as_bytes()).map_or(set_cookie, |end| &set_cookie[..end])
 }
 
 /// A request carrying the cookie of `set_cookie`, as the browser sends it back.

@@ -9,8 +9,8 @@
 //! real one); BENCHMARKS.md, "Goals". The store falls back to the SDK's client when the
 //! environment asks for what only the SDK reads ([`Client::from_env`]), or when it is given one.
 //! Written here because no other kept crate speaks DynamoDB (rusoto, which did, is
-//! unmaintained), and these four calls need little: the SDK's own signer (`aws-sigv4`) and its
-//! `AttributeValue` type are used as they are.
+//! unmaintained), and these four calls need little: the signer of [`super::signed`] and the
+//! SDK's `AttributeValue` type, used as it is.
 //!
 //! The wire format is DynamoDB's JSON 1.0 protocol: `POST /` with `X-Amz-Target:
 //! DynamoDB_20120810.<Operation>`, and attributes written `{"S": "text"}`, `{"N": "12"}`,
@@ -105,16 +105,18 @@ impl Client {
     }
 
     /// Opens a connection to the endpoint (TCP, and TLS for `https`) and keeps it for the next
-    /// call, which then starts without connecting. Sends nothing.
+    /// call, which then starts without connecting, and derives the day's signing key while the
+    /// handshake is under way. Sends nothing.
     pub(crate) async fn connect(&self) -> Result<(), String> {
         let uri = self
             .endpoint
             .parse::<Uri>()
             .map_err(|e| format!("{}: {e}", self.endpoint))?;
-        self.connector
-            .open(uri)
-            .await
-            .map_err(|e| signed::error_chain(e.as_ref()))
+        // `join!` polls the connection first, so the key is derived while it is being made.
+        let (opened, ()) = tokio::join!(self.connector.open(uri), async {
+            self.credentials.derive_key(&self.region, SERVICE);
+        });
+        opened.map_err(|e| signed::error_chain(e.as_ref()))
     }
 
     /// Calls `operation` (`GetItem`) with `input`, retried while DynamoDB is unavailable, within

@@ -1,5 +1,5 @@
-//! A call to an AWS API without the AWS SDK: signed (Signature Version 4, by `aws-sigv4`, the
-//! SDK's own signer) with the credentials in the environment, sent over the TLS of
+//! A call to an AWS API without the AWS SDK: signed (Signature Version 4, [`sigv4`], held by
+//! its tests to the SDK's own signer) with the credentials in the environment, sent over the TLS of
 //! [`super::tls`], retried while the failure is AWS's, and its error read as the JSON
 //! protocols write them.
 //!
@@ -13,10 +13,6 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials as Keys;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as Hyper;
@@ -39,14 +35,34 @@ pub(crate) fn client(connect_timeout: Duration) -> Client {
         .build(tls::connector(Some(connect_timeout), tls::roots(trust)))
 }
 
+mod sigv4;
+
 /// The credentials calls are signed with: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for
 /// a role's temporary ones (always, on Lambda), `AWS_SESSION_TOKEN`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) struct Credentials {
     access_key_id: String,
     secret_access_key: String,
     session_token: Option<String>,
+    /// The signing key of the day, derived on the first call of each day.
+    key: sigv4::KeyCache,
 }
+
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.access_key_id,
+            &self.secret_access_key,
+            &self.session_token,
+        ) == (
+            &other.access_key_id,
+            &other.secret_access_key,
+            &other.session_token,
+        )
+    }
+}
+
+impl Eq for Credentials {}
 
 impl fmt::Debug for Credentials {
     /// The key id only: the secret key and the token sign requests and stay out of logs.
@@ -58,6 +74,20 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Derives the signing key for `region` and `service` of today ahead of the first call
+    /// (at cold start, beside the first poll), so that call only signs.
+    #[cfg(feature = "dynamodb")]
+    pub(crate) fn derive_key(&self, region: &str, service: &str) {
+        self.key
+            .derive(&self.secret_access_key, SystemTime::now(), region, service);
+    }
+
+    /// Whether today's signing key for `region` and `service` is derived.
+    #[cfg(all(test, feature = "dynamodb"))]
+    pub(crate) fn derived_for(&self, region: &str, service: &str) -> bool {
+        self.key.holds(SystemTime::now(), region, service)
+    }
+
     /// The credentials of the environment `var` reads (empty values are unset).
     pub(crate) fn read(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let env = Env(var);
@@ -73,6 +103,7 @@ impl Credentials {
             access_key_id,
             secret_access_key,
             session_token: env.get("AWS_SESSION_TOKEN"),
+            key: sigv4::KeyCache::default(),
         })
     }
 }
@@ -106,44 +137,43 @@ impl Call<'_> {
         let mut request = builder
             .body(())
             .map_err(|e| format!("cannot make a request of {}: {e}", self.url))?;
-        let host = request
-            .uri()
+        let uri = request.uri().clone();
+        let host = uri
             .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            .map(http::uri::Authority::as_str)
             .ok_or_else(|| format!("{} names no host", self.url))?;
-        request.headers_mut().insert(http::header::HOST, host);
-
-        let identity: Identity = Keys::new(
+        if uri.query().is_some() {
+            return Err(format!(
+                "cannot sign {}: a query is never signed here",
+                self.url
+            ));
+        }
+        let signed = sigv4::sign(
+            &sigv4::Signable {
+                method: self.method.as_str(),
+                path: uri.path(),
+                host,
+                headers: self.headers,
+                body: &self.body,
+                service: self.service,
+                region: self.region,
+            },
             &credentials.access_key_id,
             &credentials.secret_access_key,
-            credentials.session_token.clone(),
-            None,
-            "environment",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(self.region)
-            .name(self.service)
-            .time(now)
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| e.to_string())?
-            .into();
-        let headers = request
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-        let signed = SignableRequest::new(
-            self.method.as_str(),
-            self.url,
-            headers,
-            SignableBody::Bytes(&self.body),
-        )
-        .and_then(|signable| sign(signable, &params))
-        .map_err(|e| format!("cannot sign the request: {e}"))?;
-        let (instructions, _) = signed.into_parts();
-        instructions.apply_to_request_http1x(&mut request);
+            credentials.session_token.as_deref(),
+            now,
+            &credentials.key,
+        );
+        let headers = request.headers_mut();
+        headers.insert(
+            http::header::HOST,
+            HeaderValue::from_str(host).map_err(|e| format!("{}: {e}", self.url))?,
+        );
+        for (name, value) in signed.headers {
+            let value = HeaderValue::from_str(&value)
+                .map_err(|e| format!("cannot sign the request: {name}: {e}"))?;
+            headers.insert(name, value);
+        }
         Ok(request.map(|()| Full::new(self.body.clone())))
     }
 }

@@ -19,7 +19,9 @@ pub(crate) use body::{Redacted, parse_body};
 pub(crate) use event::panic_text;
 pub(crate) use fault::{Fault, GENERIC_400, GENERIC_500, error_body, error_page};
 pub(crate) use global::Process;
-pub(crate) use run::{block_on, build_or_exit, serve};
+#[cfg(feature = "axum")]
+pub(crate) use run::serve;
+pub(crate) use run::{block_on, build_or_exit, serve_prepared};
 
 /// The error a handler may return: anything `?` can turn into a boxed error.
 ///

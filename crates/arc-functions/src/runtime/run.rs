@@ -8,6 +8,8 @@ use lambda_http::LambdaEvent;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::session::SessionStore;
+
 /// What every handler wrapper does at cold start: install the log subscriber ([`super::log`])
 /// unless the program installed one, then build; on a configuration error, log it and exit
 /// with status 1, so that the function fails to start with a message saying what to set.
@@ -38,6 +40,29 @@ where
 {
     lambda_http::lambda_runtime::run_concurrent(lambda_http::lambda_runtime::service_fn(answer))
         .await
+}
+
+/// [`serve`], with `store` made ready ([`SessionStore::prepare`]) beside the first poll rather
+/// than before it: in DynamoDB mode the connection's handshake (TCP, and TLS on AWS) goes on
+/// while the poll waits for the event and the event is read, and the first call to DynamoDB
+/// waits for that connection rather than opening another. Serving does not wait for it to end.
+pub(crate) async fn serve_prepared<A, Fut, R>(
+    store: &SessionStore,
+    answer: A,
+) -> Result<(), lambda_http::Error>
+where
+    A: Fn(LambdaEvent<Box<RawValue>>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, lambda_http::Error>> + Send + 'static,
+    R: Serialize + Send + 'static,
+{
+    let mut prepare = std::pin::pin!(store.prepare());
+    let mut serving = std::pin::pin!(serve(answer));
+    // `biased`: the poll goes out first; the preparation runs while the event is awaited.
+    tokio::select! {
+        biased;
+        served = &mut serving => served,
+        () = &mut prepare => serving.await,
+    }
 }
 
 /// Runs `serving` to its end on the runtime [`Threads::from_env`] calls for: `http::start` and

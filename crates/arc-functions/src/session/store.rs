@@ -182,7 +182,8 @@ impl SessionStore {
     /// `GET /`, instead of only connecting. In cookie mode: nothing, so
     /// cookie mode never loads AWS configuration. Never fails: when DynamoDB is out of reach
     /// this logs it and returns, and the first request meets the fault itself. [`http::run`]
-    /// (and so [`http::start`]) calls it before polling for the first event.
+    /// (and so [`http::start`]) runs it beside its first poll for an event: a request that
+    /// comes before the connection is open waits for it rather than opening another.
     ///
     /// [`http::run`]: crate::http::run
     /// [`http::start`]: crate::http::start

@@ -138,15 +138,18 @@ where
     Fut: Future<Output = Result<Response, E>> + Send + 'static,
     E: Into<runtime::Error> + 'static,
 {
-    handler.store().prepare().await;
-    runtime::serve(move |event: LambdaEvent<Box<RawValue>>| {
-        let handler = handler.clone();
-        async move {
-            handler
-                .reply(event.payload.get(), Deadline(Some(event.context.deadline)))
-                .await
-                .map_err(lambda_http::Error::from)
-        }
-    })
+    let preparing = handler.clone();
+    runtime::serve_prepared(
+        preparing.store(),
+        move |event: LambdaEvent<Box<RawValue>>| {
+            let handler = handler.clone();
+            async move {
+                handler
+                    .reply(event.payload.get(), Deadline(Some(event.context.deadline)))
+                    .await
+                    .map_err(lambda_http::Error::from)
+            }
+        },
+    )
     .await
 }

@@ -29,10 +29,14 @@ fn store() -> Arc<SessionStore> {
 /// What the stand-in received from the function: `(request id, "response" or "error", body)`.
 type Posted = Arc<Mutex<Vec<(String, String, String)>>>;
 
+/// What the stand-ins saw happen, in order: each poll of the Runtime API, and what the tests add.
+type Seen = Arc<Mutex<Vec<&'static str>>>;
+
 /// A stand-in Runtime API: hands out `events` in turn, then one that ends the loop.
 struct RuntimeApi {
     address: String,
     posted: Posted,
+    seen: Seen,
 }
 
 async fn runtime_api(events: &[&str]) -> RuntimeApi {
@@ -46,8 +50,10 @@ async fn runtime_api(events: &[&str]) -> RuntimeApi {
         events.iter().map(|e| (*e).to_owned()).enumerate().collect(),
     ));
     let posted: Posted = Arc::default();
+    let seen: Seen = Arc::default();
 
-    async fn next(State((queue, _)): State<(Queue, Posted)>) -> impl IntoResponse {
+    async fn next(State((queue, _, seen)): State<(Queue, Posted, Seen)>) -> impl IntoResponse {
+        seen.lock().expect("seen").push("poll");
         let mut headers = HeaderMap::new();
         let arn = "arn:aws:lambda:us-east-1:123456789012:function:runtime-test";
         headers.insert(
@@ -85,7 +91,7 @@ async fn runtime_api(events: &[&str]) -> RuntimeApi {
     }
 
     async fn answer(
-        State((_, posted)): State<(Queue, Posted)>,
+        State((_, posted, _)): State<(Queue, Posted, Seen)>,
         Path((id, kind)): Path<(String, String)>,
         body: String,
     ) -> StatusCode {
@@ -96,13 +102,17 @@ async fn runtime_api(events: &[&str]) -> RuntimeApi {
     let app = axum::Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-        .with_state((queue, Arc::clone(&posted)));
+        .with_state((queue, Arc::clone(&posted), Arc::clone(&seen)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address").to_string();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    RuntimeApi { address, posted }
+    RuntimeApi {
+        address,
+        posted,
+        seen,
+    }
 }
 
 /// Set by [`child`] for the `child_*` test it runs. Elsewhere, a plain run or one with
@@ -118,6 +128,11 @@ fn in_child() -> bool {
 
 /// Runs the test `name` of this binary in a child process polling `api`, to its end.
 async fn child(name: &str, api: &RuntimeApi) -> Output {
+    child_with(name, api, &[]).await
+}
+
+/// [`child`], with `vars` added to the child's environment.
+async fn child_with(name: &str, api: &RuntimeApi, vars: &[(&str, &str)]) -> Output {
     let mut command = Command::new(std::env::current_exe().expect("this test binary"));
     command
         .args([
@@ -133,6 +148,7 @@ async fn child(name: &str, api: &RuntimeApi) -> Output {
         // One invocation at a time, as classic Lambda: the loop ends with the first error.
         .env_remove("AWS_LAMBDA_MAX_CONCURRENCY")
         .env("ARC_ENV", "testing")
+        .envs(vars.iter().copied())
         .stdin(Stdio::null());
     tokio::task::spawn_blocking(move || command.output())
         .await
@@ -194,6 +210,63 @@ async fn http_start_serves_the_runtime_apis_events() {
     // The invocation's trace id reaches the handler as the header.
     assert_eq!(reply["body"], "POST /my/path Root=1-runtime-test");
     assert!(reply["cookies"].is_array(), "the HTTP API format: {reply}");
+}
+
+/// Run by `dynamodb_mode_polls_while_its_connection_is_still_opening`, in a child process: a
+/// DynamoDB-mode store, from the environment the parent gives.
+#[test]
+fn child_http_start_dynamodb() {
+    if !in_child() {
+        return;
+    }
+    let config = Config::from_env().expect("config");
+    let store = Arc::new(SessionStore::new(&config));
+    ended_by_the_stand_in(http::start(Handler::with_store(store, page)));
+}
+
+#[tokio::test]
+async fn dynamodb_mode_polls_while_its_connection_is_still_opening() {
+    // "DynamoDB" accepts the connection and never answers its TLS handshake, which the
+    // start-up preparation gives up on after two seconds, closing it. The first poll must
+    // come before that: the preparation runs beside the poll, not before it. (The event
+    // carries no session cookie, so nothing else asks DynamoDB for anything.)
+    let api = runtime_api(&[HTTP_EVENT]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("https://{}", listener.local_addr().expect("address"));
+    let seen = Arc::clone(&api.seen);
+    let dynamodb = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let (mut socket, _) = listener.accept().await.expect("the connection");
+        seen.lock().expect("seen").push("connected");
+        let mut buf = [0u8; 4096];
+        while socket.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        seen.lock().expect("seen").push("closed");
+    });
+    let out = child_with(
+        "child_http_start_dynamodb",
+        &api,
+        &[
+            ("SESSION_TABLE_NAME", "sessions"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ],
+    )
+    .await;
+    assert_eq!(the_reply(&api, &out)["statusCode"], 200);
+    dynamodb
+        .await
+        .expect("the stand-in ends when the child does");
+    let seen = api.seen.lock().expect("seen").clone();
+    let at = |what| seen.iter().position(|s| *s == what);
+    assert!(
+        at("connected").is_some(),
+        "the preparation connected: {seen:?}"
+    );
+    assert!(at("poll") < at("closed"), "{seen:?}");
 }
 
 async fn socket(req: ws::Request) -> ws::Result<ws::Response> {

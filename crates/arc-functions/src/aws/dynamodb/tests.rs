@@ -306,7 +306,12 @@ async fn a_call_does_not_outlive_the_invocation() {
 async fn connecting_opens_the_connection_the_first_call_takes() {
     let server = server(vec![(200, "{}")]).await;
     let client = local(&server);
+    assert!(!client.credentials.derived_for(&client.region, SERVICE));
     client.connect().await.expect("connected");
+    assert!(
+        client.credentials.derived_for(&client.region, SERVICE),
+        "the day's signing key is derived while connecting"
+    );
     // The server's accept runs on its own task, after the client's connect has returned.
     for _ in 0..200 {
         if server.connections.load(Ordering::SeqCst) > 0 {

@@ -133,6 +133,7 @@ where
     let connector = Keeping {
         https: super::tls::connector(connect_timeout, roots),
         kept: Arc::default(),
+        opening: Arc::default(),
     };
     let hyper = Hyper::builder(TokioExecutor::new()).build(connector.clone());
     (hyper, connector)
@@ -144,6 +145,10 @@ where
 pub(crate) struct Keeping {
     https: Https,
     kept: Arc<Mutex<Option<Kept>>>,
+    /// Held while [`Keeping::open`] opens its connection. The routes open it beside their
+    /// first poll, so the first request can come while the handshake is still under way: it
+    /// waits for that connection rather than starting a second handshake.
+    opening: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug)]
@@ -165,6 +170,7 @@ fn endpoint(uri: &Uri) -> String {
 impl Keeping {
     /// Opens a connection to `uri`'s endpoint and keeps it, in place of any kept before.
     pub(crate) async fn open(&self, uri: Uri) -> Result<(), BoxError> {
+        let _opening = self.opening.lock().await;
         let endpoint = endpoint(&uri);
         let mut https = self.https.clone();
         std::future::poll_fn(|cx| tower_service::Service::poll_ready(&mut https, cx)).await?;
@@ -211,6 +217,20 @@ impl tower_service::Service<Uri> for Keeping {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
+        let Ok(_idle) = self.opening.try_lock() else {
+            // A connection is being opened: take it once it is, or connect if it failed.
+            let this = self.clone();
+            return Box::pin(async move {
+                drop(this.opening.lock().await);
+                if let Some(stream) = this.take(&uri) {
+                    return Ok(stream);
+                }
+                let mut https = this.https;
+                std::future::poll_fn(|cx| tower_service::Service::poll_ready(&mut https, cx))
+                    .await?;
+                https.call(uri).await
+            });
+        };
         match self.take(&uri) {
             Some(stream) => Box::pin(std::future::ready(Ok(stream))),
             None => self.https.call(uri),

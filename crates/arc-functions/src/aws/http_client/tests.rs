@@ -440,6 +440,30 @@ async fn a_kept_tls_connection_the_server_closed_is_not_used() {
     keep_a_while_then_post(&connector, &url, server).await;
 }
 
+#[tokio::test]
+async fn a_request_made_while_the_kept_connection_is_opening_waits_for_it() {
+    // The server holds its side of the TLS handshake until the POST has been made, then
+    // answers on that one connection; a second connection would never be accepted, and the
+    // POST would time out.
+    let acceptor = loopback_tls();
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let (url, server) = serve_one("https", move |socket| async move {
+        wait.await.expect("the POST was made");
+        answer_over_tls(acceptor, socket).await
+    })
+    .await;
+    let connector = loopback_connector();
+    let post = async {
+        // The connect-only request has started its handshake by now: `join!` polls it first.
+        let response = connector.call(post(&url, "{\"Key\":1}"));
+        go.send(()).expect("the server waits");
+        response.await
+    };
+    let (_, answered) = tokio::join!(keep(&connector, &url), post);
+    assert_eq!(answered.expect("answered").status().as_u16(), 200);
+    assert_get_item(&server.await.expect("server"));
+}
+
 /// The whole path at cold start, with the library's client: `SessionStore::prepare` connects
 /// to DynamoDB without sending anything, and the first DynamoDB request goes out on that
 /// connection.

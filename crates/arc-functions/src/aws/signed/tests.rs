@@ -15,6 +15,7 @@ fn credentials_are_both_keys_and_the_token_when_there_is_one() {
             access_key_id: "ASIA1".into(),
             secret_access_key: "secret".into(),
             session_token: Some("token".into()),
+            key: sigv4::KeyCache::default(),
         }
     );
     let shown = format!("{lambda:?}");

@@ -66,9 +66,10 @@ where
 ///   Lambda Managed Instances, and by `cargo lambda watch`), one at a time when it is unset,
 ///   as on classic Lambda: the same binary suits both. Nothing on a request's path takes a
 ///   lock, and one DynamoDB client (with its connection pool) serves every invocation.
-/// - **Cold start.** In DynamoDB mode the AWS configuration, the client and its connection are
-///   made ready before the first poll ([`SessionStore::prepare`]); cookie mode touches none of
-///   it. Neither can fail the start.
+/// - **Cold start.** In DynamoDB mode the client is built and its connection opened beside the
+///   first poll ([`SessionStore::prepare`]): the handshake goes on while the event is awaited
+///   and read, and the first request takes that connection. Cookie mode touches none of it.
+///   Neither can fail the start.
 /// - **The event** is read once, as the one type its distinguishing fields name (REST API,
 ///   HTTP API or function URL, load balancer), where `lambda_http::run` tries each type in
 ///   turn. An HTTP event that cannot be read (a URI API Gateway would never send) is answered
@@ -105,11 +106,14 @@ where
     Fut: Future<Output = Result<Response, E>> + Send + 'static,
     E: Into<Error> + 'static,
 {
-    handler.store().prepare().await;
-    runtime::serve(move |event: LambdaEvent<Box<RawValue>>| {
-        let handler = handler.clone();
-        async move { handler.answer(event.payload.into(), event.context).await }
-    })
+    let preparing = handler.clone();
+    runtime::serve_prepared(
+        preparing.store(),
+        move |event: LambdaEvent<Box<RawValue>>| {
+            let handler = handler.clone();
+            async move { handler.answer(event.payload.into(), event.context).await }
+        },
+    )
     .await
 }
 

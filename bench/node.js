@@ -3,7 +3,8 @@
 // Prints one JSON line per benchmark: {"name": ..., "ops": operations per second}.
 //
 // Env: AWS_ENDPOINT_URL_DYNAMODB (dynalite from scripts/lib.sh, table bigsesh-session) enables
-// the DynamoDB round trip; BENCH_SECONDS scales the measuring time.
+// the DynamoDB round trip; BENCH_SECONDS scales the measuring time; BENCH_ONLY, a comma-separated
+// list of names, measures only those (the sanity checks all run).
 'use strict'
 
 const fs = require('fs')
@@ -14,6 +15,8 @@ const SECRET = 'benchmark secret, at least thirty-two bytes long' // as in the R
 const SIZES = [ [ '100B', 100 ], [ '1KB', 1000 ], [ '2.8KB', 2800 ] ]
 const FIXTURE = path.join(__dirname, '../crates/arc-functions/tests/fixtures/apigw_v2_request.json')
 const SECONDS = Number(process.env.BENCH_SECONDS || 5)
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null
+const wanted = name => !ONLY || ONLY.includes(name)
 
 // {user, count, pad} whose JSON text is exactly `len` bytes: the same object the Rust bench seals.
 function sessionOf (len) {
@@ -24,6 +27,7 @@ function sessionOf (len) {
 // Like criterion: warm up (the JIT needs it), then many short samples; report the median
 // sample's rate, so a GC pause or a neighbour's burst moves one sample, not the figure.
 async function measure (name, fn) {
+  if (!wanted(name)) return
   let until = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 0.4e9))
   while (process.hrtime.bigint() < until) await fn()
   let rates = []
@@ -124,6 +128,7 @@ async function main () {
   arc = require('@architect/functions')
   await cookieMode()
   let endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB
+  if (!wanted('roundtrip/dynamodb')) return
   if (endpoint) await dynamoMode(endpoint)
   else process.stderr.write('SKIPPED roundtrip/dynamodb: AWS_ENDPOINT_URL_DYNAMODB is unset\n')
 }

@@ -156,3 +156,32 @@ fn a_jittered_wait_is_the_drawn_part_of_the_doubled_one() {
         "{half:?}"
     );
 }
+
+#[test]
+fn credentials_are_equal_when_their_keys_and_token_are_whatever_their_signing_key() {
+    let read = |id: &'static str, secret: &'static str, token: &'static str| {
+        Credentials::read(vars(
+            [
+                ("AWS_ACCESS_KEY_ID", id),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+                ("AWS_SESSION_TOKEN", token),
+            ]
+            .to_vec()
+            .leak(),
+        ))
+        .expect("credentials")
+    };
+    let one = read("ASIA1", "secret", "token");
+    let same = read("ASIA1", "secret", "token");
+    same.key
+        .derive("secret", SystemTime::now(), "us-east-1", "dynamodb");
+    assert_eq!(one, same, "a derived signing key is no difference");
+    for other in [
+        read("ASIA2", "secret", "token"),
+        read("ASIA1", "other", "token"),
+        read("ASIA1", "secret", "other"),
+        read("ASIA1", "secret", ""),
+    ] {
+        assert_ne!(one, other);
+    }
+}

@@ -210,3 +210,32 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn the_days_at_the_edges_of_the_calendar_are_dated_as_aws_sigv4_dates_them() {
+    // 2000-02-29 (the last day of a 400-year cycle, which the proptest would rarely draw),
+    // 2000-03-01, 2100-02-28 and 2100-03-01 (no leap day in 2100), 1970-01-01, 2038-01-19.
+    for seconds in [
+        951_782_400 + 43_200,
+        951_868_800,
+        4_107_456_000 + 86_399,
+        4_107_542_400,
+        0,
+        2_147_483_647,
+    ] {
+        let now = UNIX_EPOCH + Duration::from_secs(seconds);
+        assert_eq!(
+            ours(&SHAPES[0], "us-east-1", None, now, &KeyCache::default()),
+            reference(&SHAPES[0], "us-east-1", None, now),
+            "at {seconds}"
+        );
+    }
+    assert_eq!(
+        amz_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+        "20000229T000000Z"
+    );
+    assert_eq!(
+        amz_date(UNIX_EPOCH + Duration::from_secs(4_107_542_400)),
+        "21000301T000000Z"
+    );
+}

@@ -129,6 +129,7 @@ pub(crate) fn sign(
 
 impl KeyCache {
     /// Derives the signing key of `now`'s day ahead of the first call, which then only signs.
+    #[cfg(any(test, feature = "dynamodb"))]
     pub(crate) fn derive(&self, secret: &str, now: SystemTime, region: &str, service: &str) {
         let amz_date = amz_date(now);
         self.keyed(secret, &amz_date[..8], region, service);
